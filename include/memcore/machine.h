@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memcore/machine.h - the host side of a modeled machine, and how a
+ * modeled kernel address becomes a host pointer.
+ *
+ * Modeled memory:
+ *   - physical RAM [0, nr_pfns << PAGE_SHIFT) is one lazily backed host
+ *     mapping (`phys`): host memory grows only with pages whose contents are
+ *     touched (descriptors, slab objects);
+ *   - the memmap is a host array of the variant's struct page, one per PFN
+ *     of every present section (`memmap`); its modeled address is the
+ *     vmemmap region on 64-bit and a lowmem direct-map range on 32-bit;
+ *   - kernel objects the model allocates at boot (pglist_data, pcp lists,
+ *     pageblock bitmaps) sit in reserved physical pages like memblock
+ *     allocations, reached through the direct map.
+ * A modeled address is translated to a host pointer by one range check and
+ * one add (mc_host()).
+ */
+#ifndef MEMCORE_MACHINE_H
+#define MEMCORE_MACHINE_H
+
+#include "memcore/mm_types.h"
+#include "memcore/mmzone.h"
+
+/* ---- the modeled kernel address space (x86) ------------------------------ */
+#if MC_BITS == 64
+#define MC_PAGE_OFFSET		0xffff888000000000UL	/* direct map, 4-level paging */
+#define MC_VMEMMAP_START	0xffffea0000000000UL	/* vmemmap, 4-level paging */
+#define MC_LOWMEM_LIMIT		(~0UL)			/* all RAM is direct mapped */
+#define POISON_POINTER_DELTA	0xdead000000000000UL	/* CONFIG_ILLEGAL_POINTER_VALUE */
+#else
+#define MC_PAGE_OFFSET		0xC0000000UL		/* 3G/1G split */
+#define MC_LOWMEM_LIMIT		(896UL << 20)		/* 1 GiB - 128 MiB vmalloc reserve */
+#define POISON_POINTER_DELTA	0UL
+#endif
+#define TAIL_MAPPING		((mc_ulong)(0x400 + POISON_POINTER_DELTA))
+#define LIST_POISON1		((mc_ulong)(0x100 + POISON_POINTER_DELTA))
+#define LIST_POISON2		((mc_ulong)(0x122 + POISON_POINTER_DELTA))
+
+/* x86 zone boundaries, in PFNs */
+#define MAX_DMA_PFN		((16UL << 20) >> PAGE_SHIFT)
+#define MAX_DMA32_PFN		((4UL << 30) >> PAGE_SHIFT)
+
+#define PAGES_PER_SECTION	(1UL << (MC_SECTION_SIZE_BITS - PAGE_SHIFT))
+
+#define MC_MAX_NODES		64	/* nodes a model may have (NODES_SHIFT allows more) */
+#define MC_MAX_CPUS		64	/* modeled CPUs */
+
+/* Errors of the nogil core; the Python layer raises the matching exception. */
+enum mc_err {
+	MC_OK = 0,
+	MC_ENOMEM = -1,		/* page allocator could not satisfy the request */
+	MC_EREFZERO = -2,	/* reference count operation on a zero count */
+	MC_ENOTLOCKED = -3,	/* unlock of an unlocked folio / flags word */
+	MC_EBADPAGE = -4,	/* bad page state when freeing */
+	MC_ETAIL = -5,		/* a tail page where a head page is required */
+	MC_ENOTLARGE = -6,	/* a second-page operation on a small folio */
+	MC_EPFN = -7,		/* PFN outside the memmap */
+	MC_EORDER = -8,		/* order outside 0..MAX_PAGE_ORDER */
+	MC_EFREE = -9,		/* operation on a page that is free */
+	MC_EINVAL = -10,	/* invalid argument */
+	MC_EDEADLOCK = -11,	/* a task would wait on itself */
+	MC_EADDR = -12,		/* modeled address not in modeled memory */
+	MC_EBUSY = -13,		/* the object is in use */
+	MC_EBLOCKED = -14,	/* the calling task is asleep */
+};
+
+/* One memblock reservation made at boot: metadata the model accounts. */
+enum mc_reserve_kind {
+	MC_RES_FIRMWARE,	/* x86 reserves the first 1 MiB */
+	MC_RES_MEMMAP,		/* struct page arrays */
+	MC_RES_PGDAT,		/* pglist_data (zones, free lists) */
+	MC_RES_PAGEBLOCK,	/* pageblock flag bytes */
+	MC_RES_PERCPU,		/* per_cpu_pages of every zone and CPU */
+	MC_RES_UNAVAILABLE,	/* memmap of the PFNs past the end of RAM */
+	MC_NR_RESERVE_KINDS
+};
+
+struct mc_machine {
+	/* host memory */
+	struct page *memmap;		/* memmap[pfn], pfn < memmap_pfns */
+	unsigned char *phys;		/* host backing of modeled physical RAM */
+	uint64_t phys_bytes;		/* size of the phys mapping */
+	uint64_t nr_pfns;		/* PFNs with RAM: 0 .. nr_pfns - 1 */
+	uint64_t memmap_pfns;		/* PFNs with a struct page (whole sections) */
+	/* modeled address space */
+	mc_ulong page_offset;		/* modeled address of physical 0 */
+	mc_ulong memmap_va;		/* modeled address of memmap[0] */
+	uint64_t memmap_bytes;		/* bytes of memmap (host and modeled) */
+	uint64_t lowmem_pfns;		/* PFNs below this have a direct-map address */
+	/* topology */
+	int nr_nodes;
+	int nr_cpus;
+	uint64_t node_start_pfn[MC_MAX_NODES];
+	uint64_t node_end_pfn[MC_MAX_NODES];
+	int cpu_node[MC_MAX_CPUS];	/* node of each CPU */
+	mc_ulong pgdat_va[MC_MAX_NODES];	/* modeled address of NODE_DATA(nid) */
+	struct pglist_data *pgdat[MC_MAX_NODES];	/* host pointer to it */
+	/* boot allocator: lowest address handed out on each node (top-down) */
+	uint64_t memblock_top[MC_MAX_NODES];
+	uint64_t reserved_bytes[MC_NR_RESERVE_KINDS];	/* bytes asked for, per kind */
+	uint64_t reserved_pages[MC_NR_RESERVE_KINDS];	/* pages taken, per kind */
+	/* tunables, as /proc/sys/vm */
+	int min_free_kbytes;
+	int watermark_scale_factor;
+	int percpu_pagelist_high_fraction;
+	/* statistics (vmstat events) */
+	uint64_t pgalloc;		/* pages allocated */
+	uint64_t pgfree;		/* pages freed */
+	/* the last error: the pfn it concerns and what went wrong */
+	int err;
+	int64_t err_pfn;
+	char err_msg[256];
+};
+
+/* ---- address translation ------------------------------------------------- */
+
+/* Host pointer of a modeled kernel address; the caller knows it is valid. */
+static inline void *mc_host(const struct mc_machine *m, mc_ulong addr)
+{
+	mc_ulong off = addr - m->memmap_va;
+	if (off < m->memmap_bytes)
+		return (char *)m->memmap + off;
+	return m->phys + (mc_ulong)(addr - m->page_offset);
+}
+
+/* Is [addr, addr + len) inside modeled memory (memmap or direct map)? */
+static inline int mc_addr_valid(const struct mc_machine *m, mc_ulong addr, uint64_t len)
+{
+	mc_ulong off = addr - m->memmap_va;
+	uint64_t lowmem_bytes;
+	if (off < m->memmap_bytes)
+		return len <= m->memmap_bytes - off;
+	off = addr - m->page_offset;
+	lowmem_bytes = m->lowmem_pfns << PAGE_SHIFT;
+	return off < lowmem_bytes && len <= lowmem_bytes - off;
+}
+
+/* Modeled direct-map address of a physical address (lowmem only). */
+static inline mc_ulong mc_phys_to_virt(const struct mc_machine *m, uint64_t paddr)
+{
+	return (mc_ulong)(m->page_offset + paddr);
+}
+
+static inline uint64_t mc_virt_to_phys(const struct mc_machine *m, mc_ulong addr)
+{
+	return (uint64_t)(mc_ulong)(addr - m->page_offset);
+}
+
+/* ---- struct page <-> pfn <-> modeled address ----------------------------- */
+
+static inline struct page *mc_pfn_to_page(const struct mc_machine *m, uint64_t pfn)
+{
+	return &m->memmap[pfn];
+}
+
+static inline uint64_t mc_page_to_pfn(const struct mc_machine *m, const struct page *p)
+{
+	return (uint64_t)(p - m->memmap);
+}
+
+static inline mc_ulong mc_page_va(const struct mc_machine *m, const struct page *p)
+{
+	return (mc_ulong)(m->memmap_va + (mc_ulong)((const char *)p - (const char *)m->memmap));
+}
+
+static inline mc_ulong mc_pfn_to_va(const struct mc_machine *m, uint64_t pfn)
+{
+	return (mc_ulong)(m->memmap_va + pfn * sizeof(struct page));
+}
+
+/* struct page of a modeled struct page address. */
+static inline struct page *mc_va_to_page(const struct mc_machine *m, mc_ulong va)
+{
+	return (struct page *)((char *)m->memmap + (mc_ulong)(va - m->memmap_va));
+}
+
+/* Is this modeled address the start of a struct page of a RAM PFN? */
+static inline int mc_va_is_page(const struct mc_machine *m, mc_ulong va)
+{
+	mc_ulong off = va - m->memmap_va;
+	return off < m->nr_pfns * sizeof(struct page) && off % sizeof(struct page) == 0;
+}
+
+/* ---- lists of modeled addresses (include/linux/list.h) ------------------- */
+
+static inline struct list_head *mc_list(const struct mc_machine *m, mc_ulong va)
+{
+	return (struct list_head *)mc_host(m, va);
+}
+
+static inline void INIT_LIST_HEAD(struct list_head *h, mc_ulong h_va)
+{
+	h->next = h_va;
+	h->prev = h_va;
+}
+
+static inline int list_empty(const struct list_head *h, mc_ulong h_va)
+{
+	return h->next == h_va;
+}
+
+/* Insert `n` between two known neighbours. */
+static inline void __list_add(const struct mc_machine *m, struct list_head *n, mc_ulong n_va,
+			      mc_ulong prev_va, mc_ulong next_va)
+{
+	mc_list(m, next_va)->prev = n_va;
+	n->next = next_va;
+	n->prev = prev_va;
+	mc_list(m, prev_va)->next = n_va;
+}
+
+/* list_add: after the head (LIFO). */
+static inline void list_add(const struct mc_machine *m, struct list_head *n, mc_ulong n_va,
+			    struct list_head *h, mc_ulong h_va)
+{
+	__list_add(m, n, n_va, h_va, h->next);
+}
+
+/* list_add_tail: before the head (FIFO). */
+static inline void list_add_tail(const struct mc_machine *m, struct list_head *n, mc_ulong n_va,
+				 struct list_head *h, mc_ulong h_va)
+{
+	__list_add(m, n, n_va, h->prev, h_va);
+}
+
+/* list_del: unlink and poison, as the kernel does. */
+static inline void list_del(const struct mc_machine *m, struct list_head *e)
+{
+	mc_list(m, e->next)->prev = e->prev;
+	mc_list(m, e->prev)->next = e->next;
+	e->next = LIST_POISON1;
+	e->prev = LIST_POISON2;
+}
+
+#endif /* MEMCORE_MACHINE_H */

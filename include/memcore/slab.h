@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memcore/slab.h - struct slab as Linux 6.18 declares it in mm/slab.h.
+ *
+ * A slab overlays the struct page of its first page.  SLUB updates
+ * freelist and counters together with one double-word cmpxchg, so the pair
+ * is also visible as freelist_aba_t, and the inuse/objects/frozen bitfields
+ * share the word with `counters`.
+ */
+#ifndef MEMCORE_SLAB_H
+#define MEMCORE_SLAB_H
+
+#include "memcore/mm_types.h"
+
+/* The double word SLUB swaps atomically: u128 on 64-bit, u64 on 32-bit. */
+#if defined(CONFIG_64BIT)
+typedef u128 freelist_full_t;
+#else
+typedef u64 freelist_full_t;
+#endif
+
+typedef union {
+	struct {
+		MC_PTR(void) freelist;	/* first free object */
+		mc_ulong counter;	/* inuse/objects/frozen as one word */
+	};
+	freelist_full_t full;		/* both, for cmpxchg_double */
+} freelist_aba_t;
+
+struct slab {
+	memdesc_flags_t flags;			/* page flags of the first page */
+	MC_PTR(struct kmem_cache) slab_cache;	/* owning cache; bit 0 clear (not a tail) */
+	union {
+		struct {
+			union {
+				struct list_head slab_list;	/* node partial or full list */
+				struct {	/* deferred freeing of a slab */
+					struct llist_node llnode;	/* lockless free queue */
+					MC_PTR(void) flush_freelist;	/* objects to flush */
+				};
+#if defined(CONFIG_SLUB_CPU_PARTIAL)
+				struct {	/* per-cpu partial list */
+					MC_PTR(struct slab) next;	/* next partial slab */
+					int slabs;			/* slabs left on the list */
+				};
+#endif
+			};
+			union {
+				struct {
+					MC_PTR(void) freelist;	/* first free object */
+					union {
+						mc_ulong counters;	/* the three fields below as one word */
+						struct {
+							unsigned int inuse:16;		/* objects handed out */
+							unsigned int objects:15;	/* objects in the slab */
+							unsigned int frozen:1;		/* owned by a CPU */
+						};
+					};
+				};
+				freelist_aba_t freelist_counter;	/* freelist+counters as one unit */
+			};
+		};
+		struct rcu_head rcu_head;	/* SLAB_TYPESAFE_BY_RCU: deferred slab free */
+	};
+	unsigned int __page_type;		/* PGTY_slab in the top byte */
+	atomic_t __page_refcount;		/* page refcount; slabs keep it at 1 */
+#if defined(CONFIG_SLAB_OBJ_EXT)
+	mc_ulong obj_exts;			/* per-object extension vector (memcg, profiling) */
+#endif
+};
+
+#if !defined(MC_PARSE)
+#define SLAB_MATCH(pg, sl) \
+	_Static_assert(offsetof(struct page, pg) == offsetof(struct slab, sl), \
+		       "slab." #sl " must overlay page." #pg)
+SLAB_MATCH(flags, flags);
+SLAB_MATCH(compound_head, slab_cache);	/* bit 0 of slab_cache stays clear */
+SLAB_MATCH(_refcount, __page_refcount);
+#if defined(CONFIG_MEMCG)
+SLAB_MATCH(memcg_data, obj_exts);
+#elif defined(CONFIG_SLAB_OBJ_EXT)
+SLAB_MATCH(_unused_slab_obj_exts, obj_exts);
+#endif
+#undef SLAB_MATCH
+_Static_assert(sizeof(struct slab) <= sizeof(struct page), "slab fits in a page");
+_Static_assert(offsetof(struct slab, freelist) % sizeof(freelist_aba_t) == 0,
+	       "freelist+counters must be double-word aligned for cmpxchg");
+#endif /* !MC_PARSE */
+
+#endif /* MEMCORE_SLAB_H */

@@ -1,0 +1,1 @@
+"""memcore: an executable, C-struct-faithful model of Linux memory descriptors."""

@@ -1,0 +1,58 @@
+"""Find and import the compiled variant modules memcore._<design><bits>.
+
+Variants are discovered from the installed extension modules, so adding a
+design to setup.py's VARIANTS is all it takes to make it selectable here.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from functools import lru_cache
+
+from .errors import UnknownChoice
+
+_NAME = re.compile(r"^_([a-z][a-z_]*?)(32|64)$")
+
+
+@lru_cache(maxsize=None)
+def available() -> tuple[tuple[str, int], ...]:
+    """(design, bits) of every compiled variant, classic first, 64-bit first."""
+    import memcore
+
+    found = []
+    for info in pkgutil.iter_modules(memcore.__path__):
+        m = _NAME.match(info.name)
+        if m and not info.ispkg:
+            found.append((m.group(1), int(m.group(2))))
+    order = {"classic": 0, "flags_memdesc": 1, "memdesc": 2}
+    return tuple(sorted(found, key=lambda v: (order.get(v[0], 9), v[0], -v[1])))
+
+
+def designs() -> tuple[str, ...]:
+    seen = []
+    for d, _ in available():
+        if d not in seen:
+            seen.append(d)
+    return tuple(seen)
+
+
+def check(design, bits) -> tuple[str, int]:
+    """Validate a (design, bits) pair, raising UnknownChoice listing valid values."""
+    if design not in designs():
+        raise UnknownChoice("design", design, designs())
+    valid_bits = tuple(b for d, b in available() if d == design)
+    try:
+        b = int(bits)
+    except (TypeError, ValueError):
+        raise UnknownChoice("word size (bits)", bits, valid_bits) from None
+    if b not in valid_bits or b != bits:
+        raise UnknownChoice("word size (bits)", bits, valid_bits)
+    return design, b
+
+
+@lru_cache(maxsize=None)
+def module(design: str = "classic", bits: int = 64):
+    """The compiled module of one variant."""
+    design, bits = check(design, bits)
+    return importlib.import_module(f"memcore._{design}{bits}")

@@ -1,0 +1,102 @@
+# Layout export: what the compiler says about this variant's structs.
+#
+# The member tables are generated at build time from the parsed headers
+# (tools/codegen.py); offsets, sizes and alignments are compile-time
+# constants of this module, and bitfield positions are found here by
+# probing: each bitfield is set to all ones in a zeroed buffer and the
+# resulting bits are read back.
+
+from libc.string cimport memset
+
+BITS = MC_BITS
+DESIGN = MC_DESIGN_NAME.decode()
+CONFIG_NAME = MC_CONFIG_NAME.decode()
+
+
+cdef tuple _probe_bits(const mc_struct_desc *s, const mc_member_desc *md):
+    """(first bit, number of bits) a bitfield occupies, from the struct start."""
+    cdef unsigned char buf[512]
+    cdef size_t i
+    cdef int b, first = -1, count = 0
+    if s.size > sizeof(buf):
+        raise RuntimeError(f"struct {s.name.decode()} too large to probe")
+    memset(buf, 0, sizeof(buf))
+    md.bitprobe(buf)
+    for i in range(s.size):
+        for b in range(8):
+            if buf[i] >> b & 1:
+                if first < 0:
+                    first = <int>(i * 8 + b)
+                count += 1
+    return first, count
+
+
+def _layout_tables():
+    """{struct name: (size, align, [member rows])} as compiled into this module.
+
+    A member row is (name, type, array, kind, parent, depth, offset, size,
+    align, bit_offset, bit_size); anonymous aggregates have name None and
+    zero numbers (memcore.layout derives their extent from their members).
+    """
+    cdef int i
+    cdef size_t j
+    cdef const mc_struct_desc *s
+    cdef const mc_member_desc *md
+    out = {}
+    for i in range(MC_NR_LAYOUT_STRUCTS):
+        s = &mc_layout_structs[i]
+        rows = []
+        for j in range(s.nr_members):
+            md = &s.members[j]
+            name = md.name.decode() if md.name != NULL else None
+            if md.kind == 1:
+                bit_offset, bit_size = _probe_bits(s, md)
+                if bit_size != md.bit_width:
+                    raise RuntimeError(f"bitfield {name}: probe found {bit_size} bits, "
+                                       f"declared {md.bit_width}")
+                unit = md.size * 8
+                offset = (bit_offset // unit) * md.size
+            elif md.kind == 0:
+                offset = md.offset
+                bit_offset, bit_size = md.offset * 8, md.size * 8
+            else:
+                offset = bit_offset = bit_size = 0
+            rows.append((name, md.type.decode(), md.array.decode(), md.kind, md.parent,
+                         md.depth, offset, md.size, md.align, bit_offset, bit_size))
+        out[s.name.decode()] = (s.size, s.align, rows)
+    return out
+
+
+def _enum_table(str which):
+    """[(name, value)] of enum pageflags or enum pagetype, in declaration order."""
+    cdef const mc_enum_entry *e
+    cdef int n, i
+    if which == "pageflags":
+        e, n = mc_enum_pageflags, MC_NR_ENUM_pageflags
+    elif which == "pagetype":
+        e, n = mc_enum_pagetype, MC_NR_ENUM_pagetype
+    else:
+        raise ValueError(f"unknown enum {which!r}: valid are pageflags, pagetype")
+    return [(e[i].name.decode(), e[i].value) for i in range(n)]
+
+
+def _flags_layout():
+    """The flags-word layout this variant was compiled with (page_flags_layout.h)."""
+    return {
+        "BITS_PER_LONG": MC_BITS,
+        "NR_PAGEFLAGS": NR_PAGEFLAGS,
+        "MAX_NR_ZONES": MAX_NR_ZONES,
+        "NR_CPUS_BITS": NR_CPUS_BITS,
+        "fields": {
+            "SECTIONS": (SECTIONS_WIDTH, SECTIONS_PGSHIFT),
+            "NODES": (NODES_WIDTH, NODES_PGSHIFT),
+            "ZONES": (ZONES_WIDTH, ZONES_PGSHIFT),
+            "LAST_CPUPID": (LAST_CPUPID_WIDTH, LAST_CPUPID_PGSHIFT),
+            "KASAN_TAG": (KASAN_TAG_WIDTH, KASAN_TAG_PGSHIFT),
+            "LRU_GEN": (LRU_GEN_WIDTH, LRU_GEN_PGSHIFT),
+            "LRU_REFS": (LRU_REFS_WIDTH, LRU_REFS_PGSHIFT),
+        },
+        "LAST_CPUPID_SHIFT": LAST_CPUPID_SHIFT,
+        "last_cpupid_in_flags": bool(MC_LAST_CPUPID_IN_FLAGS),
+        "free_bits": MC_FLAGS_FREE_BITS,
+    }

@@ -1,0 +1,66 @@
+"""memcore exceptions.
+
+Misuse that the kernel would catch with VM_BUG_ON / bad_page is checked
+*before* the model changes, and raised as one of these with a dump_page()
+style text in ``.dump`` (also appended to the message).  Each class also
+derives from the closest Python built-in so generic handlers work.
+"""
+from __future__ import annotations
+
+
+class MemcoreError(Exception):
+    """Base class of every memcore error."""
+
+    def __init__(self, message: str = "", dump: str = ""):
+        self.dump = dump
+        super().__init__(message + ("\n" + dump if dump else ""))
+
+
+class UnknownChoice(MemcoreError, ValueError):
+    """A name (struct, design, word size, config, flag, ...) that does not exist."""
+
+    def __init__(self, what: str, value, valid):
+        self.what, self.value = what, value
+        self.valid = tuple(valid)
+        super().__init__(f"unknown {what} {value!r}; valid: "
+                         + ", ".join(str(v) for v in self.valid))
+
+
+class VMBug(MemcoreError, RuntimeError):
+    """What the kernel would report with VM_BUG_ON_PAGE / VM_BUG_ON_FOLIO."""
+
+
+class BadPageState(VMBug):
+    """What the kernel would report as "BUG: Bad page state" (bad_page())."""
+
+
+class RefcountError(VMBug):
+    """Reference count misuse: put on a zero refcount, unfreeze of an unfrozen folio, ..."""
+
+
+class FolioNotLocked(VMBug):
+    """folio_unlock() of a folio that is not locked."""
+
+
+class TailPageError(VMBug):
+    """A tail page where the kernel requires a head page (or a non-large folio)."""
+
+
+class Deadlock(VMBug):
+    """A modeled task would wait forever (e.g. locks a folio it already holds)."""
+
+
+class PFNOutOfRange(MemcoreError, IndexError):
+    """A page frame number outside the machine's memory map."""
+
+
+class OrderOutOfRange(MemcoreError, ValueError):
+    """An allocation order outside 0..MAX_PAGE_ORDER."""
+
+
+class OutOfMemory(MemcoreError, MemoryError):
+    """The page allocator could not satisfy the request (no reclaim is modeled)."""
+
+
+class InvalidAddress(MemcoreError, ValueError):
+    """A modeled address that does not map to modeled memory."""

@@ -1,0 +1,153 @@
+"""Struct layouts as the compiled variant modules report them.
+
+``memcore.layout("page", bits=32)`` asks the variant module
+``memcore._classic32`` for its generated member table (names and kernel type
+names from the parsed headers, numbers from the compiler) and presents it the
+way pahole does: member paths name only named members, anonymous unions and
+structs add nothing to a path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import _variants
+from .errors import UnknownChoice
+
+#: Cache line size used for pahole's cacheline annotations (x86: 64 bytes).
+CACHELINE = 64
+
+_KIND_PLAIN, _KIND_BITFIELD, _KIND_STRUCT, _KIND_UNION = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Member:
+    """One named member of a struct."""
+
+    path: str        #: member name as pahole prints it (anonymous levels omitted)
+    type: str        #: kernel type name, e.g. ``"struct list_head"``, ``"atomic_t"``
+    offset: int      #: byte offset (of the storage unit, for bitfields)
+    size: int        #: size in bytes (of the storage unit, for bitfields)
+    bit_offset: int  #: first bit from the start of the struct
+    bit_size: int    #: number of bits
+
+    @property
+    def is_bitfield(self) -> bool:
+        return self.bit_size != self.size * 8
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "type": self.type, "offset": self.offset,
+                "size": self.size, "bit_offset": self.bit_offset, "bit_size": self.bit_size}
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A row of the member tree, named or anonymous, with its derived extent."""
+
+    name: str | None
+    type: str
+    array: str
+    kind: int
+    parent: int
+    depth: int
+    offset: int
+    size: int
+    align: int
+    bit_offset: int
+    bit_size: int
+
+
+class Layout:
+    """The layout of one struct in one variant (design, word size)."""
+
+    def __init__(self, name: str, design: str, bits: int, size: int, align: int, nodes):
+        self.name = name
+        self.design = design
+        self.bits = bits
+        self.size = size
+        self.align = align
+        self._nodes = nodes
+        self.members = tuple(
+            Member(n.name, n.type + n.array, n.offset, n.size, n.bit_offset, n.bit_size)
+            for n in nodes if n.name is not None)
+        self._by_path = {m.path: m for m in self.members}
+
+    def __repr__(self):
+        return (f"<Layout struct {self.name} ({self.design}, {self.bits}-bit): "
+                f"{self.size} bytes, {len(self.members)} members>")
+
+    def __getitem__(self, path: str) -> Member:
+        try:
+            return self._by_path[path]
+        except KeyError:
+            raise KeyError(f"struct {self.name} has no member {path!r}") from None
+
+    def __contains__(self, path) -> bool:
+        return path in self._by_path
+
+    def __iter__(self):
+        return iter(self.members)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "design": self.design, "bits": self.bits,
+                "size": self.size, "align": self.align,
+                "members": [m.to_dict() for m in self.members]}
+
+    # ------------------------------------------------------------------
+    # pahole rendering
+    # ------------------------------------------------------------------
+    def pahole(self) -> str:
+        """pahole-style text: offsets and sizes, bitfields, holes, cachelines."""
+        from ._pahole import render
+
+        return render(self)
+
+
+def _derive_extents(rows):
+    """Fill in offset/size/align of anonymous aggregates from their members."""
+    nodes = [list(r) for r in rows]
+    children = {i: [] for i in range(len(nodes))}
+    for i, r in enumerate(nodes):
+        if r[4] >= 0:
+            children[r[4]].append(i)
+    # children come after their parent in pre-order: walk backwards
+    for i in range(len(nodes) - 1, -1, -1):
+        r = nodes[i]
+        kind = r[3]
+        if kind not in (_KIND_STRUCT, _KIND_UNION):
+            continue
+        kids = [nodes[j] for j in children[i]]
+        if not kids:
+            raise RuntimeError("empty anonymous aggregate in layout table")
+        align = max(k[8] for k in kids)
+        start = min(k[6] for k in kids)
+        end = max(k[6] + k[7] for k in kids)
+        size = -(-(end - start) // align) * align
+        r[6], r[7], r[8] = start, size, align
+        r[9], r[10] = start * 8, size * 8
+    return [_Node(*r) for r in nodes]
+
+
+@lru_cache(maxsize=None)
+def _tables(design: str, bits: int):
+    mod = _variants.module(design, bits)
+    return mod._layout_tables()
+
+
+def struct_names(design: str = "classic", bits: int = 64) -> tuple[str, ...]:
+    """Struct names whose layouts the variant exports, in display order."""
+    return tuple(_tables(design, bits))
+
+
+@lru_cache(maxsize=None)
+def layout(name: str, design: str = "classic", bits: int = 64) -> Layout:
+    """Layout of ``struct name`` in the given design and word size.
+
+    >>> memcore.layout("slab")["inuse"].bit_offset
+    320
+    """
+    tables = _tables(design, bits)
+    if name not in tables:
+        raise UnknownChoice("struct", name, tables)
+    size, align, rows = tables[name]
+    return Layout(name, design, bits, size, align, _derive_extents(rows))

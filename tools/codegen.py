@@ -1,0 +1,414 @@
+"""Build-time code generation for memcore's variant modules.
+
+setup.py calls :func:`generate_variant` once per (design, bits) variant.  It
+reads the variant's struct headers *after* the C preprocessor has applied
+that variant's configuration, so the generated code always describes exactly
+what the compiler sees:
+
+* ``mc_layout_table.h``: for every member of the exported structs, a C
+  initializer that makes the compiler report offset, size and alignment
+  (``offsetof``/``sizeof``/``_Alignof``) and, for bitfields, a probe function
+  that sets the field to all ones so the module can find its bits.  Member
+  names, nesting and kernel type names come from the parse; every number
+  comes from the compiled C.
+* ``mc_enum_table.h``: name/value tables of ``enum pageflags`` and
+  ``enum pagetype`` (values again from the compiler).
+* ``folio_flags.pxi``: the Folio methods generated from the one flag-helper
+  table in ``include/memcore/folio_flags.h``.
+
+tests/test_layout_m32.py reuses :func:`parse_structs` to build an
+independent ``gcc -m32`` probe of the same declarations.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sysconfig
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INCLUDE = ROOT / "include"
+
+#: Structs whose layouts memcore exports, in display order.
+LAYOUT_STRUCTS = ("page", "folio", "slab", "ptdesc")
+
+#: Header that declares everything the layout tables need.
+LAYOUT_HEADER = "memcore/layout_structs.h"
+
+
+# --------------------------------------------------------------------------
+# preprocessing
+# --------------------------------------------------------------------------
+
+def c_compiler() -> list[str]:
+    """The C compiler command the extension build uses (CC, else Python's)."""
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return shlex.split(cc)
+
+
+def preprocess(header: str, defines: dict[str, object], extra: list[str] = ()) -> str:
+    """Run the C preprocessor over ``#include <header>`` with *defines*."""
+    cmd = c_compiler() + ["-E", "-P", "-x", "c", "-I", str(INCLUDE)]
+    for key, value in defines.items():
+        cmd.append(f"-D{key}={value}" if value is not None else f"-D{key}")
+    cmd += list(extra)
+    cmd.append("-")
+    src = f'#include "{header}"\n'
+    proc = subprocess.run(cmd, input=src, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"preprocessing {header} failed:\n{proc.stderr}")
+    return proc.stdout
+
+
+def variant_defines(design: str, bits: int) -> dict[str, object]:
+    return {"MC_BITS": bits, f"MC_DESIGN_{design.upper()}": 1}
+
+
+# --------------------------------------------------------------------------
+# struct parsing
+# --------------------------------------------------------------------------
+
+_BASE_TYPE_NAMES = {
+    ("long", "unsigned"): "long unsigned int",
+    ("int", "long", "unsigned"): "long unsigned int",
+    ("long",): "long int",
+    ("int", "long"): "long int",
+    ("unsigned",): "unsigned int",
+    ("int", "unsigned"): "unsigned int",
+    ("int",): "int",
+    ("short", "unsigned"): "short unsigned int",
+    ("short",): "short int",
+    ("char", "unsigned"): "unsigned char",
+    ("char",): "char",
+    ("long", "long", "unsigned"): "long long unsigned int",
+    ("long", "long"): "long long int",
+    ("void",): "void",
+}
+
+
+def _base_name(names: list[str]) -> str:
+    key = tuple(sorted(names))
+    if key in _BASE_TYPE_NAMES:
+        return _BASE_TYPE_NAMES[key]
+    if len(names) == 1:
+        return names[0]  # a typedef name: kept, as BTF keeps it
+    raise ValueError(f"unknown base type {' '.join(names)}")
+
+
+@dataclass
+class Node:
+    """One member of a struct as declared: named, or an anonymous aggregate."""
+
+    name: str | None          # member name; None for anonymous struct/union
+    kind: str                 # "member", "bitfield", "struct", "union"
+    type: str                 # kernel type name ("struct list_head", ...)
+    type_base: str = ""       # type without array suffix (for rendering)
+    array: str = ""           # "[2]" for arrays
+    bit_width: int = 0        # declared width of a bitfield
+    children: list["Node"] = field(default_factory=list)
+
+
+def _type_of(decl_type) -> tuple[str, str]:
+    """(type name, array suffix) of a pycparser declarator."""
+    from pycparser import c_ast
+
+    if isinstance(decl_type, c_ast.ArrayDecl):
+        base, arr = _type_of(decl_type.type)
+        return base, f"[{decl_type.dim.value}]" + arr
+    if isinstance(decl_type, c_ast.PtrDecl):
+        base, arr = _type_of(decl_type.type)
+        return base + " *", arr
+    if isinstance(decl_type, c_ast.TypeDecl):
+        inner = decl_type.type
+        if isinstance(inner, c_ast.IdentifierType):
+            return _base_name(inner.names), ""
+        if isinstance(inner, c_ast.Struct):
+            return f"struct {inner.name}", ""
+        if isinstance(inner, c_ast.Union):
+            return f"union {inner.name}", ""
+    raise ValueError(f"unsupported declarator {decl_type!r}")
+
+
+def _members(decls) -> list[Node]:
+    from pycparser import c_ast
+
+    out = []
+    for d in decls or ():
+        t = d.type
+        if d.name is None and isinstance(t, (c_ast.Struct, c_ast.Union)):
+            kind = "struct" if isinstance(t, c_ast.Struct) else "union"
+            out.append(Node(None, kind, kind, kind, children=_members(t.decls)))
+            continue
+        if d.name is None and isinstance(t, c_ast.TypeDecl) and \
+                isinstance(t.type, (c_ast.Struct, c_ast.Union)) and t.type.decls:
+            kind = "struct" if isinstance(t.type, c_ast.Struct) else "union"
+            out.append(Node(None, kind, kind, kind, children=_members(t.type.decls)))
+            continue
+        base, arr = _type_of(t)
+        if d.bitsize is not None:
+            out.append(Node(d.name, "bitfield", base, base, "", int(d.bitsize.value, 0)))
+        else:
+            out.append(Node(d.name, "member", base + arr, base, arr))
+    return out
+
+
+def parse_structs(text: str, names=LAYOUT_STRUCTS) -> dict[str, list[Node]]:
+    """Parse preprocessed C and return the member trees of *names*."""
+    from pycparser import CParser, c_ast
+
+    ast = CParser().parse(text, "<memcore headers>")
+    found: dict[str, list[Node]] = {}
+
+    class V(c_ast.NodeVisitor):
+        def visit_Struct(self, node):
+            if node.name in names and node.decls is not None and node.name not in found:
+                found[node.name] = _members(node.decls)
+            self.generic_visit(node)
+
+    V().visit(ast)
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise ValueError(f"structs not found in headers: {missing}")
+    return {n: found[n] for n in names}
+
+
+def parse_enums(text: str, names=("pageflags", "pagetype")) -> dict[str, list[str]]:
+    """Enumerator names of the given enums, in declaration order."""
+    from pycparser import CParser, c_ast
+
+    ast = CParser().parse(text, "<memcore headers>")
+    out: dict[str, list[str]] = {}
+
+    class V(c_ast.NodeVisitor):
+        def visit_Enum(self, node):
+            if node.name in names and node.values is not None:
+                out[node.name] = [e.name for e in node.values.enumerators]
+
+    V().visit(ast)
+    return out
+
+
+def flatten(nodes: list[Node], parent: int = -1, depth: int = 1, out=None):
+    """Pre-order (node, parent index, depth) list of a member tree."""
+    if out is None:
+        out = []
+    for n in nodes:
+        idx = len(out)
+        out.append((n, parent, depth))
+        if n.children:
+            flatten(n.children, idx, depth + 1, out)
+    return out
+
+
+# --------------------------------------------------------------------------
+# C table emission
+# --------------------------------------------------------------------------
+
+_KIND_CODE = {"member": 0, "bitfield": 1, "struct": 2, "union": 3}
+
+
+def _cstr(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def emit_layout_table(structs: dict[str, list[Node]]) -> str:
+    """C source defining ``mc_layout_structs[]`` for the compiled variant."""
+    lines = [
+        "/* Generated by tools/codegen.py from the preprocessed struct headers. */",
+        "/* Do not edit: rebuild instead. */",
+        f'#include "{LAYOUT_HEADER}"',
+        '#include "memcore/layout_table.h"',
+        "",
+    ]
+    for sname, nodes in structs.items():
+        flat = flatten(nodes)
+        for i, (n, _p, _d) in enumerate(flat):
+            if n.kind == "bitfield":
+                lines.append(
+                    f"static void mc_bf_{sname}_{i}(unsigned char *buf)\n"
+                    f"{{ struct {sname} *s = (struct {sname} *)buf; s->{n.name} = ~s->{n.name}; }}")
+        lines.append(f"static const struct mc_member_desc mc_members_{sname}[] = {{")
+        for i, (n, parent, depth) in enumerate(flat):
+            code = _KIND_CODE[n.kind]
+            if n.kind == "member":
+                acc = f"((struct {sname} *)0)->{n.name}"
+                nums = (f"offsetof(struct {sname}, {n.name}), sizeof({acc}), "
+                        f"__alignof__({acc}), 0, 0")
+            elif n.kind == "bitfield":
+                nums = (f"0, sizeof({n.type}), __alignof__({n.type}), {n.bit_width}, "
+                        f"mc_bf_{sname}_{i}")
+            else:
+                nums = "0, 0, 0, 0, 0"
+            name = _cstr(n.name) if n.name else "0"
+            lines.append(
+                f"\t{{ {name}, {_cstr(n.type_base)}, {_cstr(n.array)}, {code}, "
+                f"{parent}, {depth}, {nums} }},")
+        lines.append("};")
+        lines.append("")
+    lines.append("static const struct mc_struct_desc mc_layout_structs[] = {")
+    for sname, nodes in structs.items():
+        lines.append(
+            f"\t{{ {_cstr(sname)}, sizeof(struct {sname}), __alignof__(struct {sname}), "
+            f"mc_members_{sname}, sizeof(mc_members_{sname}) / sizeof(mc_members_{sname}[0]) }},")
+    lines.append("};")
+    lines.append(f"#define MC_NR_LAYOUT_STRUCTS {len(structs)}")
+    return "\n".join(lines) + "\n"
+
+
+def emit_enum_table(enums: dict[str, list[str]]) -> str:
+    lines = [
+        "/* Generated by tools/codegen.py: enum names from the parse, values from the compiler. */",
+        '#include "memcore/layout_table.h"',
+        "",
+    ]
+    for ename, members in enums.items():
+        lines.append(f"static const struct mc_enum_entry mc_enum_{ename}[] = {{")
+        for m in members:
+            lines.append(f"\t{{ {_cstr(m)}, (long long){m} }},")
+        lines.append("};")
+        lines.append(f"#define MC_NR_ENUM_{ename} {len(members)}")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------
+# folio flag helpers
+# --------------------------------------------------------------------------
+
+#: ops a table row may list, and the kernel helper each becomes
+FLAG_OPS = ("test", "set", "clear", "__set", "__clear", "test_set", "test_clear",
+            "mark", "__mark")
+
+#: MCF_SPECIAL_* of include/memcore/folio_flags_table.h, and what the test means
+SPECIALS = {0: None, 1: "PG_swapcache and PG_swapbacked", 2: "not configured: always false",
+            3: "the zone field is ZONE_HIGHMEM", 4: "folio->mapping has FOLIO_MAPPING_ANON",
+            5: "folio->mapping low bits are FOLIO_MAPPING_KSM"}
+
+_ROW = re.compile(r"@MCFLAG\s+(\w+)\s*;([^;@]*);\s*(\w+)\s*;([^;@]*);([^;@]*)@")
+_CONST_EXPR = re.compile(r"^[0-9()|<\s-]+$")
+
+
+def _const(expr: str) -> int:
+    """Value of a preprocessed integer constant like ((1 << 0) | (1 << 3))."""
+    if not _CONST_EXPR.match(expr):
+        raise ValueError(f"not a constant expression: {expr!r}")
+    return int(eval(expr, {"__builtins__": {}}))  # digits, parens, | and << only
+
+
+@dataclass
+class FlagRow:
+    name: str      # helper suffix: folio_test_<name>
+    bit: str | None  # PG_* enumerator, None when the test is not one bit
+    page: str      # FOLIO_HEAD_PAGE or FOLIO_SECOND_PAGE
+    ops: int       # bitmask of FLAG_OPS (bit i = FLAG_OPS[i])
+    special: int   # MCF_* special semantics
+
+
+def parse_flag_table(design: str, bits: int) -> list[FlagRow]:
+    """Rows of MC_FOLIO_FLAGS(X) as the variant's configuration selects them."""
+    text = preprocess("memcore/folio_flags_table.h", variant_defines(design, bits),
+                      ["-DMC_FLAG_TABLE_DUMP"])
+    rows = []
+    for m in _ROW.findall(text):
+        bit = m[1].strip()
+        rows.append(FlagRow(m[0], bit if re.fullmatch(r"PG_\w+", bit) else None,
+                            m[2], _const(m[3]), _const(m[4])))
+    if not rows:
+        raise RuntimeError("folio flag table is empty")
+    return rows
+
+
+def _op_doc(r: FlagRow, op: str) -> str:
+    pre = "__" if op.startswith("__") else ""
+    base = op.lstrip("_")
+    kname = f"{pre}folio_{base}_{r.name}" if base != "test" or pre else f"folio_test_{r.name}"
+    what = SPECIALS.get(r.special) or r.bit
+    where = "" if r.special else (" in page 1's flags (_flags_1)" if r.page == "FOLIO_SECOND_PAGE"
+                                   else " in the head page's flags")
+    if base == "test":
+        return f"{kname}(): {what}{where}."
+    if base in ("test_set", "test_clear"):
+        verb = "set" if base == "test_set" else "clear"
+        return f"{kname}(): {verb} {what}{where}, returning its old value."
+    verb = {"set": "set", "clear": "clear", "mark": "set"}[base]
+    kind = "non-atomic " if pre else ""
+    return f"{kname}(): {kind}{verb} {what}{where}."
+
+
+def emit_folio_flags_pxi(rows: list[FlagRow]) -> str:
+    """Cython methods of Folio, one per (flag, op) the kernel defines.
+
+    Methods spelled ``__set_X`` are name-mangled by Cython inside the class;
+    the module restores the kernel spelling after the class is created
+    (see core/views.pxi: _unmangle).
+    """
+    out = [
+        "# Generated by tools/codegen.py from include/memcore/folio_flags_table.h.",
+        "# Included inside `cdef class Folio`; do not edit.",
+        "",
+    ]
+    for r in rows:
+        # stubs of unconfigured flags touch nothing, so any folio will do
+        second = r.page == "FOLIO_SECOND_PAGE" and r.special != 2
+        getter = "self._f2()" if second else "self._f()"
+        for i, op in enumerate(FLAG_OPS):
+            if not (r.ops >> i) & 1:
+                continue
+            cfun = f"mcf_{op}_{r.name}"
+            out.append(f"    def {op}_{r.name}(self):")
+            out.append(f'        """{_op_doc(r, op)}"""')
+            if op.lstrip("_") in ("test", "test_set", "test_clear"):
+                out.append(f"        return {cfun}({getter}) != 0")
+            else:
+                out.append(f"        {cfun}({getter})")
+            out.append("")
+    return "\n".join(out) + "\n"
+
+
+def emit_folio_flags_decl(rows: list[FlagRow]) -> str:
+    """extern declarations of the C helpers, and the table as Python data."""
+    out = ["# Generated by tools/codegen.py; do not edit.",
+           'cdef extern from "memcore/folio_flags.h" nogil:']
+    for r in rows:
+        for i, op in enumerate(FLAG_OPS):
+            if (r.ops >> i) & 1:
+                ret = "int" if op.lstrip("_").startswith("test") else "void"
+                out.append(f"    {ret} mcf_{op}_{r.name}(folio *f)")
+    out.append("")
+    out.append("# (name, PG_ bit or None, page, ops, special meaning or None)")
+    out.append("FOLIO_FLAG_HELPERS = (")
+    for r in rows:
+        ops = tuple(op for i, op in enumerate(FLAG_OPS) if (r.ops >> i) & 1)
+        page = "second" if r.page == "FOLIO_SECOND_PAGE" else "head"
+        out.append(f"    ({r.name!r}, {r.bit!r}, {page!r}, {ops!r}, {SPECIALS.get(r.special)!r}),")
+    out.append(")")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------
+# one variant
+# --------------------------------------------------------------------------
+
+def generate_variant(design: str, bits: int, outdir: Path) -> list[Path]:
+    """Write the generated sources of one variant into *outdir*."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    defs = dict(variant_defines(design, bits), MC_PARSE=1)
+    text = preprocess(LAYOUT_HEADER, defs)
+    structs = parse_structs(text)
+    enums = parse_enums(text)
+    rows = parse_flag_table(design, bits)
+    files = {
+        "mc_layout_table.h": emit_layout_table(structs),
+        "mc_enum_table.h": emit_enum_table(enums),
+        "folio_flags.pxi": emit_folio_flags_pxi(rows),
+        "folio_flags_decl.pxi": emit_folio_flags_decl(rows),
+    }
+    written = []
+    for fname, content in files.items():
+        p = outdir / fname
+        if not p.exists() or p.read_text() != content:
+            p.write_text(content)
+        written.append(p)
+    return written
