@@ -25,6 +25,11 @@ def available() -> tuple[tuple[str, int], ...]:
         m = _NAME.match(info.name)
         if m and not info.ispkg:
             found.append((m.group(1), int(m.group(2))))
+    if not found:
+        raise ImportError(
+            f"memcore: no compiled variant modules in {list(memcore.__path__)}; this is the "
+            "source tree without a build. Install with `pip install .` and run from another "
+            "directory, or build in place with `pip install -e .`")
     order = {"classic": 0, "flags_memdesc": 1, "memdesc": 2}
     return tuple(sorted(found, key=lambda v: (order.get(v[0], 9), v[0], -v[1])))
 

@@ -59,3 +59,13 @@ cdef extern from "memcore/page_flags_layout.h":
 
 cdef extern from "memcore/design.h":
     const char *MC_DESIGN_NAME
+
+ctypedef uint64_t mc_ulong_host     # host-side 64-bit quantities
+
+cdef extern from "memcore/slab.h":
+    # Only the members the module reads; the layout is C's.
+    ctypedef struct slab "struct slab":
+        unsigned long counters
+        unsigned int inuse
+        unsigned int objects
+        unsigned int frozen

@@ -100,3 +100,30 @@ def _flags_layout():
         "last_cpupid_in_flags": bool(MC_LAST_CPUPID_IN_FLAGS),
         "free_bits": MC_FLAGS_FREE_BITS,
     }
+
+
+def slab_counters(unsigned int inuse, unsigned int objects, unsigned int frozen):
+    """Write inuse/objects/frozen through struct slab's C bitfields; return counters.
+
+    The bitfields are assigned in C, so the result shows where the compiler
+    put them inside the `counters` word.
+    """
+    cdef slab s
+    memset(&s, 0, sizeof(s))
+    if inuse >= (1 << 16) or objects >= (1 << 15) or frozen > 1:
+        raise ValueError(f"out of range for inuse:16/objects:15/frozen:1: "
+                         f"{inuse}, {objects}, {frozen}")
+    s.inuse = inuse
+    s.objects = objects
+    s.frozen = frozen
+    return s.counters
+
+
+def slab_fields(counters):
+    """Store `counters` and read inuse/objects/frozen back through the bitfields."""
+    cdef slab s
+    memset(&s, 0, sizeof(s))
+    if counters < 0 or counters >= (<object>1) << MC_BITS:
+        raise ValueError(f"counters {counters:#x} does not fit a {MC_BITS}-bit word")
+    s.counters = counters
+    return s.inuse, s.objects, s.frozen

@@ -1,0 +1,185 @@
+"""The ``memcore`` command line.
+
+    memcore layout page folio slab ptdesc [--bits 32] [--design classic] [--json]
+    memcore layout --compare page folio slab
+    memcore layout flags [--config i386]
+
+Errors in what the user asked for (unknown struct, design, word size,
+config) print one line naming the valid choices and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import _variants
+from .errors import MemcoreError, UnknownChoice
+from .flagslayout import CONFIGS, flags_layout
+from .layout import layout, struct_names
+
+GIB = 1 << 30
+PAGE_SIZE = 4096
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2."""
+
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _fail(msg: str) -> int:
+    sys.stderr.write(f"memcore: error: {msg}\n")
+    return 2
+
+
+def _bits(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid word size {value!r}; valid: 32, 64") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="memcore", description="An executable model of Linux memory descriptors.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    lay = sub.add_parser("layout", help="struct layouts (pahole style) and the page-flags word",
+                         description="Print struct layouts as pahole does, compare them across "
+                                     "variants, or draw the page-flags word ('flags').")
+    lay.add_argument("names", nargs="*", metavar="STRUCT",
+                     help="page, folio, slab, ptdesc, or 'flags' (default: all structs)")
+    lay.add_argument("--bits", type=_bits, default=64, help="word size: 64 (default) or 32")
+    lay.add_argument("--design", default="classic", help="design (default: classic)")
+    lay.add_argument("--json", action="store_true", help="print a JSON list of Layout.to_dict()")
+    lay.add_argument("--compare", action="store_true",
+                     help="all variants side by side (with memmap bytes per GiB for page)")
+    lay.add_argument("--config", default=None,
+                     help="flags word: canonical config name (x86_64, i386); "
+                          "default: the one of --bits")
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "layout":
+            return _cmd_layout(args)
+    except UnknownChoice as e:
+        return _fail(str(e))
+    except MemcoreError as e:
+        return _fail(str(e).splitlines()[0])
+    return 2
+
+
+def _cmd_layout(args) -> int:
+    names = args.names
+    if "flags" in names:
+        if names != ["flags"]:
+            return _fail("'flags' cannot be combined with struct names")
+        return _cmd_flags(args)
+    if args.config is not None:
+        return _fail("--config applies to 'memcore layout flags' only")
+    _variants.check(args.design, args.bits)
+    known = struct_names(args.design, args.bits)
+    names = names or list(known)
+    for n in names:
+        if n not in known:
+            raise UnknownChoice("struct", n, known + ("flags",))
+    if args.compare:
+        return _cmd_compare(names, args.json)
+    layouts = [layout(n, args.design, args.bits) for n in names]
+    if args.json:
+        print(json.dumps([lay.to_dict() for lay in layouts], indent=1))
+    else:
+        print("\n".join(lay.pahole() for lay in layouts), end="")
+    return 0
+
+
+def _cmd_flags(args) -> int:
+    config = args.config or {64: "x86_64", 32: "i386"}.get(args.bits)
+    if config is None:
+        raise UnknownChoice("word size (bits)", args.bits, (64, 32))
+    fl = flags_layout(config) if config in CONFIGS else flags_layout(config)
+    if args.json:
+        print(json.dumps(fl.to_dict(), indent=1))
+    else:
+        print(fl.diagram(), end="")
+    return 0
+
+
+def _cmd_compare(names, as_json: bool) -> int:
+    variants = _variants.available()
+    table = {}
+    for n in names:
+        table[n] = {f"{d}{b}": layout(n, d, b) for d, b in variants
+                    if n in struct_names(d, b)}
+    if as_json:
+        out = []
+        for n, lays in table.items():
+            for key, lay in lays.items():
+                d = lay.to_dict()
+                if n == "page":
+                    d["bytes_per_gib"] = lay.size * (GIB // PAGE_SIZE)
+                    d["percent_of_ram"] = 100.0 * lay.size / PAGE_SIZE
+                out.append(d)
+        print(json.dumps(out, indent=1))
+        return 0
+    blocks = [_compare_block(n, lays) for n, lays in table.items()]
+    print("\n\n".join(blocks))
+    return 0
+
+
+def _compare_block(name: str, lays: dict) -> str:
+    keys = list(lays)
+    col = 14
+    head = f"struct {name}"
+    lines = [f"{head:<28}" + "".join(f"{k:>{col}}" for k in keys)]
+    lines.append("-" * (28 + col * len(keys)))
+
+    def row(label, values):
+        lines.append(f"{label:<28}" + "".join(f"{v:>{col}}" for v in values))
+
+    row("size (bytes)", [lays[k].size for k in keys])
+    row("alignment", [lays[k].align for k in keys])
+    row("named members", [len(lays[k].members) for k in keys])
+    if name == "page":
+        row("memmap per GiB of RAM", [_human(lays[k].size * (GIB // PAGE_SIZE)) for k in keys])
+        row("% of RAM (4 KiB pages)", [f"{100.0 * lays[k].size / PAGE_SIZE:.4f}%" for k in keys])
+    lines.append("")
+    lines.append(f"{'member (offset:size)':<28}" + "".join(f"{k:>{col}}" for k in keys))
+    order = []
+    for k in keys:
+        for m in lays[k].members:
+            if m.path not in order:
+                order.append(m.path)
+    for path in order:
+        cells = []
+        for k in keys:
+            lay = lays[k]
+            if path in lay:
+                m = lay[path]
+                if m.is_bitfield:
+                    cells.append(f"{m.offset}:{m.bit_offset - m.offset * 8}+{m.bit_size}b")
+                else:
+                    cells.append(f"{m.offset}:{m.size}")
+            else:
+                cells.append("-")
+        lines.append(f"{path:<28}" + "".join(f"{c:>{col}}" for c in cells))
+    return "\n".join(lines)
+
+
+def _human(n: int) -> str:
+    for unit, div in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= div and n % div == 0:
+            return f"{n // div} {unit}"
+    return f"{n} B"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

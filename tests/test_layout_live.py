@@ -1,0 +1,49 @@
+"""The running kernel's BTF, when there is one, agrees with the model.
+
+Skips cleanly without bpftool or /sys/kernel/btf/vmlinux; the committed
+snapshot (test_layout_reference.py) carries the same check everywhere.
+"""
+import os
+import platform
+
+import pytest
+
+import memcore
+from memcore import btf
+
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(btf.VMLINUX), reason="no /sys/kernel/btf/vmlinux"),
+    pytest.mark.skipif(platform.machine() != "x86_64", reason="the model is x86"),
+]
+
+
+@pytest.fixture(scope="module")
+def live():
+    try:
+        return btf.read_layouts()
+    except btf.BTFUnavailable as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="module")
+def live_is_618():
+    release = platform.release()
+    if not release.startswith("6.18"):
+        pytest.skip(f"running kernel is {release}, the model is Linux 6.18")
+
+
+@pytest.mark.parametrize("name", ["page", "folio", "slab", "ptdesc"])
+def test_live_btf_matches_model(live, live_is_618, name):
+    ours = memcore.layout(name, bits=64)
+    theirs = live["structs"][name]
+    assert ours.size == theirs["size"]
+    assert [(m.path, m.bit_offset, m.bit_size) for m in ours.members] == \
+        [(m["path"], m["offset_bits"], m["size_bits"]) for m in theirs["members"]]
+
+
+def test_live_enums_match_model(live, live_is_618):
+    pg = memcore.pageflags(bits=64)
+    for name, value in live["enums"]["pageflags"].items():
+        if name != "__NR_PAGEFLAGS":
+            assert pg[name] == value
+    assert pg.NR_PAGEFLAGS == live["enums"]["pageflags"]["__NR_PAGEFLAGS"]
