@@ -67,9 +67,10 @@ def test_errors_are_one_line_and_exit_2(capsys, args, needle):
     assert "Traceback" not in err
 
 
-def test_console_script_exit_code():
+def test_console_script_exit_code(tmp_path):
+    # run outside the checkout so the installed package (with its .so files) is imported
     proc = subprocess.run([sys.executable, "-m", "memcore.cli", "layout", "nope"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("memcore: error: unknown struct 'nope'; "
                                    "valid: page, folio, slab, ptdesc, flags")
