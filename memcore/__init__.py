@@ -11,6 +11,7 @@ from .layout import Layout, Member, layout, struct_names
 from .flagslayout import FlagsConfig, FlagsLayout, FlagsLayoutError, flags_layout
 from ._variants import available as variants
 from .enums import pageflags, pagetype
+from .machine import Folio, Machine, Page, PgFlags, Task
 
 __version__ = "0.1.0"
 
@@ -18,6 +19,7 @@ __all__ = [
     "layout", "struct_names", "Layout", "Member",
     "flags_layout", "FlagsConfig", "FlagsLayout", "FlagsLayoutError",
     "variants", "pageflags", "pagetype",
+    "Machine", "Page", "Folio", "PgFlags", "Task",
     "MemcoreError", "UnknownChoice", "VMBug", "BadPageState", "RefcountError",
     "FolioNotLocked", "TailPageError", "Deadlock", "PFNOutOfRange", "OrderOutOfRange",
     "OutOfMemory", "InvalidAddress",

@@ -5,7 +5,17 @@
 #
 # setup.py compiles this one implementation once per variant with C macros
 # (MC_BITS, MC_DESIGN_*) choosing word size and design, like one kernel tree
-# built for several configurations.  Subsystems live in core/*.pxi.
+# built for several configurations.  One .pxi per subsystem:
 
-include "core/decl.pxi"
-include "core/layout.pxi"
+include "core/decl.pxi"         # the C declarations (include/memcore/*.h)
+include "core/layout.pxi"       # layout tables, enums, flags-word macros
+include "core/buddy.pxi"        # free lists, split, merge, fallback
+include "core/pcp.pxi"          # per-CPU page lists
+include "core/page_alloc.pxi"   # watermarks, zonelist walk, free-path checks
+include "core/folio.pxi"        # folio alloc, references, freeing
+include "core/boot.pxi"         # memmap init, freeing boot memory
+include "core/machine.pxi"      # Machine: boot, tasks, locks, API
+include "views_generated.pxi"    # core/views.pxi + the generated folio flag methods
+include "core/dump.pxi"         # dump_page(), %pGp
+include "core/check.pxi"        # Machine.check() invariants
+include "core/bulk.pxi"         # nogil loops and benchmark baselines

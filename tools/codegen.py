@@ -399,10 +399,17 @@ def generate_variant(design: str, bits: int, outdir: Path) -> list[Path]:
     structs = parse_structs(text)
     enums = parse_enums(text)
     rows = parse_flag_table(design, bits)
+    template = (ROOT / "memcore" / "core" / "views.pxi").read_text()
+    marker = "    # @FOLIO_FLAG_METHODS@"
+    if template.count(marker) != 1:
+        raise RuntimeError("memcore/core/views.pxi must hold the @FOLIO_FLAG_METHODS@ line once")
+    start = template.index(marker)
+    end = template.index("\n", start) + 1
+    views = (template[:start] + emit_folio_flags_pxi(rows) + template[end:])
     files = {
+        "views_generated.pxi": views,
         "mc_layout_table.h": emit_layout_table(structs),
         "mc_enum_table.h": emit_enum_table(enums),
-        "folio_flags.pxi": emit_folio_flags_pxi(rows),
         "folio_flags_decl.pxi": emit_folio_flags_decl(rows),
     }
     written = []

@@ -31,6 +31,7 @@
 #else
 #define MC_PAGE_OFFSET		0xC0000000UL		/* 3G/1G split */
 #define MC_LOWMEM_LIMIT		(896UL << 20)		/* 1 GiB - 128 MiB vmalloc reserve */
+#define MC_VMEMMAP_START	0UL			/* no vmemmap: mem_map is in lowmem */
 #define POISON_POINTER_DELTA	0UL
 #endif
 #define TAIL_MAPPING		((mc_ulong)(0x400 + POISON_POINTER_DELTA))
@@ -134,6 +135,12 @@ static inline int mc_addr_valid(const struct mc_machine *m, mc_ulong addr, uint6
 	off = addr - m->page_offset;
 	lowmem_bytes = m->lowmem_pfns << PAGE_SHIFT;
 	return off < lowmem_bytes && len <= lowmem_bytes - off;
+}
+
+/* Modeled direct-map address of a host pointer into modeled RAM. */
+static inline mc_ulong mc_virt(const struct mc_machine *m, const void *host)
+{
+	return (mc_ulong)(m->page_offset + (mc_ulong)((const unsigned char *)host - m->phys));
 }
 
 /* Modeled direct-map address of a physical address (lowmem only). */

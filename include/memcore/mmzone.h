@@ -56,7 +56,7 @@ enum migratetype {
 	MIGRATE_RECLAIMABLE,	/* reclaimable slab and the like */
 	MIGRATE_PCPTYPES,	/* the number of types on the pcp lists */
 	MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES,	/* reserve for high-order atomic allocations */
-	__MIGRATE_TYPE_END,
+	__MIGRATE_TYPE_END = MIGRATE_HIGHATOMIC,	/* no CONFIG_CMA */
 #if defined(CONFIG_MEMORY_ISOLATION)
 	MIGRATE_ISOLATE,	/* can't allocate from here */
 #endif

@@ -57,15 +57,265 @@ cdef extern from "memcore/page_flags_layout.h":
     int MC_FLAGS_FREE_BITS
     int MC_LAST_CPUPID_IN_FLAGS "(LAST_CPUPID_WIDTH == LAST_CPUPID_SHIFT)"
 
-cdef extern from "memcore/design.h":
-    const char *MC_DESIGN_NAME
 
-ctypedef uint64_t mc_ulong_host     # host-side 64-bit quantities
 
-cdef extern from "memcore/slab.h":
-    # Only the members the module reads; the layout is C's.
+# ---------------------------------------------------------------------------
+# The modeled kernel's structs (include/memcore/*.h).  Only the members the
+# Cython code touches are declared; C has the real layout.
+# ---------------------------------------------------------------------------
+cdef extern from "memcore/types.h" nogil:
+    # uint32_t in the 32-bit variants, uint64_t in the 64-bit ones (C decides)
+    ctypedef unsigned long long mc_ulong
+    ctypedef long long mc_long
+    ctypedef struct atomic_t:
+        int counter
+    ctypedef struct memdesc_flags_t:
+        mc_ulong f
+    cdef struct list_head:
+        mc_ulong next
+        mc_ulong prev
+
+cdef extern from "memcore/mm_types.h" nogil:
+    cdef struct page:
+        memdesc_flags_t flags
+        list_head lru
+        list_head buddy_list
+        list_head pcp_list
+        mc_ulong mapping
+        mc_ulong __folio_index
+        mc_ulong private
+        mc_ulong compound_head
+        unsigned int page_type
+        atomic_t _mapcount
+        atomic_t _refcount
+        mc_ulong memcg_data
+    cdef struct folio:
+        memdesc_flags_t flags
+        list_head lru
+        mc_ulong mapping
+        mc_ulong index
+        mc_ulong private
+        atomic_t _mapcount
+        atomic_t _refcount
+        mc_ulong memcg_data
+        page page
+        mc_ulong _flags_1
+        mc_ulong _head_1
+        atomic_t _large_mapcount
+        atomic_t _nr_pages_mapped
+        atomic_t _entire_mapcount
+        atomic_t _pincount
+        int _mm_id_mapcount[2]
+        mc_ulong _mm_ids
+        atomic_t _mapcount_1
+        atomic_t _refcount_1
+        unsigned int _nr_pages
+        list_head _deferred_list
+
+cdef extern from "memcore/slab.h" nogil:
     ctypedef struct slab "struct slab":
         unsigned long counters
         unsigned int inuse
         unsigned int objects
         unsigned int frozen
+
+cdef extern from "memcore/page_flags.h" nogil:
+    enum:
+        PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru, PG_head
+        PG_waiters, PG_active, PG_workingset, PG_owner_priv_1, PG_owner_2, PG_arch_1
+        PG_reserved, PG_private, PG_private_2, PG_reclaim, PG_swapbacked, PG_unevictable
+        PG_dropbehind, PG_mlocked, PG_large_rmappable, PG_partially_mapped
+    enum:
+        PGTY_buddy, PGTY_offline, PGTY_table, PGTY_guard, PGTY_hugetlb, PGTY_slab
+        PGTY_zsmalloc, PGTY_unaccepted, PGTY_large_kmalloc, PGTY_mapcount_underflow
+    unsigned int PAGE_TYPE_NONE
+    int PAGE_TYPE_SHIFT
+
+cdef extern from "memcore/mmzone.h" nogil:
+    int MAX_PAGE_ORDER, NR_PAGE_ORDERS, PAGE_ALLOC_COSTLY_ORDER, HPAGE_PMD_ORDER
+    int pageblock_order
+    unsigned long pageblock_nr_pages
+    int MAX_NR_ZONES_C "MAX_NR_ZONES"
+    enum:
+        ZONE_NORMAL, ZONE_MOVABLE
+    enum:
+        MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_PCPTYPES
+        MIGRATE_HIGHATOMIC, MIGRATE_ISOLATE, MIGRATE_TYPES
+    int MIGRATETYPE_MASK, PB_migrate_isolate
+    enum:
+        WMARK_MIN, WMARK_LOW, WMARK_HIGH, WMARK_PROMO, NR_WMARK
+    int NR_LOWORDER_PCP_LISTS, NR_PCP_LISTS, NR_PCP_THP
+    int PCPF_PREV_FREE_HIGH_ORDER, PCPF_FREE_HIGH_BATCH
+    int CONFIG_PCP_BATCH_SCALE_MAX, MIN_PERCPU_PAGELIST_HIGH_FRACTION
+    enum:
+        NR_FREE_PAGES, NR_FREE_PAGES_BLOCKS, NR_ZONE_PCP_PAGES, NR_VM_ZONE_STAT_ITEMS
+    int ZONE_BOOSTED_WATERMARK, ZONE_RECLAIM_ACTIVE, ZONE_BELOW_HIGH
+
+    cdef struct per_cpu_pages:
+        int count
+        int high
+        int high_min
+        int high_max
+        int batch
+        unsigned char flags
+        unsigned char alloc_factor
+        short free_count
+        list_head lists[1]          # NR_PCP_LISTS in C
+    cdef struct free_area:
+        list_head free_list[1]      # MIGRATE_TYPES in C
+        mc_ulong nr_free
+    cdef struct zone:
+        mc_ulong _watermark[4]
+        mc_ulong watermark_boost
+        mc_ulong nr_reserved_highatomic
+        mc_ulong nr_free_highatomic
+        mc_long lowmem_reserve[8]
+        int node
+        mc_ulong zone_pgdat
+        mc_ulong per_cpu_pageset
+        int pageset_high_min
+        int pageset_high_max
+        int pageset_batch
+        mc_ulong pageblock_flags
+        mc_ulong zone_start_pfn
+        mc_ulong managed_pages
+        mc_ulong spanned_pages
+        mc_ulong present_pages
+        int zone_idx
+        mc_ulong flags
+        free_area free_area[1]      # NR_PAGE_ORDERS in C
+        mc_long vm_stat[1]          # NR_VM_ZONE_STAT_ITEMS in C
+    cdef struct pglist_data:
+        zone node_zones[1]          # MAX_NR_ZONES in C
+        int nr_zones
+        mc_ulong node_start_pfn
+        mc_ulong node_present_pages
+        mc_ulong node_spanned_pages
+        int node_id
+
+cdef extern from "memcore/machine.h" nogil:
+    mc_ulong MC_PAGE_OFFSET, MC_VMEMMAP_START, TAIL_MAPPING, LIST_POISON1, LIST_POISON2
+    uint64_t MC_LOWMEM_LIMIT, MAX_DMA_PFN, MAX_DMA32_PFN, PAGES_PER_SECTION
+    int MC_MAX_NODES, MC_MAX_CPUS, MC_SECTION_SIZE_BITS, PAGE_SHIFT
+    enum mc_err:
+        MC_OK, MC_ENOMEM, MC_EREFZERO, MC_ENOTLOCKED, MC_EBADPAGE, MC_ETAIL, MC_ENOTLARGE
+        MC_EPFN, MC_EORDER, MC_EFREE, MC_EINVAL, MC_EDEADLOCK, MC_EADDR, MC_EBUSY, MC_EBLOCKED
+    enum:
+        MC_RES_FIRMWARE, MC_RES_MEMMAP, MC_RES_PGDAT, MC_RES_PAGEBLOCK, MC_RES_PERCPU
+        MC_RES_UNAVAILABLE, MC_NR_RESERVE_KINDS
+    cdef struct mc_machine:
+        page *memmap
+        unsigned char *phys
+        uint64_t phys_bytes
+        uint64_t nr_pfns
+        uint64_t memmap_pfns
+        mc_ulong page_offset
+        mc_ulong memmap_va
+        uint64_t memmap_bytes
+        uint64_t lowmem_pfns
+        int nr_nodes
+        int nr_cpus
+        uint64_t node_start_pfn[64]
+        uint64_t node_end_pfn[64]
+        int cpu_node[64]
+        mc_ulong pgdat_va[64]
+        pglist_data *pgdat[64]
+        uint64_t memblock_top[64]
+        uint64_t reserved_bytes[8]
+        uint64_t reserved_pages[8]
+        int min_free_kbytes
+        int watermark_scale_factor
+        int percpu_pagelist_high_fraction
+        uint64_t pgalloc
+        uint64_t pgfree
+        int err
+        int64_t err_pfn
+        char err_msg[256]
+
+    void *mc_host(const mc_machine *m, mc_ulong addr)
+    int mc_addr_valid(const mc_machine *m, mc_ulong addr, uint64_t length)
+    mc_ulong mc_phys_to_virt(const mc_machine *m, uint64_t paddr)
+    uint64_t mc_virt_to_phys(const mc_machine *m, mc_ulong addr)
+    page *mc_pfn_to_page(const mc_machine *m, uint64_t pfn)
+    uint64_t mc_page_to_pfn(const mc_machine *m, const page *p)
+    mc_ulong mc_page_va(const mc_machine *m, const page *p)
+    mc_ulong mc_pfn_to_va(const mc_machine *m, uint64_t pfn)
+    page *mc_va_to_page(const mc_machine *m, mc_ulong va)
+    int mc_va_is_page(const mc_machine *m, mc_ulong va)
+    list_head *mc_list(const mc_machine *m, mc_ulong va)
+    void INIT_LIST_HEAD(list_head *h, mc_ulong h_va)
+    int list_empty(const list_head *h, mc_ulong h_va)
+    void list_add(const mc_machine *m, list_head *n, mc_ulong n_va, list_head *h, mc_ulong h_va)
+    void list_add_tail(const mc_machine *m, list_head *n, mc_ulong n_va, list_head *h, mc_ulong h_va)
+    void list_del(const mc_machine *m, list_head *e)
+
+cdef extern from "memcore/design.h" nogil:
+    const char *MC_DESIGN_NAME
+    mc_ulong PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PAGE_FLAGS_SECOND, PAGEFLAGS_MASK
+    int page_zonenum(const page *p)
+    int page_to_nid(const page *p)
+    unsigned long page_to_section(const page *p)
+    mc_ulong page_zone_id(const page *p)
+    void set_page_links(page *p, int zone, int nid, unsigned long pfn)
+    void page_cpupid_reset_last(page *p)
+    int PageTail(const page *p)
+    int PageHead(const page *p)
+    page *mc_compound_head(const mc_machine *m, page *p)
+    void set_compound_head(const mc_machine *m, page *p, const page *head)
+    void clear_compound_head(page *p)
+    unsigned int folio_order(const folio *f)
+    void folio_set_order(folio *f, unsigned int order)
+    unsigned long folio_nr_pages(const folio *f)
+    int page_type_has_type(unsigned int page_type)
+    int page_has_type(const page *p)
+    int page_type_is(const page *p, int t)
+    void mc_set_page_type(page *p, int t)
+    void mc_clear_page_type(page *p)
+    int PageBuddy(const page *p)
+    int PageReserved(const page *p)
+    void set_buddy_order(page *p, unsigned int order)
+    unsigned int buddy_order(const page *p)
+    list_head *mc_buddy_link(page *p)
+    mc_ulong mc_buddy_link_va(const mc_machine *m, const page *p)
+    page *mc_buddy_link_page(const mc_machine *m, mc_ulong va)
+    int page_ref_count(const page *p)
+    void set_page_count(page *p, int v)
+    void page_mapcount_reset(page *p)
+    int mc_page_dump_mapcount(const page *p)
+
+cdef extern from "memcore/bitops.h" nogil:
+    int test_bit(int nr, const mc_ulong *word)
+    void set_bit(int nr, mc_ulong *word)
+    void clear_bit(int nr, mc_ulong *word)
+    void __set_bit(int nr, mc_ulong *word)
+    void __clear_bit(int nr, mc_ulong *word)
+    int test_and_set_bit(int nr, mc_ulong *word)
+    int test_and_clear_bit(int nr, mc_ulong *word)
+
+cdef extern from "memcore/page_flags_layout.h" nogil:
+    mc_ulong ZONES_MASK, NODES_MASK, SECTIONS_MASK, LAST_CPUPID_MASK
+
+cdef extern from "memcore/machine.h" nogil:
+    mc_ulong mc_virt(const mc_machine *m, const void *host)
+
+cdef extern from "memcore/gfp.h" nogil:
+    unsigned int __GFP_DMA, __GFP_HIGHMEM, __GFP_DMA32, __GFP_MOVABLE, __GFP_RECLAIMABLE
+    unsigned int __GFP_HIGH, __GFP_ZERO, __GFP_COMP, __GFP_THISNODE, __GFP_KSWAPD_RECLAIM
+    unsigned int __GFP_DIRECT_RECLAIM
+    unsigned int GFP_MOVABLE_MASK, GFP_MOVABLE_SHIFT, GFP_KERNEL, GFP_ATOMIC, GFP_USER
+    unsigned int GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE
+    int ALLOC_WMARK_MIN, ALLOC_WMARK_LOW, ALLOC_WMARK_HIGH, ALLOC_NO_WATERMARKS
+    int ALLOC_WMARK_MASK, ALLOC_OOM, ALLOC_NON_BLOCK, ALLOC_MIN_RESERVE, ALLOC_CMA
+    int ALLOC_NOFRAGMENT, ALLOC_HIGHATOMIC, ALLOC_KSWAPD, ALLOC_RESERVES
+    int FPI_NONE, FPI_SKIP_REPORT_NOTIFY, FPI_TO_TAIL
+
+cdef extern from "memcore/folio_flags.h" nogil:
+    pass
+
+cdef extern from "memcore/zones.h" nogil:
+    const char *mc_zone_names[]
+    int mc_zone_is_highmem(int zone_idx)
+    int mc_boot_zone_of(uint64_t pfn, uint64_t lowmem_pfns)
+    int gfp_zone(unsigned int gfp)
+    int gfp_migratetype(unsigned int gfp)
+    int mc_has_dma32()

@@ -1,0 +1,158 @@
+# Bulk nogil entry points: the loops that benchmarks and profiles run, with
+# no Python between iterations, and the baselines they are measured against.
+
+import numpy as _np
+cimport numpy as cnp
+
+cnp.import_array()
+
+# walk_pfns() kinds: what a linear scan of the memmap can tell about a page
+cdef enum:
+    WALK_FREE_BUDDY      # in a free block on the buddy lists
+    WALK_REFCOUNT_ZERO   # refcount 0 outside the buddy lists: pcp lists or frozen
+    WALK_RESERVED        # PG_reserved (memblock: firmware, memmap, node data)
+    WALK_FOLIO           # a page of an allocated folio (head and tails)
+    WALK_SLAB            # PGTY_slab
+    WALK_PGTABLE         # PGTY_table
+    WALK_LARGE_KMALLOC   # PGTY_large_kmalloc
+    WALK_OTHER_TYPE      # any other page type
+    NR_WALK_KINDS
+
+WALK_KIND_NAMES = ("free_buddy", "refcount_zero", "reserved", "folio", "slab", "pgtable",
+                   "large_kmalloc", "other_type")
+
+
+cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
+    """Classify every PFN of RAM in one pass over the memmap."""
+    cdef uint64_t pfn = 0, n, nr = m.nr_pfns
+    cdef const page *p
+    cdef unsigned int top
+    cdef int kind
+    memset(counts, 0, NR_WALK_KINDS * sizeof(uint64_t))
+    while pfn < nr:
+        p = &m.memmap[pfn]
+        n = 1
+        if not page_has_type(p):
+            # no type: the word is a mapcount
+            if p.flags.f & (<mc_ulong>1 << PG_reserved):
+                kind = WALK_RESERVED
+            elif p._refcount.counter == 0:
+                kind = WALK_REFCOUNT_ZERO
+            else:
+                kind = WALK_FOLIO
+            if p.flags.f & (<mc_ulong>1 << PG_head):
+                n = <uint64_t>1 << ((<const folio *>p)._flags_1 & 0xff)
+        else:
+            top = p.page_type >> 24
+            if top == PGTY_buddy:
+                kind = WALK_FREE_BUDDY
+                n = <uint64_t>1 << p.private
+            elif top == PGTY_slab:
+                kind = WALK_SLAB
+            elif top == PGTY_table:
+                kind = WALK_PGTABLE
+            elif top == PGTY_large_kmalloc:
+                kind = WALK_LARGE_KMALLOC
+            else:
+                kind = WALK_OTHER_TYPE
+            if p.flags.f & (<mc_ulong>1 << PG_head):
+                n = <uint64_t>1 << ((<const folio *>p)._flags_1 & 0xff)
+        if pfn + n > nr:
+            n = nr - pfn
+        counts[kind] += n
+        pfn += n
+
+
+cdef uint64_t walk_plain(const mc_machine *m) noexcept nogil:
+    """Baseline: a plain C loop over the same memmap, reading each page's flags."""
+    cdef uint64_t pfn, acc = 0
+    for pfn in range(m.nr_pfns):
+        acc += m.memmap[pfn].flags.f & 1
+        acc += m.memmap[pfn].page_type >> 31
+    return acc
+
+
+cdef int bulk_alloc_free_pairs(mc_machine *m, uint64_t n, int order, unsigned int gfp,
+                               int nid, int cpu) noexcept nogil:
+    """n times: allocate a folio, free it (the pcp fast path for small orders)."""
+    cdef uint64_t i
+    cdef page *p
+    cdef int rc
+    for i in range(n):
+        p = folio_alloc(m, gfp, order, nid, cpu)
+        if p == NULL:
+            return MC_ENOMEM
+        rc = folio_put(m, p, cpu)
+        if rc < 0:
+            return rc
+    return 0
+
+
+cdef int bulk_alloc(mc_machine *m, uint64_t n, int order, unsigned int gfp, int nid, int cpu,
+                    uint64_t *pfns, uint64_t *done) noexcept nogil:
+    cdef uint64_t i
+    cdef page *p
+    for i in range(n):
+        p = folio_alloc(m, gfp, order, nid, cpu)
+        if p == NULL:
+            done[0] = i
+            return MC_ENOMEM
+        pfns[i] = mc_page_to_pfn(m, p)
+    done[0] = n
+    return 0
+
+
+cdef int bulk_put(mc_machine *m, const uint64_t *pfns, uint64_t n, int cpu,
+                  uint64_t *done) noexcept nogil:
+    cdef uint64_t i
+    cdef int rc
+    cdef page *p
+    for i in range(n):
+        if pfns[i] >= m.nr_pfns:
+            done[0] = i
+            return set_err(m, MC_EPFN, -1, b"pfn outside the memory map")
+        p = mc_pfn_to_page(m, pfns[i])
+        if PageTail(p) or PageBuddy(p):
+            done[0] = i
+            return set_err(m, MC_ETAIL, pfns[i], b"folio_put() of a page that is no folio head")
+        rc = folio_put(m, p, cpu)
+        if rc < 0:
+            done[0] = i
+            return rc
+    done[0] = n
+    return 0
+
+
+# ---- the minimal free-list baseline: list_head pop + push on host memory --------
+
+cdef struct host_list:
+    host_list *next
+    host_list *prev
+
+
+cdef uint64_t freelist_baseline(uint64_t n, uint64_t nodes) noexcept nogil:
+    """n times: pop the first node of a doubly linked free list, push it back."""
+    cdef host_list head
+    cdef host_list *arr = <host_list *>calloc(nodes, sizeof(host_list))
+    cdef host_list *e
+    cdef uint64_t i, acc = 0
+    if arr == NULL:
+        return 0
+    head.next = &head
+    head.prev = &head
+    for i in range(nodes):                 # build: list_add_tail
+        arr[i].prev = head.prev
+        arr[i].next = &head
+        head.prev.next = &arr[i]
+        head.prev = &arr[i]
+    for i in range(n):
+        e = head.next                      # list_del(first)
+        e.next.prev = e.prev
+        e.prev.next = e.next
+        acc += <uint64_t>(e - arr)
+        e.next = head.next                 # list_add(e, head)
+        e.prev = &head
+        head.next.prev = e
+        head.next = e
+    free(arr)
+    return acc

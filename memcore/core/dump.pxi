@@ -1,0 +1,100 @@
+# dump_page() and %pGp, as mm/debug.c and lib/vsprintf.c print them (6.18).
+#
+# One deliberate difference: the kernel prints pointers with %p, hashed per
+# boot; memcore prints the modeled address itself (as no_hash_pointers does).
+
+# pageflag_names[] order of include/trace/events/mmflags.h: the printing order
+_PAGEFLAG_PRINT_ORDER = ("locked", "waiters", "referenced", "uptodate", "dirty", "lru", "active",
+                         "workingset", "owner_priv_1", "owner_2", "arch_1", "reserved", "private",
+                         "private_2", "writeback", "head", "reclaim", "swapbacked", "unevictable",
+                         "dropbehind", "mlocked", "hwpoison", "idle", "young", "arch_2", "arch_3")
+
+# mm/debug.c page_type_names[]: 6.18 has no entry for zsmalloc and large_kmalloc,
+# so the kernel prints "(null)" for them, and memcore does the same.
+_DUMP_TYPE_NAMES = {0xf0: "buddy", 0xf1: "offline", 0xf2: "table", 0xf3: "guard",
+                    0xf4: "hugetlb", 0xf5: "slab", 0xf7: "unaccepted"}
+_TYPE_NAMES = {0xf0: "buddy", 0xf1: "offline", 0xf2: "table", 0xf3: "guard", 0xf4: "hugetlb",
+               0xf5: "slab", 0xf6: "zsmalloc", 0xf7: "unaccepted", 0xf8: "large_kmalloc"}
+
+
+def _page_type_name(int top):
+    return _TYPE_NAMES.get(top, f"unknown({top:#x})")
+
+
+def format_flag_names(Machine machine, word):
+    """Set page flags in pageflag_names[] order; unnamed bits as 0x... ."""
+    pg = machine.PG
+    main = word & ((1 << NR_PAGEFLAGS) - 1)
+    names = []
+    for n in _PAGEFLAG_PRINT_ORDER:
+        bit = pg.__members__.get("PG_" + n)
+        if bit is not None and main >> int(bit) & 1:
+            names.append(n)
+            main &= ~(1 << int(bit))
+    if main:
+        names.append(f"{main:#x}")
+    return names
+
+
+def format_pgp(Machine machine, word):
+    """%pGp: "0x<word>(<flags>|section=|node=|zone=|lastcpupid=0x|kasantag=0x)"."""
+    fl = machine.flags_layout
+    parts = format_flag_names(machine, word)
+    for field, label, hexa in (("SECTIONS", "section", False), ("NODES", "node", False),
+                               ("ZONES", "zone", False), ("LAST_CPUPID", "lastcpupid", True),
+                               ("KASAN_TAG", "kasantag", True)):
+        if fl.width(field):
+            v = fl.field_value(word, field)
+            parts.append(f"{label}={v:#x}" if hexa else f"{label}={v}")
+    return f"{word:#x}(" + "|".join(parts) + ")"
+
+
+cdef str _hexdump(const unsigned char *buf, size_t length, str prefix):
+    """print_hex_dump(KERN_WARNING, prefix, DUMP_PREFIX_NONE, 32, sizeof(long), ...)."""
+    cdef size_t word = MC_BITS // 8, off, i
+    lines = []
+    for off in range(0, length, 32):
+        groups = []
+        for i in range(off, min(off + 32, length), word):
+            v = int.from_bytes(buf[i:i + word], "little")
+            groups.append(f"{v:0{2 * word}x}")
+        lines.append(prefix + " ".join(groups))
+    return "\n".join(lines)
+
+
+def dump_page(Machine machine, uint64_t pfn, reason=None):
+    """The text of dump_page(page, reason) for a PFN of this machine."""
+    cdef mc_machine *m = machine.m
+    cdef page *p = mc_pfn_to_page(m, pfn)
+    cdef page *head = mc_compound_head(m, p)
+    cdef folio *f = <folio *>head
+    cdef int idx = p - head
+    cdef bint large = PageHead(head)
+    cdef int ptr_digits = MC_BITS // 4
+    lines = []
+    mapping = f.mapping
+    index = f.index + idx
+    lines.append(f"page: refcount:{head._refcount.counter} mapcount:{mc_page_dump_mapcount(p)} "
+                 f"mapping:{mapping:0{ptr_digits}x} index:{index:#x} pfn:{pfn:#x}")
+    if large:
+        pincount = f._pincount.counter if (MC_BITS == 64 or folio_order(f) > 1) else 0
+        lines.append(f"head: order:{folio_order(f)} mapcount:{f._large_mapcount.counter + 1} "
+                     f"entire_mapcount:{f._entire_mapcount.counter + 1} "
+                     f"nr_pages_mapped:{f._nr_pages_mapped.counter} pincount:{pincount}")
+    if head.memcg_data:
+        lines.append(f"memcg:{head.memcg_data:x}")
+    prefix = ""
+    if (mapping & 3) == 3:
+        prefix = "ksm "
+    elif mapping & 1:
+        prefix = "anon "
+    lines.append(f"{prefix}flags: {format_pgp(machine, head.flags.f)}")
+    if page_has_type(head):
+        top = head.page_type >> PAGE_TYPE_SHIFT
+        lines.append(f"page_type: {top:x}({_DUMP_TYPE_NAMES.get(top, '(null)')})")
+    lines.append(_hexdump(<unsigned char *>p, sizeof(page), "raw: "))
+    if large:
+        lines.append(_hexdump(<unsigned char *>head, 2 * sizeof(page), "head: "))
+    if reason:
+        lines.append(f"page dumped because: {reason}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,940 @@
+# Machine: a modeled computer running the variant's memory-management code.
+#
+# Boot follows the kernel's order: memblock reserves the firmware area and
+# carves the memmap, pglist_data, pageblock bitmaps and per-CPU page lists
+# out of RAM (top-down, node-local); every struct page is initialized with
+# its zone/node/section links; free memory is handed to the buddy allocator
+# in the largest aligned blocks; then min_free_kbytes, the watermarks, the
+# lowmem reserves and the pcp batch/high limits are computed.
+
+cimport cython
+from libc.stdlib cimport calloc, free
+from libc.string cimport memset, memcpy
+
+cdef extern from "<sys/mman.h>" nogil:
+    void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)
+    int munmap(void *addr, size_t length)
+    int PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE
+    void *MAP_FAILED
+
+import re as _re
+
+from memcore.errors import (BadPageState, Deadlock, FolioNotLocked, InvalidAddress,
+                            MemcoreError, OrderOutOfRange, OutOfMemory, PFNOutOfRange,
+                            RefcountError, TailPageError, UnknownChoice, VMBug)
+
+cdef extern from "memcore/mmzone.h":
+    # the kernel object sizes, for metadata accounting
+    size_t SIZEOF_PGLIST_DATA "sizeof(struct pglist_data)"
+    size_t SIZEOF_PER_CPU_PAGES "sizeof(struct per_cpu_pages)"
+cdef extern from "memcore/mm_types.h":
+    size_t SIZEOF_PAGE "sizeof(struct page)"
+    size_t SIZEOF_FOLIO "sizeof(struct folio)"
+cdef extern from "memcore/config.h":
+    int CONFIG_NR_CPUS
+    int CONFIG_NODES_SHIFT
+
+PAGE_SIZE = 1 << PAGE_SHIFT
+ZONE_NAMES = tuple(mc_zone_names[i].decode() for i in range(MAX_NR_ZONES_C))
+MIGRATETYPE_NAMES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")
+RESERVE_KINDS = ("firmware", "memmap", "pglist_data", "pageblock_flags", "per_cpu_pages",
+                 "unavailable")
+
+# sysctl_lowmem_reserve_ratio[] defaults by zone name
+for _i, _name in enumerate(ZONE_NAMES):
+    LOWMEM_RESERVE_RATIO[_i] = {"DMA": 256, "DMA32": 256, "Normal": 32}.get(_name, 0)
+
+_SIZE_RE = _re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", _re.I)
+_UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(value):
+    """Bytes from an int or a size string such as "4GiB", "512MiB", "64M"."""
+    if isinstance(value, bool):
+        raise TypeError("ram must be a size, not a bool")
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"ram must be an int or a size string, not {type(value).__name__}")
+    mt = _SIZE_RE.match(value)
+    if not mt:
+        raise ValueError(f"cannot parse size {value!r} (examples: 4GiB, 512MiB, 1073741824)")
+    unit = (mt.group(2) or "").upper().rstrip("B").rstrip("I")
+    num = float(mt.group(1)) * _UNITS[unit]
+    if num != int(num):
+        raise ValueError(f"size {value!r} is not a whole number of bytes")
+    return int(num)
+
+
+# exception classes by mc_err code
+_ERRORS = {
+    MC_ENOMEM: OutOfMemory,
+    MC_EREFZERO: RefcountError,
+    MC_ENOTLOCKED: FolioNotLocked,
+    MC_EBADPAGE: BadPageState,
+    MC_ETAIL: TailPageError,
+    MC_ENOTLARGE: TailPageError,
+    MC_EPFN: PFNOutOfRange,
+    MC_EORDER: OrderOutOfRange,
+    MC_EFREE: VMBug,
+    MC_EINVAL: VMBug,
+    MC_EDEADLOCK: Deadlock,
+    MC_EADDR: InvalidAddress,
+    MC_EBUSY: VMBug,
+    MC_EBLOCKED: Deadlock,
+}
+
+
+cdef class Machine
+cdef class Task
+cdef class Page
+cdef class Folio
+cdef class PgFlags
+
+
+@cython.final
+cdef class Task:
+    """A modeled task: who holds a lock, who waits, which CPU allocates.
+
+    ``with m.task("A"):`` makes A the current task of the machine.
+    """
+    cdef readonly str name
+    cdef readonly int id
+    cdef readonly int cpu
+    cdef readonly Machine machine
+    cdef object _waiting_on          # (flags word address, bit) or None
+    cdef object _prev
+
+    @property
+    def waiting(self):
+        """True while the task sleeps on a lock."""
+        return self._waiting_on is not None
+
+    @property
+    def waiting_on(self):
+        """The modeled address of the flags word the task sleeps on, or None."""
+        return None if self._waiting_on is None else self._waiting_on[0]
+
+    def __enter__(self):
+        self._prev = self.machine.current
+        self.machine.current = self
+        return self
+
+    def __exit__(self, *exc):
+        self.machine.current = self._prev
+        self._prev = None
+        return False
+
+    def __repr__(self):
+        state = f" waiting on {self._waiting_on[0]:#x}" if self._waiting_on else ""
+        return f"<Task {self.name!r} cpu {self.cpu}{state}>"
+
+
+cdef inline uint32_t hash_wait(mc_ulong key) noexcept nogil:
+    """hash_ptr(key, PAGE_WAIT_TABLE_BITS): the bucket of folio_wait_table."""
+    if MC_BITS == 64:
+        return <uint32_t>((<uint64_t>key * <uint64_t>0x61C8864680B583EB) >> 56)
+    return <uint32_t>(((<uint32_t>key) * <uint32_t>0x61C88647) >> 24)
+
+
+PAGE_WAIT_TABLE_SIZE = 256
+
+
+@cython.final
+cdef class Machine:
+    """A modeled machine: memmap, physical memory, zones, buddy allocator, pcp lists.
+
+    Use ``memcore.Machine(ram=..., design=..., bits=...)``, which picks the
+    compiled variant; this class is that variant's implementation.
+    """
+    cdef mc_machine *m
+    cdef readonly object ram
+    cdef readonly int bits
+    cdef readonly str design
+    cdef readonly str config
+    cdef readonly object flags_layout
+    cdef readonly list tasks
+    cdef public Task current
+    cdef dict _task_by_name
+    cdef dict _owners                # flags word address -> Task holding its lock
+    cdef list _waitq                 # folio_wait_table: 256 lists of waiters
+    cdef set _frozen                 # heads whose refcount was frozen to 0
+    cdef list _reservations          # (start_pfn, end_pfn, kind)
+    cdef object PG                   # enum pageflags of this variant
+
+    def __cinit__(self):
+        self.m = <mc_machine *>calloc(1, sizeof(mc_machine))
+        if self.m == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        if self.m != NULL:
+            if self.m.phys != NULL:
+                munmap(self.m.phys, self.m.phys_bytes)
+            free(self.m.memmap)
+            free(self.m)
+            self.m = NULL
+
+    def __init__(self, ram="4GiB", *, config=None, nodes=1, cpus=2, min_free_kbytes=None,
+                 watermark_scale_factor=10):
+        import memcore.flagslayout as _fl
+        from memcore.enums import pageflags
+        canonical = MC_CONFIG_NAME.decode()
+        if config is None:
+            config = canonical
+        if config != canonical:
+            raise UnknownChoice(f"config for the {MC_BITS}-bit {MC_DESIGN_NAME.decode()} "
+                                f"variant", config, (canonical,))
+        self.bits = MC_BITS
+        self.design = MC_DESIGN_NAME.decode()
+        self.config = config
+        self.flags_layout = _fl.flags_layout(config)
+        self.PG = pageflags(self.design, self.bits)
+        ram_bytes = parse_size(ram)
+        self._check_geometry(ram_bytes, nodes, cpus)
+        self.ram = ram_bytes
+        self.tasks = []
+        self._task_by_name = {}
+        self._owners = {}
+        self._waitq = [[] for _ in range(PAGE_WAIT_TABLE_SIZE)]
+        self._frozen = set()
+        self._reservations = []
+        self.m.watermark_scale_factor = watermark_scale_factor
+        self._boot(ram_bytes, nodes, cpus, min_free_kbytes)
+        self.current = self.task("init", cpu=0)
+
+    cdef _check_geometry(self, ram_bytes, nodes, cpus):
+        max_ram = (4 << 30) if MC_BITS == 32 else (1 << 40)
+        if ram_bytes % PAGE_SIZE:
+            raise ValueError(f"ram {ram_bytes} is not a multiple of the page size ({PAGE_SIZE})")
+        if ram_bytes < (32 << 20):
+            raise ValueError(f"ram {ram_bytes} is too small: a machine needs at least 32 MiB")
+        if ram_bytes > max_ram:
+            raise ValueError(f"ram {ram_bytes} is too large for a {MC_BITS}-bit machine "
+                             f"(at most {max_ram >> 30} GiB)")
+        max_nodes = min(MC_MAX_NODES, 1 << CONFIG_NODES_SHIFT)
+        if not isinstance(nodes, int) or not 1 <= nodes <= max_nodes:
+            raise ValueError(f"nodes must be 1..{max_nodes} for the {self.config} "
+                             f"configuration, not {nodes!r}")
+        section = PAGES_PER_SECTION * PAGE_SIZE
+        if nodes > 1 and ram_bytes // nodes < section:
+            raise ValueError(f"each NUMA node needs at least one memory section "
+                             f"({section >> 20} MiB): {nodes} nodes need "
+                             f"{nodes * section >> 20} MiB of RAM")
+        max_cpus = min(MC_MAX_CPUS, CONFIG_NR_CPUS)
+        if not isinstance(cpus, int) or not 1 <= cpus <= max_cpus:
+            raise ValueError(f"cpus must be 1..{max_cpus}, not {cpus!r}")
+
+    # ---- boot ----------------------------------------------------------------------
+
+    cdef uint64_t _memblock_alloc(self, uint64_t size, uint64_t align, int nid, int kind) except? 0:
+        """Top-down, node-local boot allocation; returns the physical address."""
+        cdef mc_machine *m = self.m
+        cdef uint64_t top = m.memblock_top[nid]
+        cdef uint64_t addr = (top - size) & ~(align - 1)
+        cdef uint64_t floor = (m.node_start_pfn[nid] << PAGE_SHIFT) + (16 << 20 if nid == 0 else 0)
+        if size > top or addr < floor:
+            raise ValueError(f"ram too small: node {nid} cannot hold the boot metadata "
+                             f"({size} more bytes of {RESERVE_KINDS[kind]})")
+        m.memblock_top[nid] = addr
+        m.reserved_bytes[kind] += size
+        return addr
+
+    cdef _boot(self, uint64_t ram_bytes, int nodes, int cpus, object min_free_kbytes):
+        cdef mc_machine *m = self.m
+        cdef uint64_t nr_pfns = ram_bytes >> PAGE_SHIFT
+        cdef uint64_t pps = PAGES_PER_SECTION
+        cdef uint64_t memmap_pfns = (nr_pfns + pps - 1) // pps * pps
+        cdef uint64_t per_node, start, end, pa, nsec, bytes_, pfn
+        cdef int nid, zi, cpu, last_zone
+        cdef pglist_data *pg
+        cdef zone *z
+        cdef int i
+
+        m.nr_pfns = nr_pfns
+        m.memmap_pfns = memmap_pfns
+        m.nr_nodes = nodes
+        m.nr_cpus = cpus
+        m.lowmem_pfns = min(nr_pfns, MC_LOWMEM_LIMIT >> PAGE_SHIFT)
+        m.page_offset = MC_PAGE_OFFSET
+
+        # NUMA nodes: equal shares in whole sections, the last node takes the rest
+        per_node = (nr_pfns // nodes) // pps * pps
+        for nid in range(nodes):
+            m.node_start_pfn[nid] = nid * per_node
+            m.node_end_pfn[nid] = (nid + 1) * per_node if nid < nodes - 1 else nr_pfns
+            top = m.node_end_pfn[nid]
+            if nid == 0:
+                top = min(top, m.lowmem_pfns)         # i386: boot memory is lowmem
+            m.memblock_top[nid] = top << PAGE_SHIFT
+        for cpu in range(cpus):
+            m.cpu_node[cpu] = cpu * nodes // cpus
+
+        # the host side: the memmap array and lazily backed physical memory
+        m.memmap = <page *>calloc(memmap_pfns, sizeof(page))
+        if m.memmap == NULL:
+            raise MemoryError(f"cannot allocate the memmap ({memmap_pfns * sizeof(page)} bytes)")
+        m.memmap_bytes = memmap_pfns * sizeof(page)
+        m.phys_bytes = ram_bytes
+        m.phys = <unsigned char *>mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        if m.phys == <unsigned char *>MAP_FAILED:
+            m.phys = NULL
+            raise MemoryError(f"cannot reserve {ram_bytes} bytes of address space for "
+                              f"modeled physical memory")
+
+        # memblock: firmware, memmap, node data, pageblock bitmaps, per-CPU lists
+        self._reservations.append((0, min(256, nr_pfns), MC_RES_FIRMWARE))
+        m.reserved_bytes[MC_RES_FIRMWARE] = min(256, nr_pfns) << PAGE_SHIFT
+        if MC_BITS == 64:
+            m.memmap_va = MC_VMEMMAP_START
+            for nid in range(nodes):
+                # vmemmap: every present section's struct pages, in 2 MiB blocks
+                nsec = (m.node_end_pfn[nid] - m.node_start_pfn[nid] + pps - 1) // pps
+                self._memblock_alloc(nsec * pps * sizeof(page), 2 << 20, nid, MC_RES_MEMMAP)
+        else:
+            # classic SPARSEMEM: one page-aligned mem_map per section, in lowmem
+            bytes_ = ((pps * sizeof(page) + PAGE_SIZE - 1) & ~(<uint64_t>PAGE_SIZE - 1))
+            pa = self._memblock_alloc(bytes_ * (memmap_pfns // pps), PAGE_SIZE, 0, MC_RES_MEMMAP)
+            m.memmap_va = mc_phys_to_virt(m, pa)
+        if memmap_pfns > nr_pfns:
+            m.reserved_bytes[MC_RES_UNAVAILABLE] = (memmap_pfns - nr_pfns) * sizeof(page)
+        for nid in range(nodes):
+            pa = self._memblock_alloc(sizeof(pglist_data), 64, nid, MC_RES_PGDAT)
+            m.pgdat_va[nid] = mc_phys_to_virt(m, pa)
+            m.pgdat[nid] = <pglist_data *>mc_host(m, m.pgdat_va[nid])
+            self._init_node(nid)
+
+        # memmap_init(): links, refcount 1, mapcount -1, cpupid reset, MOVABLE pageblocks
+        last_zone = mc_boot_zone_of(nr_pfns - 1, m.lowmem_pfns)
+        with nogil:
+            memmap_init(m, last_zone)
+        for nid in range(nodes):
+            top = m.memblock_top[nid] >> PAGE_SHIFT
+            end = m.node_end_pfn[nid] if nid else min(m.node_end_pfn[nid], m.lowmem_pfns)
+            self._reservations.append((top, end, -1))
+        for start, end, kind in self._reservations:
+            with nogil:
+                for pfn in range(start, end):
+                    __set_bit(PG_reserved, &m.memmap[pfn].flags.f)
+
+        # memblock_free_all(): everything not reserved goes to the buddy allocator
+        with nogil:
+            free_all_bootmem(m)
+
+        # watermarks, lowmem reserves, pcp batch/high
+        if min_free_kbytes is None:
+            m.min_free_kbytes = calculate_min_free_kbytes(m)
+            setup_per_zone_wmarks(m)
+            rec = recommended_min_free_kbytes(m)
+            if rec > m.min_free_kbytes:
+                m.min_free_kbytes = rec
+        else:
+            if not isinstance(min_free_kbytes, int) or min_free_kbytes < 0:
+                raise ValueError(f"min_free_kbytes must be a non-negative int, "
+                                 f"not {min_free_kbytes!r}")
+            m.min_free_kbytes = min_free_kbytes
+        setup_per_zone_wmarks(m)
+        setup_per_zone_lowmem_reserve(m)
+
+    cdef _init_node(self, int nid):
+        cdef mc_machine *m = self.m
+        cdef pglist_data *pg = m.pgdat[nid]
+        cdef zone *z
+        cdef uint64_t start, end, zs, ze, nblocks, pa
+        cdef int zi, o, mt, cpu
+        cdef list_head *h
+        memset(pg, 0, sizeof(pglist_data))
+        start, end = m.node_start_pfn[nid], m.node_end_pfn[nid]
+        pg.node_id = nid
+        pg.node_start_pfn = start
+        pg.node_spanned_pages = end - start
+        pg.node_present_pages = end - start
+        for zi in range(MAX_NR_ZONES_C):
+            z = &pg.node_zones[zi]
+            z.node = nid
+            z.zone_idx = zi
+            z.zone_pgdat = m.pgdat_va[nid]
+            for o in range(NR_PAGE_ORDERS):
+                for mt in range(MIGRATE_TYPES):
+                    h = &z.free_area[o].free_list[mt]
+                    INIT_LIST_HEAD(h, mc_virt(m, h))
+            # the zone's part of the node: zones are PFN ranges on x86
+            zs, ze = self._zone_span(zi)
+            zs = max(zs, start)
+            ze = min(ze, end)
+            if ze <= zs:
+                continue
+            z.zone_start_pfn = zs
+            z.spanned_pages = ze - zs
+            z.present_pages = ze - zs
+            pg.nr_zones = zi + 1
+            nblocks = ((ze - 1) >> pageblock_order) - (zs >> pageblock_order) + 1
+            pa = self._memblock_alloc(nblocks, 8, nid, MC_RES_PAGEBLOCK)
+            z.pageblock_flags = mc_phys_to_virt(m, pa)
+            memset(mc_host(m, z.pageblock_flags), 0, nblocks)
+            pa = self._memblock_alloc(m.nr_cpus * sizeof(per_cpu_pages), 64, nid, MC_RES_PERCPU)
+            z.per_cpu_pageset = mc_phys_to_virt(m, pa)
+            for cpu in range(m.nr_cpus):
+                per_cpu_pages_init(m, zone_pcp(m, z, cpu))
+
+    cdef tuple _zone_span(self, int zi):
+        """[start, end) of a zone over all of memory (x86 zone_sizes_init())."""
+        cdef uint64_t lo = 0, hi = 0
+        cdef bint found = False
+        cuts = sorted({0, MAX_DMA_PFN, MAX_DMA32_PFN, self.m.lowmem_pfns, self.m.memmap_pfns})
+        for a, b in zip(cuts, cuts[1:]):
+            if a < b and mc_boot_zone_of(a, self.m.lowmem_pfns) == zi:
+                if not found:
+                    lo = a
+                    found = True
+                hi = b
+        if not found:
+            return (0, 0)
+        return (lo, hi)
+
+    # ---- tasks -----------------------------------------------------------------------
+
+    def task(self, str name, cpu=None):
+        """The task called `name`, created on first use (on CPU `cpu`, default 0)."""
+        cdef Task t = self._task_by_name.get(name)
+        if t is not None:
+            if cpu is not None and cpu != t.cpu:
+                raise ValueError(f"task {name!r} runs on CPU {t.cpu}, not {cpu}")
+            return t
+        cpu = 0 if cpu is None else cpu
+        if not isinstance(cpu, int) or not 0 <= cpu < self.m.nr_cpus:
+            raise ValueError(f"cpu must be 0..{self.m.nr_cpus - 1}, not {cpu!r}")
+        t = Task.__new__(Task)
+        t.name = name
+        t.id = len(self.tasks)
+        t.cpu = cpu
+        t.machine = self
+        self.tasks.append(t)
+        self._task_by_name[name] = t
+        return t
+
+    cdef inline Task _running(self, object task):
+        """The task an operation runs as; a sleeping task cannot run."""
+        cdef Task t = self.current if task is None else <Task?>task
+        if t.machine is not self:
+            raise ValueError(f"task {t.name!r} belongs to another machine")
+        if t._waiting_on is not None:
+            raise Deadlock(f"task {t.name!r} is asleep waiting on the lock at "
+                           f"{t._waiting_on[0]:#x}; it cannot run until woken")
+        return t
+
+    # ---- errors -----------------------------------------------------------------------
+
+    cdef int _raise(self, int rc) except -1:
+        """Turn a nogil error code into the memcore exception, with a dump_page()."""
+        cdef mc_machine *m = self.m
+        cls = _ERRORS.get(rc, MemcoreError)
+        msg = m.err_msg.decode() if m.err_msg[0] else f"error {rc}"
+        dump = ""
+        if m.err_pfn >= 0 and <uint64_t>m.err_pfn < m.nr_pfns:
+            dump = dump_page(self, m.err_pfn, msg)
+        if rc == MC_EBADPAGE and m.err_pfn >= 0:
+            msg = f"BUG: Bad page state in process {self.current.name}  pfn:{m.err_pfn:05x}: {msg}"
+        m.err = 0
+        m.err_msg[0] = 0
+        m.err_pfn = -1
+        raise cls(msg, dump)
+
+    cdef inline uint64_t _pfn(self, object pfn) except? 0:
+        if not isinstance(pfn, int):
+            raise TypeError(f"pfn must be an int, not {type(pfn).__name__}")
+        if pfn < 0 or pfn >= <object>self.m.nr_pfns:
+            raise PFNOutOfRange(f"pfn {pfn:#x} is outside the memory map "
+                                f"(0..{self.m.nr_pfns - 1:#x})")
+        return pfn
+
+    # ---- the public API -------------------------------------------------------------
+
+    @property
+    def nr_pfns(self):
+        """Page frames of RAM (PFNs 0 .. nr_pfns - 1)."""
+        return self.m.nr_pfns
+
+    @property
+    def nodes(self):
+        return self.m.nr_nodes
+
+    @property
+    def cpus(self):
+        return self.m.nr_cpus
+
+    @property
+    def min_free_kbytes(self):
+        return self.m.min_free_kbytes
+
+    @property
+    def page_offset(self):
+        """Modeled address where the direct map of physical memory starts."""
+        return self.m.page_offset
+
+    @property
+    def memmap_address(self):
+        """Modeled address of the struct page of PFN 0 (vmemmap, or lowmem on 32-bit)."""
+        return self.m.memmap_va
+
+    @property
+    def sizeof_page(self):
+        return sizeof(page)
+
+    def __repr__(self):
+        return (f"<memcore.Machine {self.ram >> 20} MiB {self.design} {self.bits}-bit "
+                f"({self.config}), {self.m.nr_nodes} node(s), {self.m.nr_cpus} CPU(s)>")
+
+    def page(self, pfn):
+        """The struct page of a PFN, as a Page view."""
+        cdef Page pg = Page.__new__(Page)
+        pg.machine = self
+        pg.addr = mc_pfn_to_va(self.m, self._pfn(pfn))
+        return pg
+
+    def folio(self, pfn):
+        """The folio whose head page is `pfn` (page_folio() of a head page)."""
+        cdef uint64_t p = self._pfn(pfn)
+        cdef page *pg = mc_pfn_to_page(self.m, p)
+        if PageTail(pg):
+            set_err(self.m, MC_ETAIL, p, b"tail page where a folio head is required")
+            self._raise(MC_ETAIL)
+        return _make_folio(self, mc_page_va(self.m, pg))
+
+    def pfn_to_page(self, pfn):
+        """pfn_to_page(): the modeled address of the PFN's struct page."""
+        return mc_pfn_to_va(self.m, self._pfn(pfn))
+
+    def page_to_pfn(self, address):
+        """page_to_pfn(): the PFN of a modeled struct page address."""
+        if not isinstance(address, int) or address < 0 or address >> MC_BITS:
+            raise InvalidAddress(f"not a {MC_BITS}-bit address: {address!r}")
+        if not mc_va_is_page(self.m, address):
+            raise InvalidAddress(f"{address:#x} is not the address of a struct page")
+        return mc_page_to_pfn(self.m, mc_va_to_page(self.m, address))
+
+    def pfn_to_virt(self, pfn):
+        """The direct-map address of a PFN's memory, or None (highmem has none)."""
+        cdef uint64_t p = self._pfn(pfn)
+        if p >= self.m.lowmem_pfns:
+            return None
+        return mc_phys_to_virt(self.m, p << PAGE_SHIFT)
+
+    def alloc_folio(self, order=0, kind="file", zone=None, movable=True, node=None,
+                    task=None):
+        """Allocate a folio as folio_alloc() does: compound, refcount 1.
+
+        kind: "file" or "anon" (anon folios are swap-backed); zone: the highest
+        zone allowed ("DMA", "DMA32", "Normal", "HighMem", "Movable"), default
+        the highest the gfp allows; movable: MIGRATE_MOVABLE (user memory)
+        rather than MIGRATE_UNMOVABLE (kernel memory); node: preferred node.
+        """
+        cdef unsigned int gfp
+        cdef int o, nid, cpu
+        cdef page *p
+        cdef Task t = self._running(task)
+        if not isinstance(order, int) or isinstance(order, bool):
+            raise TypeError(f"order must be an int, not {type(order).__name__}")
+        if not 0 <= order <= MAX_PAGE_ORDER:
+            raise OrderOutOfRange(f"order {order} is outside 0..{MAX_PAGE_ORDER} (MAX_PAGE_ORDER)")
+        if kind not in ("file", "anon"):
+            raise UnknownChoice("folio kind", kind, ("file", "anon"))
+        gfp = GFP_HIGHUSER_MOVABLE if movable else GFP_KERNEL
+        if zone is not None:
+            gfp = self._gfp_for_zone(zone, movable)
+        nid = self.m.cpu_node[t.cpu] if node is None else node
+        if not isinstance(nid, int) or not 0 <= nid < self.m.nr_nodes:
+            raise ValueError(f"node must be 0..{self.m.nr_nodes - 1}, not {node!r}")
+        gfp |= __GFP_COMP
+        o = order
+        cpu = t.cpu
+        with nogil:
+            p = folio_alloc(self.m, gfp, o, nid, cpu)
+        if p == NULL:
+            raise OutOfMemory(f"page allocation failure: order:{order}, "
+                              f"mode:{gfp:#x}, nodemask=(null): no zone above its watermark")
+        if kind == "anon":
+            __set_bit(PG_swapbacked, &p.flags.f)
+        return _make_folio(self, mc_page_va(self.m, p))
+
+    cdef unsigned int _gfp_for_zone(self, zone, bint movable) except? 0:
+        """GFP flags whose gfp_zone() is the named zone (the highest one allowed)."""
+        valid = tuple(n for n in ZONE_NAMES if n != "Device")
+        if zone not in valid:
+            raise UnknownChoice("zone", zone, valid)
+        mt = __GFP_MOVABLE if movable else 0
+        base = GFP_USER if movable else GFP_KERNEL
+        if zone == "DMA":
+            return base | mt | __GFP_DMA
+        if zone == "DMA32":
+            return base | mt | __GFP_DMA32
+        if zone == "Normal":
+            return base | mt
+        if not movable:
+            if zone == "Movable":
+                raise ValueError("ZONE_MOVABLE only holds movable allocations (movable=True)")
+            return GFP_KERNEL | __GFP_HIGHMEM
+        # HIGHMEM|MOVABLE means ZONE_MOVABLE, which falls back to HighMem when empty
+        return GFP_HIGHUSER_MOVABLE
+
+    def drain_pcp(self):
+        """drain_all_pages(): return every CPU's cached pages to the buddy lists."""
+        with nogil:
+            drain_all_pages(self.m)
+
+    # ---- zones and statistics ---------------------------------------------------------
+
+    def zones(self):
+        """Every populated zone: span, counts, watermarks, pcp limits (as /proc/zoneinfo)."""
+        cdef int nid, zi, cpu
+        cdef zone *z
+        cdef per_cpu_pages *pcp
+        out = []
+        for nid in range(self.m.nr_nodes):
+            for zi in range(MAX_NR_ZONES_C):
+                z = &self.m.pgdat[nid].node_zones[zi]
+                if z.spanned_pages == 0:
+                    continue
+                pcps = []
+                for cpu in range(self.m.nr_cpus):
+                    pcp = zone_pcp(self.m, z, cpu)
+                    pcps.append({"cpu": cpu, "count": pcp.count, "high": pcp.high,
+                                 "high_min": pcp.high_min, "high_max": pcp.high_max,
+                                 "batch": pcp.batch})
+                out.append({
+                    "node": nid, "zone": ZONE_NAMES[zi], "start_pfn": z.zone_start_pfn,
+                    "spanned": z.spanned_pages, "present": z.present_pages,
+                    "managed": z.managed_pages, "free": z.vm_stat[NR_FREE_PAGES],
+                    "nr_free_pages_blocks": z.vm_stat[NR_FREE_PAGES_BLOCKS],
+                    "min": z._watermark[WMARK_MIN], "low": z._watermark[WMARK_LOW],
+                    "high": z._watermark[WMARK_HIGH], "promo": z._watermark[WMARK_PROMO],
+                    "protection": [z.lowmem_reserve[i] for i in range(MAX_NR_ZONES_C)],
+                    "pagesets": pcps,
+                })
+        return out
+
+    def free_area(self, int nid=0, zone_name=None):
+        """Free blocks per order and migratetype of a zone (as /proc/pagetypeinfo)."""
+        cdef int zi, o, mt
+        cdef zone *z
+        cdef list_head *h
+        cdef mc_ulong v
+        if not 0 <= nid < self.m.nr_nodes:
+            raise ValueError(f"node must be 0..{self.m.nr_nodes - 1}")
+        zi = self._zone_index(zone_name)
+        z = &self.m.pgdat[nid].node_zones[zi]
+        out = {}
+        for mt in range(MIGRATE_TYPES):
+            counts = []
+            for o in range(NR_PAGE_ORDERS):
+                n = 0
+                h = free_list_head(z, o, mt)
+                v = h.next
+                while v != mc_virt(self.m, h):
+                    n += 1
+                    v = mc_list(self.m, v).next
+                counts.append(n)
+            out[MIGRATETYPE_NAMES[mt]] = counts
+        return out
+
+    cdef int _zone_index(self, zone_name) except -1:
+        if zone_name is None:
+            return ZONE_NORMAL
+        if zone_name not in ZONE_NAMES:
+            raise UnknownChoice("zone", zone_name, ZONE_NAMES)
+        return ZONE_NAMES.index(zone_name)
+
+    def stats(self):
+        """Counts per zone/order/migratetype, page states, and metadata bytes."""
+        import numpy as np
+        cdef int nid, zi, o, mt, i
+        cdef zone *z
+        cdef mc_machine *m = self.m
+        counts = np.zeros(NR_WALK_KINDS, dtype=np.uint64)
+        cdef uint64_t[::1] cv = counts
+        with nogil:
+            walk_pfns(m, &cv[0])
+        states = {WALK_KIND_NAMES[i]: int(counts[i]) for i in range(NR_WALK_KINDS)}
+        zones = []
+        for nid in range(m.nr_nodes):
+            for zi in range(MAX_NR_ZONES_C):
+                z = &m.pgdat[nid].node_zones[zi]
+                if z.spanned_pages == 0:
+                    continue
+                zones.append({
+                    "node": nid, "zone": ZONE_NAMES[zi],
+                    "managed": z.managed_pages, "free": z.vm_stat[NR_FREE_PAGES],
+                    "pcp": z.vm_stat[NR_ZONE_PCP_PAGES],
+                    "nr_free": [z.free_area[o].nr_free for o in range(NR_PAGE_ORDERS)],
+                    "free_area": self.free_area(nid, ZONE_NAMES[zi]),
+                })
+        meta = {RESERVE_KINDS[i]: m.reserved_bytes[i] for i in range(MC_NR_RESERVE_KINDS)}
+        meta["memmap_host"] = m.memmap_bytes
+        return {
+            "ram": self.ram, "nr_pfns": m.nr_pfns, "page_size": PAGE_SIZE,
+            "sizeof_page": sizeof(page), "sizeof_folio": SIZEOF_FOLIO,
+            "pages": states, "zones": zones,
+            "metadata_bytes": meta,
+            "reserved_pages": sum(e - s for s, e, k in self._reservations),
+            "pgalloc": m.pgalloc, "pgfree": m.pgfree,
+            "min_free_kbytes": m.min_free_kbytes,
+        }
+
+    # ---- bit locks on flags words (folio_lock, pgflags_lock) ---------------------
+    #
+    # PG_locked is the lock, PG_waiters (bit 7, the same byte) says someone
+    # sleeps in folio_wait_table[hash(word)].  The model records which task
+    # holds each lock so that contention and self-deadlock are visible.
+
+    cdef object _bit_trylock(self, mc_ulong key, mc_ulong *word, object task):
+        cdef Task t = self._running(task)
+        if test_and_set_bit(PG_locked, word):
+            return False
+        self._owners[key] = t
+        return True
+
+    cdef object _bit_lock(self, mc_ulong key, mc_ulong *word, object task):
+        cdef Task t = self._running(task)
+        if not test_and_set_bit(PG_locked, word):
+            self._owners[key] = t
+            return True
+        if self._owners.get(key) is t:
+            raise Deadlock(f"task {t.name!r} would sleep on a lock it holds itself "
+                           f"(flags word at {key:#x})", self._dump_key(key))
+        # folio_wait_bit_common(EXCLUSIVE): PG_waiters first, then queue and sleep
+        set_bit(PG_waiters, word)
+        self._waitq[hash_wait(key)].append((t, key, PG_locked, True))
+        t._waiting_on = (key, PG_locked)
+        return False
+
+    cdef object _bit_unlock(self, mc_ulong key, mc_ulong *word, object task):
+        cdef mc_ulong old
+        self._running(task)
+        old = word[0]
+        if not (old >> PG_locked) & 1:
+            if mc_va_is_page(self.m, key):
+                set_err(self.m, MC_ENOTLOCKED, mc_page_to_pfn(self.m, mc_va_to_page(self.m, key)),
+                        b"folio_unlock() of a folio that is not locked (VM_BUG_ON_FOLIO)")
+                self._raise(MC_ENOTLOCKED)
+            raise FolioNotLocked(f"unlock of the flags word at {key:#x}, which is not locked")
+        word[0] = old ^ (<mc_ulong>1 << PG_locked)   # folio_xor_flags_has_waiters()
+        self._owners.pop(key, None)
+        if (old >> PG_waiters) & 1:
+            self._wake_bit(key, word, PG_locked)
+            return True
+        return False
+
+    cdef _wake_bit(self, mc_ulong key, mc_ulong *word, int bit):
+        """folio_wake_bit(): wake the waiters of (key, bit); the first exclusive
+        waiter takes the lock over.  PG_waiters is cleared when no waiter for
+        this word was seen, or the hashed queue became empty."""
+        cdef list q = self._waitq[hash_wait(key)]
+        cdef bint page_match = False
+        cdef Task t
+        cdef int i = 0
+        while i < len(q):
+            t, k, b, exclusive = q[i]
+            if k != key:
+                i += 1
+                continue
+            page_match = True
+            if b != bit:
+                i += 1
+                continue
+            if exclusive:
+                if test_and_set_bit(bit, word):
+                    break                  # somebody re-took it: stop the walk
+                self._owners[key] = t
+            del q[i]
+            t._waiting_on = None
+            if exclusive:
+                break
+        if not q or not page_match:
+            clear_bit(PG_waiters, word)
+
+    cdef str _dump_key(self, mc_ulong key):
+        if mc_va_is_page(self.m, key):
+            return dump_page(self, mc_page_to_pfn(self.m, mc_va_to_page(self.m, key)), None)
+        return ""
+
+    def waiters(self, address):
+        """The tasks sleeping on the lock of the flags word at `address`, in queue order."""
+        return [w[0] for w in self._waitq[hash_wait(address)] if w[1] == address]
+
+    cdef int _flag_bit(self, name) except -1:
+        """A page flag by name: "dirty", "PG_dirty", or a PG enum member."""
+        if isinstance(name, int) and not isinstance(name, bool):
+            if 0 <= name < NR_PAGEFLAGS:
+                return name
+            raise UnknownChoice("page flag bit", name, range(NR_PAGEFLAGS))
+        if not isinstance(name, str):
+            raise TypeError(f"a page flag is a name or a bit number, not {type(name).__name__}")
+        key = name if name.startswith("PG_") else "PG_" + name
+        try:
+            return self.PG[key]
+        except KeyError:
+            raise UnknownChoice("page flag", name,
+                                [n[3:] for n in self.PG.__members__]) from None
+
+    def pgflags(self, address):
+        """A PgFlags view of the flags word at a modeled address."""
+        if not isinstance(address, int) or address < 0 or address >> MC_BITS:
+            raise InvalidAddress(f"not a {MC_BITS}-bit address: {address!r}")
+        if not mc_addr_valid(self.m, address, sizeof(mc_ulong)) or address % sizeof(mc_ulong):
+            raise InvalidAddress(f"{address:#x} is not an aligned word of modeled memory")
+        return _make_pgflags(self, address)
+
+    # ---- invariants ----------------------------------------------------------------
+
+    def check(self):
+        """Verify every invariant; raise VMBug with a dump_page() at the first violation.
+
+        Free lists (page types, orders, alignment, zones, pageblock types,
+        list links, nr_free and the free-page counters), no unmerged free
+        buddies, pcp lists and counts, compound pages (heads, tails,
+        _nr_pages), and that every PFN of RAM is free, cached, reserved or
+        part of a folio exactly once.
+        """
+        import numpy as np
+        cdef mc_machine *m = self.m
+        cdef int rc
+        claims = np.zeros(m.nr_pfns, dtype=np.uint8)
+        frozen = np.zeros(m.nr_pfns, dtype=np.uint8)
+        for addr in self._frozen:
+            frozen[mc_page_to_pfn(m, mc_va_to_page(m, addr))] = 1
+        cdef unsigned char[::1] cv = claims
+        cdef unsigned char[::1] fv = frozen
+        with nogil:
+            rc = machine_check(m, &cv[0], &fv[0])
+        if rc:
+            self._raise(rc)
+        for (t, key, bit, excl) in [w for q in self._waitq for w in q]:
+            if not test_bit(PG_waiters, <mc_ulong *>mc_host(m, key)):
+                raise VMBug(f"task {t.name!r} waits on {key:#x} but PG_waiters is clear")
+        return True
+
+    # ---- bulk operations ------------------------------------------------------------
+
+    def walk(self):
+        """Classify every PFN in one nogil pass: {kind: pages}."""
+        import numpy as np
+        counts = np.zeros(NR_WALK_KINDS, dtype=np.uint64)
+        cdef uint64_t[::1] cv = counts
+        with nogil:
+            walk_pfns(self.m, &cv[0])
+        return {WALK_KIND_NAMES[i]: int(counts[i]) for i in range(NR_WALK_KINDS)}
+
+    def _walk_plain(self):
+        """Benchmark baseline: a plain C loop over the same memmap."""
+        cdef uint64_t r
+        with nogil:
+            r = walk_plain(self.m)
+        return r
+
+    cdef tuple _bulk_args(self, order, movable, task):
+        cdef Task t = self._running(task)
+        if not isinstance(order, int) or not 0 <= order <= MAX_PAGE_ORDER:
+            raise OrderOutOfRange(f"order {order!r} is outside 0..{MAX_PAGE_ORDER}")
+        gfp = (GFP_HIGHUSER_MOVABLE if movable else GFP_KERNEL) | __GFP_COMP
+        return t, gfp, self.m.cpu_node[t.cpu]
+
+    def bulk_alloc_free(self, n, order=0, movable=True, task=None):
+        """n pairs of folio_alloc() + folio_put() in one nogil loop."""
+        t, gfp, nid = self._bulk_args(order, movable, task)
+        cdef uint64_t cn = n
+        cdef int co = order, cpu = (<Task>t).cpu, cnid = nid, rc
+        cdef unsigned int cgfp = gfp
+        with nogil:
+            rc = bulk_alloc_free_pairs(self.m, cn, co, cgfp, cnid, cpu)
+        if rc == MC_ENOMEM:
+            raise OutOfMemory(f"page allocation failure: order:{order}")
+        if rc < 0:
+            self._raise(rc)
+
+    def bulk_alloc(self, n, order=0, movable=True, task=None):
+        """Allocate n folios in one nogil loop; a numpy array of their head PFNs.
+        On failure the folios allocated so far are freed again and OutOfMemory raised."""
+        import numpy as np
+        t, gfp, nid = self._bulk_args(order, movable, task)
+        pfns = np.zeros(n, dtype=np.uint64)
+        cdef uint64_t[::1] pv = pfns
+        cdef uint64_t done = 0, cn = n
+        cdef int co = order, cpu = (<Task>t).cpu, cnid = nid, rc
+        cdef unsigned int cgfp = gfp
+        with nogil:
+            rc = bulk_alloc(self.m, cn, co, cgfp, cnid, cpu, &pv[0] if cn else NULL, &done)
+        if rc:
+            self.bulk_put(pfns[:done], task=t)
+            raise OutOfMemory(f"page allocation failure: order:{order} after {done} of {n}")
+        return pfns
+
+    def bulk_put(self, pfns, task=None):
+        """folio_put() of each folio head PFN in `pfns`, in one nogil loop."""
+        import numpy as np
+        cdef Task t = self._running(task)
+        arr = np.ascontiguousarray(pfns, dtype=np.uint64)
+        cdef uint64_t[::1] pv = arr
+        cdef uint64_t done = 0, n = arr.shape[0]
+        cdef int rc, cpu = t.cpu
+        if n == 0:
+            return
+        with nogil:
+            rc = bulk_put(self.m, &pv[0], n, cpu, &done)
+        if rc < 0:
+            self._raise(rc)
+
+
+def _zone_tuning(managed, int min_free_kbytes, int watermark_scale_factor=10, int cpus=2):
+    """Watermarks, lowmem reserves and pcp limits of one node whose zones (by
+    zone index) manage these page counts, computed by the same C code a
+    Machine boots with.  For checking the formulas against a real /proc/zoneinfo."""
+    cdef mc_machine *m
+    cdef unsigned char *buf
+    cdef size_t pcp_bytes = cpus * sizeof(per_cpu_pages)
+    cdef size_t size = sizeof(pglist_data) + MAX_NR_ZONES_C * pcp_bytes + 64
+    cdef zone *z
+    cdef int zi, cpu
+    if len(managed) != MAX_NR_ZONES_C:
+        raise ValueError(f"managed needs {MAX_NR_ZONES_C} zones ({', '.join(ZONE_NAMES)})")
+    if not 1 <= cpus <= MC_MAX_CPUS:
+        raise ValueError(f"cpus must be 1..{MC_MAX_CPUS}")
+    m = <mc_machine *>calloc(1, sizeof(mc_machine))
+    buf = <unsigned char *>calloc(1, size)
+    if m == NULL or buf == NULL:
+        free(m)
+        free(buf)
+        raise MemoryError()
+    try:
+        m.phys = buf
+        m.page_offset = MC_PAGE_OFFSET
+        m.nr_nodes = 1
+        m.nr_cpus = cpus
+        m.min_free_kbytes = min_free_kbytes
+        m.watermark_scale_factor = watermark_scale_factor
+        m.pgdat[0] = <pglist_data *>buf
+        for zi in range(MAX_NR_ZONES_C):
+            z = &m.pgdat[0].node_zones[zi]
+            z.managed_pages = managed[zi]
+            z.spanned_pages = managed[zi]
+            z.node = 0
+            if managed[zi]:
+                z.per_cpu_pageset = mc_virt(m, buf + sizeof(pglist_data) + zi * pcp_bytes)
+                for cpu in range(cpus):
+                    per_cpu_pages_init(m, zone_pcp(m, z, cpu))
+        setup_per_zone_wmarks(m)
+        setup_per_zone_lowmem_reserve(m)
+        out = []
+        for zi in range(MAX_NR_ZONES_C):
+            z = &m.pgdat[0].node_zones[zi]
+            out.append({"zone": ZONE_NAMES[zi], "managed": z.managed_pages,
+                        "min": z._watermark[WMARK_MIN], "low": z._watermark[WMARK_LOW],
+                        "high": z._watermark[WMARK_HIGH], "promo": z._watermark[WMARK_PROMO],
+                        "protection": [z.lowmem_reserve[i] for i in range(MAX_NR_ZONES_C)],
+                        "batch": z.pageset_batch if z.per_cpu_pageset else None,
+                        "high_min": z.pageset_high_min if z.per_cpu_pageset else None,
+                        "high_max": z.pageset_high_max if z.per_cpu_pageset else None})
+        return out
+    finally:
+        free(buf)
+        free(m)

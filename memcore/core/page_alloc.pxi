@@ -1,0 +1,459 @@
+# The page allocator's entry points (mm/page_alloc.c, Linux 6.18):
+# watermarks, the zonelist walk, preparing new pages and compound pages,
+# and the checks and preparation of the free path.
+#
+# Not modeled: reclaim, compaction, kswapd (so no watermark boost), the
+# high-order atomic reserve, CMA, page reporting and shuffling.  An
+# allocation that finds no zone above its watermark fails (OutOfMemory).
+
+from libc.math cimport sqrt
+
+
+# ---- watermarks -------------------------------------------------------------------
+
+cdef inline long wmark_pages(const zone *z, int i) noexcept nogil:
+    return <long>(z._watermark[i] + z.watermark_boost)
+
+
+cdef bint __zone_watermark_ok(const mc_machine *m, zone *z, int order, long mark,
+                              int highest_zoneidx, int alloc_flags,
+                              long free_pages) noexcept nogil:
+    cdef long min_ = mark
+    cdef int o, mt
+    cdef list_head *h
+    free_pages -= (1 << order) - 1
+    if not (alloc_flags & ALLOC_RESERVES):
+        free_pages -= <long>z.nr_free_highatomic
+    if alloc_flags & ALLOC_RESERVES:
+        if alloc_flags & ALLOC_MIN_RESERVE:
+            min_ -= min_ // 2
+            if alloc_flags & ALLOC_NON_BLOCK:
+                min_ -= min_ // 4
+        if alloc_flags & ALLOC_OOM:
+            min_ -= min_ // 2
+    if free_pages <= min_ + z.lowmem_reserve[highest_zoneidx]:
+        return False
+    if order == 0:
+        return True
+    for o in range(order, NR_PAGE_ORDERS):
+        if z.free_area[o].nr_free == 0:
+            continue
+        for mt in range(MIGRATE_PCPTYPES):
+            h = free_list_head(z, o, mt)
+            if not list_empty(h, mc_virt(m, h)):
+                return True
+        if alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM):
+            h = free_list_head(z, o, MIGRATE_HIGHATOMIC)
+            if not list_empty(h, mc_virt(m, h)):
+                return True
+    return False
+
+
+cdef inline bint zone_watermark_ok(zone *z, int order, mc_ulong mark, int highest_zoneidx,
+                                   int alloc_flags) noexcept nogil:
+    # order-0 form used by the pcp free path (no free-list walk needed)
+    return <long>z.vm_stat[NR_FREE_PAGES] - <long>z.nr_free_highatomic > \
+        <long>mark + z.lowmem_reserve[highest_zoneidx]
+
+
+cdef bint zone_watermark_fast(const mc_machine *m, zone *z, int order, long mark,
+                              int highest_zoneidx, int alloc_flags) noexcept nogil:
+    cdef long free_pages = z.vm_stat[NR_FREE_PAGES]
+    cdef long usable, reserved
+    if order == 0:
+        reserved = 0 if (alloc_flags & ALLOC_RESERVES) else <long>z.nr_free_highatomic
+        usable = free_pages - (reserved if reserved < free_pages else free_pages)
+        if usable > mark + z.lowmem_reserve[highest_zoneidx]:
+            return True
+    return __zone_watermark_ok(m, z, order, mark, highest_zoneidx, alloc_flags, free_pages)
+
+
+# ---- pages in and out -----------------------------------------------------------
+
+cdef void prep_compound_tail(const mc_machine *m, page *head, uint64_t i) noexcept nogil:
+    cdef page *p = head + i
+    p.mapping = TAIL_MAPPING
+    set_compound_head(m, p, head)
+    p.private = 0
+
+
+cdef void prep_compound_head(const mc_machine *m, page *p, int order) noexcept nogil:
+    cdef folio *f = <folio *>p
+    folio_set_order(f, order)
+    f._large_mapcount.counter = -1
+    f._nr_pages_mapped.counter = 0            # CONFIG_PAGE_MAPCOUNT
+    f._mm_ids = 0                             # CONFIG_MM_ID
+    f._mm_id_mapcount[0] = -1
+    f._mm_id_mapcount[1] = -1
+    if MC_BITS == 64 or order > 1:            # 32-bit keeps these in page 2
+        f._pincount.counter = 0
+        f._entire_mapcount.counter = -1
+    if order > 1:
+        INIT_LIST_HEAD(&f._deferred_list, mc_page_va(m, p) + <mc_ulong>(
+            <char *>&f._deferred_list - <char *>f))
+
+
+cdef void prep_compound_page(const mc_machine *m, page *p, int order) noexcept nogil:
+    cdef uint64_t i, nr = <uint64_t>1 << order
+    __set_bit(PG_head, &p.flags.f)
+    for i in range(1, nr):
+        prep_compound_tail(m, p, i)
+    prep_compound_head(m, p, order)
+
+
+cdef void prep_new_page(const mc_machine *m, page *p, int order, unsigned int gfp) noexcept nogil:
+    """post_alloc_hook + compound setup; the caller sets the refcount to 1."""
+    p.private = 0
+    if gfp & __GFP_ZERO:
+        clear_pages(m, mc_page_to_pfn(m, p), <uint64_t>1 << order)
+    if order and (gfp & __GFP_COMP):
+        prep_compound_page(m, p, order)
+
+
+cdef void clear_pages(const mc_machine *m, uint64_t pfn, uint64_t nr) noexcept nogil:
+    memset(m.phys + (pfn << PAGE_SHIFT), 0, nr << PAGE_SHIFT)
+
+
+# reasons a page is bad at free time (bad_page() text)
+cdef const char *BAD_REASONS[16]
+BAD_REASONS[0] = NULL
+BAD_REASONS[1] = b"nonzero mapcount"
+BAD_REASONS[2] = b"non-NULL mapping"
+BAD_REASONS[3] = b"nonzero _refcount"
+BAD_REASONS[4] = b"PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
+BAD_REASONS[5] = b"page still charged to cgroup"
+BAD_REASONS[6] = b"nonzero large_mapcount"
+BAD_REASONS[7] = b"nonzero nr_pages_mapped"
+BAD_REASONS[8] = b"nonzero mm mapcount 0"
+BAD_REASONS[9] = b"nonzero mm mapcount 1"
+BAD_REASONS[10] = b"nonzero entire_mapcount"
+BAD_REASONS[11] = b"nonzero pincount"
+BAD_REASONS[12] = b"on deferred list"
+BAD_REASONS[13] = b"corrupted mapping in tail page"
+BAD_REASONS[14] = b"PageTail not set"
+BAD_REASONS[15] = b"compound_head not consistent"
+
+
+cdef int page_bad_reason(const page *p, mc_ulong flags, int expected_ref,
+                         bint skip_anon_mapping) noexcept nogil:
+    """page_bad_reason(): the last matching reason wins, as in the kernel.  A typed
+    page and an anon mapping are reset before the kernel checks, so they pass."""
+    cdef int r = 0
+    if p._mapcount.counter != -1 and not page_has_type(p):
+        r = 1
+    if p.mapping != 0 and not (skip_anon_mapping and (p.mapping & 1)):
+        r = 2
+    if p._refcount.counter != expected_ref:
+        r = 3
+    if p.flags.f & flags:
+        r = 4
+    if p.memcg_data != 0:
+        r = 5
+    return r
+
+
+cdef int free_tail_page_bad(const mc_machine *m, page *head, page *p) noexcept nogil:
+    cdef folio *f = <folio *>head
+    cdef long idx = p - head
+    cdef list_head *dl
+    if idx == 1:
+        if f._large_mapcount.counter + 1 != 0:
+            return 6
+        if f._nr_pages_mapped.counter != 0:
+            return 7
+        if f._mm_id_mapcount[0] != -1:
+            return 8
+        if f._mm_id_mapcount[1] != -1:
+            return 9
+        if MC_BITS == 64:
+            if f._entire_mapcount.counter + 1 != 0:
+                return 10
+            if f._pincount.counter != 0:
+                return 11
+    elif idx == 2:
+        dl = &f._deferred_list
+        if dl.next != mc_page_va(m, head) + <mc_ulong>(<char *>dl - <char *>f):
+            return 12
+        if MC_BITS == 32:
+            if f._entire_mapcount.counter + 1 != 0:
+                return 10
+            if f._pincount.counter != 0:
+                return 11
+    elif idx == 3:
+        pass                      # CONFIG_HUGETLB_PAGE: hugetlb fields overlay mapping
+    elif p.mapping != TAIL_MAPPING:
+        return 13
+    if not PageTail(p):
+        return 14
+    if mc_compound_head(m, p) != head:
+        return 15
+    return 0
+
+
+cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
+                          bint from_put) noexcept nogil:
+    """Everything freeing would call bad_page() for, checked without changing
+    anything: the tail pages first, then the head.  `expected_ref` is the head's
+    refcount now (1 before the last folio_put, 0 for a frozen folio); `from_put`
+    means page_cache_release() runs first and takes a folio off the LRU.
+    On a problem: m.err_pfn/err_msg say where and why, and MC_EBADPAGE."""
+    cdef uint64_t i, nr = <uint64_t>1 << order
+    cdef int r
+    cdef mc_ulong flags = PAGE_FLAGS_CHECK_AT_FREE
+    if order and PageHead(p):
+        for i in range(1, nr):
+            r = free_tail_page_bad(m, p, p + i)
+            if r:
+                return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p + i), BAD_REASONS[r])
+    # __free_pages_prepare() clears PG_mlocked before it checks
+    flags &= ~(<mc_ulong>1 << PG_mlocked)
+    if from_put and test_bit(PG_lru, &p.flags.f):
+        flags &= ~((<mc_ulong>1 << PG_lru) | (<mc_ulong>1 << PG_active) |
+                   (<mc_ulong>1 << PG_unevictable))
+    r = page_bad_reason(p, flags, expected_ref, True)
+    if r:
+        return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p), BAD_REASONS[r])
+    return 0
+
+
+cdef void page_cache_release(page *p) noexcept nogil:
+    """Take a folio off the LRU before it is freed (__folio_clear_lru_flags)."""
+    if test_bit(PG_lru, &p.flags.f):
+        p.flags.f &= ~((<mc_ulong>1 << PG_lru) | (<mc_ulong>1 << PG_active) |
+                       (<mc_ulong>1 << PG_unevictable))
+
+
+cdef void __free_pages_prepare(mc_machine *m, page *p, int order) noexcept nogil:
+    """The state changes of __free_pages_prepare(); free_pages_check() passed before."""
+    cdef uint64_t i, nr = <uint64_t>1 << order
+    cdef bint compound = PageHead(p)
+    cdef page *q
+    if order:
+        if compound:
+            (p + 1).flags.f &= ~PAGE_FLAGS_SECOND
+            (<folio *>p)._nr_pages = 0          # NR_PAGES_IN_LARGE_FOLIO
+        for i in range(1, nr):
+            q = p + i
+            if compound:
+                q.mapping = 0
+                clear_compound_head(q)
+            q.flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP
+    __clear_bit(PG_mlocked, &p.flags.f)
+    if p.mapping & 1:
+        p.mapping = 0                   # anon folio: drop the anon_vma pointer
+    if page_has_type(p):
+        mc_clear_page_type(p)
+    page_cpupid_reset_last(p)
+    p.flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP
+    p.private = 0
+
+
+cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexcept nogil:
+    """Free a block whose refcount is 0: to the CPU's pcp list, or to the buddy."""
+    cdef uint64_t pfn = mc_page_to_pfn(m, p)
+    cdef zone *z = page_zone(m, p)
+    cdef int mt
+    __free_pages_prepare(m, p, order)
+    if not pcp_allowed_order(order):
+        free_one_page(m, z, p, pfn, order, FPI_NONE)
+        return
+    mt = get_pfnblock_migratetype(m, p, pfn)
+    if mt >= MIGRATE_PCPTYPES:
+        if mt == MIGRATE_ISOLATE:
+            free_one_page(m, z, p, pfn, order, FPI_NONE)
+            return
+        mt = MIGRATE_MOVABLE
+    free_frozen_page_commit(m, z, zone_pcp(m, z, cpu), p, mt, order)
+
+
+# ---- the zonelist walk ------------------------------------------------------------
+
+cdef page *rmqueue(mc_machine *m, zone *z, int cpu, int order, int mt,
+                   int alloc_flags) noexcept nogil:
+    cdef page *p
+    cdef int mode = RMQUEUE_NORMAL
+    if pcp_allowed_order(order):
+        p = rmqueue_pcplist(m, z, cpu, order, mt, alloc_flags)
+        if p != NULL:
+            return p
+    return __rmqueue(m, z, order, mt, alloc_flags, &mode)       # rmqueue_buddy()
+
+
+cdef page *get_page_from_freelist(mc_machine *m, unsigned int gfp, int order, int nid, int cpu,
+                                  int alloc_flags) noexcept nogil:
+    """Walk the zonelist (preferred node first, highest allowed zone down)."""
+    cdef int highest = gfp_zone(gfp), mt = gfp_migratetype(gfp)
+    cdef int i, n, zi
+    cdef zone *z
+    cdef page *p
+    cdef long mark
+    cdef int flags = alloc_flags
+    cdef int nr_nodes = 1 if (gfp & __GFP_THISNODE) else m.nr_nodes
+    # avoid fragmenting ZONE_NORMAL while DMA32 still has memory (alloc_flags_nofragment)
+    while True:
+        for i in range(nr_nodes):
+            n = (nid + i) % m.nr_nodes
+            zi = highest
+            while zi >= 0:
+                z = &m.pgdat[n].node_zones[zi]
+                zi -= 1
+                if z.managed_pages == 0:
+                    continue
+                # above the high watermark: no need to look at the requested one
+                if test_bit(ZONE_BELOW_HIGH, &z.flags) or not zone_watermark_fast(
+                        m, z, order, wmark_pages(z, WMARK_HIGH), highest, flags):
+                    set_bit(ZONE_BELOW_HIGH, &z.flags)
+                    mark = wmark_pages(z, flags & ALLOC_WMARK_MASK)
+                    if not zone_watermark_fast(m, z, order, mark, highest, flags):
+                        continue
+                p = rmqueue(m, z, cpu, order, mt, flags)
+                if p != NULL:
+                    return p
+        if flags & ALLOC_NOFRAGMENT:
+            flags &= ~ALLOC_NOFRAGMENT
+            continue
+        return NULL
+
+
+cdef int alloc_flags_nofragment(const mc_machine *m, int nid, unsigned int gfp) noexcept nogil:
+    """ALLOC_NOFRAGMENT when the preferred zone is ZONE_NORMAL and DMA32 exists below
+    it: fall back to other migratetypes only in whole pageblocks, first."""
+    cdef int zi = gfp_zone(gfp)
+    if not mc_has_dma32():
+        return 0
+    while zi >= 0 and m.pgdat[nid].node_zones[zi].managed_pages == 0:
+        zi -= 1                         # the preferred zone: highest populated one
+    if zi != ZONE_NORMAL:
+        return 0
+    if m.nr_nodes > 1 and m.pgdat[nid].node_zones[ZONE_NORMAL - 1].managed_pages == 0:
+        return 0
+    return ALLOC_NOFRAGMENT
+
+
+cdef page *__alloc_frozen_pages(mc_machine *m, unsigned int gfp, int order, int nid,
+                                int cpu) noexcept nogil:
+    """__alloc_frozen_pages_noprof(): a block with refcount 0, or NULL."""
+    cdef int alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(m, nid, gfp)
+    cdef page *p
+    cdef int slow_flags
+    p = get_page_from_freelist(m, gfp, order, nid, cpu, alloc_flags)
+    if p == NULL:
+        # the slow path without reclaim or compaction: down to the min watermark
+        slow_flags = ALLOC_WMARK_MIN
+        if gfp & __GFP_HIGH:
+            slow_flags |= ALLOC_MIN_RESERVE
+        if not (gfp & __GFP_DIRECT_RECLAIM):
+            slow_flags |= ALLOC_NON_BLOCK      # atomic: may dip further
+        p = get_page_from_freelist(m, gfp, order, nid, cpu, slow_flags)
+    if p == NULL:
+        return NULL
+    prep_new_page(m, p, order, gfp)
+    m.pgalloc += <uint64_t>1 << order
+    return p
+
+
+# ---- boot-time tuning: watermarks, lowmem reserves, pcp limits ---------------------
+
+cdef long nr_free_buffer_pages(const mc_machine *m) noexcept nogil:
+    """Managed pages above the high watermark in zones usable by GFP_USER."""
+    cdef long total = 0, size, high
+    cdef int nid, zi
+    cdef zone *z
+    for nid in range(m.nr_nodes):
+        for zi in range(ZONE_NORMAL + 1):
+            z = &m.pgdat[nid].node_zones[zi]
+            size = <long>z.managed_pages
+            high = wmark_pages(z, WMARK_HIGH)
+            if size > high:
+                total += size - high
+    return total
+
+
+cdef int calculate_min_free_kbytes(const mc_machine *m) noexcept nogil:
+    cdef long lowmem_kbytes = nr_free_buffer_pages(m) * ((1 << PAGE_SHIFT) >> 10)
+    cdef long v = <long>sqrt(<double>(lowmem_kbytes * 16))
+    if v < 128:
+        v = 128
+    if v > 262144:
+        v = 262144
+    return <int>v
+
+
+cdef int recommended_min_free_kbytes(const mc_machine *m) noexcept nogil:
+    """khugepaged's set_recommended_min_free_kbytes() (THP is configured)."""
+    cdef int nid, zi, nr_zones = 0
+    cdef long rec, cap
+    for nid in range(m.nr_nodes):
+        for zi in range(ZONE_NORMAL + 1):
+            if m.pgdat[nid].node_zones[zi].managed_pages:
+                nr_zones += 1
+    rec = pageblock_nr_pages * nr_zones * 2
+    rec += pageblock_nr_pages * nr_zones * MIGRATE_PCPTYPES * MIGRATE_PCPTYPES
+    cap = nr_free_buffer_pages(m) // 20
+    if rec > cap:
+        rec = cap
+    return <int>(rec << (PAGE_SHIFT - 10))
+
+
+cdef void setup_per_zone_wmarks(mc_machine *m) noexcept nogil:
+    cdef long pages_min = m.min_free_kbytes >> (PAGE_SHIFT - 10)
+    cdef long lowmem_pages = 0, tmp, managed
+    cdef int nid, zi
+    cdef zone *z
+    for nid in range(m.nr_nodes):
+        for zi in range(MAX_NR_ZONES_C):
+            z = &m.pgdat[nid].node_zones[zi]
+            if not mc_zone_is_highmem(zi) and zi != ZONE_MOVABLE:
+                lowmem_pages += <long>z.managed_pages
+    for nid in range(m.nr_nodes):
+        for zi in range(MAX_NR_ZONES_C):
+            z = &m.pgdat[nid].node_zones[zi]
+            managed = <long>z.managed_pages
+            tmp = pages_min * managed // lowmem_pages if lowmem_pages else 0
+            if mc_zone_is_highmem(zi) or zi == ZONE_MOVABLE:
+                z._watermark[WMARK_MIN] = min(max(managed // 1024, 32), 128)
+            else:
+                z._watermark[WMARK_MIN] = tmp
+            tmp = max(tmp >> 2, managed * m.watermark_scale_factor // 10000)
+            z.watermark_boost = 0
+            z._watermark[WMARK_LOW] = z._watermark[WMARK_MIN] + tmp
+            z._watermark[WMARK_HIGH] = z._watermark[WMARK_LOW] + tmp
+            z._watermark[WMARK_PROMO] = z._watermark[WMARK_HIGH] + tmp
+    for nid in range(m.nr_nodes):
+        for zi in range(MAX_NR_ZONES_C):
+            z = &m.pgdat[nid].node_zones[zi]
+            if z.per_cpu_pageset:             # populated zones have pagesets
+                zone_set_pageset_high_and_batch(m, z, 0)
+
+
+# sysctl_lowmem_reserve_ratio defaults, by zone index (filled at boot by name)
+cdef int LOWMEM_RESERVE_RATIO[8]
+
+
+cdef void setup_per_zone_lowmem_reserve(mc_machine *m) noexcept nogil:
+    cdef int nid, i, j
+    cdef long managed_pages
+    cdef zone *z
+    cdef zone *upper
+    cdef bint clear
+    for nid in range(m.nr_nodes):
+        for i in range(MAX_NR_ZONES_C - 1):
+            z = &m.pgdat[nid].node_zones[i]
+            managed_pages = 0
+            clear = LOWMEM_RESERVE_RATIO[i] == 0 or z.managed_pages == 0
+            z.lowmem_reserve[i] = 0
+            for j in range(i + 1, MAX_NR_ZONES_C):
+                upper = &m.pgdat[nid].node_zones[j]
+                managed_pages += <long>upper.managed_pages
+                z.lowmem_reserve[j] = 0 if clear else managed_pages // LOWMEM_RESERVE_RATIO[i]
+        m.pgdat[nid].node_zones[MAX_NR_ZONES_C - 1].lowmem_reserve[MAX_NR_ZONES_C - 1] = 0
+
+
+cdef inline int set_err(mc_machine *m, int code, int64_t pfn, const char *msg) noexcept nogil:
+    m.err = code
+    m.err_pfn = pfn
+    if msg != NULL:
+        snprintf(m.err_msg, sizeof(m.err_msg), "%s", msg)
+    else:
+        m.err_msg[0] = 0
+    return code

@@ -1,0 +1,435 @@
+# Python views: Page, Folio, PgFlags.
+#
+# This file is a template: tools/codegen.py writes it to the variant's build
+# directory as views_generated.pxi with the folio flag methods (generated
+# from the flag table) in place of the @FOLIO_FLAG_METHODS@ line, because
+# Cython cannot `include` inside a class body.
+#
+# A view is a modeled kernel address plus a reference to its Machine; it
+# owns no state, is cheap to create, and every access goes to the struct in
+# the machine's memory.  Flag helpers of Folio are generated from the one
+# table in include/memcore/folio_flags_table.h (folio_flags.pxi).
+
+cimport cython
+from cpython.object cimport PyObject, PyTypeObject
+
+include "folio_flags_decl.pxi"
+
+cdef extern from "Python.h":
+    void PyType_Modified(PyTypeObject *t)
+
+
+cdef inline Folio _make_folio(Machine machine, mc_ulong addr):
+    cdef Folio f = Folio.__new__(Folio)
+    f.machine = machine
+    f.addr = addr
+    return f
+
+
+cdef inline PgFlags _make_pgflags(Machine machine, mc_ulong addr):
+    cdef PgFlags w = PgFlags.__new__(PgFlags)
+    w.machine = machine
+    w.addr = addr
+    return w
+
+
+@cython.final
+@cython.freelist(64)
+cdef class Page:
+    """A struct page of the machine (m.page(pfn))."""
+    cdef readonly Machine machine
+    cdef readonly mc_ulong addr
+
+    cdef inline page *_p(self) noexcept:
+        return mc_va_to_page(self.machine.m, self.addr)
+
+    @property
+    def address(self):
+        """Modeled address of this struct page (pfn_to_page())."""
+        return self.addr
+
+    @property
+    def pfn(self):
+        return mc_page_to_pfn(self.machine.m, self._p())
+
+    @property
+    def folio(self):
+        """page_folio(): the folio this page belongs to, or None when it is no
+        folio (free in the buddy or on a pcp list, typed: slab/table/..., reserved)."""
+        cdef mc_machine *m = self.machine.m
+        cdef page *head = mc_compound_head(m, self._p())
+        if head._refcount.counter == 0:
+            if PageBuddy(head) or mc_page_va(m, head) not in self.machine._frozen:
+                return None
+        if page_has_type(head) or PageReserved(head):
+            return None
+        return _make_folio(self.machine, mc_page_va(m, head))
+
+    @property
+    def compound_head(self):
+        """The raw compound_head word: head address + 1 on a tail page, else 0."""
+        return self._p().compound_head
+
+    @property
+    def is_tail(self):
+        return PageTail(self._p()) != 0
+
+    @property
+    def is_head(self):
+        return PageHead(self._p()) != 0
+
+    @property
+    def flags(self):
+        """The flags word of this struct page, as a PgFlags view."""
+        return _make_pgflags(self.machine, self.addr)
+
+    @property
+    def page_type(self):
+        """The raw page_type word (top byte PGTY_* when typed, UINT_MAX when not)."""
+        return self._p().page_type
+
+    @property
+    def type_name(self):
+        """The PGTY_ name of a typed page (without PGTY_), else None."""
+        cdef page *p = self._p()
+        if not page_has_type(p):
+            return None
+        return _page_type_name(p.page_type >> PAGE_TYPE_SHIFT)
+
+    @property
+    def refcount(self):
+        return self._p()._refcount.counter
+
+    @property
+    def mapcount(self):
+        """This page's _mapcount + 1 (0 for a typed page), as dump_page shows it."""
+        return mc_page_dump_mapcount(self._p())
+
+    @property
+    def private(self):
+        return self._p().private
+
+    @property
+    def mapping(self):
+        return self._p().mapping
+
+    @property
+    def zone(self):
+        return ZONE_NAMES[page_zonenum(self._p())]
+
+    @property
+    def node(self):
+        return page_to_nid(self._p())
+
+    @property
+    def buddy_order(self):
+        """The order of the free block this page heads, or None if not PageBuddy."""
+        cdef page *p = self._p()
+        return buddy_order(p) if PageBuddy(p) else None
+
+    @property
+    def migratetype(self):
+        """The migratetype of the page's pageblock."""
+        cdef uint64_t pfn = mc_page_to_pfn(self.machine.m, self._p())
+        return MIGRATETYPE_NAMES[get_pfnblock_migratetype(self.machine.m, self._p(), pfn)]
+
+    def raw(self):
+        """The bytes of the struct page."""
+        return (<char *>self._p())[:sizeof(page)]
+
+    def dump(self, reason=None):
+        """dump_page(): the kernel's text for this page."""
+        return dump_page(self.machine, mc_page_to_pfn(self.machine.m, self._p()), reason)
+
+    def __eq__(self, other):
+        return isinstance(other, Page) and (<Page>other).machine is self.machine and \
+            (<Page>other).addr == self.addr
+
+    def __hash__(self):
+        return hash((id(self.machine), self.addr))
+
+    def __repr__(self):
+        return f"<Page pfn {self.pfn:#x}>"
+
+
+@cython.final
+@cython.freelist(64)
+cdef class Folio:
+    """A folio of the machine: its head struct page, viewed as struct folio."""
+    cdef readonly Machine machine
+    cdef readonly mc_ulong addr
+
+    cdef inline folio *_f(self) except NULL:
+        """The folio, checked: a head page that is not free in the buddy allocator."""
+        cdef page *p = mc_va_to_page(self.machine.m, self.addr)
+        if PageTail(p) or PageBuddy(p):
+            self._bad(p)
+        return <folio *>p
+
+    cdef inline folio *_f2(self) except NULL:
+        """The folio, for PF_SECOND flags: it must be large."""
+        cdef folio *f = self._f()
+        if not PageHead(&f.page):
+            set_err(self.machine.m, MC_ENOTLARGE, mc_page_to_pfn(self.machine.m, &f.page),
+                    b"second-page flag of a folio that is not large (VM_BUG_ON_PGFLAGS)")
+            self.machine._raise(MC_ENOTLARGE)
+        return f
+
+    cdef int _bad(self, page *p) except -1:
+        cdef mc_machine *m = self.machine.m
+        if PageTail(p):
+            set_err(m, MC_ETAIL, mc_page_to_pfn(m, p),
+                    b"folio operation on a tail page (the folio was split or freed)")
+            return self.machine._raise(MC_ETAIL)
+        set_err(m, MC_EFREE, mc_page_to_pfn(m, p),
+                b"folio operation on a page that is free in the buddy allocator")
+        return self.machine._raise(MC_EFREE)
+
+    cdef inline int _check(self, int rc) except -1:
+        if rc < 0:
+            return self.machine._raise(rc)
+        return rc
+
+    # ---- identity and geometry ----
+    @property
+    def address(self):
+        """Modeled address of the folio (its head struct page)."""
+        return self.addr
+
+    @property
+    def pfn(self):
+        return mc_page_to_pfn(self.machine.m, &self._f().page)
+
+    @property
+    def order(self):
+        return folio_order(self._f())
+
+    @property
+    def nr_pages(self):
+        return folio_nr_pages(self._f())
+
+    @property
+    def size(self):
+        """folio_size(): bytes."""
+        return folio_nr_pages(self._f()) << PAGE_SHIFT
+
+    @property
+    def refcount(self):
+        return self._f()._refcount.counter
+
+    @property
+    def mapcount(self):
+        """folio_mapcount()."""
+        return folio_mapcount(&self._f().page)
+
+    @property
+    def zone(self):
+        return ZONE_NAMES[page_zonenum(&self._f().page)]
+
+    @property
+    def node(self):
+        return page_to_nid(&self._f().page)
+
+    @property
+    def flags(self):
+        """The head page's flags word (folio->flags), as a PgFlags view."""
+        return _make_pgflags(self.machine, self.addr)
+
+    @property
+    def lock_owner(self):
+        """The task holding the folio lock (None if unlocked or locked without a task)."""
+        return self.machine._owners.get(self.addr)
+
+    def page(self, n=0):
+        """folio_page(folio, n): the n-th struct page of the folio."""
+        cdef folio *f = self._f()
+        cdef unsigned long nr = folio_nr_pages(f)
+        if not isinstance(n, int) or not 0 <= n < nr:
+            raise IndexError(f"page {n!r} of a folio of {nr} pages")
+        return self.machine.page(mc_page_to_pfn(self.machine.m, &f.page) + n)
+
+    def address_of_memory(self):
+        """folio_address(): the direct-map address of the memory, None for highmem."""
+        return self.machine.pfn_to_virt(self.pfn)
+
+    def dump(self, reason=None):
+        return dump_page(self.machine, self.pfn, reason)
+
+    # ---- references ----
+    def get(self):
+        """folio_get()."""
+        self._check(folio_get(self.machine.m, &self._f().page))
+
+    def try_get(self):
+        """folio_try_get(): a reference unless the count is zero; True if taken."""
+        return folio_try_get(&self._f().page)
+
+    def put(self):
+        """folio_put(): drop a reference; the last one frees the folio.
+        Returns True if the folio was freed."""
+        cdef Machine mach = self.machine
+        cdef int rc = folio_put(mach.m, &self._f().page, mach.current.cpu)
+        if rc < 0:
+            return mach._raise(rc)
+        return rc == 1
+
+    def ref_freeze(self, int count):
+        """folio_ref_freeze(): set the count to 0 if it is exactly `count`."""
+        if count <= 0:
+            raise ValueError(f"folio_ref_freeze() count must be positive, not {count}")
+        if folio_ref_freeze(&self._f().page, count):
+            self.machine._frozen.add(self.addr)
+            return True
+        return False
+
+    def ref_unfreeze(self, int count):
+        """folio_ref_unfreeze(): give a frozen folio the count `count`."""
+        self._check(folio_ref_unfreeze(self.machine.m, &self._f().page, count))
+        self.machine._frozen.discard(self.addr)
+
+    def free_frozen(self):
+        """free_frozen_pages(): free a folio whose refcount was frozen to 0."""
+        cdef Machine mach = self.machine
+        self._check(free_frozen_folio(mach.m, &self._f().page, mach.current.cpu))
+        mach._frozen.discard(self.addr)
+
+    # ---- the folio lock (PG_locked in the head flags) ----
+    def trylock(self, task=None):
+        """folio_trylock(): test_and_set_bit_lock(PG_locked); True if taken."""
+        return self.machine._bit_trylock(self.addr, <mc_ulong *>&self._f().flags.f, task)
+
+    def lock(self, task=None):
+        """folio_lock(): take the lock, or sleep on the folio wait queue.
+
+        Returns True when the lock was taken.  When another task holds it,
+        the calling task records PG_waiters, queues itself and sleeps
+        (False); the unlocking task hands the lock over and wakes it.
+        """
+        return self.machine._bit_lock(self.addr, <mc_ulong *>&self._f().flags.f, task)
+
+    def unlock(self, task=None):
+        """folio_unlock(): clear PG_locked; returns True if waiters had to be woken."""
+        return self.machine._bit_unlock(self.addr, <mc_ulong *>&self._f().flags.f, task)
+
+    def __eq__(self, other):
+        return isinstance(other, Folio) and (<Folio>other).machine is self.machine and \
+            (<Folio>other).addr == self.addr
+
+    def __hash__(self):
+        return hash((id(self.machine), self.addr))
+
+    def __repr__(self):
+        cdef page *p = mc_va_to_page(self.machine.m, self.addr)
+        return f"<Folio pfn {mc_page_to_pfn(self.machine.m, p):#x} order {folio_order(<folio *>p)}>"
+
+    # ---- generated: every folio flag helper of the kernel ----
+    # @FOLIO_FLAG_METHODS@  (tools/codegen.py puts the generated methods here)
+
+
+@cython.final
+@cython.freelist(16)
+cdef class PgFlags:
+    """A flags word (page->flags, folio->flags, or any descriptor's flags)."""
+    cdef readonly Machine machine
+    cdef readonly mc_ulong addr
+
+    cdef inline mc_ulong *_w(self) noexcept:
+        return <mc_ulong *>mc_host(self.machine.m, self.addr)
+
+    @property
+    def address(self):
+        return self.addr
+
+    @property
+    def word(self):
+        return self._w()[0]
+
+    @word.setter
+    def word(self, value):
+        if not isinstance(value, int) or value < 0 or value >> MC_BITS:
+            raise ValueError(f"flags word must fit {MC_BITS} bits, not {value!r}")
+        self._w()[0] = value
+
+    cdef int _bit(self, name) except -1:
+        return self.machine._flag_bit(name)
+
+    def test(self, name):
+        return test_bit(self._bit(name), self._w()) != 0
+
+    def set(self, name):
+        set_bit(self._bit(name), self._w())
+
+    def clear(self, name):
+        clear_bit(self._bit(name), self._w())
+
+    def test_and_set(self, name):
+        return test_and_set_bit(self._bit(name), self._w()) != 0
+
+    def test_and_clear(self, name):
+        return test_and_clear_bit(self._bit(name), self._w()) != 0
+
+    def field(self, name):
+        """A field of the upper word by its kernel name (SECTIONS, NODES, ZONES, ...)."""
+        return self.machine.flags_layout.field_value(self._w()[0], name)
+
+    @property
+    def zone(self):
+        return ZONE_NAMES[self.field("ZONES")]
+
+    @property
+    def zone_idx(self):
+        return self.field("ZONES")
+
+    @property
+    def node(self):
+        return self.field("NODES")
+
+    @property
+    def section(self):
+        """The section number when the configuration keeps it in flags, else None."""
+        if not self.machine.flags_layout.section_in_flags:
+            return None
+        return self.field("SECTIONS")
+
+    @property
+    def last_cpupid(self):
+        """The NUMA-balancing cpupid field, None when it is not in the flags word."""
+        if self.machine.flags_layout.width("LAST_CPUPID") == 0:
+            return None
+        return self.field("LAST_CPUPID")
+
+    def names(self):
+        """The names of the set page flags, in the kernel's printing order."""
+        return format_flag_names(self.machine, self._w()[0])
+
+    def __str__(self):
+        """The kernel's %pGp format: 0x...(referenced|uptodate|lru|node=0|zone=2)."""
+        return format_pgp(self.machine, self._w()[0])
+
+    def __repr__(self):
+        return f"<PgFlags {self}>"
+
+    # pgflags_lock(): the bit lock on PG_locked of any descriptor's flags word
+    def pgflags_trylock(self, task=None):
+        return self.machine._bit_trylock(self.addr, self._w(), task)
+
+    def pgflags_lock(self, task=None):
+        return self.machine._bit_lock(self.addr, self._w(), task)
+
+    def pgflags_unlock(self, task=None):
+        return self.machine._bit_unlock(self.addr, self._w(), task)
+
+
+cdef _unmangle(type cls):
+    """Give the generated __set_X/__clear_X/__mark_X methods their kernel names.
+
+    Cython (like Python) mangles double-underscore names in a class body to
+    _Folio__set_X; the type's dict gets the kernel spelling back here."""
+    cdef dict d = <dict>(<PyTypeObject *>cls).tp_dict
+    prefix = "_" + cls.__name__
+    for key in [k for k in d if k.startswith(prefix + "__")]:
+        d[key[len(prefix):]] = d.pop(key)
+    PyType_Modified(<PyTypeObject *>cls)
+
+
+_unmangle(Folio)

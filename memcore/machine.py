@@ -1,0 +1,52 @@
+"""memcore.Machine: pick the compiled variant and boot a modeled machine.
+
+``Machine``, ``Page``, ``Folio``, ``PgFlags`` and ``Task`` are abstract
+names over the variant modules' classes: ``memcore.Machine(...)`` returns
+an instance of ``memcore._<design><bits>.Machine`` and ``isinstance(x,
+memcore.Folio)`` holds for a folio of any variant.
+"""
+from __future__ import annotations
+
+import abc
+
+from . import _variants
+
+__all__ = ["Machine", "Page", "Folio", "PgFlags", "Task"]
+
+
+class Machine(abc.ABC):
+    """A modeled machine running Linux 6.18's memory management.
+
+    ``Machine(ram="4GiB", design="classic", bits=64, config=None, nodes=1,
+    cpus=2, min_free_kbytes=None, watermark_scale_factor=10)``
+
+    ram is bytes or a size string; config defaults to the canonical
+    configuration of the word size (``x86_64`` or ``i386``).
+    """
+
+    def __new__(cls, ram="4GiB", design="classic", bits=64, config=None, nodes=1, cpus=2,
+                **tunables):
+        mod = _variants.module(design, bits)
+        return mod.Machine(ram, config=config, nodes=nodes, cpus=cpus, **tunables)
+
+
+class Page(abc.ABC):
+    """A struct page view (``m.page(pfn)``)."""
+
+
+class Folio(abc.ABC):
+    """A folio view (``m.alloc_folio()``, ``page.folio``)."""
+
+
+class PgFlags(abc.ABC):
+    """A flags-word view (``page.flags``, ``folio.flags``, ``m.pgflags(address)``)."""
+
+
+class Task(abc.ABC):
+    """A modeled task (``m.task(name)``)."""
+
+
+for _design, _bits in _variants.available():
+    _mod = _variants.module(_design, _bits)
+    for _abc in (Machine, Page, Folio, PgFlags, Task):
+        _abc.register(getattr(_mod, _abc.__name__))
