@@ -156,3 +156,20 @@ cdef uint64_t freelist_baseline(uint64_t n, uint64_t nodes) noexcept nogil:
         head.next = e
     free(arr)
     return acc
+
+
+def _freelist_baseline(uint64_t n, uint64_t nodes=1024):
+    """Benchmark baseline: n list_del(first) + list_add() pairs on host memory."""
+    cdef uint64_t r
+    with nogil:
+        r = freelist_baseline(n, nodes)
+    return r
+
+
+@cython.final
+cdef class _Nop:
+    """Benchmark baseline: the cheapest Python-visible method call on a final
+    cdef class, against which view operations are measured."""
+
+    def nop(self):
+        return None

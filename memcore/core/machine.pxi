@@ -18,6 +18,7 @@ cdef extern from "<sys/mman.h>" nogil:
     void *MAP_FAILED
 
 import re as _re
+from cpython.long cimport PyLong_AsLongLongAndOverflow
 
 from memcore.errors import (BadPageState, Deadlock, FolioNotLocked, InvalidAddress,
                             MemcoreError, OrderOutOfRange, OutOfMemory, PFNOutOfRange,
@@ -93,6 +94,7 @@ cdef class PgFlags
 
 
 @cython.final
+@cython.auto_pickle(False)
 cdef class Task:
     """A modeled task: who holds a lock, who waits, which CPU allocates.
 
@@ -141,6 +143,7 @@ PAGE_WAIT_TABLE_SIZE = 256
 
 
 @cython.final
+@cython.auto_pickle(False)
 cdef class Machine:
     """A modeled machine: memmap, physical memory, zones, buddy allocator, pcp lists.
 
@@ -442,12 +445,24 @@ cdef class Machine:
         raise cls(msg, dump)
 
     cdef inline uint64_t _pfn(self, object pfn) except? 0:
-        if not isinstance(pfn, int):
-            raise TypeError(f"pfn must be an int, not {type(pfn).__name__}")
-        if pfn < 0 or pfn >= <object>self.m.nr_pfns:
-            raise PFNOutOfRange(f"pfn {pfn:#x} is outside the memory map "
-                                f"(0..{self.m.nr_pfns - 1:#x})")
-        return pfn
+        cdef long long v
+        cdef int overflow = 0
+        if type(pfn) is int:
+            v = PyLong_AsLongLongAndOverflow(pfn, &overflow)
+            if not overflow and 0 <= v < <long long>self.m.nr_pfns:
+                return <uint64_t>v
+        return self._bad_pfn(pfn)
+
+    cdef uint64_t _bad_pfn(self, object pfn) except? 0:
+        import operator
+        if isinstance(pfn, bool) or not isinstance(pfn, int):
+            try:
+                pfn = operator.index(pfn)        # numpy integers are fine
+            except TypeError:
+                raise TypeError(f"pfn must be an int, not {type(pfn).__name__}") from None
+            return self._pfn(int(pfn))
+        raise PFNOutOfRange(f"pfn {pfn:#x} is outside the memory map "
+                            f"(0..{self.m.nr_pfns - 1:#x})")
 
     # ---- the public API -------------------------------------------------------------
 

@@ -35,6 +35,8 @@ cdef inline PgFlags _make_pgflags(Machine machine, mc_ulong addr):
 
 @cython.final
 @cython.freelist(64)
+@cython.no_gc            # holds only its Machine: cannot be part of a cycle
+@cython.auto_pickle(False)
 cdef class Page:
     """A struct page of the machine (m.page(pfn))."""
     cdef readonly Machine machine
@@ -154,6 +156,8 @@ cdef class Page:
 
 @cython.final
 @cython.freelist(64)
+@cython.no_gc
+@cython.auto_pickle(False)
 cdef class Folio:
     """A folio of the machine: its head struct page, viewed as struct folio."""
     cdef readonly Machine machine
@@ -328,6 +332,8 @@ cdef class Folio:
 
 @cython.final
 @cython.freelist(16)
+@cython.no_gc
+@cython.auto_pickle(False)
 cdef class PgFlags:
     """A flags word (page->flags, folio->flags, or any descriptor's flags)."""
     cdef readonly Machine machine
