@@ -13,9 +13,12 @@ include "core/buddy.pxi"        # free lists, split, merge, fallback
 include "core/pcp.pxi"          # per-CPU page lists
 include "core/page_alloc.pxi"   # watermarks, zonelist walk, free-path checks
 include "core/folio.pxi"        # folio alloc, references, freeing
+include "core/slub.pxi"         # SLUB: caches, slabs, kmalloc, KASAN shadow
 include "core/boot.pxi"         # memmap init, freeing boot memory
 include "core/machine.pxi"      # Machine: boot, tasks, locks, API
+include "core/rcu.pxi"          # RCU read sections, callbacks, grace periods
 include "views_generated.pxi"    # core/views.pxi + the generated folio flag methods
+include "core/slab_api.pxi"     # caches, kmalloc caches, KmemCache/Slab/SlabObject, KASAN reports
 include "core/dump.pxi"         # dump_page(), %pGp
 include "core/check.pxi"        # Machine.check() invariants
 include "core/bulk.pxi"         # nogil loops and benchmark baselines

@@ -64,3 +64,14 @@ class OutOfMemory(MemcoreError, MemoryError):
 
 class InvalidAddress(MemcoreError, ValueError):
     """A modeled address that does not map to modeled memory."""
+
+
+class KASANReport(VMBug):
+    """What KASAN would report: use-after-free, out-of-bounds, double-free, invalid-free.
+
+    ``.bug_type`` is KASAN's name for it ("slab-use-after-free", ...); ``.dump``
+    holds the report text."""
+
+    def __init__(self, message: str = "", dump: str = "", bug_type: str = ""):
+        self.bug_type = bug_type
+        super().__init__(message, dump)

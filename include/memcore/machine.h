@@ -64,6 +64,10 @@ enum mc_err {
 	MC_EADDR = -12,		/* modeled address not in modeled memory */
 	MC_EBUSY = -13,		/* the object is in use */
 	MC_EBLOCKED = -14,	/* the calling task is asleep */
+	MC_EDOUBLEFREE = -15,	/* an object freed twice */
+	MC_EINVALFREE = -16,	/* a free of something that is not an allocated object */
+	MC_ECORRUPT = -17,	/* a corrupted free list or slab */
+	MC_EKASAN = -18,	/* a KASAN report */
 };
 
 /* One memblock reservation made at boot: metadata the model accounts. */
@@ -74,6 +78,8 @@ enum mc_reserve_kind {
 	MC_RES_PAGEBLOCK,	/* pageblock flag bytes */
 	MC_RES_PERCPU,		/* per_cpu_pages of every zone and CPU */
 	MC_RES_UNAVAILABLE,	/* memmap of the PFNs past the end of RAM */
+	MC_RES_PERCPU_AREA,	/* the per-CPU units (kmem_cache_cpu, ...) */
+	MC_RES_SLAB_BOOT,	/* the two boot kmem_caches (kmem_cache, kmem_cache_node) */
 	MC_NR_RESERVE_KINDS
 };
 
@@ -100,7 +106,6 @@ struct mc_machine {
 	/* boot allocator: lowest address handed out on each node (top-down) */
 	uint64_t memblock_top[MC_MAX_NODES];
 	uint64_t reserved_bytes[MC_NR_RESERVE_KINDS];	/* bytes asked for, per kind */
-	uint64_t reserved_pages[MC_NR_RESERVE_KINDS];	/* pages taken, per kind */
 	/* tunables, as /proc/sys/vm */
 	int min_free_kbytes;
 	int watermark_scale_factor;
@@ -108,6 +113,24 @@ struct mc_machine {
 	/* statistics (vmstat events) */
 	uint64_t pgalloc;		/* pages allocated */
 	uint64_t pgfree;		/* pages freed */
+	/* SLUB */
+	mc_ulong kmem_cache;		/* the "kmem_cache" cache (boot cache) */
+	mc_ulong kmem_cache_node;	/* the "kmem_cache_node" cache (boot cache) */
+	mc_ulong kmalloc_caches[4][14];	/* kmalloc_caches[type][index] */
+	mc_ulong percpu_base;		/* modeled address of CPU 0's per-CPU unit */
+	uint64_t percpu_unit;		/* bytes of one CPU's unit */
+	int freelist_hardened;		/* CONFIG_SLAB_FREELIST_HARDENED */
+	int freelist_random;		/* CONFIG_SLAB_FREELIST_RANDOM */
+	uint64_t rng;			/* state of the model's get_random_*() */
+	mc_ulong rcu_slabs;		/* slabs waiting for a grace period (rcu_head.next chain) */
+	uint64_t rcu_slabs_nr;		/* how many */
+	int nr_pending_ctor;		/* new slabs whose objects still need the constructor */
+	mc_ulong pending_ctor[64];
+	uint64_t slab_pages;		/* pages held by slabs */
+	uint64_t large_kmalloc_pages;	/* pages held by large kmalloc allocations */
+	/* KASAN */
+	int kasan;			/* generic-KASAN-style shadow checks */
+	unsigned char *kasan_shadow;	/* one byte per 8 bytes of lowmem */
 	/* the last error: the pfn it concerns and what went wrong */
 	int err;
 	int64_t err_pfn;

@@ -206,6 +206,22 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims, const unsigned char 
                 return MC_EINVAL
             pfn += 1
             continue
+        if PageSlab(p) or PageLargeKmalloc(p):
+            # frozen typed allocations (refcount 0); Machine.check() verifies the slabs
+            nr = 1
+            if page_ref_count(p) != 0:
+                return check_fail(m, pfn, b"slab or large kmalloc page has refcount %ld",
+                                  page_ref_count(p), 0)
+            if PageHead(p):
+                order = folio_order(<folio *>p)
+                rc = check_compound(m, p, pfn, order)
+                if rc:
+                    return rc
+                nr = <uint64_t>1 << order
+            if claim(m, claims, pfn, nr, CLAIM_FOLIO):
+                return MC_EINVAL
+            pfn += nr
+            continue
         if page_ref_count(p) < 0:
             return check_fail(m, pfn, b"negative refcount %ld", page_ref_count(p), 0)
         if page_ref_count(p) == 0 and not frozen[pfn]:

@@ -113,11 +113,24 @@ cdef extern from "memcore/mm_types.h" nogil:
         list_head _deferred_list
 
 cdef extern from "memcore/slab.h" nogil:
+    cdef struct callback_head:
+        mc_ulong next
+        mc_ulong func
     ctypedef struct slab "struct slab":
-        unsigned long counters
+        memdesc_flags_t flags
+        mc_ulong slab_cache
+        list_head slab_list
+        mc_ulong next
+        int slabs
+        mc_ulong freelist
+        mc_ulong counters
         unsigned int inuse
         unsigned int objects
         unsigned int frozen
+        callback_head callback_head
+        unsigned int __page_type
+        atomic_t __page_refcount
+        mc_ulong obj_exts
 
 cdef extern from "memcore/page_flags.h" nogil:
     enum:
@@ -200,9 +213,10 @@ cdef extern from "memcore/machine.h" nogil:
     enum mc_err:
         MC_OK, MC_ENOMEM, MC_EREFZERO, MC_ENOTLOCKED, MC_EBADPAGE, MC_ETAIL, MC_ENOTLARGE
         MC_EPFN, MC_EORDER, MC_EFREE, MC_EINVAL, MC_EDEADLOCK, MC_EADDR, MC_EBUSY, MC_EBLOCKED
+        MC_EDOUBLEFREE, MC_EINVALFREE, MC_ECORRUPT, MC_EKASAN
     enum:
         MC_RES_FIRMWARE, MC_RES_MEMMAP, MC_RES_PGDAT, MC_RES_PAGEBLOCK, MC_RES_PERCPU
-        MC_RES_UNAVAILABLE, MC_NR_RESERVE_KINDS
+        MC_RES_UNAVAILABLE, MC_RES_PERCPU_AREA, MC_RES_SLAB_BOOT, MC_NR_RESERVE_KINDS
     cdef struct mc_machine:
         page *memmap
         unsigned char *phys
@@ -222,7 +236,22 @@ cdef extern from "memcore/machine.h" nogil:
         pglist_data *pgdat[64]
         uint64_t memblock_top[64]
         uint64_t reserved_bytes[8]
-        uint64_t reserved_pages[8]
+        mc_ulong kmem_cache
+        mc_ulong kmem_cache_node
+        mc_ulong kmalloc_caches[4][14]
+        mc_ulong percpu_base
+        uint64_t percpu_unit
+        int freelist_hardened
+        int freelist_random
+        uint64_t rng
+        mc_ulong rcu_slabs
+        uint64_t rcu_slabs_nr
+        int nr_pending_ctor
+        mc_ulong pending_ctor[64]
+        uint64_t slab_pages
+        uint64_t large_kmalloc_pages
+        int kasan
+        unsigned char *kasan_shadow
         int min_free_kbytes
         int watermark_scale_factor
         int percpu_pagelist_high_fraction
@@ -272,6 +301,8 @@ cdef extern from "memcore/design.h" nogil:
     void mc_set_page_type(page *p, int t)
     void mc_clear_page_type(page *p)
     int PageBuddy(const page *p)
+    int PageSlab(const page *p)
+    int PageLargeKmalloc(const page *p)
     int PageReserved(const page *p)
     void set_buddy_order(page *p, unsigned int order)
     unsigned int buddy_order(const page *p)
@@ -292,6 +323,9 @@ cdef extern from "memcore/bitops.h" nogil:
     int test_and_set_bit(int nr, mc_ulong *word)
     int test_and_clear_bit(int nr, mc_ulong *word)
 
+cdef extern from "memcore/config.h" nogil:
+    unsigned long MC_PAGE_SIZE "PAGE_SIZE"
+
 cdef extern from "memcore/page_flags_layout.h" nogil:
     mc_ulong ZONES_MASK, NODES_MASK, SECTIONS_MASK, LAST_CPUPID_MASK
 
@@ -301,7 +335,7 @@ cdef extern from "memcore/machine.h" nogil:
 cdef extern from "memcore/gfp.h" nogil:
     unsigned int __GFP_DMA, __GFP_HIGHMEM, __GFP_DMA32, __GFP_MOVABLE, __GFP_RECLAIMABLE
     unsigned int __GFP_HIGH, __GFP_ZERO, __GFP_COMP, __GFP_THISNODE, __GFP_KSWAPD_RECLAIM
-    unsigned int __GFP_DIRECT_RECLAIM
+    unsigned int __GFP_DIRECT_RECLAIM, __GFP_ACCOUNT
     unsigned int GFP_MOVABLE_MASK, GFP_MOVABLE_SHIFT, GFP_KERNEL, GFP_ATOMIC, GFP_USER
     unsigned int GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE
     int ALLOC_WMARK_MIN, ALLOC_WMARK_LOW, ALLOC_WMARK_HIGH, ALLOC_NO_WATERMARKS
@@ -319,3 +353,103 @@ cdef extern from "memcore/zones.h" nogil:
     int gfp_zone(unsigned int gfp)
     int gfp_migratetype(unsigned int gfp)
     int mc_has_dma32()
+
+cdef extern from "memcore/slub.h" nogil:
+    ctypedef unsigned int slab_flags_t
+    cdef struct kmem_cache_order_objects:
+        unsigned int x
+    cdef struct kmem_cache_cpu:
+        mc_ulong freelist
+        mc_ulong tid
+        mc_ulong slab
+        mc_ulong partial
+    cdef struct kmem_cache_node:
+        mc_ulong nr_partial
+        list_head partial
+        mc_long nr_slabs "nr_slabs.counter"
+        mc_long total_objects "total_objects.counter"
+        list_head full
+    cdef struct kmem_cache:
+        mc_ulong cpu_slab
+        slab_flags_t flags
+        mc_ulong min_partial
+        unsigned int size
+        unsigned int object_size
+        unsigned int offset
+        unsigned int cpu_partial
+        unsigned int cpu_partial_slabs
+        kmem_cache_order_objects oo
+        kmem_cache_order_objects min
+        unsigned int allocflags
+        int refcount
+        mc_ulong ctor
+        unsigned int inuse
+        unsigned int align
+        unsigned int red_left_pad
+        mc_ulong name
+        list_head list
+        mc_ulong random
+        mc_ulong random_seq
+        unsigned int useroffset
+        unsigned int usersize
+        mc_ulong node[1]
+    unsigned int oo_order(kmem_cache_order_objects x)
+    unsigned int oo_objects(kmem_cache_order_objects x)
+    size_t MC_KMEM_CACHE_SIZE(int nr_nodes)
+    mc_ulong ZERO_SIZE_PTR, MC_TEXT_RCU_FREE_SLAB
+    mc_ulong freelist_ptr_encode(const kmem_cache *s, mc_ulong ptr, mc_ulong ptr_addr)
+    mc_ulong freelist_ptr_decode(const kmem_cache *s, mc_ulong ptr, mc_ulong ptr_addr)
+    int POISON_INUSE, POISON_FREE, POISON_END, SLUB_RED_INACTIVE, SLUB_RED_ACTIVE
+    int KASAN_GRANULE_SIZE, KASAN_PAGE_FREE, KASAN_PAGE_REDZONE, KASAN_SLAB_REDZONE, KASAN_SLAB_FREE
+
+cdef extern from "memcore/slub_sizing.h" nogil:
+    unsigned int MC_SLAB_CONSISTENCY_CHECKS, MC_SLAB_RED_ZONE, MC_SLAB_POISON, MC_SLAB_KMALLOC
+    unsigned int MC_SLAB_HWCACHE_ALIGN, MC_SLAB_CACHE_DMA, MC_SLAB_CACHE_DMA32, MC_SLAB_STORE_USER
+    unsigned int MC_SLAB_PANIC, MC_SLAB_TYPESAFE_BY_RCU, MC_SLAB_TRACE, MC_SLAB_NOLEAKTRACE
+    unsigned int MC_SLAB_NO_MERGE, MC_SLAB_ACCOUNT, MC_SLAB_NO_USER_FLAGS, MC_SLAB_RECLAIM_ACCOUNT
+    unsigned int MC_SLAB_OBJECT_POISON, MC_SLAB_NO_OBJ_EXT, MC_SLAB_FLAGS_PERMITTED
+    unsigned int MC_SLAB_DEBUG_FLAGS
+    unsigned int MC_KMALLOC_MAX_CACHE_SIZE
+    cdef struct mc_slub_config:
+        unsigned int word_size
+        unsigned int page_size
+        unsigned int nr_cpus
+        unsigned int cache_line_size
+        unsigned int slub_min_order
+        unsigned int slub_max_order
+        unsigned int slub_min_objects
+    cdef struct mc_slub_cache_args:
+        unsigned int object_size
+        unsigned int align
+        unsigned int flags
+        int has_ctor
+        int use_freeptr_offset
+        unsigned int freeptr_offset
+        unsigned int sheaf_capacity
+        int boot_cache
+    cdef struct mc_kmem_cache_order_objects:
+        unsigned int order
+        unsigned int objects
+        unsigned int x
+    cdef struct mc_kmem_cache_layout:
+        unsigned int object_size
+        unsigned int size
+        unsigned int align
+        unsigned int offset
+        unsigned int inuse
+        unsigned int red_left_pad
+        unsigned int flags
+        int freeptr_outside
+        mc_kmem_cache_order_objects oo
+        mc_kmem_cache_order_objects min
+        unsigned int min_partial
+        unsigned int cpu_partial
+        unsigned int cpu_partial_slabs
+    void mc_slub_config_init(mc_slub_config *c, unsigned int word_size, unsigned int nr_cpus)
+    int mc_slub_create(const mc_slub_config *c, const mc_slub_cache_args *a, mc_kmem_cache_layout *out)
+    int mc_kmalloc_index(size_t size)
+    unsigned int mc_kmalloc_index_size(int idx)
+    const char *mc_kmalloc_short_name(int idx)
+    const char *mc_kmalloc_type_prefix(int type)
+    int mc_kmalloc_cache_args(int type, int idx, mc_slub_cache_args *out)
+    unsigned int mc_slub_get_order(uint64_t size)

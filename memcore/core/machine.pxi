@@ -39,7 +39,7 @@ PAGE_SIZE = 1 << PAGE_SHIFT
 ZONE_NAMES = tuple(mc_zone_names[i].decode() for i in range(MAX_NR_ZONES_C))
 MIGRATETYPE_NAMES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")
 RESERVE_KINDS = ("firmware", "memmap", "pglist_data", "pageblock_flags", "per_cpu_pages",
-                 "unavailable")
+                 "unavailable", "percpu_area", "slab_boot_caches")
 
 # sysctl_lowmem_reserve_ratio[] defaults by zone name
 for _i, _name in enumerate(ZONE_NAMES):
@@ -91,12 +91,16 @@ cdef class Task
 cdef class Page
 cdef class Folio
 cdef class PgFlags
+cdef class KmemCache
+cdef class Slab
+cdef class SlabObject
 
 
 @cython.final
 @cython.auto_pickle(False)
 cdef class Task:
-    """A modeled task: who holds a lock, who waits, which CPU allocates.
+    """A modeled task: who holds a lock, who waits, which CPU allocates, who
+    is inside an RCU read-side critical section.
 
     ``with m.task("A"):`` makes A the current task of the machine.
     """
@@ -104,18 +108,34 @@ cdef class Task:
     cdef readonly int id
     cdef readonly int cpu
     cdef readonly Machine machine
-    cdef object _waiting_on          # (flags word address, bit) or None
+    cdef readonly int rcu_nesting     # rcu_read_lock() depth
+    cdef object _wait                 # None, ("lock", word address, bit) or ("rcu", gp)
     cdef object _prev
 
     @property
     def waiting(self):
-        """True while the task sleeps on a lock."""
-        return self._waiting_on is not None
+        """True while the task sleeps (on a lock, or in synchronize_rcu())."""
+        return self._wait is not None
 
     @property
     def waiting_on(self):
         """The modeled address of the flags word the task sleeps on, or None."""
-        return None if self._waiting_on is None else self._waiting_on[0]
+        if self._wait is None or self._wait[0] != "lock":
+            return None
+        return self._wait[1]
+
+    @property
+    def waiting_for(self):
+        """What the task sleeps for, in words (None when it runs)."""
+        if self._wait is None:
+            return None
+        if self._wait[0] == "lock":
+            return f"the lock of the flags word at {self._wait[1]:#x}"
+        return f"an RCU grace period (synchronize_rcu, gp {self._wait[1]})"
+
+    @property
+    def in_rcu_read_section(self):
+        return self.rcu_nesting > 0
 
     def __enter__(self):
         self._prev = self.machine.current
@@ -128,8 +148,9 @@ cdef class Task:
         return False
 
     def __repr__(self):
-        state = f" waiting on {self._waiting_on[0]:#x}" if self._waiting_on else ""
-        return f"<Task {self.name!r} cpu {self.cpu}{state}>"
+        state = f" waiting for {self.waiting_for}" if self._wait else ""
+        rcu = f" in RCU read section (depth {self.rcu_nesting})" if self.rcu_nesting else ""
+        return f"<Task {self.name!r} cpu {self.cpu}{rcu}{state}>"
 
 
 cdef inline uint32_t hash_wait(mc_ulong key) noexcept nogil:
@@ -164,6 +185,12 @@ cdef class Machine:
     cdef set _frozen                 # heads whose refcount was frozen to 0
     cdef list _reservations          # (start_pfn, end_pfn, kind)
     cdef object PG                   # enum pageflags of this variant
+    cdef readonly RCU rcu            # the RCU grace-period engine
+    cdef dict _caches                # kmem_cache name -> address
+    cdef dict _cache_names           # kmem_cache address -> name
+    cdef list _ctors                 # constructors; kmem_cache.ctor is index + 1
+    cdef object _percpu              # the per-CPU area allocator
+    cdef readonly bint kasan         # KASAN-style checking of accesses and frees
 
     def __cinit__(self):
         self.m = <mc_machine *>calloc(1, sizeof(mc_machine))
@@ -174,12 +201,15 @@ cdef class Machine:
         if self.m != NULL:
             if self.m.phys != NULL:
                 munmap(self.m.phys, self.m.phys_bytes)
+            if self.m.kasan_shadow != NULL:
+                munmap(self.m.kasan_shadow, (self.m.lowmem_pfns << PAGE_SHIFT) >> 3)
             free(self.m.memmap)
             free(self.m)
             self.m = NULL
 
     def __init__(self, ram="4GiB", *, config=None, nodes=1, cpus=2, min_free_kbytes=None,
-                 watermark_scale_factor=10):
+                 watermark_scale_factor=10, kasan=False, seed=0, freelist_hardened=True,
+                 freelist_random=True):
         import memcore.flagslayout as _fl
         from memcore.enums import pageflags
         canonical = MC_CONFIG_NAME.decode()
@@ -202,9 +232,20 @@ cdef class Machine:
         self._waitq = [[] for _ in range(PAGE_WAIT_TABLE_SIZE)]
         self._frozen = set()
         self._reservations = []
+        self._caches = {}
+        self._cache_names = {}
+        self._ctors = []
+        self.kasan = bool(kasan)
+        if not isinstance(seed, int):
+            raise TypeError(f"seed must be an int, not {type(seed).__name__}")
+        self.m.rng = seed & 0xffffffffffffffff
+        self.m.freelist_hardened = bool(freelist_hardened)
+        self.m.freelist_random = bool(freelist_random)
         self.m.watermark_scale_factor = watermark_scale_factor
-        self._boot(ram_bytes, nodes, cpus, min_free_kbytes)
+        self.m.nr_cpus = cpus
+        self.rcu = RCU(self)
         self.current = self.task("init", cpu=0)
+        self._boot(ram_bytes, nodes, cpus, min_free_kbytes)
 
     cdef _check_geometry(self, ram_bytes, nodes, cpus):
         max_ram = (4 << 30) if MC_BITS == 32 else (1 << 40)
@@ -308,6 +349,22 @@ cdef class Machine:
             m.pgdat[nid] = <pglist_data *>mc_host(m, m.pgdat_va[nid])
             self._init_node(nid)
 
+        # the per-CPU units (kmem_cache_cpu ...) and the two boot kmem_caches
+        m.percpu_unit = PERCPU_UNIT_SIZE
+        pa = self._memblock_alloc(cpus * PERCPU_UNIT_SIZE, PAGE_SIZE, 0, MC_RES_PERCPU_AREA)
+        m.percpu_base = mc_phys_to_virt(m, pa)
+        memset(mc_host(m, m.percpu_base), 0, cpus * PERCPU_UNIT_SIZE)
+        cs = (MC_KMEM_CACHE_SIZE(nodes) + 63) & ~63
+        boot_caches_pa = self._memblock_alloc(2 * cs, 64, 0, MC_RES_SLAB_BOOT)
+        if self.kasan:
+            m.kasan_shadow = <unsigned char *>mmap(NULL, (m.lowmem_pfns << PAGE_SHIFT) >> 3,
+                                                   PROT_READ | PROT_WRITE,
+                                                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+            if m.kasan_shadow == <unsigned char *>MAP_FAILED:
+                m.kasan_shadow = NULL
+                raise MemoryError("cannot map the KASAN shadow")
+            m.kasan = 1
+
         # memmap_init(): links, refcount 1, mapcount -1, cpupid reset, MOVABLE pageblocks
         last_zone = mc_boot_zone_of(nr_pfns - 1, m.lowmem_pfns)
         with nogil:
@@ -339,6 +396,10 @@ cdef class Machine:
             m.min_free_kbytes = min_free_kbytes
         setup_per_zone_wmarks(m)
         setup_per_zone_lowmem_reserve(m)
+
+        # kmem_cache_init(): SLUB's boot caches and the kmalloc caches
+        slab_boot(self, boot_caches_pa)
+        run_pending_ctors(self)
 
     cdef _init_node(self, int nid):
         cdef mc_machine *m = self.m
@@ -422,9 +483,9 @@ cdef class Machine:
         cdef Task t = self.current if task is None else <Task?>task
         if t.machine is not self:
             raise ValueError(f"task {t.name!r} belongs to another machine")
-        if t._waiting_on is not None:
-            raise Deadlock(f"task {t.name!r} is asleep waiting on the lock at "
-                           f"{t._waiting_on[0]:#x}; it cannot run until woken")
+        if t._wait is not None:
+            raise Deadlock(f"task {t.name!r} is asleep waiting for {t.waiting_for}; "
+                           f"it cannot run until woken")
         return t
 
     # ---- errors -----------------------------------------------------------------------
@@ -692,6 +753,7 @@ cdef class Machine:
             "pages": states, "zones": zones,
             "metadata_bytes": meta,
             "reserved_pages": sum(e - s for s, e, k in self._reservations),
+            "slab_pages": m.slab_pages, "large_kmalloc_pages": m.large_kmalloc_pages,
             "pgalloc": m.pgalloc, "pgfree": m.pgfree,
             "min_free_kbytes": m.min_free_kbytes,
         }
@@ -717,10 +779,14 @@ cdef class Machine:
         if self._owners.get(key) is t:
             raise Deadlock(f"task {t.name!r} would sleep on a lock it holds itself "
                            f"(flags word at {key:#x})", self._dump_key(key))
+        if t.rcu_nesting:
+            raise Deadlock(f"task {t.name!r} would sleep on a lock inside an RCU read-side "
+                           f"critical section (BUG: sleeping function called from invalid "
+                           f"context)", self._dump_key(key))
         # folio_wait_bit_common(EXCLUSIVE): PG_waiters first, then queue and sleep
         set_bit(PG_waiters, word)
         self._waitq[hash_wait(key)].append((t, key, PG_locked, True))
-        t._waiting_on = (key, PG_locked)
+        t._wait = ("lock", key, PG_locked)
         return False
 
     cdef object _bit_unlock(self, mc_ulong key, mc_ulong *word, object task):
@@ -762,7 +828,7 @@ cdef class Machine:
                     break                  # somebody re-took it: stop the walk
                 self._owners[key] = t
             del q[i]
-            t._waiting_on = None
+            t._wait = None
             if exclusive:
                 break
         if not q or not page_match:
@@ -824,6 +890,7 @@ cdef class Machine:
             rc = machine_check(m, &cv[0], &fv[0])
         if rc:
             self._raise(rc)
+        check_slabs(self)
         for (t, key, bit, excl) in [w for q in self._waitq for w in q]:
             if not test_bit(PG_waiters, <mc_ulong *>mc_host(m, key)):
                 raise VMBug(f"task {t.name!r} waits on {key:#x} but PG_waiters is clear")
@@ -899,6 +966,340 @@ cdef class Machine:
         if rc < 0:
             self._raise(rc)
 
+    # ---- RCU ----------------------------------------------------------------------
+
+    def rcu_read_lock(self, task=None):
+        """rcu_read_lock(): enter (or nest) a read-side critical section."""
+        cdef Task t = self._running(task)
+        t.rcu_nesting += 1
+
+    def rcu_read_unlock(self, task=None):
+        """rcu_read_unlock(): leave one level; leaving the outermost one is a
+        quiescent state, which may end a grace period and run callbacks."""
+        cdef Task t = self._running(task)
+        if t.rcu_nesting == 0:
+            raise VMBug(f"rcu_read_unlock() by task {t.name!r} outside any RCU read-side "
+                        f"critical section")
+        t.rcu_nesting -= 1
+        if t.rcu_nesting == 0:
+            self.rcu._quiescent(t)
+
+    def rcu_read(self, task=None):
+        """Context manager: ``with m.rcu_read(task): ...`` is lock/unlock."""
+        return _RCUReadSection(self, task)
+
+    def call_rcu(self, fn):
+        """call_rcu(): call fn() after a grace period that starts after now."""
+        if not callable(fn):
+            raise TypeError(f"call_rcu() needs a callable, not {type(fn).__name__}")
+        self.rcu._queue(fn)
+
+    def synchronize_rcu(self, task=None):
+        """synchronize_rcu(): wait for a full grace period.
+
+        Returns True when the grace period completed at once.  When a reader
+        holds it back, the calling task sleeps (False) until the last holdout
+        leaves its read section.  Calling it inside a read section is a
+        deadlock, as lockdep reports it."""
+        cdef Task t = self._running(task)
+        cdef _WakeAfterGP w
+        if t.rcu_nesting:
+            raise Deadlock(f"Illegal synchronize_rcu() in RCU read-side critical section "
+                           f"(task {t.name!r})")
+        w = _WakeAfterGP()
+        w.task = t
+        self.rcu._queue(w)
+        self.rcu.advance()
+        if w.done:
+            return True
+        t._wait = ("rcu", self.rcu.gp_seq + (2 if self.rcu.gp_in_progress else 1))
+        return False
+
+    cdef _rcu_collect(self, list into):
+        """Hand the slabs free_slab() queued for RCU to the next grace period."""
+        cdef _FreeRCUSlabs f
+        if self.m.rcu_slabs:
+            f = _FreeRCUSlabs()
+            f.machine = self
+            f.head = self.m.rcu_slabs
+            self.m.rcu_slabs = 0
+            into.append(f)
+
+    # ---- SLUB ---------------------------------------------------------------------
+
+    cdef _register_cache(self, str name, mc_ulong va):
+        self._caches[name] = va
+        self._cache_names[va] = name
+
+    def kmem_cache_create(self, name, size, align=0, flags=(), ctor=None, freeptr_offset=None):
+        """kmem_cache_create(): a new cache.  flags: SLAB_* names (or their values);
+        ctor: any callable, called with each new object (a SlabObject) when its slab
+        is created; freeptr_offset: where a SLAB_TYPESAFE_BY_RCU cache may keep the
+        free pointer inside the object."""
+        self._running(None)
+        va = kmem_cache_create(self, name, size, align, flags, ctor, freeptr_offset)
+        run_pending_ctors(self)
+        return _make_cache_view(self, va)
+
+    def kmem_cache(self, name):
+        """The cache called `name` (kmalloc caches included)."""
+        try:
+            return _make_cache_view(self, self._caches[name])
+        except KeyError:
+            raise UnknownChoice("kmem_cache", name, sorted(self._caches)) from None
+
+    def caches(self):
+        """Every cache, newest first (the order of /proc/slabinfo)."""
+        return [_make_cache_view(self, va) for va in reversed(list(self._cache_names))]
+
+    cdef kmem_cache *_cache(self, cache) except NULL:
+        if isinstance(cache, str):
+            cache = self.kmem_cache(cache)
+        if not isinstance(cache, KmemCache) or (<KmemCache>cache).machine is not self:
+            raise TypeError("expected a KmemCache of this machine (or a cache name)")
+        return (<KmemCache>cache)._s()
+
+    def kmem_cache_alloc(self, cache, gfp="GFP_KERNEL", node=None, task=None):
+        """kmem_cache_alloc(): an object (SlabObject) from the cache, on the task's CPU."""
+        cdef kmem_cache *s = self._cache(cache)
+        cdef Task t = self._running(task)
+        cdef unsigned int g = parse_gfp(gfp)
+        cdef int nid = self._node_arg(node)
+        cdef mc_ulong obj
+        obj = slab_alloc_node(self.m, s, g, nid, t.cpu, s.object_size)
+        if obj == 0:
+            self.m.nr_pending_ctor = 0
+            self._raise(self.m.err or MC_ENOMEM)
+        run_pending_ctors(self)
+        return _make_object(self, obj, s.object_size, mc_virt(self.m, s))
+
+    cdef int _node_arg(self, node) except -2:
+        if node is None:
+            return -1
+        if not isinstance(node, int) or not 0 <= node < self.m.nr_nodes:
+            raise ValueError(f"node must be 0..{self.m.nr_nodes - 1} or None, not {node!r}")
+        return node
+
+    cdef mc_ulong _obj_addr(self, obj) except? 0:
+        if isinstance(obj, SlabObject):
+            if (<SlabObject>obj).machine is not self:
+                raise ValueError("the object belongs to another machine")
+            return (<SlabObject>obj).addr
+        if isinstance(obj, int) and not isinstance(obj, bool) and 0 <= obj < (<object>1) << MC_BITS:
+            return obj
+        raise TypeError(f"expected a SlabObject or an address, not {obj!r}")
+
+    def kmem_cache_free(self, cache, obj, task=None):
+        """kmem_cache_free(): checked first (wrong cache, not an object start,
+        double free); a failed check raises and changes nothing."""
+        cdef kmem_cache *s = self._cache(cache)
+        cdef Task t = self._running(task)
+        cdef mc_ulong addr = self._obj_addr(obj)
+        cdef int rc = slab_free_checked(self.m, s, addr, t.cpu)
+        if rc:
+            self._raise_free(rc, addr)
+        self.rcu._kick()
+
+    def kmalloc(self, size, gfp="GFP_KERNEL", node=None, task=None):
+        """kmalloc(): from kmalloc-8 ... kmalloc-8k, or whole pages above 8 KiB
+        (PGTY_large_kmalloc).  kmalloc(0) returns ZERO_SIZE_PTR (an int, 16)."""
+        cdef Task t = self._running(task)
+        cdef unsigned int g = parse_gfp(gfp)
+        cdef int nid = self._node_arg(node)
+        cdef mc_ulong obj
+        cdef slab *sl
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"kmalloc size must be a non-negative int, not {size!r}")
+        if size > (PAGE_SIZE << MAX_PAGE_ORDER):
+            raise OutOfMemory(f"kmalloc({size}): above KMALLOC_MAX_SIZE "
+                              f"({PAGE_SIZE << MAX_PAGE_ORDER})")
+        obj = __kmalloc(self.m, size, g, nid, t.cpu)
+        if obj == 0:
+            self._raise(self.m.err or MC_ENOMEM)
+        if obj == ZERO_SIZE_PTR:
+            return ZERO_SIZE_PTR
+        run_pending_ctors(self)
+        sl = virt_to_slab(self.m, obj)
+        return _make_object(self, obj, size, sl.slab_cache if sl else 0)
+
+    def kfree(self, obj, task=None):
+        """kfree(): of a kmalloc'd object (or NULL/ZERO_SIZE_PTR, which do nothing)."""
+        cdef Task t = self._running(task)
+        cdef mc_ulong addr = self._obj_addr(obj) if obj is not None else 0
+        cdef int rc = kfree(self.m, addr, t.cpu)
+        if rc:
+            self._raise_free(rc, addr)
+        self.rcu._kick()
+
+    cdef int _raise_free(self, int rc, mc_ulong addr) except -1:
+        if self.kasan and rc in (MC_EDOUBLEFREE, MC_EINVALFREE) and \
+                mc_addr_valid(self.m, addr, 1) and addr - self.m.memmap_va >= self.m.memmap_bytes:
+            kind = "double-free" if rc == MC_EDOUBLEFREE else "invalid-free"
+            text = self._kasan_free_report(addr, kind)
+            self.m.err = 0
+            raise KASANReport(f"KASAN: {kind} of {addr:#x}", text, kind)
+        return self._raise(rc)
+
+    cdef str _kasan_free_report(self, mc_ulong addr, str kind):
+        w = MC_BITS // 4
+        lines = ["=" * 66, f"BUG: KASAN: {kind} in kmem_cache_free",
+                 f"Free of addr {addr:0{w}x} by task {self.current.name}/{self.current.id + 1}", ""]
+        lines.append(dump_page(self, mc_virt_to_phys(self.m, addr) >> PAGE_SHIFT,
+                               "kasan: bad access detected").rstrip("\n"))
+        lines.append("=" * 66)
+        return "\n".join(lines) + "\n"
+
+    def kfree_rcu(self, obj):
+        """kfree_rcu(): kfree() after a grace period that starts after now."""
+        addr = self._obj_addr(obj)
+        self.rcu._queue(_DeferredKfree(self, addr))
+
+    def kmem_cache_destroy(self, cache):
+        """kmem_cache_destroy(): refuses (and changes nothing) while objects live."""
+        cdef kmem_cache *s = self._cache(cache)
+        cdef mc_ulong va = mc_virt(self.m, s)
+        cdef int cpu, nid
+        cdef kmem_cache_node *n
+        cdef mc_ulong v, head, nxt
+        cdef slab *sl
+        name = self._cache_names[va]
+        if s.refcount < 0 or va in [self.m.kmalloc_caches[t][i] for t in range(4) for i in range(14)]:
+            raise ValueError(f"kmem_cache_destroy: {name} is a boot cache")
+        self._running(None)
+        live = KmemCache.objects_inuse.__get__(_make_cache_view(self, va))
+        if live:
+            raise VMBug(f"kmem_cache_destroy {name}: Slab cache still has objects "
+                        f"({live} objects in use)")
+        typesafe = s.flags & MC_SLAB_TYPESAFE_BY_RCU
+        if typesafe and any((<Task>t).rcu_nesting for t in self.tasks) and (
+                self.m.rcu_slabs or self.rcu.pending):
+            raise Deadlock(f"kmem_cache_destroy {name}: rcu_barrier() would wait for tasks "
+                           f"inside RCU read-side critical sections")
+        # __kmem_cache_shutdown(): flush every CPU, free the empty partial slabs
+        for cpu in range(self.m.nr_cpus):
+            if flush_cpu_slab(self.m, s, cpu):
+                self._raise(MC_ECORRUPT)
+        for nid in range(self.m.nr_nodes):
+            n = get_node(self.m, s, nid)
+            head = mc_virt(self.m, &n.partial)
+            v = n.partial.next
+            while v != head:
+                nxt = mc_list(self.m, v).next
+                sl = <slab *>mc_va_to_page(self.m, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list))
+                remove_partial(self.m, n, sl)
+                discard_slab(self.m, s, sl)
+                v = nxt
+        if typesafe:
+            self.rcu.barrier()                     # rcu_free_slab() of those slabs
+        # kmem_cache_release(): per-CPU part, nodes, random_seq, the struct itself
+        (<_PercpuArea>self._percpu).dealloc(s.cpu_slab, sizeof(kmem_cache_cpu))
+        for nid in range(self.m.nr_nodes):
+            self.kmem_cache_free(_make_cache_view(self, self.m.kmem_cache_node), s.node[nid])
+        if s.random_seq:
+            self.kfree(s.random_seq)
+        del self._caches[name]
+        del self._cache_names[va]
+        self.kmem_cache_free(_make_cache_view(self, self.m.kmem_cache), va)
+
+    def kmem_cache_shrink(self, cache):
+        """kmem_cache_shrink(): flush every CPU's slabs, discard the empty partial
+        slabs (SLAB_TYPESAFE_BY_RCU: after a grace period) and put the fullest
+        partial slabs first.  Returns the number of slabs discarded."""
+        cdef kmem_cache *s = self._cache(cache)
+        cdef kmem_cache_node *n
+        cdef mc_ulong v, head, nxt
+        cdef slab *sl
+        cdef int cpu, nid
+        self._running(None)
+        discarded = 0
+        for cpu in range(self.m.nr_cpus):
+            if flush_cpu_slab(self.m, s, cpu):
+                self._raise(MC_ECORRUPT)
+        for nid in range(self.m.nr_nodes):
+            n = get_node(self.m, s, nid)
+            head = mc_virt(self.m, &n.partial)
+            keep = []
+            v = n.partial.next
+            while v != head:
+                nxt = mc_list(self.m, v).next
+                sl = <slab *>mc_va_to_page(self.m, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list))
+                remove_partial(self.m, n, sl)
+                if sl.inuse == 0:
+                    discard_slab(self.m, s, sl)
+                    discarded += 1
+                else:
+                    keep.append((sl.objects - sl.inuse, mc_page_va(self.m, <page *>sl)))
+                v = nxt
+            # __kmem_cache_do_shrink(): the fullest slabs (few free objects) first
+            promote = sorted((f, a) for f, a in keep if f <= 32)
+            rest = [(f, a) for f, a in keep if f > 32]
+            for f, a in promote + rest:
+                add_partial(self.m, n, va_slab(self.m, a), DEACTIVATE_TO_TAIL)
+        self.rcu._kick()
+        return discarded
+
+    def virt_to_slab(self, address):
+        """virt_to_slab(): the Slab holding a direct-map address, or None."""
+        cdef slab *sl = virt_to_slab(self.m, self._obj_addr(address))
+        return _make_slab(self, mc_page_va(self.m, <page *>sl)) if sl else None
+
+    def virt_to_cache(self, address):
+        """virt_to_cache(): the KmemCache an object address belongs to, or None."""
+        cdef slab *sl = virt_to_slab(self.m, self._obj_addr(address))
+        return _make_cache_view(self, sl.slab_cache) if sl else None
+
+    def slabinfo(self):
+        """/proc/slabinfo (version 2.1), newest cache first."""
+        lines = ["slabinfo - version: 2.1",
+                 "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+                 "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
+                 "<active_slabs> <num_slabs> <sharedavail>"]
+        for c in self.caches():
+            num_objs = c.total_objects
+            active = num_objs - _count_partial_free(self, (<KmemCache>c)._s())
+            slabs = c.slabs
+            lines.append(f"{c.name:<17} {active:6d} {num_objs:6d} {c.slab_size:6d} "
+                         f"{c.objs_per_slab:4d} {1 << c.order:4d} : tunables {0:4d} {0:4d} "
+                         f"{0:4d} : slabdata {slabs:6d} {slabs:6d} {0:6d}")
+        return "\n".join(lines) + "\n"
+
+    # ---- raw modeled memory --------------------------------------------------------
+
+    cdef bytes _mem_read(self, mc_ulong addr, uint64_t size, str where):
+        self._mem_check(addr, size, False, where)
+        return (<char *>mc_host(self.m, addr))[:size]
+
+    cdef _mem_write(self, mc_ulong addr, bytes data, str where):
+        self._mem_check(addr, len(data), True, where)
+        memcpy(mc_host(self.m, addr), <const char *>data, len(data))
+
+    cdef int _mem_check(self, mc_ulong addr, uint64_t size, bint write, str where) except -1:
+        cdef mc_ulong bad = 0
+        cdef unsigned char sh
+        if size == 0:
+            return 0
+        if not mc_addr_valid(self.m, addr, size) or (addr - self.m.memmap_va < self.m.memmap_bytes
+                                                     and not where.startswith("read_memmap")):
+            raise InvalidAddress(f"[{addr:#x}, {addr + size:#x}) is not direct-mapped modeled "
+                                 f"memory")
+        if self.kasan:
+            sh = kasan_first_bad(self.m, addr, size, &bad)
+            if sh:
+                text = kasan_report(self, addr, size, write, bad, sh, where)
+                bug = _SHADOW_BUG_TYPES.get(sh, "unknown-crash")
+                raise KASANReport(f"KASAN: {bug} in {where}", text, bug)
+        return 0
+
+    def read(self, address, size):
+        """Bytes of modeled memory at a direct-map address (KASAN-checked if on)."""
+        if not isinstance(size, int) or size < 0:
+            raise ValueError(f"size must be a non-negative int, not {size!r}")
+        return self._mem_read(self._obj_addr(address), size, "Machine.read")
+
+    def write(self, address, data):
+        """Write bytes to modeled memory at a direct-map address (KASAN-checked if on)."""
+        self._mem_write(self._obj_addr(address), bytes(data), "Machine.write")
+
 
 def _zone_tuning(managed, int min_free_kbytes, int watermark_scale_factor=10, int cpus=2):
     """Watermarks, lowmem reserves and pcp limits of one node whose zones (by
@@ -953,3 +1354,5 @@ def _zone_tuning(managed, int min_free_kbytes, int watermark_scale_factor=10, in
     finally:
         free(buf)
         free(m)
+
+

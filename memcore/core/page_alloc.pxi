@@ -103,9 +103,12 @@ cdef void prep_compound_page(const mc_machine *m, page *p, int order) noexcept n
 
 cdef void prep_new_page(const mc_machine *m, page *p, int order, unsigned int gfp) noexcept nogil:
     """post_alloc_hook + compound setup; the caller sets the refcount to 1."""
+    cdef uint64_t pfn = mc_page_to_pfn(m, p)
     p.private = 0
+    if m.kasan and pfn < m.lowmem_pfns:            # kasan_unpoison_pages()
+        kasan_unpoison(m, mc_phys_to_virt(m, pfn << PAGE_SHIFT), MC_PAGE_SIZE << order)
     if gfp & __GFP_ZERO:
-        clear_pages(m, mc_page_to_pfn(m, p), <uint64_t>1 << order)
+        clear_pages(m, pfn, <uint64_t>1 << order)
     if order and (gfp & __GFP_COMP):
         prep_compound_page(m, p, order)
 
@@ -246,6 +249,9 @@ cdef void __free_pages_prepare(mc_machine *m, page *p, int order) noexcept nogil
     page_cpupid_reset_last(p)
     p.flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP
     p.private = 0
+    if m.kasan and mc_page_to_pfn(m, p) < m.lowmem_pfns:   # kasan_poison_pages()
+        kasan_poison(m, mc_phys_to_virt(m, mc_page_to_pfn(m, p) << PAGE_SHIFT),
+                     MC_PAGE_SIZE << order, KASAN_PAGE_FREE)
 
 
 cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexcept nogil:

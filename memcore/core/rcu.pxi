@@ -1,0 +1,168 @@
+# RCU inside the model: read-side critical sections per task, callbacks,
+# and an explicit grace-period engine.
+#
+# A grace period (GP) ends only when every task that was inside a read-side
+# critical section when the GP started has left it.  Callbacks queued with
+# call_rcu() wait for a whole GP that starts after they were queued (the
+# kernel's "next" and "wait" callback segments).  The engine advances when
+# asked (m.rcu.advance()) and by itself at quiescent points: when the last
+# task holding back a GP leaves its read section, the GP ends and its
+# callbacks run.  No threads are needed: tasks are modeled.
+
+
+@cython.final
+@cython.auto_pickle(False)
+cdef class RCU:
+    """The machine's RCU state: m.rcu."""
+    cdef readonly Machine machine
+    cdef readonly uint64_t gp_seq          # grace periods completed
+    cdef readonly bint gp_in_progress      # a GP has started and not ended
+    cdef set _holdouts                      # tasks the current GP waits for
+    cdef list _next                         # callbacks for the next GP
+    cdef list _wait                         # callbacks of the GP in progress
+    cdef readonly uint64_t callbacks_invoked
+
+    def __cinit__(self, Machine machine):
+        self.machine = machine
+        self._holdouts = set()
+        self._next = []
+        self._wait = []
+
+    @property
+    def holdouts(self):
+        """Tasks still inside the read section they were in when the GP started."""
+        return sorted(self._holdouts, key=lambda t: t.id)
+
+    @property
+    def pending(self):
+        """Callbacks queued and not yet invoked (a batch of RCU-freed slabs counts once)."""
+        return len(self._next) + len(self._wait) + (1 if self.machine.m.rcu_slabs else 0)
+
+    @property
+    def slabs_waiting(self):
+        """Slabs of SLAB_TYPESAFE_BY_RCU caches waiting for a grace period to be freed."""
+        return self.machine.m.rcu_slabs_nr
+
+    cdef _kick(self):
+        """Slabs were queued by free_slab(): make sure a grace period will come."""
+        if self.machine.m.rcu_slabs and not self.gp_in_progress:
+            self._start_gp()
+
+    def __repr__(self):
+        state = (f"GP {self.gp_seq + 1} in progress, holdouts "
+                 f"{[t.name for t in self.holdouts]}" if self.gp_in_progress else "idle")
+        return f"<RCU gp_seq {self.gp_seq}, {state}, {self.pending} callbacks pending>"
+
+    cdef _queue(self, object fn):
+        self._next.append(fn)
+        if not self.gp_in_progress:
+            self._start_gp()
+
+    cdef _start_gp(self):
+        self.machine._rcu_collect(self._next)     # deferred work queued in C (slabs)
+        if not self._next:
+            return
+        self.gp_in_progress = True
+        self._wait = self._next
+        self._next = []
+        self._holdouts = {t for t in self.machine.tasks if (<Task>t).rcu_nesting > 0}
+
+    cdef int _try_end_gp(self) except -1:
+        cdef list done
+        if not self.gp_in_progress or self._holdouts:
+            return 0
+        self.gp_in_progress = False
+        self.gp_seq += 1
+        done = self._wait
+        self._wait = []
+        for fn in done:
+            self.callbacks_invoked += 1
+            fn()
+        return 1
+
+    def advance(self):
+        """Move the grace-period machinery as far as it can go now.
+
+        Ends the GP in progress if no task holds it back (running its
+        callbacks), then starts the next one for callbacks queued meanwhile,
+        and so on.  Returns the number of grace periods completed."""
+        cdef int n = 0
+        self.machine._rcu_collect(self._next)
+        while True:
+            if not self.gp_in_progress:
+                self._start_gp()
+                if not self.gp_in_progress:
+                    return n
+            if not self._try_end_gp():
+                return n
+            n += 1
+
+    def barrier(self):
+        """rcu_barrier(): run every callback queued so far.  False if a reader
+        holds a grace period back (the caller would have to wait)."""
+        self.advance()
+        return self.pending == 0
+
+    def _pending_slab_heads(self):
+        """Slab chains collected for a grace period that has not ended yet."""
+        return [(<_FreeRCUSlabs>f).head for f in self._next + self._wait
+                if isinstance(f, _FreeRCUSlabs)]
+
+    cdef _quiescent(self, Task t):
+        """t left its outermost read section: a quiescent state for it."""
+        if t in self._holdouts:
+            self._holdouts.discard(t)
+            if not self._holdouts:
+                self.advance()
+
+
+cdef class _WakeAfterGP:
+    """synchronize_rcu()'s callback: wakes the waiting task."""
+    cdef Task task
+    cdef public bint done
+
+    def __call__(self):
+        self.done = True
+        if self.task._wait is not None and self.task._wait[0] == "rcu":
+            self.task._wait = None
+
+
+@cython.final
+cdef class _RCUReadSection:
+    cdef Machine machine
+    cdef object task
+
+    def __cinit__(self, Machine machine, task):
+        self.machine = machine
+        self.task = task
+
+    def __enter__(self):
+        self.machine.rcu_read_lock(self.task)
+        return self
+
+    def __exit__(self, *exc):
+        self.machine.rcu_read_unlock(self.task)
+        return False
+
+
+cdef class _FreeRCUSlabs:
+    """rcu_free_slab() for a chain of slabs, after their grace period."""
+    cdef Machine machine
+    cdef mc_ulong head
+
+    def __call__(self):
+        rcu_free_slabs(self.machine.m, self.head)
+        self.head = 0
+
+
+cdef class _DeferredKfree:
+    """kfree_rcu()'s callback."""
+    cdef Machine machine
+    cdef mc_ulong addr
+
+    def __cinit__(self, Machine machine, mc_ulong addr):
+        self.machine = machine
+        self.addr = addr
+
+    def __call__(self):
+        self.machine.kfree(self.addr)

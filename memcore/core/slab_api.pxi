@@ -1,0 +1,897 @@
+# The Python side of SLUB: creating and destroying caches (boot caches,
+# kmalloc caches, kmem_cache_create), views (KmemCache, Slab, SlabObject),
+# /proc/slabinfo, KASAN reports, and the slab part of Machine.check().
+
+from memcore.errors import KASANReport
+
+# SLAB_* names accepted by kmem_cache_create(flags=...)
+SLAB_FLAGS = {
+    "SLAB_CONSISTENCY_CHECKS": MC_SLAB_CONSISTENCY_CHECKS,
+    "SLAB_RED_ZONE": MC_SLAB_RED_ZONE,
+    "SLAB_POISON": MC_SLAB_POISON,
+    "SLAB_HWCACHE_ALIGN": MC_SLAB_HWCACHE_ALIGN,
+    "SLAB_CACHE_DMA": MC_SLAB_CACHE_DMA,
+    "SLAB_CACHE_DMA32": MC_SLAB_CACHE_DMA32,
+    "SLAB_STORE_USER": MC_SLAB_STORE_USER,
+    "SLAB_PANIC": MC_SLAB_PANIC,
+    "SLAB_TYPESAFE_BY_RCU": MC_SLAB_TYPESAFE_BY_RCU,
+    "SLAB_TRACE": MC_SLAB_TRACE,
+    "SLAB_NOLEAKTRACE": MC_SLAB_NOLEAKTRACE,
+    "SLAB_NO_MERGE": MC_SLAB_NO_MERGE,
+    "SLAB_ACCOUNT": MC_SLAB_ACCOUNT,
+    "SLAB_NO_USER_FLAGS": MC_SLAB_NO_USER_FLAGS,
+    "SLAB_RECLAIM_ACCOUNT": MC_SLAB_RECLAIM_ACCOUNT,
+}
+
+# GFP names accepted where the API takes gfp=
+GFP_FLAGS = {
+    "GFP_KERNEL": GFP_KERNEL, "GFP_ATOMIC": GFP_ATOMIC, "GFP_USER": GFP_USER,
+    "GFP_HIGHUSER": GFP_HIGHUSER, "GFP_HIGHUSER_MOVABLE": GFP_HIGHUSER_MOVABLE,
+    "GFP_NOWAIT": __GFP_KSWAPD_RECLAIM, "__GFP_DMA": __GFP_DMA, "__GFP_DMA32": __GFP_DMA32,
+    "__GFP_HIGHMEM": __GFP_HIGHMEM, "__GFP_MOVABLE": __GFP_MOVABLE,
+    "__GFP_RECLAIMABLE": __GFP_RECLAIMABLE, "__GFP_HIGH": __GFP_HIGH, "__GFP_ZERO": __GFP_ZERO,
+    "__GFP_ACCOUNT": 0x400000, "__GFP_THISNODE": __GFP_THISNODE,
+}
+
+KMALLOC_TYPE_NAMES = ("normal", "reclaim", "dma", "cgroup")
+PERCPU_UNIT_SIZE = 32 * 1024
+
+
+def parse_gfp(gfp):
+    """GFP flags from an int or "GFP_KERNEL|__GFP_ZERO"."""
+    if isinstance(gfp, int) and not isinstance(gfp, bool):
+        return gfp
+    if not isinstance(gfp, str):
+        raise TypeError(f"gfp must be an int or a string of GFP names, not {type(gfp).__name__}")
+    v = 0
+    for part in gfp.replace(" ", "").split("|"):
+        if part not in GFP_FLAGS:
+            raise UnknownChoice("gfp flag", part, GFP_FLAGS)
+        v |= GFP_FLAGS[part]
+    return v
+
+
+def parse_slab_flags(flags):
+    """SLAB_* flags from an int, a name, or an iterable of names/ints."""
+    if isinstance(flags, int) and not isinstance(flags, bool):
+        return flags
+    if isinstance(flags, str):
+        flags = flags.replace(" ", "").split("|") if flags else ()
+    v = 0
+    for f in flags:
+        if isinstance(f, int) and not isinstance(f, bool):
+            v |= f
+        elif f in SLAB_FLAGS:
+            v |= SLAB_FLAGS[f]
+        else:
+            raise UnknownChoice("slab flag", f, SLAB_FLAGS)
+    return v
+
+
+# ---- per-CPU area ---------------------------------------------------------------------
+
+cdef class _PercpuArea:
+    """First-fit allocator over the per-CPU units reserved at boot (a pcpu chunk)."""
+    cdef list free                    # [offset, size] holes, sorted
+
+    def __cinit__(self, uint64_t unit):
+        self.free = [[0, unit]]
+
+    cdef uint64_t alloc(self, uint64_t size, uint64_t align) except? 0:
+        for i, (off, sz) in enumerate(self.free):
+            start = (off + align - 1) // align * align
+            if start + size <= off + sz:
+                rest = []
+                if start > off:
+                    rest.append([off, start - off])
+                if start + size < off + sz:
+                    rest.append([start + size, off + sz - start - size])
+                self.free[i:i + 1] = rest
+                return start
+        raise MemoryError("the per-CPU area is full (too many kmem_caches)")
+
+    cdef dealloc(self, uint64_t off, uint64_t size):
+        self.free.append([off, size])
+        self.free.sort()
+        merged = []
+        for o, s in self.free:
+            if merged and merged[-1][0] + merged[-1][1] == o:
+                merged[-1][1] += s
+            else:
+                merged.append([o, s])
+        self.free = merged
+
+
+# ---- caches ---------------------------------------------------------------------------
+
+cdef object _slab_config(Machine machine):
+    return None
+
+
+cdef mc_ulong _cache_struct_size(Machine machine):
+    return MC_KMEM_CACHE_SIZE(machine.m.nr_nodes)
+
+
+cdef int _fill_cache(Machine machine, kmem_cache *s, mc_slub_cache_args *args) except -1:
+    """do_kmem_cache_create(): geometry from slub_sizing.h, random key, per-CPU part."""
+    cdef mc_slub_config cfg
+    cdef mc_kmem_cache_layout lay
+    cdef int rc
+    mc_slub_config_init(&cfg, MC_BITS // 8, machine.m.nr_cpus)
+    rc = mc_slub_create(&cfg, args, &lay)
+    if rc:
+        raise ValueError(_SLUB_ERRORS.get(rc, f"SLUB sizing error {rc}"))
+    s.flags = lay.flags
+    s.size = lay.size
+    s.object_size = lay.object_size
+    s.offset = lay.offset
+    s.inuse = lay.inuse
+    s.align = lay.align
+    s.red_left_pad = lay.red_left_pad
+    s.oo.x = lay.oo.x
+    s.min.x = lay.min.x
+    s.min_partial = lay.min_partial
+    s.cpu_partial = lay.cpu_partial
+    s.cpu_partial_slabs = lay.cpu_partial_slabs
+    s.refcount = 1
+    s.allocflags = __GFP_COMP
+    if lay.flags & MC_SLAB_CACHE_DMA:
+        s.allocflags |= __GFP_DMA
+    if lay.flags & MC_SLAB_CACHE_DMA32:
+        s.allocflags |= __GFP_DMA32
+    if lay.flags & MC_SLAB_RECLAIM_ACCOUNT:
+        s.allocflags |= __GFP_RECLAIMABLE
+    if machine.m.freelist_hardened:
+        s.random = <mc_ulong>get_random_u64(machine.m)
+    return 0
+
+
+_SLUB_ERRORS = {
+    -6: "kmem_cache_create: object size 0",
+    -7: "kmem_cache_create: object size above KMALLOC_MAX_SIZE (4 MiB)",
+    -8: "kmem_cache_create: align must be 0 or a power of two",
+    -9: "kmem_cache_create: flags outside SLAB_FLAGS_PERMITTED (-EINVAL)",
+    -10: "kmem_cache_create: freeptr_offset must be a word-aligned offset inside the object "
+         "of a SLAB_TYPESAFE_BY_RCU cache",
+    -11: "kmem_cache_create: no page order up to MAX_PAGE_ORDER holds one object",
+}
+
+
+cdef mc_ulong _alloc_from(Machine machine, mc_ulong cache_va, uint64_t size) except? 0:
+    """A zeroed object from one of the model's own caches (kmem_cache, kmem_cache_node, kmalloc)."""
+    cdef mc_ulong obj
+    cdef kmem_cache *s
+    if cache_va:
+        s = KC(machine.m, cache_va)
+        obj = slab_alloc_node(machine.m, s, GFP_KERNEL, -1, 0, s.object_size)
+    else:
+        obj = __kmalloc(machine.m, size, GFP_KERNEL, -1, 0)
+    if obj == 0:
+        machine._raise(machine.m.err or MC_ENOMEM)
+    memset(mc_host(machine.m, obj), 0, size)
+    return obj
+
+
+cdef int _init_cache_percpu_nodes(Machine machine, kmem_cache *s, bint early) except -1:
+    cdef mc_machine *m = machine.m
+    cdef uint64_t off
+    cdef int nid, cpu
+    cdef kmem_cache_node *n
+    cdef mc_ulong n_va, obj
+    cdef slab *sl
+    cdef kmem_cache *kcn
+    off = (<_PercpuArea>machine._percpu).alloc(sizeof(kmem_cache_cpu), 2 * sizeof(mc_ulong))
+    s.cpu_slab = off
+    for cpu in range(m.nr_cpus):
+        memset(cpu_slab(m, s, cpu), 0, sizeof(kmem_cache_cpu))
+        cpu_slab(m, s, cpu).tid = cpu
+    for nid in range(m.nr_nodes):
+        if early:
+            # early_kmem_cache_node_alloc(): the node struct is the first object
+            # of the cache's own first slab on that node
+            kcn = s
+            sl = allocate_slab(m, kcn, GFP_KERNEL, nid, 0)
+            if sl == NULL:
+                raise MemoryError("cannot allocate the first kmem_cache_node slab")
+            n_va = sl.freelist
+            sl.freelist = get_freepointer(m, kcn, n_va)
+            sl.inuse = 1
+            s.node[nid] = n_va
+            n = <kmem_cache_node *>mc_host(m, n_va)
+            memset(n, 0, sizeof(kmem_cache_node))
+            INIT_LIST_HEAD(&n.partial, mc_virt(m, &n.partial))
+            INIT_LIST_HEAD(&n.full, mc_virt(m, &n.full))
+            inc_slabs_node(m, kcn, nid, sl.objects)
+            if m.kasan:
+                kasan_unpoison(m, n_va, kcn.object_size)
+            __add_partial(m, n, sl, DEACTIVATE_TO_HEAD)
+        else:
+            n_va = _alloc_from(machine, m.kmem_cache_node, sizeof(kmem_cache_node))
+            n = <kmem_cache_node *>mc_host(m, n_va)
+            INIT_LIST_HEAD(&n.partial, mc_virt(m, &n.partial))
+            INIT_LIST_HEAD(&n.full, mc_virt(m, &n.full))
+            s.node[nid] = n_va
+    return 0
+
+
+cdef int _init_random_seq(Machine machine, kmem_cache *s) except -1:
+    """init_cache_random_seq(): a Fisher-Yates permutation of object offsets."""
+    cdef unsigned int count = oo_objects(s.oo), i, j, tmp
+    cdef unsigned int *seq
+    if not machine.m.freelist_random or count < 2 or s.random_seq:
+        return 0
+    s.random_seq = _alloc_from(machine, 0, count * sizeof(unsigned int))
+    seq = <unsigned int *>mc_host(machine.m, s.random_seq)
+    for i in range(count):
+        seq[i] = i
+    i = count - 1
+    while i > 0:
+        j = get_random_u32_below(machine.m, i + 1)
+        tmp = seq[i]
+        seq[i] = seq[j]
+        seq[j] = tmp
+        i -= 1
+    for i in range(count):
+        seq[i] *= s.size
+    return 0
+
+
+cdef int slab_boot(Machine machine, uint64_t boot_pa) except -1:
+    """kmem_cache_init(): the two boot caches, then the kmalloc caches."""
+    cdef mc_machine *m = machine.m
+    cdef mc_slub_cache_args args
+    cdef kmem_cache *s
+    cdef mc_ulong va
+    cdef int t, idx
+    cdef size_t cs = MC_KMEM_CACHE_SIZE(m.nr_nodes)
+    machine._percpu = _PercpuArea(m.percpu_unit)
+    # kmem_cache_node and kmem_cache live in boot memory (the kernel's __initdata
+    # boot_kmem_cache*, which it later copies into slab objects)
+    for which, name, objsize in ((0, "kmem_cache_node", sizeof(kmem_cache_node)),
+                                 (1, "kmem_cache", cs)):
+        va = mc_phys_to_virt(m, boot_pa + which * ((cs + 63) & ~63))
+        s = KC(m, va)
+        memset(s, 0, cs)
+        memset(&args, 0, sizeof(args))
+        args.object_size = objsize
+        args.flags = MC_SLAB_HWCACHE_ALIGN | MC_SLAB_NO_OBJ_EXT
+        args.boot_cache = 1
+        _fill_cache(machine, s, &args)
+        s.refcount = -1                            # create_boot_cache()
+        if which == 0:
+            m.kmem_cache_node = va
+            _init_cache_percpu_nodes(machine, s, True)
+        else:
+            m.kmem_cache = va
+            _init_cache_percpu_nodes(machine, s, False)
+        machine._register_cache(name, va)
+    # create_kmalloc_caches()
+    for t in range(4):
+        for idx in range(1, 14):
+            if idx >= 3 or idx in (1, 2):
+                if mc_kmalloc_cache_args(t, idx, &args):
+                    continue
+                name = mc_kmalloc_type_prefix(t).decode() + mc_kmalloc_short_name(idx).decode()
+                va = _alloc_from(machine, m.kmem_cache, cs)
+                s = KC(m, va)
+                _fill_cache(machine, s, &args)
+                _init_cache_percpu_nodes(machine, s, False)
+                m.kmalloc_caches[t][idx] = va
+                machine._register_cache(name, va)
+    # init_freelist_randomization(): every cache created so far
+    for name, va in list(machine._caches.items()):
+        _init_random_seq(machine, KC(m, va))
+    return 0
+
+
+cdef mc_ulong kmem_cache_create(Machine machine, str name, size, align, flags, ctor,
+                                freeptr_offset) except? 0:
+    cdef mc_machine *m = machine.m
+    cdef mc_slub_cache_args args
+    cdef mc_ulong va
+    cdef kmem_cache *s
+    if not isinstance(name, str) or not name:
+        raise ValueError("kmem_cache_create: a cache needs a name")
+    if name in machine._caches:
+        raise ValueError(f"kmem_cache_create: a cache named {name!r} exists already")
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise ValueError(f"kmem_cache_create: size must be a positive int, not {size!r}")
+    if not isinstance(align, int) or align < 0:
+        raise ValueError(f"kmem_cache_create: align must be a non-negative int, not {align!r}")
+    if ctor is not None and not callable(ctor):
+        raise TypeError("kmem_cache_create: ctor must be callable")
+    memset(&args, 0, sizeof(args))
+    args.object_size = size if size < (1 << 32) else 0xffffffff
+    args.align = align
+    args.flags = parse_slab_flags(flags)
+    args.has_ctor = ctor is not None
+    if freeptr_offset is not None:
+        args.use_freeptr_offset = 1
+        args.freeptr_offset = freeptr_offset
+    # check the geometry before touching the machine
+    scratch = bytearray(MC_KMEM_CACHE_SIZE(m.nr_nodes))
+    _fill_cache(machine, <kmem_cache *><char *>scratch, &args)
+    va = _alloc_from(machine, m.kmem_cache, MC_KMEM_CACHE_SIZE(m.nr_nodes))
+    s = KC(m, va)
+    _fill_cache(machine, s, &args)
+    _init_cache_percpu_nodes(machine, s, False)
+    _init_random_seq(machine, s)
+    if ctor is not None:
+        machine._ctors.append(ctor)
+        s.ctor = len(machine._ctors)
+    machine._register_cache(name, va)
+    return va
+
+
+cdef int run_pending_ctors(Machine machine) except -1:
+    """Call the constructors of the objects of slabs created by the last operation
+    (the kernel's setup_object() calls them when a slab is created)."""
+    cdef mc_machine *m = machine.m
+    cdef int i, j
+    cdef slab *sl
+    cdef kmem_cache *s
+    cdef mc_ulong base
+    pending = [m.pending_ctor[i] for i in range(m.nr_pending_ctor)]
+    m.nr_pending_ctor = 0
+    for sv in pending:
+        sl = va_slab(m, sv)
+        s = KC(m, sl.slab_cache)
+        ctor = machine._ctors[s.ctor - 1]
+        base = slab_address(m, sl) + s.red_left_pad
+        for j in range(sl.objects):
+            if m.kasan:
+                kasan_unpoison(m, base + j * s.size, s.object_size)
+            ctor(_make_object(machine, base + j * s.size, s.object_size, sl.slab_cache))
+            if m.kasan:
+                kasan_poison(m, base + j * s.size, (s.object_size + 7) & ~7, KASAN_SLAB_REDZONE)
+    return 0
+
+
+cdef inline SlabObject _make_object(Machine machine, mc_ulong addr, uint64_t size, mc_ulong cache):
+    cdef SlabObject o = SlabObject.__new__(SlabObject)
+    o.machine = machine
+    o.addr = addr
+    o.size = size
+    o.cache = cache
+    return o
+
+
+cdef inline KmemCache _make_cache_view(Machine machine, mc_ulong va):
+    cdef KmemCache c = KmemCache.__new__(KmemCache)
+    c.machine = machine
+    c.addr = va
+    return c
+
+
+cdef inline Slab _make_slab(Machine machine, mc_ulong va):
+    cdef Slab v = Slab.__new__(Slab)
+    v.machine = machine
+    v.addr = va
+    return v
+
+
+# ---- views ----------------------------------------------------------------------------
+
+@cython.final
+@cython.no_gc
+@cython.auto_pickle(False)
+cdef class KmemCache:
+    """A struct kmem_cache, with the attribute names /sys/kernel/slab/<cache>/ uses."""
+    cdef readonly Machine machine
+    cdef readonly mc_ulong addr
+
+    cdef inline kmem_cache *_s(self) except NULL:
+        if self.addr not in self.machine._cache_names:
+            raise ValueError("this kmem_cache was destroyed")
+        return KC(self.machine.m, self.addr)
+
+    @property
+    def address(self):
+        return self.addr
+
+    @property
+    def name(self):
+        return self.machine._cache_names.get(self.addr, "<destroyed>")
+
+    @property
+    def object_size(self):
+        return self._s().object_size
+
+    @property
+    def slab_size(self):
+        """s->size: the stride of one object, metadata included."""
+        return self._s().size
+
+    @property
+    def size(self):
+        return self._s().size
+
+    @property
+    def align(self):
+        return self._s().align
+
+    @property
+    def offset(self):
+        """Where the free pointer sits in a free object."""
+        return self._s().offset
+
+    @property
+    def order(self):
+        return oo_order(self._s().oo)
+
+    @property
+    def objs_per_slab(self):
+        return oo_objects(self._s().oo)
+
+    @property
+    def min_partial(self):
+        return self._s().min_partial
+
+    @property
+    def cpu_partial(self):
+        return self._s().cpu_partial
+
+    @property
+    def flags(self):
+        """The SLAB_* names set on the cache."""
+        cdef unsigned int f = self._s().flags
+        return tuple(n for n, v in SLAB_FLAGS.items() if f & v)
+
+    @property
+    def destroy_by_rcu(self):
+        return (self._s().flags & MC_SLAB_TYPESAFE_BY_RCU) != 0
+
+    @property
+    def hwcache_align(self):
+        return (self._s().flags & MC_SLAB_HWCACHE_ALIGN) != 0
+
+    @property
+    def reclaim_account(self):
+        return (self._s().flags & MC_SLAB_RECLAIM_ACCOUNT) != 0
+
+    @property
+    def poison(self):
+        return (self._s().flags & MC_SLAB_POISON) != 0
+
+    @property
+    def red_zone(self):
+        return (self._s().flags & MC_SLAB_RED_ZONE) != 0
+
+    @property
+    def ctor(self):
+        cdef kmem_cache *s = self._s()
+        return self.machine._ctors[s.ctor - 1] if s.ctor else None
+
+    @property
+    def slabs(self):
+        """Slabs of the cache (sysfs "slabs")."""
+        return sum(get_node(self.machine.m, self._s(), nid).nr_slabs
+                   for nid in range(self.machine.m.nr_nodes))
+
+    @property
+    def total_objects(self):
+        return sum(get_node(self.machine.m, self._s(), nid).total_objects
+                   for nid in range(self.machine.m.nr_nodes))
+
+    @property
+    def partial(self):
+        return sum(get_node(self.machine.m, self._s(), nid).nr_partial
+                   for nid in range(self.machine.m.nr_nodes))
+
+    @property
+    def objects(self):
+        """sysfs "objects": total objects minus the free ones on node partial slabs
+        (objects free on CPU slabs count as in use, as in the kernel)."""
+        return self.total_objects - _count_partial_free(self.machine, self._s())
+
+    @property
+    def objects_inuse(self):
+        """Objects actually allocated (the model counts the CPU freelists too)."""
+        cdef mc_machine *m = self.machine.m
+        cdef kmem_cache *s = self._s()
+        cdef kmem_cache_cpu *c
+        cdef int cpu
+        free = 0
+        for cpu in range(m.nr_cpus):
+            c = cpu_slab(m, s, cpu)
+            if c.slab:
+                free += freelist_length(m, s, va_slab(m, c.slab), c.freelist)
+                free += freelist_length(m, s, va_slab(m, c.slab), va_slab(m, c.slab).freelist)
+            v = c.partial
+            while v:
+                free += va_slab(m, v).objects - va_slab(m, v).inuse
+                v = va_slab(m, v).next
+        return self.total_objects - _count_partial_free(self.machine, s) - free
+
+    def cpu_slab(self, int cpu):
+        """The CPU's active slab (a Slab view) or None."""
+        if not 0 <= cpu < self.machine.m.nr_cpus:
+            raise ValueError(f"cpu must be 0..{self.machine.m.nr_cpus - 1}")
+        v = cpu_slab(self.machine.m, self._s(), cpu).slab
+        return _make_slab(self.machine, v) if v else None
+
+    def cpu_partial_slabs(self, int cpu):
+        """The slabs on the CPU's partial list, in list order."""
+        if not 0 <= cpu < self.machine.m.nr_cpus:
+            raise ValueError(f"cpu must be 0..{self.machine.m.nr_cpus - 1}")
+        out = []
+        v = cpu_slab(self.machine.m, self._s(), cpu).partial
+        while v:
+            out.append(_make_slab(self.machine, v))
+            v = va_slab(self.machine.m, v).next
+        return out
+
+    def node_partial_slabs(self, int nid=0):
+        """The slabs on the node's partial list, head first."""
+        cdef mc_machine *m = self.machine.m
+        cdef kmem_cache_node *n
+        if not 0 <= nid < m.nr_nodes:
+            raise ValueError(f"node must be 0..{m.nr_nodes - 1}")
+        n = get_node(m, self._s(), nid)
+        out = []
+        head = mc_virt(m, &n.partial)
+        v = n.partial.next
+        while v != head:
+            out.append(_make_slab(self.machine, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list)))
+            v = mc_list(m, v).next
+        return out
+
+    def alloc(self, gfp="GFP_KERNEL", node=None, task=None):
+        """kmem_cache_alloc()."""
+        return self.machine.kmem_cache_alloc(self, gfp=gfp, node=node, task=task)
+
+    def __eq__(self, other):
+        return isinstance(other, KmemCache) and (<KmemCache>other).addr == self.addr and \
+            (<KmemCache>other).machine is self.machine
+
+    def __hash__(self):
+        return hash((id(self.machine), self.addr))
+
+    def __repr__(self):
+        return f"<KmemCache {self.name!r} object_size {self.object_size} slab_size {self.slab_size}>"
+
+
+cdef long _count_partial_free(Machine machine, kmem_cache *s):
+    cdef mc_machine *m = machine.m
+    cdef kmem_cache_node *n
+    cdef int nid
+    cdef long free = 0
+    cdef mc_ulong v, head
+    cdef slab *sl
+    for nid in range(m.nr_nodes):
+        n = get_node(m, s, nid)
+        head = mc_virt(m, &n.partial)
+        v = n.partial.next
+        while v != head:
+            sl = <slab *>mc_va_to_page(m, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list))
+            free += sl.objects - sl.inuse
+            v = mc_list(m, v).next
+    return free
+
+
+@cython.final
+@cython.no_gc
+@cython.auto_pickle(False)
+cdef class Slab:
+    """A struct slab (overlaying the struct page of the slab's first page)."""
+    cdef readonly Machine machine
+    cdef readonly mc_ulong addr
+
+    cdef inline slab *_sl(self) except NULL:
+        cdef slab *sl = va_slab(self.machine.m, self.addr)
+        if not PageSlab(<page *>sl):
+            raise VMBug(f"{self.addr:#x} is no longer a slab (PGTY_slab is clear)")
+        return sl
+
+    @property
+    def address(self):
+        return self.addr
+
+    @property
+    def pfn(self):
+        return mc_page_to_pfn(self.machine.m, <page *>self._sl())
+
+    @property
+    def objects(self):
+        return self._sl().objects
+
+    @property
+    def inuse(self):
+        return self._sl().inuse
+
+    @property
+    def frozen(self):
+        return self._sl().frozen
+
+    @property
+    def freelist(self):
+        """The raw freelist pointer (first free object, or 0)."""
+        return self._sl().freelist
+
+    @property
+    def counters(self):
+        return self._sl().counters
+
+    @property
+    def slab_cache(self):
+        return _make_cache_view(self.machine, self._sl().slab_cache)
+
+    @property
+    def order(self):
+        return slab_order(self._sl())
+
+    @property
+    def on_node_partial(self):
+        """SL_partial (PG_workingset in the slab's flags)."""
+        return test_bit(SL_partial, &self._sl().flags.f) != 0
+
+    @property
+    def memory(self):
+        """slab_address(): the direct-map address of the first byte."""
+        return slab_address(self.machine.m, self._sl())
+
+    def free_objects(self):
+        """Addresses on the slab's own freelist, in chain order."""
+        cdef mc_machine *m = self.machine.m
+        cdef slab *sl = self._sl()
+        cdef kmem_cache *s = KC(m, sl.slab_cache)
+        out = []
+        v = sl.freelist
+        while v and len(out) <= sl.objects:
+            if not valid_object(m, s, sl, v):
+                raise VMBug(f"freelist of slab {self.addr:#x} is corrupt at {v:#x}")
+            out.append(v)
+            v = get_freepointer(m, s, v)
+        return out
+
+    def dump(self):
+        return dump_page(self.machine, mc_page_to_pfn(self.machine.m, <page *>self._sl()), None)
+
+    def __repr__(self):
+        sl = self._sl()
+        return (f"<Slab pfn {self.pfn:#x} of {self.slab_cache.name!r}: inuse {sl.inuse}/"
+                f"{sl.objects}{' frozen' if sl.frozen else ''}>")
+
+
+@cython.final
+@cython.no_gc
+@cython.auto_pickle(False)
+cdef class SlabObject:
+    """An object from kmem_cache_alloc() or kmalloc(): its address and its bytes.
+
+    Accesses go to modeled memory; with Machine(kasan=True) they are checked
+    like KASAN checks the kernel's (use-after-free, out-of-bounds)."""
+    cdef readonly Machine machine
+    cdef readonly mc_ulong addr
+    cdef readonly uint64_t size          # bytes asked for
+    cdef mc_ulong cache                  # kmem_cache address, 0 for a large kmalloc
+
+    @property
+    def address(self):
+        return self.addr
+
+    @property
+    def kmem_cache(self):
+        return _make_cache_view(self.machine, self.cache) if self.cache else None
+
+    @property
+    def slab(self):
+        cdef slab *sl = virt_to_slab(self.machine.m, self.addr)
+        return _make_slab(self.machine, mc_page_va(self.machine.m, <page *>sl)) if sl else None
+
+    def read(self, offset=0, size=None):
+        """The bytes [offset, offset + size) of the object (default: to its end)."""
+        if size is None:
+            size = self.size - offset if offset < self.size else 0
+        return self.machine._mem_read(self.addr + offset, size, "SlabObject.read")
+
+    def write(self, offset, data):
+        """Write bytes at offset into the object."""
+        self.machine._mem_write(self.addr + offset, bytes(data), "SlabObject.write")
+
+    def free(self, task=None):
+        """kmem_cache_free() / kfree() of this object."""
+        if self.cache:
+            self.machine.kmem_cache_free(_make_cache_view(self.machine, self.cache), self, task=task)
+        else:
+            self.machine.kfree(self, task=task)
+
+    def __eq__(self, other):
+        return isinstance(other, SlabObject) and (<SlabObject>other).addr == self.addr and \
+            (<SlabObject>other).machine is self.machine
+
+    def __hash__(self):
+        return hash((id(self.machine), self.addr))
+
+    def __repr__(self):
+        where = self.kmem_cache.name if self.cache else "large kmalloc"
+        return f"<SlabObject {self.addr:#x} ({self.size} bytes, {where})>"
+
+
+# ---- KASAN reports ----------------------------------------------------------------
+
+_SHADOW_BUG_TYPES = {KASAN_PAGE_REDZONE: "slab-out-of-bounds",
+                     KASAN_SLAB_REDZONE: "slab-out-of-bounds",
+                     KASAN_PAGE_FREE: "use-after-free",
+                     KASAN_SLAB_FREE: "slab-use-after-free", 0xFA: "slab-use-after-free"}
+
+
+cdef str kasan_report(Machine machine, mc_ulong addr, uint64_t size, bint write,
+                      mc_ulong bad, unsigned char shadow, str where):
+    """The report text generic KASAN prints for a bad access."""
+    cdef mc_machine *m = machine.m
+    cdef slab *sl
+    cdef kmem_cache *s
+    cdef mc_ulong obj, base
+    cdef int i
+    bug = _SHADOW_BUG_TYPES.get(shadow, "unknown-crash")
+    w = MC_BITS // 4
+    lines = ["=" * 66, f"BUG: KASAN: {bug} in {where}",
+             f"{'Write' if write else 'Read'} of size {size} at addr {addr:0{w}x} by task "
+             f"{machine.current.name}/{machine.current.id + 1}", ""]
+    sl = virt_to_slab(m, bad)
+    if sl != NULL:
+        s = KC(m, sl.slab_cache)
+        base = slab_address(m, sl) + s.red_left_pad
+        obj = base + (bad - base) // s.size * s.size if bad >= base else base
+        name = machine._cache_names.get(sl.slab_cache, "?")
+        lines.append(f"The buggy address belongs to the object at {obj:0{w}x}")
+        lines.append(f" which belongs to the cache {name} of size {s.object_size}")
+        if bad < obj:
+            rel = f"{obj - bad} bytes to the left of"
+        elif bad >= obj + s.object_size:
+            rel = f"{bad - obj - s.object_size} bytes to the right of"
+        else:
+            rel = f"{bad - obj} bytes inside of"
+        state = "freed " if bug == "slab-use-after-free" else (
+            "allocated " if bug == "slab-out-of-bounds" else "")
+        lines.append(f"The buggy address is located {rel}")
+        lines.append(f" {state}{s.object_size}-byte region [{obj:0{w}x}, "
+                     f"{obj + s.object_size:0{w}x})")
+        lines.append("")
+    pfn = mc_virt_to_phys(m, bad) >> PAGE_SHIFT
+    lines.append("The buggy address belongs to the physical page:")
+    lines.append(dump_page(machine, pfn, "kasan: bad access detected").rstrip("\n"))
+    lines.append("")
+    lines.append("Memory state around the buggy address:")
+    row = (bad & ~<mc_ulong>127)
+    for i in range(-2, 3):
+        start = row + i * 128
+        if start < m.page_offset or mc_virt_to_phys(m, start) >> PAGE_SHIFT >= m.lowmem_pfns:
+            continue
+        sh = kasan_mem_to_shadow(m, start)
+        marker = ">" if i == 0 else " "
+        lines.append(f"{marker}{start:0{w}x}: " + " ".join(f"{sh[j]:02x}" for j in range(16)))
+        if i == 0:
+            col = (bad - start) >> 3
+            lines.append(" " * (w + 3 + col * 3) + "^")
+    lines.append("=" * 66)
+    return "\n".join(lines) + "\n"
+
+
+# ---- the slab part of Machine.check() ------------------------------------------------
+
+cdef int check_slabs(Machine machine) except -1:
+    """Every slab of every cache: lists, freelists, counts, flags, counters."""
+    cdef mc_machine *m = machine.m
+    cdef kmem_cache *s
+    cdef kmem_cache_cpu *c
+    cdef kmem_cache_node *n
+    cdef slab *sl
+    cdef mc_ulong v, head, sva
+    cdef long flen, clen
+    cdef int cpu, nid
+    cdef uint64_t pfn
+    pending = set()
+    v = m.rcu_slabs
+    while v:
+        pending.add(v)
+        v = va_slab(m, v).callback_head.next
+    for h in machine.rcu._pending_slab_heads():
+        v = h
+        while v:
+            pending.add(v)
+            v = va_slab(m, v).callback_head.next
+    by_cache = {}
+    for pfn in range(m.nr_pfns):
+        if PageSlab(mc_pfn_to_page(m, pfn)):
+            sva = mc_pfn_to_va(m, pfn)
+            by_cache.setdefault(va_slab(m, sva).slab_cache, []).append(sva)
+    for cva in by_cache:
+        if cva not in machine._cache_names:
+            raise VMBug(f"slab {by_cache[cva][0]:#x} belongs to no known kmem_cache ({cva:#x})",
+                        _slab_dump(machine, by_cache[cva][0]))
+    for cva, name in machine._cache_names.items():
+        s = KC(m, cva)
+        slabs = set(by_cache.get(cva, ())) - pending
+        cpu_slabs, cpu_partials, node_partials = {}, set(), set()
+        for cpu in range(m.nr_cpus):
+            c = cpu_slab(m, s, cpu)
+            if c.slab:
+                if c.slab not in slabs:
+                    raise VMBug(f"{name}: CPU {cpu}'s slab {c.slab:#x} is not a live slab of it")
+                cpu_slabs[c.slab] = cpu
+            v = c.partial
+            count = 0
+            while v:
+                if v not in slabs or v in cpu_partials:
+                    raise VMBug(f"{name}: CPU {cpu}'s partial list holds {v:#x}, not a live "
+                                f"slab of the cache (or twice)")
+                cpu_partials.add(v)
+                count += 1
+                v = va_slab(m, v).next
+            if c.partial and va_slab(m, c.partial).slabs != count:
+                raise VMBug(f"{name}: CPU {cpu}'s partial list has {count} slabs, its head "
+                            f"says {va_slab(m, c.partial).slabs}")
+        nr_slabs = 0
+        total = 0
+        for nid in range(m.nr_nodes):
+            n = get_node(m, s, nid)
+            head = mc_virt(m, &n.partial)
+            v = n.partial.next
+            prev = head
+            count = 0
+            while v != head:
+                if mc_list(m, v).prev != prev:
+                    raise VMBug(f"{name}: node {nid} partial list: prev pointer mismatch")
+                sva = v - <mc_ulong>(<size_t>&(<slab *>0).slab_list)
+                if sva not in slabs or sva in node_partials:
+                    raise VMBug(f"{name}: node {nid} partial list holds {sva:#x}, not a live "
+                                f"slab of the cache (or twice)")
+                if slab_nid(va_slab(m, sva)) != nid:
+                    raise VMBug(f"{name}: slab {sva:#x} of node {slab_nid(va_slab(m, sva))} "
+                                f"is on node {nid}'s partial list")
+                node_partials.add(sva)
+                count += 1
+                prev = v
+                v = mc_list(m, v).next
+            if count != n.nr_partial:
+                raise VMBug(f"{name}: node {nid} nr_partial is {n.nr_partial}, the list holds "
+                            f"{count}")
+            nr_slabs += n.nr_slabs
+            total += n.total_objects
+        for sva in slabs:
+            sl = va_slab(m, sva)
+            dump = _slab_dump(machine, sva)
+            if sl.objects not in (oo_objects(s.oo), oo_objects(s.min)):
+                raise VMBug(f"{name}: slab {sva:#x} holds {sl.objects} objects", dump)
+            flen = freelist_length(m, s, sl, sl.freelist)
+            if flen < 0:
+                raise VMBug(f"{name}: slab {sva:#x}: freelist corrupt (leaves the slab or "
+                            f"loops)", dump)
+            partial_flag = test_bit(SL_partial, &sl.flags.f) != 0
+            if partial_flag != (sva in node_partials):
+                raise VMBug(f"{name}: slab {sva:#x}: SL_partial is {partial_flag} but it is "
+                            f"{'' if sva in node_partials else 'not '}on a node partial list", dump)
+            if sva in cpu_slabs:
+                c = cpu_slab(m, s, cpu_slabs[sva])
+                clen = freelist_length(m, s, sl, c.freelist)
+                if clen < 0:
+                    raise VMBug(f"{name}: CPU {cpu_slabs[sva]} freelist corrupt", dump)
+                if not sl.frozen or sl.inuse != sl.objects:
+                    raise VMBug(f"{name}: CPU slab {sva:#x} must be frozen with inuse == "
+                                f"objects (frozen {sl.frozen}, inuse {sl.inuse})", dump)
+                if clen + flen > sl.objects:
+                    raise VMBug(f"{name}: CPU slab {sva:#x} has more free objects than objects",
+                                dump)
+            else:
+                if sl.frozen:
+                    raise VMBug(f"{name}: slab {sva:#x} is frozen but no CPU's slab", dump)
+                if sl.inuse + flen != sl.objects:
+                    raise VMBug(f"{name}: slab {sva:#x}: inuse {sl.inuse} + free {flen} != "
+                                f"objects {sl.objects}", dump)
+                if sva not in node_partials and sva not in cpu_partials and flen:
+                    raise VMBug(f"{name}: slab {sva:#x} has free objects but is on no list "
+                                f"(lost)", dump)
+            if sva in cpu_partials and (sl.frozen or partial_flag):
+                raise VMBug(f"{name}: CPU partial slab {sva:#x} must be neither frozen nor on "
+                            f"a node list", dump)
+        if nr_slabs != len(slabs):
+            raise VMBug(f"{name}: node counters say {nr_slabs} slabs, memory holds {len(slabs)}")
+        if total != sum(va_slab(m, x).objects for x in slabs):
+            raise VMBug(f"{name}: node total_objects {total} does not match its slabs")
+    return 0
+
+
+cdef str _slab_dump(Machine machine, mc_ulong sva):
+    return dump_page(machine, mc_page_to_pfn(machine.m, <page *>va_slab(machine.m, sva)), None)

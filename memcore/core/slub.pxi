@@ -1,0 +1,844 @@
+# SLUB (mm/slub.c, Linux 6.18) running on the model.
+#
+# Slab pages come from the model's page allocator (frozen, compound,
+# PGTY_slab); struct slab overlays their first struct page; objects are real
+# bytes of modeled RAM linked through (hardened) free pointers.  Per CPU:
+# kmem_cache_cpu with the active slab (the only frozen slab) and a list of
+# partial slabs; per node: kmem_cache_node with the partial list (slabs on
+# it carry SL_partial = PG_workingset).  Paths follow the kernel:
+# slab_alloc_node/___slab_alloc, do_slab_free/__slab_free, put_cpu_partial,
+# deactivate_slab, discard_slab -> free_slab (RCU for SLAB_TYPESAFE_BY_RCU).
+#
+# Debug caches (red zones, poisoning) keep the kernel's layout and fill and
+# check patterns, but run through the same per-CPU paths without per-CPU
+# partial slabs (the kernel serializes them on the node list instead).
+#
+# Not modeled: the 6.18 per-CPU sheaves (opt-in, used by vm_area_struct and
+# maple_node only), kmalloc_nolock, memcg accounting, the KASAN quarantine.
+
+# slab->flags bits (enum slab_flags, 6.18): they alias page flags
+cdef enum:
+    SL_locked = PG_locked
+    SL_partial = PG_workingset       # on a node partial list
+    SL_pfmemalloc = PG_active
+
+cdef enum:
+    DEACTIVATE_TO_HEAD, DEACTIVATE_TO_TAIL
+
+
+# ---- the model's get_random_*() ---------------------------------------------------
+
+cdef inline uint64_t get_random_u64(mc_machine *m) noexcept nogil:
+    """splitmix64: deterministic for a given Machine seed."""
+    cdef uint64_t z
+    m.rng += <uint64_t>0x9E3779B97F4A7C15
+    z = m.rng
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+cdef inline unsigned int get_random_u32_below(mc_machine *m, unsigned int ceil) noexcept nogil:
+    return <unsigned int>((get_random_u64(m) >> 32) * ceil >> 32)
+
+
+# ---- accessors ------------------------------------------------------------------------
+
+cdef inline kmem_cache *KC(const mc_machine *m, mc_ulong s_va) noexcept nogil:
+    return <kmem_cache *>mc_host(m, s_va)
+
+
+cdef inline kmem_cache_cpu *cpu_slab(const mc_machine *m, const kmem_cache *s,
+                                     int cpu) noexcept nogil:
+    return <kmem_cache_cpu *>mc_host(m, m.percpu_base + <mc_ulong>cpu * m.percpu_unit + s.cpu_slab)
+
+
+cdef inline kmem_cache_node *get_node(const mc_machine *m, const kmem_cache *s,
+                                      int nid) noexcept nogil:
+    return <kmem_cache_node *>mc_host(m, s.node[nid])
+
+
+cdef inline slab *va_slab(const mc_machine *m, mc_ulong va) noexcept nogil:
+    return <slab *>mc_va_to_page(m, va)
+
+
+cdef inline mc_ulong slab_va(const mc_machine *m, const slab *sl) noexcept nogil:
+    return mc_page_va(m, <const page *>sl)
+
+
+cdef inline uint64_t slab_pfn(const mc_machine *m, const slab *sl) noexcept nogil:
+    return mc_page_to_pfn(m, <const page *>sl)
+
+
+cdef inline mc_ulong slab_address(const mc_machine *m, const slab *sl) noexcept nogil:
+    """folio_address(): the direct-map address of the slab's memory."""
+    return mc_phys_to_virt(m, slab_pfn(m, sl) << PAGE_SHIFT)
+
+
+cdef inline int slab_nid(const slab *sl) noexcept nogil:
+    return page_to_nid(<const page *>sl)
+
+
+cdef inline int slab_order(const slab *sl) noexcept nogil:
+    if PageHead(<const page *>sl):
+        return folio_order(<const folio *>sl)
+    return 0
+
+
+cdef inline bint kmem_cache_debug(const kmem_cache *s) noexcept nogil:
+    return (s.flags & MC_SLAB_DEBUG_FLAGS) != 0
+
+
+cdef inline bint kmem_cache_has_cpu_partial(const kmem_cache *s) noexcept nogil:
+    return not kmem_cache_debug(s)
+
+
+cdef inline mc_ulong get_freepointer(const mc_machine *m, const kmem_cache *s,
+                                     mc_ulong obj) noexcept nogil:
+    cdef mc_ulong ptr_addr = obj + s.offset
+    cdef mc_ulong v = (<mc_ulong *>mc_host(m, ptr_addr))[0]
+    if m.freelist_hardened:
+        return freelist_ptr_decode(s, v, ptr_addr)
+    return v
+
+
+cdef inline void set_freepointer(const mc_machine *m, const kmem_cache *s, mc_ulong obj,
+                                 mc_ulong fp) noexcept nogil:
+    cdef mc_ulong ptr_addr = obj + s.offset
+    if m.freelist_hardened:
+        fp = freelist_ptr_encode(s, fp, ptr_addr)
+    (<mc_ulong *>mc_host(m, ptr_addr))[0] = fp
+
+
+cdef inline bint valid_object(const mc_machine *m, const kmem_cache *s, const slab *sl,
+                              mc_ulong obj) noexcept nogil:
+    """check_valid_pointer(): an object start of this slab (or NULL)."""
+    cdef mc_ulong base
+    if obj == 0:
+        return True
+    base = slab_address(m, sl) + s.red_left_pad
+    if obj < base or obj >= base + <mc_ulong>sl.objects * s.size:
+        return False
+    return (obj - base) % s.size == 0
+
+
+cdef inline int freelist_corrupt(mc_machine *m, const kmem_cache *s, const slab *sl,
+                                 mc_ulong bad) noexcept nogil:
+    m.err = MC_ECORRUPT
+    m.err_pfn = <int64_t>slab_pfn(m, sl)
+    snprintf(m.err_msg, sizeof(m.err_msg),
+             b"Freepointer corrupt: next %#lx is not an object of this slab "
+             b"(double free, or a write after free)", <unsigned long>bad)
+    return MC_ECORRUPT
+
+
+# ---- KASAN shadow -------------------------------------------------------------------
+
+cdef inline unsigned char *kasan_mem_to_shadow(const mc_machine *m, mc_ulong addr) noexcept nogil:
+    return m.kasan_shadow + ((addr - m.page_offset) >> 3)
+
+
+cdef void kasan_poison(const mc_machine *m, mc_ulong addr, uint64_t size,
+                       unsigned char value) noexcept nogil:
+    """kasan_poison(): mark [addr, addr + size) (granule aligned) with value."""
+    if not m.kasan or mc_virt_to_phys(m, addr) >> PAGE_SHIFT >= m.lowmem_pfns:
+        return
+    memset(kasan_mem_to_shadow(m, addr), value, (size + 7) >> 3)
+
+
+cdef void kasan_unpoison(const mc_machine *m, mc_ulong addr, uint64_t size) noexcept nogil:
+    """kasan_unpoison(): size accessible bytes; a partial last granule records its length."""
+    cdef uint64_t full = size & ~<uint64_t>7
+    if not m.kasan or mc_virt_to_phys(m, addr) >> PAGE_SHIFT >= m.lowmem_pfns:
+        return
+    memset(kasan_mem_to_shadow(m, addr), 0, full >> 3)
+    if size & 7:
+        kasan_mem_to_shadow(m, addr + full)[0] = size & 7
+
+
+cdef inline unsigned char kasan_first_bad(const mc_machine *m, mc_ulong addr, uint64_t size,
+                                          mc_ulong *bad_addr) noexcept nogil:
+    """The shadow byte of the first inaccessible byte in [addr, addr + size), or 0."""
+    cdef mc_ulong a = addr
+    cdef unsigned char sh
+    cdef signed char v
+    while a < addr + size:
+        sh = kasan_mem_to_shadow(m, a)[0]
+        v = <signed char>sh
+        if v < 0 or (v > 0 and (a & 7) >= <unsigned int>v):
+            bad_addr[0] = a
+            if 0 < v < 8:
+                return kasan_mem_to_shadow(m, a + 8)[0] or KASAN_SLAB_REDZONE
+            return sh
+        a += 1
+    return 0
+
+
+# ---- node partial lists --------------------------------------------------------------
+
+cdef inline void __add_partial(const mc_machine *m, kmem_cache_node *n, slab *sl,
+                               int tail) noexcept nogil:
+    n.nr_partial += 1
+    if tail == DEACTIVATE_TO_TAIL:
+        list_add_tail(m, &sl.slab_list, slab_va(m, sl) + <mc_ulong>(<char *>&sl.slab_list - <char *>sl),
+                      &n.partial, mc_virt(m, &n.partial))
+    else:
+        list_add(m, &sl.slab_list, slab_va(m, sl) + <mc_ulong>(<char *>&sl.slab_list - <char *>sl),
+                 &n.partial, mc_virt(m, &n.partial))
+    __set_bit(SL_partial, &sl.flags.f)
+
+
+cdef inline void add_partial(const mc_machine *m, kmem_cache_node *n, slab *sl,
+                             int tail) noexcept nogil:
+    __add_partial(m, n, sl, tail)
+
+
+cdef inline void remove_partial(const mc_machine *m, kmem_cache_node *n, slab *sl) noexcept nogil:
+    list_del(m, &sl.slab_list)
+    __clear_bit(SL_partial, &sl.flags.f)
+    n.nr_partial -= 1
+
+
+cdef inline void inc_slabs_node(const mc_machine *m, const kmem_cache *s, int nid,
+                                int objects) noexcept nogil:
+    cdef kmem_cache_node *n = get_node(m, s, nid)
+    n.nr_slabs += 1
+    n.total_objects += objects
+
+
+cdef inline void dec_slabs_node(const mc_machine *m, const kmem_cache *s, int nid,
+                                int objects) noexcept nogil:
+    cdef kmem_cache_node *n = get_node(m, s, nid)
+    n.nr_slabs -= 1
+    n.total_objects -= objects
+
+
+# ---- debug patterns (SLAB_POISON, SLAB_RED_ZONE) ------------------------------------
+
+cdef void init_object(const mc_machine *m, const kmem_cache *s, mc_ulong obj,
+                      unsigned char val) noexcept nogil:
+    """Fill red zones with val, and poison the body of a free object."""
+    cdef unsigned char *p = <unsigned char *>mc_host(m, obj)
+    if s.flags & MC_SLAB_RED_ZONE:
+        memset(p - s.red_left_pad, val, s.red_left_pad)
+        memset(p + s.object_size, val, s.inuse - s.object_size)
+    if (s.flags & MC_SLAB_OBJECT_POISON) and val == SLUB_RED_INACTIVE:
+        memset(p, POISON_FREE, s.object_size - 1)
+        p[s.object_size - 1] = POISON_END
+
+
+cdef int check_bytes(mc_machine *m, const kmem_cache *s, const slab *sl, mc_ulong obj,
+                     mc_ulong start, unsigned int n, unsigned char val,
+                     const char *what) noexcept nogil:
+    cdef unsigned char *p = <unsigned char *>mc_host(m, start)
+    cdef unsigned int i
+    for i in range(n):
+        if p[i] != val:
+            m.err = MC_ECORRUPT
+            m.err_pfn = <int64_t>slab_pfn(m, sl)
+            snprintf(m.err_msg, sizeof(m.err_msg),
+                     b"%s overwritten: 0x%lx-0x%lx @offset=%u. First byte 0x%x instead of 0x%x",
+                     what, <unsigned long>(start + i), <unsigned long>(start + n - 1),
+                     <unsigned int>(start + i - slab_address(m, sl)), p[i], val)
+            memset(p, val, n)          # the kernel restores the bytes after reporting
+            return MC_ECORRUPT
+    return 0
+
+
+cdef int check_object(mc_machine *m, const kmem_cache *s, const slab *sl, mc_ulong obj,
+                      unsigned char val) noexcept nogil:
+    """check_object(): red zones (and the poison of a free object) are intact."""
+    if s.flags & MC_SLAB_RED_ZONE:
+        if check_bytes(m, s, sl, obj, obj - s.red_left_pad, s.red_left_pad, val,
+                       b"Left Redzone"):
+            return MC_ECORRUPT
+        if check_bytes(m, s, sl, obj, obj + s.object_size, s.inuse - s.object_size, val,
+                       b"Right Redzone"):
+            return MC_ECORRUPT
+    if (s.flags & MC_SLAB_OBJECT_POISON) and val == SLUB_RED_INACTIVE:
+        if check_bytes(m, s, sl, obj, obj, s.object_size - 1, POISON_FREE, b"Poison"):
+            return MC_ECORRUPT
+        if check_bytes(m, s, sl, obj, obj + s.object_size - 1, 1, POISON_END, b"Poison"):
+            return MC_ECORRUPT
+    return 0
+
+
+# ---- new slabs ------------------------------------------------------------------------
+
+cdef mc_ulong next_freelist_entry(const mc_machine *m, const kmem_cache *s, unsigned int *pos,
+                                  mc_ulong start, unsigned int page_limit,
+                                  unsigned int count) noexcept nogil:
+    cdef unsigned int *seq = <unsigned int *>mc_host(m, s.random_seq)
+    cdef unsigned int idx
+    while True:
+        idx = seq[pos[0]]
+        pos[0] += 1
+        if pos[0] >= count:
+            pos[0] = 0
+        if idx < page_limit:
+            return start + idx
+
+
+cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int node,
+                         int cpu) noexcept nogil:
+    """new_slab(): frozen compound pages, PGTY_slab, the object freelist."""
+    cdef page *p
+    cdef slab *sl
+    cdef kmem_cache_order_objects oo = s.oo
+    cdef unsigned int order, i, count, pos, page_limit
+    cdef mc_ulong start, cur, nxt
+    cdef int nid = node if node >= 0 else m.cpu_node[cpu]
+    gfp |= s.allocflags
+    order = oo_order(oo)
+    p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
+    if p == NULL and order > oo_order(s.min):
+        oo = s.min
+        order = oo_order(oo)
+        p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
+    if p == NULL:
+        return NULL
+    sl = <slab *>p
+    mc_set_page_type(p, PGTY_slab)                   # __folio_set_slab()
+    sl.objects = oo_objects(oo)
+    sl.inuse = 0
+    sl.frozen = 0
+    sl.slab_cache = mc_virt(m, s)
+    m.slab_pages += <uint64_t>1 << order
+    start = slab_address(m, sl)
+    kasan_poison(m, start, MC_PAGE_SIZE << order, KASAN_SLAB_REDZONE)
+    if s.flags & MC_SLAB_POISON:
+        memset(mc_host(m, start), POISON_INUSE, MC_PAGE_SIZE << order)
+    start += s.red_left_pad
+    count = oo_objects(s.oo)
+    if s.random_seq and sl.objects >= 2:
+        # shuffle_freelist(): a random start into the cache's permutation
+        pos = get_random_u32_below(m, count)
+        page_limit = sl.objects * s.size
+        cur = next_freelist_entry(m, s, &pos, start, page_limit, count)
+        if kmem_cache_debug(s):
+            init_object(m, s, cur, SLUB_RED_INACTIVE)
+        sl.freelist = cur
+        for i in range(1, sl.objects):
+            nxt = next_freelist_entry(m, s, &pos, start, page_limit, count)
+            if kmem_cache_debug(s):
+                init_object(m, s, nxt, SLUB_RED_INACTIVE)
+            set_freepointer(m, s, cur, nxt)
+            cur = nxt
+        set_freepointer(m, s, cur, 0)
+    else:
+        cur = start
+        sl.freelist = cur
+        for i in range(sl.objects):
+            if kmem_cache_debug(s):
+                init_object(m, s, cur, SLUB_RED_INACTIVE)
+            nxt = cur + s.size if i + 1 < sl.objects else 0
+            set_freepointer(m, s, cur, nxt)
+            cur = nxt
+    if s.ctor and m.nr_pending_ctor < 64:
+        m.pending_ctor[m.nr_pending_ctor] = slab_va(m, sl)
+        m.nr_pending_ctor += 1
+    return sl
+
+
+cdef void __free_slab(mc_machine *m, kmem_cache *s, slab *sl) noexcept nogil:
+    """Return a slab's pages: clear the slab type and free the frozen pages."""
+    cdef page *p = <page *>sl
+    cdef int order = slab_order(sl)
+    __clear_bit(SL_pfmemalloc, &sl.flags.f)
+    __clear_bit(SL_partial, &sl.flags.f)
+    p.mapping = 0                                     # folio->mapping = NULL
+    (<page *>sl).lru.next = 0                          # slab_cache overlays compound_head
+    mc_clear_page_type(p)                             # __folio_clear_slab()
+    p.memcg_data = 0
+    m.slab_pages -= <uint64_t>1 << order
+    __free_frozen_pages(m, p, order, 0)
+
+
+cdef void free_slab(mc_machine *m, kmem_cache *s, slab *sl) noexcept nogil:
+    if s.flags & MC_SLAB_TYPESAFE_BY_RCU:
+        # call_rcu(&slab->rcu_head, rcu_free_slab): the model chains the waiting
+        # slabs through rcu_head.next; the RCU engine frees them after a GP
+        sl.callback_head.next = m.rcu_slabs
+        sl.callback_head.func = MC_TEXT_RCU_FREE_SLAB
+        m.rcu_slabs = slab_va(m, sl)
+        m.rcu_slabs_nr += 1
+    else:
+        __free_slab(m, s, sl)
+
+
+cdef void discard_slab(mc_machine *m, kmem_cache *s, slab *sl) noexcept nogil:
+    dec_slabs_node(m, s, slab_nid(sl), sl.objects)
+    free_slab(m, s, sl)
+
+
+cdef void rcu_free_slabs(mc_machine *m, mc_ulong head) noexcept nogil:
+    """rcu_free_slab() for each slab of a chain whose grace period has ended."""
+    cdef slab *sl
+    cdef mc_ulong nxt
+    while head:
+        sl = va_slab(m, head)
+        nxt = sl.callback_head.next
+        sl.callback_head.next = 0
+        sl.callback_head.func = 0
+        m.rcu_slabs_nr -= 1
+        __free_slab(m, KC(m, sl.slab_cache), sl)
+        head = nxt
+
+
+# ---- per-CPU partial slabs -------------------------------------------------------------
+
+cdef void __put_partials(mc_machine *m, kmem_cache *s, mc_ulong head) noexcept nogil:
+    """Move a per-CPU partial list to the node lists, discarding surplus empty slabs."""
+    cdef slab *sl
+    cdef kmem_cache_node *n
+    cdef mc_ulong nxt
+    while head:
+        sl = va_slab(m, head)
+        nxt = sl.next
+        n = get_node(m, s, slab_nid(sl))
+        if sl.inuse == 0 and n.nr_partial >= s.min_partial:
+            discard_slab(m, s, sl)
+        else:
+            add_partial(m, n, sl, DEACTIVATE_TO_TAIL)
+        head = nxt
+
+
+cdef void put_cpu_partial(mc_machine *m, kmem_cache *s, slab *sl, int drain, int cpu) noexcept nogil:
+    cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
+    cdef mc_ulong old = c.partial, slab_to_put = 0
+    cdef int slabs = 0
+    if old:
+        if drain and va_slab(m, old).slabs >= <int>s.cpu_partial_slabs:
+            slab_to_put = old
+            old = 0
+        else:
+            slabs = va_slab(m, old).slabs
+    sl.slabs = slabs + 1
+    sl.next = old
+    c.partial = slab_va(m, sl)
+    if slab_to_put:
+        __put_partials(m, s, slab_to_put)
+
+
+# ---- deactivation ---------------------------------------------------------------------
+
+cdef int deactivate_slab(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong freelist) noexcept nogil:
+    """Give a CPU slab back: merge the CPU freelist, unfreeze, list or discard."""
+    cdef kmem_cache_node *n = get_node(m, s, slab_nid(sl))
+    cdef int tail = DEACTIVATE_TO_HEAD
+    cdef mc_ulong freelist_tail = 0, p = freelist, nxt
+    cdef unsigned int free_delta = 0
+    if sl.freelist:
+        tail = DEACTIVATE_TO_TAIL
+    while p:
+        if free_delta > sl.objects:
+            return freelist_corrupt(m, s, sl, p)
+        free_delta += 1
+        freelist_tail = p
+        nxt = get_freepointer(m, s, p)
+        if not valid_object(m, s, sl, nxt):
+            return freelist_corrupt(m, s, sl, nxt)
+        p = nxt
+    sl.frozen = 0
+    if freelist_tail:
+        sl.inuse = sl.inuse - free_delta
+        set_freepointer(m, s, freelist_tail, sl.freelist)
+        sl.freelist = freelist
+    if sl.inuse == 0 and n.nr_partial >= s.min_partial:
+        discard_slab(m, s, sl)
+    elif sl.freelist:
+        add_partial(m, n, sl, tail)
+    return 0
+
+
+cdef int flush_cpu_slab(mc_machine *m, kmem_cache *s, int cpu) noexcept nogil:
+    """flush_this_cpu_slab(): deactivate the CPU slab and put the CPU partials."""
+    cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
+    cdef mc_ulong sl_va = c.slab, fl = c.freelist, part
+    cdef int rc = 0
+    if sl_va:
+        c.slab = 0
+        c.freelist = 0
+        c.tid += 1
+        rc = deactivate_slab(m, s, va_slab(m, sl_va), fl)
+    part = c.partial
+    c.partial = 0
+    if part:
+        __put_partials(m, s, part)
+    return rc
+
+
+# ---- allocation -------------------------------------------------------------------------
+
+cdef inline mc_ulong get_freelist(const mc_machine *m, slab *sl) noexcept nogil:
+    """Take the slab's own freelist for the CPU; frozen while it has objects."""
+    cdef mc_ulong fl = sl.freelist
+    sl.freelist = 0
+    sl.inuse = sl.objects
+    sl.frozen = 1 if fl else 0
+    return fl
+
+
+cdef inline mc_ulong freeze_slab(const mc_machine *m, slab *sl) noexcept nogil:
+    cdef mc_ulong fl = sl.freelist
+    sl.freelist = 0
+    sl.inuse = sl.objects
+    sl.frozen = 1
+    return fl
+
+
+cdef slab *get_partial_node(mc_machine *m, kmem_cache *s, kmem_cache_node *n, int cpu) noexcept nogil:
+    """The first node partial slab for the CPU, plus some more for its partial list."""
+    cdef slab *partial = NULL
+    cdef slab *sl
+    cdef mc_ulong v, nxt, head_va
+    cdef int partial_slabs = 0
+    if n == NULL or n.nr_partial == 0:
+        return NULL
+    head_va = mc_virt(m, &n.partial)
+    v = n.partial.next
+    while v != head_va:
+        nxt = mc_list(m, v).next
+        sl = <slab *>mc_va_to_page(m, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list))
+        remove_partial(m, n, sl)
+        if partial == NULL:
+            partial = sl
+            if not kmem_cache_has_cpu_partial(s) or s.cpu_partial_slabs == 0:
+                break
+        else:
+            put_cpu_partial(m, s, sl, 0, cpu)
+            partial_slabs += 1
+            if partial_slabs > <int>(s.cpu_partial_slabs // 2):
+                break
+        v = nxt
+    return partial
+
+
+cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int node,
+                            int cpu) noexcept nogil:
+    """The slow path: refill from the slab, the CPU partials, the node, or a new slab."""
+    cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
+    cdef slab *sl
+    cdef mc_ulong freelist, nxt
+    cdef int nid
+    if c.slab:
+        sl = va_slab(m, c.slab)
+        if node >= 0 and slab_nid(sl) != node:
+            freelist = c.freelist
+            c.slab = 0
+            c.freelist = 0
+            c.tid += 1
+            if deactivate_slab(m, s, sl, freelist):
+                return 0
+        else:
+            freelist = c.freelist
+            if not freelist:
+                freelist = get_freelist(m, sl)
+            if freelist:
+                nxt = get_freepointer(m, s, freelist)
+                if not valid_object(m, s, sl, nxt):
+                    freelist_corrupt(m, s, sl, nxt)
+                    return 0
+                c.freelist = nxt
+                c.tid += 1
+                return freelist
+            c.slab = 0
+            c.tid += 1
+    # new_slab: the CPU partial list first
+    while c.partial:
+        sl = va_slab(m, c.partial)
+        c.partial = sl.next
+        if node < 0 or slab_nid(sl) == node:
+            c.slab = slab_va(m, sl)
+            freelist = get_freelist(m, sl)
+            return load_freelist(m, s, c, sl, freelist)
+        sl.next = 0
+        __put_partials(m, s, slab_va(m, sl))
+    # new_objects: a node partial slab, or a brand new one
+    nid = node if node >= 0 else m.cpu_node[cpu]
+    sl = get_partial_node(m, s, get_node(m, s, nid), cpu)
+    if sl == NULL and node < 0:
+        for nid in range(m.nr_nodes):               # get_any_partial()
+            if nid != m.cpu_node[cpu] and get_node(m, s, nid).nr_partial > s.min_partial:
+                sl = get_partial_node(m, s, get_node(m, s, nid), cpu)
+                if sl != NULL:
+                    break
+    if sl != NULL:
+        freelist = freeze_slab(m, sl)
+    else:
+        sl = allocate_slab(m, s, gfp, node, cpu)
+        if sl == NULL:
+            set_err(m, MC_ENOMEM, -1, b"SLUB: Unable to allocate memory")
+            return 0
+        freelist = sl.freelist
+        sl.freelist = 0
+        sl.inuse = sl.objects
+        sl.frozen = 1
+        inc_slabs_node(m, s, slab_nid(sl), sl.objects)
+    # retry_load_slab
+    if c.slab:
+        if deactivate_slab(m, s, va_slab(m, c.slab), c.freelist):
+            return 0
+        c.slab = 0
+        c.freelist = 0
+    c.slab = slab_va(m, sl)
+    return load_freelist(m, s, c, sl, freelist)
+
+
+cdef inline mc_ulong load_freelist(mc_machine *m, kmem_cache *s, kmem_cache_cpu *c, slab *sl,
+                                   mc_ulong freelist) noexcept nogil:
+    cdef mc_ulong nxt = get_freepointer(m, s, freelist)
+    if not valid_object(m, s, sl, nxt):
+        freelist_corrupt(m, s, sl, nxt)
+        return 0
+    c.freelist = nxt
+    c.tid += 1
+    return freelist
+
+
+cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, int node,
+                              int cpu, unsigned int orig_size) noexcept nogil:
+    """kmem_cache_alloc(): the CPU freelist if it can, else ___slab_alloc()."""
+    cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
+    cdef mc_ulong obj = c.freelist, nxt
+    cdef slab *sl
+    if obj and c.slab and (node < 0 or slab_nid(va_slab(m, c.slab)) == node):
+        sl = va_slab(m, c.slab)
+        nxt = get_freepointer(m, s, obj)
+        if not valid_object(m, s, sl, nxt):
+            freelist_corrupt(m, s, sl, nxt)
+            return 0
+        c.freelist = nxt
+        c.tid += 1
+    else:
+        obj = ___slab_alloc(m, s, gfp, node, cpu)
+        if obj == 0:
+            return 0
+    sl = <slab *>mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT))
+    if kmem_cache_debug(s):
+        if check_object(m, s, sl, obj, SLUB_RED_INACTIVE):
+            return 0
+        init_object(m, s, obj, SLUB_RED_ACTIVE)
+    if m.kasan:
+        kasan_unpoison(m, obj, orig_size)
+        if orig_size < s.object_size:               # poison_kmalloc_redzone()
+            kasan_poison(m, (obj + orig_size + 7) & ~<mc_ulong>7,
+                         ((obj + s.object_size + 7) & ~<mc_ulong>7) -
+                         ((obj + orig_size + 7) & ~<mc_ulong>7), KASAN_SLAB_REDZONE)
+    if gfp & __GFP_ZERO:
+        memset(mc_host(m, obj), 0, orig_size)
+    return obj
+
+
+# ---- freeing ------------------------------------------------------------------------------
+
+cdef int __slab_free(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong obj, int cpu) noexcept nogil:
+    cdef mc_ulong prior = sl.freelist
+    cdef bint was_frozen = sl.frozen, on_node_partial = False, need_node = False
+    cdef unsigned int inuse = sl.inuse
+    cdef kmem_cache_node *n = NULL
+    if obj == prior:
+        return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
+                       b"double free: the object is already the slab freelist head "
+                       b"(BUG_ON(object == fp) in set_freepointer)")
+    if inuse == 0:
+        return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
+                       b"double free: the slab has no objects in use")
+    set_freepointer(m, s, obj, prior)
+    inuse -= 1
+    if (inuse == 0 or prior == 0) and not was_frozen:
+        if not kmem_cache_has_cpu_partial(s) or prior:
+            n = get_node(m, s, slab_nid(sl))
+            on_node_partial = test_bit(SL_partial, &sl.flags.f)
+    sl.freelist = obj
+    sl.inuse = inuse
+    if n == NULL:
+        if not was_frozen and kmem_cache_has_cpu_partial(s) and prior == 0:
+            put_cpu_partial(m, s, sl, 1, cpu)
+        return 0
+    if prior and not on_node_partial:
+        return 0                                   # on some CPU's partial list
+    if inuse == 0 and n.nr_partial >= s.min_partial:
+        if prior:
+            remove_partial(m, n, sl)
+        discard_slab(m, s, sl)
+        return 0
+    if not kmem_cache_has_cpu_partial(s) and prior == 0:
+        add_partial(m, n, sl, DEACTIVATE_TO_TAIL)
+    return 0
+
+
+cdef int slab_free(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong obj, int cpu) noexcept nogil:
+    """do_slab_free(): onto the CPU freelist if the object is from the CPU slab."""
+    cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
+    cdef int rc
+    if kmem_cache_debug(s):
+        rc = check_object(m, s, sl, obj, SLUB_RED_ACTIVE)
+        if rc:
+            return rc
+    if c.slab == slab_va(m, sl):
+        if obj == c.freelist:
+            return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
+                           b"double free: the object is already the CPU freelist head "
+                           b"(BUG_ON(object == fp) in set_freepointer)")
+        if kmem_cache_debug(s):
+            init_object(m, s, obj, SLUB_RED_INACTIVE)
+        set_freepointer(m, s, obj, c.freelist)
+        c.freelist = obj
+        c.tid += 1
+    else:
+        if kmem_cache_debug(s):
+            init_object(m, s, obj, SLUB_RED_INACTIVE)
+        rc = __slab_free(m, s, sl, obj, cpu)
+        if rc:
+            if kmem_cache_debug(s):
+                init_object(m, s, obj, SLUB_RED_ACTIVE)
+            return rc
+    if m.kasan and not (s.flags & MC_SLAB_TYPESAFE_BY_RCU):
+        kasan_poison(m, obj, (s.object_size + 7) & ~7, KASAN_SLAB_FREE)
+    return 0
+
+
+cdef slab *virt_to_slab(const mc_machine *m, mc_ulong addr) noexcept nogil:
+    """The slab of a direct-map address, or NULL."""
+    cdef uint64_t pfn
+    cdef page *head
+    if not mc_addr_valid(m, addr, 1) or addr - m.memmap_va < m.memmap_bytes:
+        return NULL
+    pfn = mc_virt_to_phys(m, addr) >> PAGE_SHIFT
+    head = mc_compound_head(m, mc_pfn_to_page(m, pfn))
+    if not PageSlab(head):
+        return NULL
+    return <slab *>head
+
+
+cdef int slab_free_checked(mc_machine *m, kmem_cache *s, mc_ulong obj, int cpu) noexcept nogil:
+    """kmem_cache_free() with the checks that keep the model intact."""
+    cdef slab *sl = virt_to_slab(m, obj)
+    cdef unsigned char sh
+    cdef mc_ulong bad
+    if sl == NULL:
+        return set_err(m, MC_EINVALFREE, -1, b"virt_to_cache: Object is not a Slab page!")
+    if s != NULL and KC(m, sl.slab_cache) != s:
+        return set_err(m, MC_EINVALFREE, slab_pfn(m, sl),
+                       b"cache_from_obj: Wrong slab cache: the object is from another cache")
+    s = KC(m, sl.slab_cache)
+    if not valid_object(m, s, sl, obj):
+        return set_err(m, MC_EINVALFREE, slab_pfn(m, sl),
+                       b"invalid free: the address is not the start of an object of this slab")
+    if m.kasan:
+        sh = kasan_mem_to_shadow(m, obj)[0]
+        if <signed char>sh < 0:
+            return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
+                           b"KASAN: double-free (the object's shadow says freed)")
+    return slab_free(m, s, sl, obj, cpu)
+
+
+# ---- kmalloc ----------------------------------------------------------------------------
+
+cdef inline int kmalloc_type(unsigned int gfp) noexcept nogil:
+    if gfp & __GFP_DMA:
+        return 2            # KMALLOC_DMA
+    if gfp & __GFP_RECLAIMABLE:
+        return 1            # KMALLOC_RECLAIM
+    if gfp & __GFP_ACCOUNT:
+        return 3            # KMALLOC_CGROUP
+    return 0
+
+
+cdef mc_ulong __kmalloc(mc_machine *m, uint64_t size, unsigned int gfp, int node,
+                        int cpu) noexcept nogil:
+    cdef int idx, order
+    cdef page *p
+    cdef mc_ulong addr
+    if size == 0:
+        return ZERO_SIZE_PTR
+    if size > MC_KMALLOC_MAX_CACHE_SIZE:
+        order = mc_slub_get_order(size)
+        if order > MAX_PAGE_ORDER:
+            set_err(m, MC_ENOMEM, -1, b"kmalloc: size above KMALLOC_MAX_SIZE")
+            return 0
+        p = __alloc_frozen_pages(m, (gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE)) | __GFP_COMP, order,
+                                 node if node >= 0 else m.cpu_node[cpu], cpu)
+        if p == NULL:
+            set_err(m, MC_ENOMEM, -1, b"kmalloc_large: page allocation failure")
+            return 0
+        mc_set_page_type(p, PGTY_large_kmalloc)
+        m.large_kmalloc_pages += <uint64_t>1 << order
+        addr = mc_phys_to_virt(m, mc_page_to_pfn(m, p) << PAGE_SHIFT)
+        if m.kasan:
+            kasan_unpoison(m, addr, size)
+            kasan_poison(m, (addr + size + 7) & ~<mc_ulong>7,
+                         (MC_PAGE_SIZE << order) - ((size + 7) & ~<uint64_t>7), KASAN_PAGE_REDZONE)
+        if gfp & __GFP_ZERO:
+            memset(mc_host(m, addr), 0, size)
+        return addr
+    idx = mc_kmalloc_index(size)
+    return slab_alloc_node(m, KC(m, m.kmalloc_caches[kmalloc_type(gfp)][idx]), gfp, node, cpu,
+                           <unsigned int>size)
+
+
+cdef int kfree(mc_machine *m, mc_ulong addr, int cpu) noexcept nogil:
+    cdef page *head
+    cdef int order
+    if addr <= ZERO_SIZE_PTR:
+        return 0                                   # ZERO_OR_NULL_PTR
+    if not mc_addr_valid(m, addr, 1) or addr - m.memmap_va < m.memmap_bytes:
+        return set_err(m, MC_EINVALFREE, -1, b"kfree: not an address of the direct map")
+    head = mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT))
+    if PageSlab(head):
+        return slab_free_checked(m, NULL, addr, cpu)
+    if not page_type_is(head, PGTY_large_kmalloc):
+        return set_err(m, MC_EINVALFREE, mc_page_to_pfn(m, head),
+                       b"kfree: Not a kmalloc allocation")
+    if addr != mc_phys_to_virt(m, mc_page_to_pfn(m, head) << PAGE_SHIFT):
+        return set_err(m, MC_EINVALFREE, mc_page_to_pfn(m, head),
+                       b"kfree: invalid free inside a large kmalloc allocation")
+    order = folio_order(<folio *>head)
+    mc_clear_page_type(head)                       # __folio_clear_large_kmalloc()
+    m.large_kmalloc_pages -= <uint64_t>1 << order
+    __free_frozen_pages(m, head, order, cpu)
+    return 0
+
+
+# ---- helpers for Machine.check() and the views -----------------------------------------
+
+cdef long freelist_length(const mc_machine *m, const kmem_cache *s, const slab *sl,
+                          mc_ulong head) noexcept nogil:
+    """Objects on a free chain of this slab; -1 if it leaves the slab or loops."""
+    cdef long n = 0
+    while head:
+        if not valid_object(m, s, sl, head) or n > <long>sl.objects:
+            return -1
+        n += 1
+        head = get_freepointer(m, s, head)
+    return n
+
+
+cdef bint on_freelist(const mc_machine *m, const kmem_cache *s, const slab *sl, mc_ulong head,
+                      mc_ulong obj) noexcept nogil:
+    cdef long n = 0
+    while head and n <= <long>sl.objects:
+        if head == obj:
+            return True
+        if not valid_object(m, s, sl, head):
+            return False
+        n += 1
+        head = get_freepointer(m, s, head)
+    return False
+
+
+cdef int bulk_cache_alloc_free(mc_machine *m, kmem_cache *s, uint64_t n, int cpu) noexcept nogil:
+    """n pairs of kmem_cache_alloc() + kmem_cache_free() on one CPU."""
+    cdef uint64_t i
+    cdef mc_ulong obj
+    cdef int rc
+    for i in range(n):
+        obj = slab_alloc_node(m, s, GFP_KERNEL, -1, cpu, s.object_size)
+        if obj == 0:
+            return m.err if m.err else MC_ENOMEM
+        rc = slab_free(m, s, <slab *>mc_compound_head(m, mc_pfn_to_page(
+            m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT)), obj, cpu)
+        if rc:
+            return rc
+    return 0
