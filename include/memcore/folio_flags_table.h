@@ -74,13 +74,17 @@
 	X(has_hwpoisoned, MCF_NO_BIT, FOLIO_SECOND_PAGE, MCF_FLAG, MCF_SPECIAL_FALSE)
 #endif
 
-/* On 32-bit the idle flags live in page_ext, which memcore does not model. */
 #if defined(CONFIG_PAGE_IDLE_FLAG) && defined(CONFIG_64BIT)
 # define MCF_ROW_IDLE(X) \
 	X(young, PG_young, FOLIO_HEAD_PAGE, MCF_OP_TEST | MCF_OP_SET | MCF_OP_TEST_CLEAR, \
 	  MCF_SPECIAL_NONE) \
 	X(idle, PG_idle, FOLIO_HEAD_PAGE, MCF_FLAG, MCF_SPECIAL_NONE)
+#elif !defined(CONFIG_PAGE_IDLE_FLAG)	/* FOLIO_FLAG_FALSE + FOLIO_TEST_CLEAR_FLAG_FALSE */
+# define MCF_ROW_IDLE(X) \
+	X(young, MCF_NO_BIT, FOLIO_HEAD_PAGE, MCF_FLAG | MCF_OP_TEST_CLEAR, MCF_SPECIAL_FALSE) \
+	X(idle, MCF_NO_BIT, FOLIO_HEAD_PAGE, MCF_FLAG, MCF_SPECIAL_FALSE)
 #else
+/* PAGE_IDLE_FLAG on 32-bit: page_ext flags, which memcore does not model */
 # define MCF_ROW_IDLE(X)
 #endif
 

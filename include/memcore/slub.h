@@ -24,44 +24,79 @@ struct kmem_cache_order_objects {
 #define OO_SHIFT	16
 #define OO_MASK		((1U << OO_SHIFT) - 1)
 
+/* local_trylock_t without lock debugging: one "acquired" byte. */
+typedef struct {
+	u8 acquired;			/* held by this CPU */
+} local_trylock_t;
+
 struct kmem_cache_cpu {
-	MC_PTR(void) freelist;		/* next free object of the active slab */
-	mc_ulong tid;			/* transaction id, bumped on every operation */
+	union {
+		struct {
+			MC_PTR(void) freelist;	/* next free object of the active slab */
+			mc_ulong tid;		/* transaction id, bumped on every operation */
+		};
+		freelist_aba_t freelist_tid;	/* both, for this_cpu_cmpxchg_double */
+	};
 	MC_PTR(struct slab) slab;	/* the slab this CPU allocates from (frozen) */
 	MC_PTR(struct slab) partial;	/* per-CPU partial slabs, linked by slab->next */
+	local_trylock_t lock;		/* protects the above against interrupts */
 };
 
 struct kmem_cache_node {
 	spinlock_t list_lock;		/* protects the lists */
 	mc_ulong nr_partial;		/* slabs on the partial list */
-	struct list_head partial;	/* partially free slabs (PG_workingset marks them) */
-	atomic_long_t nr_slabs;		/* slabs of this node (SLUB_DEBUG counters) */
-	atomic_long_t total_objects;	/* objects those slabs hold */
-	struct list_head full;		/* full slabs (only tracked with SLAB_STORE_USER) */
+	struct list_head partial;	/* partially free slabs (SL_partial marks them) */
+	atomic_long_t nr_slabs;		/* slabs of this node (SLUB_DEBUG) */
+	atomic_long_t total_objects;	/* objects those slabs hold (SLUB_DEBUG) */
+	struct list_head full;		/* full slabs of debug caches (SLAB_STORE_USER) */
+	MC_PTR(struct node_barn) barn;	/* sheaves of this node (NULL: not modeled) */
 };
 
+struct reciprocal_value {
+	u32 m;				/* multiplier for size division */
+	u8 sh1, sh2;			/* shifts */
+};
+
+struct kobject {			/* the cache's sysfs directory (not modeled) */
+	MC_PTR(const char) name;
+	struct list_head entry;
+	MC_PTR(struct kobject) parent;
+	MC_PTR(struct kset) kset;
+	MC_PTR(const struct kobj_type) ktype;
+	MC_PTR(struct kernfs_node) sd;
+	atomic_t kref;
+	unsigned int state_flags;	/* state_initialized:1 ... uevent_suppress:1 */
+};
+
+/* struct kmem_cache of 6.18 (mm/slab.h), member for member; the model uses
+ * the ones commented without "(not modeled)". */
 struct kmem_cache {
 	MC_PTR(struct kmem_cache_cpu) cpu_slab;	/* per-CPU offset of the kmem_cache_cpu */
+	MC_PTR(struct slub_percpu_sheaves) cpu_sheaves;	/* 6.18 sheaves (not modeled: NULL) */
 	slab_flags_t flags;			/* SLAB_* */
 	mc_ulong min_partial;			/* partial slabs kept per node even if empty */
 	unsigned int size;			/* object stride, metadata included */
 	unsigned int object_size;		/* what the caller asked for */
+	struct reciprocal_value reciprocal_size;	/* for obj_to_index() (not modeled) */
 	unsigned int offset;			/* free pointer offset in the object */
 	unsigned int cpu_partial;		/* objects worth of per-CPU partial slabs */
 	unsigned int cpu_partial_slabs;		/* the same limit in slabs */
+	unsigned int sheaf_capacity;		/* objects per sheaf (not modeled: 0) */
 	struct kmem_cache_order_objects oo;	/* preferred order and objects per slab */
 	struct kmem_cache_order_objects min;	/* fallback: the smallest order */
 	u32 allocflags;				/* gfp flags for slab pages (__GFP_COMP, DMA) */
-	int refcount;				/* users of the cache (aliases) */
+	int refcount;				/* users of the cache; -1 for boot caches */
 	MC_PTR(void) ctor;			/* constructor (model: index + 1 of a Python callable) */
 	unsigned int inuse;			/* object plus right redzone word */
 	unsigned int align;			/* object alignment */
 	unsigned int red_left_pad;		/* left redzone of each object */
 	MC_PTR(const char) name;		/* name (model: kept by the Python registry) */
-	struct list_head list;			/* slab_caches */
+	struct list_head list;			/* slab_caches (model: the Python registry) */
+	struct kobject kobj;			/* sysfs (not modeled) */
 	mc_ulong random;			/* SLAB_FREELIST_HARDENED: free pointer key */
+	unsigned int remote_node_defrag_ratio;	/* NUMA: get_any_partial() threshold, per mille */
 	MC_PTR(unsigned int) random_seq;	/* SLAB_FREELIST_RANDOM: object order permutation */
-	unsigned int useroffset;		/* usercopy region */
+	unsigned int useroffset;		/* hardened usercopy region */
 	unsigned int usersize;
 	MC_PTR(struct kmem_cache_node) node[];	/* per node, nr_node_ids entries */
 };

@@ -201,7 +201,11 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims, const unsigned char 
         if PageBuddy(p):
             return check_fail(m, pfn, b"PageBuddy page (order %ld) is on no free list",
                               buddy_order(p), 0)
-        if PageReserved(p):
+        if frozen[pfn] & 2:
+            # reserved by memblock at boot: stays PG_reserved with refcount 1
+            if not PageReserved(p) or page_ref_count(p) != 1:
+                return check_fail(m, pfn, b"boot-reserved page lost PG_reserved or its "
+                                  b"reference (refcount %ld)", page_ref_count(p), 0)
             if claim(m, claims, pfn, 1, CLAIM_RESERVED):
                 return MC_EINVAL
             pfn += 1
@@ -224,10 +228,10 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims, const unsigned char 
             continue
         if page_ref_count(p) < 0:
             return check_fail(m, pfn, b"negative refcount %ld", page_ref_count(p), 0)
-        if page_ref_count(p) == 0 and not frozen[pfn]:
+        if page_ref_count(p) == 0 and not (frozen[pfn] & 1):
             return check_fail(m, pfn, b"page with refcount 0 is on no free list and not "
                               b"frozen: leaked", 0, 0)
-        if page_ref_count(p) > 0 and frozen[pfn]:
+        if page_ref_count(p) > 0 and (frozen[pfn] & 1):
             return check_fail(m, pfn, b"frozen folio has refcount %ld", page_ref_count(p), 0)
         nr = 1
         if PageHead(p):

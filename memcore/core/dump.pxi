@@ -73,20 +73,25 @@ def dump_page(Machine machine, uint64_t pfn, reason=None):
     cdef int ptr_digits = MC_BITS // 4
     lines = []
     mapping = f.mapping
+    if mapping & 3:
+        mapping = 0                       # folio_mapping(): NULL for anon and KSM folios
     index = f.index + idx
     lines.append(f"page: refcount:{head._refcount.counter} mapcount:{mc_page_dump_mapcount(p)} "
                  f"mapping:{mapping:0{ptr_digits}x} index:{index:#x} pfn:{pfn:#x}")
     if large:
-        pincount = f._pincount.counter if (MC_BITS == 64 or folio_order(f) > 1) else 0
+        # 32-bit keeps these in page 2, which an order-1 folio does not have
+        has_page2 = MC_BITS == 64 or folio_order(f) > 1
+        pincount = f._pincount.counter if has_page2 else 0
+        entire = f._entire_mapcount.counter + 1 if has_page2 else 0
         lines.append(f"head: order:{folio_order(f)} mapcount:{f._large_mapcount.counter + 1} "
-                     f"entire_mapcount:{f._entire_mapcount.counter + 1} "
+                     f"entire_mapcount:{entire} "
                      f"nr_pages_mapped:{f._nr_pages_mapped.counter} pincount:{pincount}")
     if head.memcg_data:
         lines.append(f"memcg:{head.memcg_data:x}")
     prefix = ""
-    if (mapping & 3) == 3:
+    if (f.mapping & 3) == 3:
         prefix = "ksm "
-    elif mapping & 1:
+    elif f.mapping & 1:
         prefix = "anon "
     lines.append(f"{prefix}flags: {format_pgp(machine, head.flags.f)}")
     if page_has_type(head):

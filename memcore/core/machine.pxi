@@ -884,6 +884,8 @@ cdef class Machine:
         frozen = np.zeros(m.nr_pfns, dtype=np.uint8)
         for addr in self._frozen:
             frozen[mc_page_to_pfn(m, mc_va_to_page(m, addr))] = 1
+        for start, end, kind in self._reservations:
+            frozen[start:min(end, m.nr_pfns)] |= 2
         cdef unsigned char[::1] cv = claims
         cdef unsigned char[::1] fv = frozen
         with nogil:

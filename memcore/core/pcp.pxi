@@ -230,7 +230,6 @@ cdef void free_pcppages_bulk(mc_machine *m, zone *z, int count, per_cpu_pages *p
             pcp.count -= nr
             z.vm_stat[NR_ZONE_PCP_PAGES] -= nr
             __free_one_page(m, p, pfn, z, order, mt, FPI_NONE)
-            m.pgfree += nr
             if count <= 0 or list_empty(lst, lst_va):
                 break
 
@@ -240,6 +239,7 @@ cdef void free_frozen_page_commit(mc_machine *m, zone *z, per_cpu_pages *pcp, pa
     cdef int pindex, batch, high
     cdef bint free_high = False
     pcp.alloc_factor >>= 1
+    m.pgfree += <uint64_t>1 << order                     # __count_vm_events(PGFREE)
     pindex = order_to_pindex(mt, order)
     list_add(m, mc_buddy_link(p), mc_buddy_link_va(m, p), &pcp.lists[pindex],
              mc_virt(m, &pcp.lists[pindex]))

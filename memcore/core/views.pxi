@@ -164,9 +164,11 @@ cdef class Folio:
     cdef readonly mc_ulong addr
 
     cdef inline folio *_f(self) except NULL:
-        """The folio, checked: a head page that is not free in the buddy allocator."""
+        """The folio, checked: a head page that is still a folio (not free in the
+        buddy allocator or on a pcp list; a frozen folio is fine)."""
         cdef page *p = mc_va_to_page(self.machine.m, self.addr)
-        if PageTail(p) or PageBuddy(p):
+        if PageTail(p) or PageBuddy(p) or (p._refcount.counter == 0 and
+                                            self.addr not in self.machine._frozen):
             self._bad(p)
         return <folio *>p
 
@@ -186,7 +188,7 @@ cdef class Folio:
                     b"folio operation on a tail page (the folio was split or freed)")
             return self.machine._raise(MC_ETAIL)
         set_err(m, MC_EFREE, mc_page_to_pfn(m, p),
-                b"folio operation on a page that is free in the buddy allocator")
+                b"folio operation on a folio that was freed (refcount 0, not frozen)")
         return self.machine._raise(MC_EFREE)
 
     cdef inline int _check(self, int rc) except -1:
@@ -260,25 +262,31 @@ cdef class Folio:
         return dump_page(self.machine, self.pfn, reason)
 
     # ---- references ----
-    def get(self):
+    def get(self, task=None):
         """folio_get()."""
+        self.machine._running(task)
         self._check(folio_get(self.machine.m, &self._f().page))
 
-    def try_get(self):
-        """folio_try_get(): a reference unless the count is zero; True if taken."""
+    def try_get(self, task=None):
+        """folio_try_get(): a reference unless the count is zero; True if taken.
+        (On a freed folio the model raises: the kernel relies on RCU-typesafe
+        memory there, which the memdesc designs model.)"""
+        self.machine._running(task)
         return folio_try_get(&self._f().page)
 
-    def put(self):
-        """folio_put(): drop a reference; the last one frees the folio.
-        Returns True if the folio was freed."""
+    def put(self, task=None):
+        """folio_put(): drop a reference; the last one frees the folio (onto the
+        task's CPU's pcp list).  Returns True if the folio was freed."""
         cdef Machine mach = self.machine
-        cdef int rc = folio_put(mach.m, &self._f().page, mach.current.cpu)
+        cdef Task t = mach._running(task)
+        cdef int rc = folio_put(mach.m, &self._f().page, t.cpu)
         if rc < 0:
             return mach._raise(rc)
         return rc == 1
 
-    def ref_freeze(self, int count):
+    def ref_freeze(self, int count, task=None):
         """folio_ref_freeze(): set the count to 0 if it is exactly `count`."""
+        self.machine._running(task)
         if count <= 0:
             raise ValueError(f"folio_ref_freeze() count must be positive, not {count}")
         if folio_ref_freeze(&self._f().page, count):
@@ -286,15 +294,17 @@ cdef class Folio:
             return True
         return False
 
-    def ref_unfreeze(self, int count):
+    def ref_unfreeze(self, int count, task=None):
         """folio_ref_unfreeze(): give a frozen folio the count `count`."""
+        self.machine._running(task)
         self._check(folio_ref_unfreeze(self.machine.m, &self._f().page, count))
         self.machine._frozen.discard(self.addr)
 
-    def free_frozen(self):
+    def free_frozen(self, task=None):
         """free_frozen_pages(): free a folio whose refcount was frozen to 0."""
         cdef Machine mach = self.machine
-        self._check(free_frozen_folio(mach.m, &self._f().page, mach.current.cpu))
+        cdef Task t = mach._running(task)
+        self._check(free_frozen_folio(mach.m, &self._f().page, t.cpu))
         mach._frozen.discard(self.addr)
 
     # ---- the folio lock (PG_locked in the head flags) ----

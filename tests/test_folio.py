@@ -1,0 +1,910 @@
+"""Folio, Page and PgFlags views: geometry, references, the folio lock with
+modeled tasks, compound-page setup as 6.18 does it (read from raw struct
+bytes), dump_page() text, %pGp, and every generated folio flag helper."""
+from __future__ import annotations
+
+import pytest
+
+import memcore
+from memcore import _classic32, _classic64
+
+import kfacts as K
+
+HELPERS = {64: _classic64.FOLIO_FLAG_HELPERS, 32: _classic32.FOLIO_FLAG_HELPERS}
+
+
+def boot(variant, ram="64MiB", **kw):
+    design, bits = variant
+    return memcore.Machine(ram=ram, design=design, bits=bits, **kw)
+
+
+# ---- geometry and references -------------------------------------------------------------
+
+@pytest.mark.parametrize("order", [0, 1, 2, 3, 9, 10])
+def test_geometry(variant, order):
+    m = boot(variant)
+    f = m.alloc_folio(order=order)
+    nr = 1 << order
+    assert f.order == order
+    assert f.nr_pages == nr
+    assert f.size == nr * K.PAGE_SIZE
+    assert f.pfn % nr == 0
+    assert f.address == K.page_address(m, f.pfn)
+    assert f.refcount == 1 == K.page_field(m, f.pfn, "_refcount")
+    assert f.mapcount == 0
+    assert f.zone == K.expected_zone(variant[1], f.pfn)
+    for n in (0, nr // 2, nr - 1):
+        p = f.page(n)
+        assert p.pfn == f.pfn + n
+        assert p.address == K.page_address(m, f.pfn + n)
+    for bad in (nr, -1, 1.0):
+        with pytest.raises((IndexError, TypeError)):
+            f.page(bad)
+    assert m.folio(f.pfn) == f and hash(m.folio(f.pfn)) == hash(f)
+    assert f.flags.word == K.flags_word(m, f.pfn)
+    assert f.flags.address == f.address
+
+
+def test_get_put_try_get(variant):
+    m = boot(variant)
+    f = m.alloc_folio(order=2)
+    f.get()
+    f.get()
+    assert f.refcount == 3 == K.page_field(m, f.pfn, "_refcount")
+    assert f.try_get() is True
+    assert f.refcount == 4
+    # tail refcounts stay 0: references are counted on the head only
+    assert all(K.page_field(m, f.pfn + i, "_refcount") == 0 for i in range(1, 4))
+    assert f.put() is False
+    assert f.put() is False
+    assert f.put() is False
+    assert f.refcount == 1
+    walk = m.walk()
+    assert walk["folio"] == 4
+    assert f.put() is True
+    assert m.walk()["folio"] == 0
+    m.check()
+
+
+def test_ref_freeze_unfreeze_free_frozen(variant):
+    m = boot(variant)
+    f = m.alloc_folio(order=3)
+    f.get()
+    assert f.ref_freeze(1) is False and f.refcount == 2    # cmpxchg(count -> 0) failed
+    assert f.ref_freeze(3) is False and f.refcount == 2
+    assert f.ref_freeze(2) is True
+    assert f.refcount == 0 == K.page_field(m, f.pfn, "_refcount")
+    m.check()                                               # frozen, not leaked
+    assert m.page(f.pfn).folio == f                         # still a folio
+    assert m.page(f.pfn + 5).folio == f
+    assert f.try_get() is False and f.refcount == 0          # add_unless(0)
+    walk = m.walk()
+    assert walk["refcount_zero"] >= 8 and walk["folio"] == 0
+    f.ref_unfreeze(5)
+    assert f.refcount == 5
+    m.check()
+    assert f.ref_freeze(5)
+    with pytest.raises(ValueError):
+        f.ref_freeze(0)
+    pfn = f.pfn
+    f.free_frozen()
+    assert m.page(pfn).folio is None
+    assert m.walk()["folio"] == 0
+    m.check()
+    m.drain_pcp()
+    m.check()
+
+
+def test_ref_unfreeze_of_a_live_folio_is_a_bug(variant):
+    m = boot(variant)
+    f = m.alloc_folio()
+    before = K.machine_snapshot(m)
+    with pytest.raises(memcore.RefcountError):
+        f.ref_unfreeze(1)
+    with pytest.raises(memcore.VMBug):
+        f.free_frozen()
+    assert K.machine_snapshot(m) == before and f.refcount == 1
+    f.ref_freeze(1)
+    with pytest.raises(memcore.VMBug):
+        f.ref_unfreeze(0)
+    assert f.refcount == 0
+    f.ref_unfreeze(1)
+    m.check()
+
+
+# ---- the folio lock ------------------------------------------------------------------
+
+def _waiters_bit(m, f):
+    return (K.flags_word(m, f.pfn) >> K.pg_bits(m.bits)["waiters"]) & 1
+
+
+def _locked_bit(m, f):
+    return K.flags_word(m, f.pfn) & 1
+
+
+def test_trylock(variant):
+    m = boot(variant)
+    a, b = m.task("A"), m.task("B", cpu=1)
+    f = m.alloc_folio()
+    assert f.trylock(a) is True
+    assert _locked_bit(m, f) == 1 and f.test_locked()
+    assert f.lock_owner is a
+    assert f.trylock(b) is False
+    assert f.trylock(a) is False                 # trylock never sleeps, even on itself
+    assert _waiters_bit(m, f) == 0 and not b.waiting
+    assert f.unlock(a) is False
+    assert _locked_bit(m, f) == 0 and f.lock_owner is None
+    m.check()
+
+
+def test_lock_contention_and_handoff(variant):
+    m = boot(variant, cpus=3)
+    a, b, c = m.task("A", cpu=0), m.task("B", cpu=1), m.task("C", cpu=2)
+    f = m.alloc_folio()
+    g = m.alloc_folio()
+    assert f.lock(a) is True
+    assert not a.waiting
+    # B contends: PG_waiters is set, B sleeps on the folio's wait queue
+    assert f.lock(b) is False
+    assert b.waiting and b.waiting_on == f.address
+    assert _waiters_bit(m, f) == 1 and f.test_waiters()
+    assert m.waiters(f.address) == [b]
+    assert f.lock_owner is a
+    # a sleeping task cannot run anything
+    for op in (lambda: f.trylock(b), lambda: g.lock(b), lambda: g.trylock(b),
+               lambda: f.unlock(b), lambda: m.alloc_folio(task=b)):
+        with pytest.raises(memcore.Deadlock):
+            op()
+    with b:
+        with pytest.raises(memcore.Deadlock):
+            m.alloc_folio()
+    assert m.current.name == "init"
+    assert f.lock(c) is False
+    assert m.waiters(f.address) == [b, c]
+    # A unlocks: waiters must be woken; the first one gets the lock handed over
+    assert f.unlock(a) is True
+    assert f.lock_owner is b and not b.waiting
+    assert _locked_bit(m, f) == 1                  # handed over, never free
+    assert c.waiting and m.waiters(f.address) == [c]
+    assert _waiters_bit(m, f) == 1                 # C still waits
+    # B runs again
+    h = m.alloc_folio(task=b)
+    assert f.unlock(b) is True
+    assert f.lock_owner is c and not c.waiting
+    assert _waiters_bit(m, f) == 0                 # nobody left: PG_waiters cleared
+    assert m.waiters(f.address) == []
+    assert f.unlock(c) is False
+    assert _locked_bit(m, f) == 0 and f.lock_owner is None
+    m.check()
+    for x in (f, g, h):
+        assert x.put()
+    m.check()
+
+
+def test_self_deadlock(variant):
+    m = boot(variant)
+    a = m.task("A")
+    f = m.alloc_folio(order=1)
+    assert f.lock(a)
+    word = K.flags_word(m, f.pfn)
+    with pytest.raises(memcore.Deadlock) as ei:
+        f.lock(a)
+    assert "page: refcount:" in str(ei.value)
+    assert K.flags_word(m, f.pfn) == word           # no PG_waiters, nothing queued
+    assert not a.waiting and m.waiters(f.address) == []
+    assert f.unlock(a) is False
+    m.check()
+
+
+def test_current_task_is_the_default_lock_owner(variant):
+    m = boot(variant)
+    a = m.task("A", cpu=1)
+    f = m.alloc_folio()
+    with a:
+        assert m.current is a
+        assert f.lock()
+    assert m.current.name == "init"
+    assert f.lock_owner is a
+    assert f.lock() is False                       # init waits for A
+    assert m.current.waiting
+    assert f.unlock(a) is True
+    assert f.lock_owner is m.current
+    assert f.unlock() is False
+    m.check()
+
+
+def test_tasks_are_per_machine(variant):
+    m1, m2 = boot(variant), boot(variant)
+    t = m1.task("A", cpu=1)
+    assert m1.task("A") is t and t.cpu == 1
+    with pytest.raises(ValueError):
+        m1.task("A", cpu=0)
+    with pytest.raises(ValueError):
+        m1.task("Z", cpu=2)                         # 2 CPUs: 0 and 1
+    f = m2.alloc_folio()
+    with pytest.raises(ValueError):
+        f.lock(t)
+
+
+@pytest.mark.parametrize("op", [
+    "put",
+    "free_frozen",
+    "get",
+])
+def test_a_sleeping_current_task_cannot_run_folio_ops(variant, op):
+    m = boot(variant)
+    a, b = m.task("A"), m.task("B", cpu=1)
+    f = m.alloc_folio()
+    g = m.alloc_folio(order=1)
+    if op == "free_frozen":
+        assert g.ref_freeze(1)
+    f.lock(a)
+    assert f.lock(b) is False and b.waiting
+    before = K.machine_snapshot(m)
+    refs = g.refcount
+    with b:
+        with pytest.raises(memcore.Deadlock):
+            getattr(g, op)()
+    assert g.refcount == refs
+    assert K.machine_snapshot(m) == before
+    m.check()
+
+
+# ---- compound pages as 6.18 sets them up --------------------------------------------------
+
+@pytest.mark.parametrize("order", range(1, 11))
+@pytest.mark.parametrize("kind", ["file", "anon"])
+def test_compound_setup_from_raw_bytes(variant, order, kind):
+    bits = variant[1]
+    m = boot(variant, ram="64MiB")
+    f = m.alloc_folio(order=order, kind=kind)
+    head = f.pfn
+    nr = 1 << order
+    haddr = K.page_address(m, head)
+    pgmask = (1 << K.NR_PAGEFLAGS[bits]) - 1
+    bit = K.pg_bits(bits)
+    flay = K.layout("folio", bits)
+    # head page
+    hw = K.flags_word(m, head)
+    want = (1 << bit["head"]) | ((1 << bit["swapbacked"]) if kind == "anon" else 0)
+    assert hw & pgmask == want
+    assert K.page_field(m, head, "_refcount", signed=True) == 1
+    assert K.page_field(m, head, "_mapcount", signed=True) == -1
+    assert K.page_field(m, head, "mapping") == 0
+    assert K.page_field(m, head, "private") == 0
+    assert K.page_field(m, head, "compound_head") & 1 == 0
+    # page 1: order byte, PG_large_rmappable, the large mapcounts, _nr_pages
+    f1 = K.folio_field(m, head, "_flags_1")
+    assert f1 & 0xFF == order
+    assert m.page(head + 1).flags.word & 0xFF == order
+    assert f1 & pgmask & ~0xFF == 1 << bit["large_rmappable"]
+    assert (f1 >> 51 if bits == 64 else f1 >> 23) == (hw >> 51 if bits == 64 else hw >> 23)
+    assert K.folio_field(m, head, "_head_1") == haddr + 1
+    assert K.folio_field(m, head, "_large_mapcount", signed=True) == -1
+    assert K.folio_field(m, head, "_nr_pages_mapped", signed=True) == 0
+    assert K.folio_field(m, head, "_mm_id_mapcount", signed=True, index=0) == -1
+    assert K.folio_field(m, head, "_mm_id_mapcount", signed=True, index=1) == -1
+    assert K.folio_field(m, head, "_mm_ids") == 0
+    assert K.folio_field(m, head, "_mapcount_1", signed=True) == -1
+    assert K.folio_field(m, head, "_refcount_1", signed=True) == 0
+    assert K.folio_field(m, head, "_nr_pages") == nr       # NR_PAGES_IN_LARGE_FOLIO (MEMCG)
+    if bits == 64 or order > 1:
+        # 64-bit keeps these in page 1, 32-bit in page 2 (only folios of order > 1)
+        assert K.folio_field(m, head, "_entire_mapcount", signed=True) == -1
+        assert K.folio_field(m, head, "_pincount", signed=True) == 0
+    if order > 1:
+        dl = haddr + flay["_deferred_list"].offset
+        w = K.WORD[bits]
+        raw2 = m.page(head + 2).raw()
+        off = flay["_deferred_list"].offset - 2 * K.SIZEOF_PAGE[bits]
+        assert K.raw_int(raw2, off, w) == dl                 # INIT_LIST_HEAD
+        assert K.raw_int(raw2, off + w, w) == dl
+    # every tail
+    for i in range(1, nr):
+        pfn = head + i
+        assert K.page_field(m, pfn, "compound_head") == haddr + 1
+        assert K.page_field(m, pfn, "_refcount", signed=True) == 0
+        assert K.page_field(m, pfn, "_mapcount", signed=True) == -1
+        if i >= 3:
+            assert K.page_field(m, pfn, "mapping") == K.TAIL_MAPPING[bits]
+            assert K.page_field(m, pfn, "private") == 0
+        if i >= 2:
+            assert K.flags_word(m, pfn) & pgmask == 0
+        p = m.page(pfn)
+        if i in (1, 2, 3, nr - 1) or i % 97 == 0:
+            assert p.is_tail and not p.is_head
+            assert p.compound_head == haddr + 1
+            assert p.folio == f
+            assert p.refcount == 0
+            assert p.mapcount == 0
+            with pytest.raises(memcore.TailPageError):
+                m.folio(pfn)
+    assert f.mapcount == 0
+    assert m.page(head).is_head and not m.page(head).is_tail
+    assert m.page(head).compound_head == 0 or m.page(head).compound_head & 1 == 0
+    m.check()
+    # freeing undoes it all
+    assert f.put()
+    m.drain_pcp()
+    for i in range(nr):
+        pfn = head + i
+        assert K.page_field(m, pfn, "compound_head") & 1 == 0
+        assert K.flags_word(m, pfn) & pgmask == 0
+        assert K.page_field(m, pfn, "mapping") == 0
+        assert K.page_field(m, pfn, "_refcount") == 0
+    m.check()
+
+
+def test_order0_folio_is_not_compound(variant):
+    m = boot(variant)
+    f = m.alloc_folio()
+    assert K.flags_word(m, f.pfn) & (1 << K.pg_bits(variant[1])["head"]) == 0
+    assert f.order == 0 and f.nr_pages == 1 and f.mapcount == 0
+    assert not m.page(f.pfn).is_head and not m.page(f.pfn).is_tail
+
+
+# ---- Page views ------------------------------------------------------------------------
+
+def test_page_view_basics(variant):
+    m = boot(variant)
+    bits = variant[1]
+    f = m.alloc_folio(order=2)
+    p = m.page(f.pfn + 1)
+    assert p.pfn == f.pfn + 1
+    assert p.folio == f
+    assert p.compound_head == K.page_field(m, f.pfn + 1, "compound_head")
+    assert p.page_type == K.page_field(m, f.pfn + 1, "page_type") == K.PAGE_TYPE_NONE
+    assert p.refcount == 0
+    assert p.flags.word == K.flags_word(m, f.pfn + 1)
+    assert p.flags.address == K.page_address(m, f.pfn + 1)
+    assert p.type_name is None
+    assert p == m.page(f.pfn + 1) and p != m.page(f.pfn)
+    assert len(p.raw()) == K.SIZEOF_PAGE[bits]
+    # reserved pages are no folios
+    assert m.page(0).folio is None
+    assert m.page(0).refcount == 1
+    # a page on a pcp list is no folio either
+    g = m.alloc_folio()
+    gp = g.pfn
+    g.put()
+    assert K.page_field(m, gp, "_refcount") == 0
+    assert m.page(gp).folio is None
+    m.drain_pcp()
+    # free buddy heads
+    heads = [q for q in range(K.FIRMWARE_PFNS, m.nr_pfns) if m.page(q).buddy_order is not None]
+    assert heads
+    for q in heads[:20]:
+        assert m.page(q).folio is None
+        assert m.page(q).page_type == K.PGTY_BUDDY << 24
+        assert m.page(q).type_name == "buddy"
+        assert m.page(q).refcount == 0
+        assert m.page(q).private == m.page(q).buddy_order
+
+
+# ---- dump_page() ------------------------------------------------------------------------
+
+def pgp(m, word):
+    """%pGp, written out from lib/vsprintf.c and mmflags.h."""
+    bits = m.bits
+    fields = K.FLAG_FIELDS[bits]
+    names = []
+    main = word & ((1 << K.NR_PAGEFLAGS[bits]) - 1)
+    pgb = {n: b for n, b in K.pg_bits(bits).items() if n in K.PGP_ORDER}
+    for n in K.PGP_ORDER:
+        if n in pgb and main >> pgb[n] & 1:
+            names.append(n)
+            main &= ~(1 << pgb[n])
+    if main:
+        names.append(hex(main))
+    for field, label, hexa in (("SECTIONS", "section", False), ("NODES", "node", False),
+                               ("ZONES", "zone", False), ("LAST_CPUPID", "lastcpupid", True)):
+        shift, width = fields[field]
+        if width:
+            v = (word >> shift) & ((1 << width) - 1)
+            names.append(f"{label}={v:#x}" if hexa else f"{label}={v}")
+    return f"{word:#x}(" + "|".join(names) + ")"
+
+
+def hexdump(m, raw, prefix):
+    w = K.WORD[m.bits]
+    lines = []
+    for off in range(0, len(raw), 32):
+        words = [K.raw_int(raw, i, w) for i in range(off, min(off + 32, len(raw)), w)]
+        lines.append(prefix + " ".join(f"{v:0{2 * w}x}" for v in words))
+    return lines
+
+
+def test_dump_of_a_free_buddy_head(variant):
+    m = boot(variant)
+    m.drain_pcp()
+    pfn = next(q for q in range(K.FIRMWARE_PFNS, m.nr_pfns) if m.page(q).buddy_order)
+    text = m.page(pfn).dump()
+    lines = text.splitlines()
+    w = K.WORD[m.bits]
+    assert lines[0] == f"page: refcount:0 mapcount:0 mapping:{0:0{2 * w}x} index:0x0 pfn:{pfn:#x}"
+    assert lines[1] == "flags: " + pgp(m, K.flags_word(m, pfn))
+    assert lines[2] == "page_type: f0(buddy)"
+    assert lines[3:] == hexdump(m, m.page(pfn).raw(), "raw: ")
+    assert len(lines[3:]) == -(-K.SIZEOF_PAGE[m.bits] // 32)
+    assert text.endswith("\n")
+
+
+def test_dump_of_a_large_folio_head_and_tail(variant):
+    m = boot(variant)
+    f = m.alloc_folio(order=3)
+    f.set_referenced()
+    f.mark_uptodate()
+    f.set_lru()
+    w = K.WORD[m.bits]
+    hraw = m.page(f.pfn).raw() + m.page(f.pfn + 1).raw()
+    lines = f.dump().splitlines()
+    assert lines[0] == (f"page: refcount:1 mapcount:0 mapping:{0:0{2 * w}x} index:0x0 "
+                        f"pfn:{f.pfn:#x}")
+    assert lines[1] == "head: order:3 mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0"
+    assert lines[2] == "flags: " + pgp(m, K.flags_word(m, f.pfn))
+    assert "referenced|uptodate|lru|head" in lines[2]
+    nraw = -(-K.SIZEOF_PAGE[m.bits] // 32)
+    assert lines[3:3 + nraw] == hexdump(m, m.page(f.pfn).raw(), "raw: ")
+    assert lines[3 + nraw:] == hexdump(m, hraw, "head: ")
+    # a tail page: the head's refcount and flags, the tail's own raw words and index
+    t = f.pfn + 5
+    lines = m.page(t).dump(reason="testing").splitlines()
+    assert lines[0] == (f"page: refcount:1 mapcount:0 mapping:{0:0{2 * w}x} index:0x5 "
+                        f"pfn:{t:#x}")
+    assert lines[1].startswith("head: order:3 ")
+    assert lines[2] == "flags: " + pgp(m, K.flags_word(m, f.pfn))
+    assert lines[3:3 + nraw] == hexdump(m, m.page(t).raw(), "raw: ")
+    assert lines[3 + nraw:-1] == hexdump(m, hraw, "head: ")
+    assert lines[-1] == "page dumped because: testing"
+    f.clear_lru()
+
+
+def test_dump_shows_memcg_data(variant):
+    m = boot(variant)
+    f = m.alloc_folio(order=1)
+    addr = f.address + K.layout("page", variant[1])["memcg_data"].offset
+    K.poke_word(m, addr, 0x7340)
+    lines = f.dump().splitlines()
+    assert lines[1].startswith("head: order:1 ")
+    assert lines[2] == "memcg:7340"                  # CONFIG_MEMCG: "memcg:%lx"
+    assert lines[3].startswith("flags: ")
+    K.poke_word(m, addr, 0)
+    assert not any(line.startswith("memcg:") for line in f.dump().splitlines())
+    assert f.put()
+
+
+def test_dump_of_a_reserved_page(variant):
+    m = boot(variant)
+    lines = m.page(7).dump().splitlines()
+    assert lines[0].startswith("page: refcount:1 mapcount:0 ")
+    assert lines[0].endswith(" pfn:0x7")
+    assert lines[1] == "flags: " + pgp(m, K.flags_word(m, 7))
+    assert "(reserved|" in lines[1]
+    assert not any(line.startswith("page_type:") for line in lines)
+
+
+def test_dump_entire_mapcount_of_an_i386_order1_folio():
+    m = memcore.Machine(ram="64MiB", bits=32)
+    folios = [m.alloc_folio(order=1) for _ in range(8)]
+    for f in folios:
+        assert "entire_mapcount:0 " in f.dump().splitlines()[1]
+
+
+def test_dump_of_an_anon_folio_shows_no_mapping(variant):
+    m = boot(variant)
+    w = K.WORD[variant[1]]
+    f = m.alloc_folio(kind="anon", order=2)
+    mapping = f.address + K.layout("page", variant[1])["mapping"].offset
+    for low, prefix in ((1, "anon "), (3, "ksm ")):
+        K.poke_word(m, mapping, (K.PAGE_OFFSET[variant[1]] + 0x1230) | low)
+        lines = f.dump().splitlines()
+        assert lines[2].startswith(prefix + "flags: ")
+        assert f" mapping:{0:0{2 * w}x} " in lines[0], lines[0]
+    K.poke_word(m, mapping, 0)
+
+
+# ---- PgFlags -----------------------------------------------------------------------
+
+def test_pgflags_word_and_bits(variant):
+    m = boot(variant)
+    f = m.alloc_folio()
+    pf = f.flags
+    bit = K.pg_bits(variant[1])
+    w0 = K.flags_word(m, f.pfn)
+    assert pf.word == w0
+    assert pf.test("dirty") is False
+    pf.set("dirty")
+    assert K.flags_word(m, f.pfn) == w0 | 1 << bit["dirty"]
+    assert pf.test("PG_dirty") is True and f.test_dirty()
+    assert pf.test_and_set("dirty") is True
+    assert pf.test_and_set("PG_referenced") is False
+    assert K.flags_word(m, f.pfn) == w0 | 1 << bit["dirty"] | 1 << bit["referenced"]
+    pf.clear("PG_dirty")
+    assert pf.test_and_clear("referenced") is True
+    assert K.flags_word(m, f.pfn) == w0
+    # aliases are the same bit
+    pf.set("swapcache")
+    assert pf.test("owner_priv_1") and pf.test("checked") and f.test_checked()
+    assert K.flags_word(m, f.pfn) == w0 | 1 << bit["owner_priv_1"]
+    pf.clear("checked")
+    # by bit number
+    pf.set(bit["private"])
+    assert pf.test("private")
+    pf.clear(bit["private"])
+    assert pf.word == w0
+    # fields
+    fields = K.FLAG_FIELDS[variant[1]]
+    shift, width = fields["ZONES"]
+    assert pf.zone_idx == (w0 >> shift) & ((1 << width) - 1)
+    assert pf.zone == f.zone
+    assert pf.node == 0
+    # the word setter writes the word
+    pf.word = w0 | 1 << bit["uptodate"]
+    assert K.flags_word(m, f.pfn) == w0 | 1 << bit["uptodate"] and f.test_uptodate()
+    pf.word = w0
+    for bad in (-1, 1 << variant[1], "0"):
+        with pytest.raises(ValueError):
+            pf.word = bad
+    assert pf.word == w0
+    m.check()
+
+
+def test_pgflags_str_is_pgp(variant):
+    m = boot(variant)
+    f = m.alloc_folio()
+    bits = variant[1]
+    f.set_referenced()
+    f.mark_uptodate()
+    f.set_lru()
+    s = str(f.flags)
+    assert s == pgp(m, K.flags_word(m, f.pfn))
+    if bits == 64:
+        zone = K.ZONES[64].index(f.zone)
+        assert s.endswith(f"(referenced|uptodate|lru|node=0|zone={zone}|lastcpupid=0xffff)")
+    else:
+        assert s.endswith(f"(referenced|uptodate|lru|section=0|zone=1)")
+    # waiters prints right after locked, although it is bit 7
+    getattr(f, "__set_locked")()
+    f.set_waiters()
+    assert "(locked|waiters|referenced|uptodate|lru|" in str(f.flags)
+    assert f.flags.names()[:5] == ["locked", "waiters", "referenced", "uptodate", "lru"]
+    if bits == 64:
+        f.flags.set("young")
+        f.flags.set("idle")
+        assert "|idle|young|" in str(f.flags)          # mmflags.h order, not bit order
+        f.flags.clear("young")
+        f.flags.clear("idle")
+    # an empty flags word still prints its fields
+    pure = m.page(K.FIRMWARE_PFNS + 1).flags
+    word = K.flags_word(m, K.FIRMWARE_PFNS + 1)
+    assert str(pure) == pgp(m, word)
+    assert str(pure).startswith(f"{word:#x}(")
+    f.clear_waiters()
+    getattr(f, "__clear_locked")()
+    f.clear_lru()
+
+
+def test_pgflags_unknown_names(variant):
+    m = boot(variant)
+    pf = m.page(100).flags
+    for bad in ("bogus", "PG_bogus", "Dirty", ""):
+        with pytest.raises(memcore.UnknownChoice) as ei:
+            pf.test(bad)
+        assert "dirty" in ei.value.valid and "locked" in ei.value.valid
+        assert isinstance(ei.value, ValueError)
+    with pytest.raises(memcore.UnknownChoice):
+        pf.set(K.NR_PAGEFLAGS[variant[1]])
+    with pytest.raises(TypeError):
+        pf.test(1.5)
+
+
+def test_pgflags_bit_lock_on_any_flags_word(variant):
+    m = boot(variant)
+    a, b = m.task("A"), m.task("B", cpu=1)
+    # a reserved page, a tail page, and a word of the direct map: all bit-lockable
+    f = m.alloc_folio(order=2)
+    views = [m.page(3).flags, m.page(f.pfn + 2).flags,
+             m.pgflags(m.page_offset + 64 * K.WORD[variant[1]])]
+    for pf in views:
+        w0 = pf.word
+        assert pf.pgflags_trylock(a) is True
+        assert pf.word == w0 | 1
+        assert pf.pgflags_trylock(b) is False
+        assert pf.pgflags_lock(b) is False and b.waiting
+        assert pf.word & (1 << 7)                       # PG_waiters
+        assert pf.pgflags_unlock(a) is True and not b.waiting
+        assert pf.word & 1
+        assert pf.pgflags_unlock(b) is False
+        assert pf.word == w0
+        with pytest.raises(memcore.FolioNotLocked):
+            pf.pgflags_unlock(a)
+        assert pf.word == w0
+    with pytest.raises(memcore.InvalidAddress):
+        m.pgflags(m.page_offset + 3)
+    m.check()
+
+
+# ---- every generated flag helper ---------------------------------------------------------
+
+OPS_METHOD = {"test": "test_{}", "set": "set_{}", "clear": "clear_{}", "__set": "__set_{}",
+              "__clear": "__clear_{}", "test_set": "test_set_{}",
+              "test_clear": "test_clear_{}", "mark": "mark_{}", "__mark": "__mark_{}"}
+
+_F = {"test", "set", "clear"}
+# include/linux/page-flags.h (6.16 text + the 6.17/6.18 movable_ops changes), canonical configs
+KERNEL_OPS = {
+    "locked": {"test", "__set", "__clear"},
+    "waiters": _F,
+    "referenced": _F | {"test_clear", "__set"},
+    "uptodate": {"test", "clear", "mark", "__mark"},
+    "dirty": _F | {"test_set", "test_clear", "__clear"},
+    "lru": _F | {"__clear", "test_clear"},
+    "head": {"test", "clear", "__set", "__clear"},
+    "active": _F | {"__clear", "test_clear"},
+    "workingset": _F | {"test_clear"},
+    "checked": _F,
+    "pinned": _F | {"test_set", "test_clear"},
+    "savepinned": _F,
+    "foreign": _F,
+    "xen_remapped": _F | {"test_clear"},
+    "reserved": _F | {"__set", "__clear"},
+    "swapbacked": _F | {"__set", "__clear"},
+    "private": _F,
+    "private_2": _F,
+    "owner_2": _F,
+    "writeback": {"test", "test_set", "test_clear"},
+    "mappedtodisk": _F,
+    "reclaim": _F | {"test_clear"},
+    "readahead": _F | {"test_clear"},
+    "dropbehind": _F | {"test_clear", "__set"},
+    "swapcache": _F,
+    "unevictable": _F | {"__clear", "test_clear"},
+    "mlocked": _F | {"__clear", "test_clear", "test_set"},
+    "hwpoison": _F,                          # PAGEFLAG_FALSE: no MEMORY_FAILURE
+    "reported": {"test", "__set", "__clear"},
+    "vmemmap_self_hosted": _F,
+    "movable_ops": {"test", "set"},
+    "movable_ops_isolated": _F,
+    "large_rmappable": _F,
+    "partially_mapped": _F,
+    "has_hwpoisoned": _F,                    # FOLIO_FLAG_FALSE
+    "anon": {"test"},
+    "ksm": {"test"},
+}
+KERNEL_OPS_64 = dict(KERNEL_OPS, highmem=_F, young={"test", "set", "test_clear"}, idle=_F)
+# no PAGE_IDLE_FLAG on i386: FOLIO_FLAG_FALSE(young), FOLIO_TEST_CLEAR_FLAG_FALSE(young),
+# FOLIO_FLAG_FALSE(idle)
+KERNEL_OPS_32 = dict(KERNEL_OPS, highmem={"test"}, young=_F | {"test_clear"}, idle=_F)
+# unconfigured flags: always false, set/clear do nothing
+STUBS = {64: {"hwpoison", "has_hwpoisoned", "highmem"},
+         32: {"hwpoison", "has_hwpoisoned", "vmemmap_self_hosted", "young", "idle"}}
+SECOND = {"large_rmappable", "partially_mapped", "has_hwpoisoned"}
+
+
+def test_helper_table_matches_the_kernel(variant):
+    bits = variant[1]
+    rows = {r[0]: r for r in HELPERS[bits]}
+    want = KERNEL_OPS_64 if bits == 64 else KERNEL_OPS_32
+    assert set(rows) == set(want)
+    bit = K.pg_bits(bits)
+    for name, (n, pgbit, page, ops, special) in rows.items():
+        assert set(ops) == want[name], name
+        assert page == ("second" if name in SECOND else "head"), name
+        if name in STUBS[bits] or name in ("anon", "ksm") or (name == "highmem"):
+            assert pgbit is None, name
+        else:
+            assert pgbit == "PG_" + name, name
+            assert int(memcore.pageflags("classic", bits)[pgbit]) == bit[name], name
+    assert (rows["swapcache"][4] or "") != ""          # a special test
+
+
+def test_helper_methods_exist_exactly_as_the_kernel_names_them(variant):
+    bits = variant[1]
+    m = boot(variant)
+    f = m.alloc_folio()
+    cls = type(f)
+    want = KERNEL_OPS_64 if bits == 64 else KERNEL_OPS_32
+    for name, ops in want.items():
+        for op, fmt in OPS_METHOD.items():
+            meth = fmt.format(name)
+            if op in ops:
+                assert callable(getattr(f, meth)), meth
+            else:
+                assert not hasattr(cls, meth), meth
+    # the double-underscore names are the kernel's, not Python-mangled
+    assert hasattr(f, "__clear_dirty") and not hasattr(f, "__set_dirty")
+    assert hasattr(f, "__set_locked") and not hasattr(f, "set_locked")
+    assert not any(a.startswith("_Folio__") for a in dir(cls))
+    assert not hasattr(f, "set_writeback") and hasattr(f, "test_set_writeback")
+    assert not hasattr(f, "set_uptodate") and hasattr(f, "mark_uptodate")
+
+
+def test_i386_has_young_and_idle_stubs():
+    m = memcore.Machine(ram="64MiB", bits=32)
+    f = m.alloc_folio()
+    w = K.flags_word(m, f.pfn)
+    for meth in ("test_young", "set_young", "clear_young", "test_clear_young",
+                 "test_idle", "set_idle", "clear_idle"):
+        r = getattr(f, meth)()
+        assert not r
+    assert K.flags_word(m, f.pfn) == w
+
+
+def _word_addr(f, page):
+    return f.address + (K.SIZEOF_PAGE[f.machine.bits] if page == "second" else 0)
+
+
+def _rd(m, addr):
+    return m.pgflags(addr).word
+
+
+@pytest.mark.parametrize("bits", [64, 32])
+def test_every_generated_flag_helper_does_what_its_row_says(bits):
+    m = memcore.Machine(ram="1GiB", bits=bits)
+    pgbit = K.pg_bits(bits)
+    small = m.alloc_folio(order=0, zone="Normal" if bits == 32 else None)
+    large = m.alloc_folio(order=2, zone="Normal" if bits == 32 else None)
+    keep = {f: (_rd(m, _word_addr(f, "head")), _rd(m, _word_addr(f, "second")))
+            for f in (small, large)}
+    allbits = (1 << K.NR_PAGEFLAGS[bits]) - 1
+    for name, bitname, page, ops, special in HELPERS[bits]:
+        targets = [large] if page == "second" else [small, large]
+        for f in targets:
+            addr = _word_addr(f, page)
+            w0 = _rd(m, addr)
+            other = _word_addr(f, "second" if page == "head" else "head")
+            o0 = _rd(m, other)
+            call = {op: getattr(f, OPS_METHOD[op].format(name)) for op in ops}
+            if bitname is None:
+                if name in ("anon", "ksm", "highmem") and special and "always" not in special:
+                    continue                              # tested below
+                # stubs: false with every flag bit set, and no op changes anything
+                for word in (w0 | allbits, w0 & ~allbits):
+                    m.pgflags(addr).word = word
+                    for op, fn in call.items():
+                        r = fn()
+                        assert not r, (name, op)
+                        assert _rd(m, addr) == word, (name, op)
+                m.pgflags(addr).word = w0
+                continue
+            b = 1 << pgbit[name]
+            assert bitname == "PG_" + name
+            assert int(memcore.pageflags("classic", bits)[bitname]) == pgbit[name]
+            need = (1 << pgbit["swapbacked"]) if name == "swapcache" else 0
+            for op, fn in call.items():
+                start = w0 | need
+                if op in ("clear", "__clear", "test_clear"):
+                    start |= b
+                else:
+                    start &= ~b
+                if op == "test":
+                    for state in (start | b, start & ~b):
+                        m.pgflags(addr).word = state
+                        assert fn() is bool(state & b), (name, op)
+                        assert _rd(m, addr) == state
+                    if name == "swapcache":
+                        m.pgflags(addr).word = (start | b) & ~need
+                        assert fn() is False, "swapcache needs PG_swapbacked"
+                    continue
+                m.pgflags(addr).word = start
+                r = fn()
+                after = _rd(m, addr)
+                if op in ("set", "__set", "mark", "__mark"):
+                    assert r is None and after == start | b, (name, op)
+                elif op in ("clear", "__clear"):
+                    assert r is None and after == start & ~b, (name, op)
+                elif op == "test_set":
+                    assert r is False and after == start | b, (name, op)
+                    assert fn() is True and _rd(m, addr) == start | b
+                elif op == "test_clear":
+                    assert r is True and after == start & ~b, (name, op)
+                    assert fn() is False and _rd(m, addr) == start & ~b
+                else:
+                    raise AssertionError(f"unknown op {op}")
+                # only this word changed
+                assert _rd(m, other) == o0, (name, op)
+            m.pgflags(addr).word = w0
+        if page == "second" and bitname is not None:
+            for op in ops:
+                with pytest.raises(memcore.TailPageError):
+                    getattr(small, OPS_METHOD[op].format(name))()
+            assert _rd(m, small.address) == keep[small][0]
+    for f, (h, s) in keep.items():
+        assert _rd(m, _word_addr(f, "head")) == h
+        if f.order:
+            assert _rd(m, _word_addr(f, "second")) == s
+    assert small.put() and large.put()
+    m.check()
+
+
+def test_stub_second_page_helpers_do_not_need_a_large_folio(variant):
+    m = boot(variant)
+    f = m.alloc_folio()
+    assert f.test_has_hwpoisoned() is False
+    f.set_has_hwpoisoned()
+    assert f.test_has_hwpoisoned() is False
+
+
+def test_anon_and_ksm_read_the_mapping(variant):
+    bits = variant[1]
+    m = boot(variant)
+    f = m.alloc_folio(kind="anon")
+    assert f.test_swapbacked()                       # anon folios are swap-backed
+    assert f.test_anon() is False                    # not mapped yet: no anon_vma
+    mapping = f.address + K.layout("page", bits)["mapping"].offset
+    for value, anon, ksm in ((0x1000 | 1, True, False), (0x1000 | 3, True, True),
+                             (0x1000 | 2, False, False), (0x1000, False, False)):
+        K.poke_word(m, mapping, value)
+        assert K.page_field(m, f.pfn, "mapping") == value
+        assert f.test_anon() is anon and f.test_ksm() is ksm
+    K.poke_word(m, mapping, 0)
+    assert f.put()
+    m.check()
+
+
+def test_highmem_helper():
+    m = memcore.Machine(ram="1GiB", bits=32)
+    assert m.alloc_folio(zone="HighMem").test_highmem() is True
+    assert m.alloc_folio(zone="Normal").test_highmem() is False
+    assert m.alloc_folio(zone="DMA").test_highmem() is False
+    m64 = memcore.Machine(ram="64MiB", bits=64)
+    g = m64.alloc_folio()
+    assert g.test_highmem() is False
+    w = g.flags.word
+    g.set_highmem()
+    assert g.flags.word == w
+
+
+def test_aliases_share_bits(variant):
+    m = boot(variant)
+    bits = variant[1]
+    f = m.alloc_folio(order=1)
+    g = m.alloc_folio(order=1)
+    f.set_checked()
+    assert f.flags.test("owner_priv_1")
+    assert f.test_pinned() and f.test_foreign() and f.test_xen_remapped()
+    assert f.test_swapcache() is False               # needs PG_swapbacked as well
+    f.set_swapbacked()
+    assert f.test_swapcache() is True
+    f.clear_swapcache()
+    assert not f.test_checked() and f.test_swapbacked()
+    f.clear_swapbacked()
+    f.set_savepinned()
+    assert f.test_dirty()
+    f.clear_dirty()
+    f.set_mappedtodisk()
+    assert f.flags.test("owner_2") and f.flags.test("anon_exclusive")
+    f.clear_owner_2()
+    f.set_readahead()
+    assert f.test_reclaim() and f.test_movable_ops_isolated()
+    assert f.test_clear_reclaim() and not f.test_readahead()
+    getattr(f, "__set_reported")()
+    assert f.test_uptodate() and f.test_movable_ops()
+    f.clear_uptodate()
+    # second-page flags alias head-page names in page 1's flags word
+    g.clear_large_rmappable()
+    assert not g.test_large_rmappable()
+    g.set_large_rmappable()
+    assert m.page(g.pfn + 1).flags.test("workingset")
+    assert not g.test_workingset()                  # the head's own bit is separate
+    g.set_partially_mapped()
+    assert m.page(g.pfn + 1).flags.test("reclaim") and not g.test_reclaim()
+    g.clear_partially_mapped()
+    assert K.flags_word(m, f.pfn) & ((1 << K.NR_PAGEFLAGS[bits]) - 1) == \
+        1 << K.pg_bits(bits)["head"]
+    assert f.put() and g.put()
+    m.check()
+
+
+def test_second_page_flags_need_a_large_folio(variant):
+    m = boot(variant)
+    f = m.alloc_folio()
+    w = K.flags_word(m, f.pfn)
+    for meth in ("test_large_rmappable", "set_large_rmappable", "clear_partially_mapped",
+                 "test_partially_mapped"):
+        with pytest.raises(memcore.TailPageError) as ei:
+            getattr(f, meth)()
+        assert "page: refcount:" in str(ei.value)
+    assert K.flags_word(m, f.pfn) == w
+    g = m.alloc_folio(order=1)
+    assert g.test_large_rmappable() is True          # page_rmappable_folio()

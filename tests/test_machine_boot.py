@@ -1,0 +1,464 @@
+"""memcore.Machine: construction, zones, the memmap's flags words, reserved
+memory, metadata accounting, host memory, NUMA nodes, and the boot-time
+tuning (watermarks, lowmem reserves, pcp limits) against the kernel's numbers."""
+from __future__ import annotations
+
+
+import pytest
+
+import memcore
+from memcore import _classic32, _classic64
+
+import kfacts as K
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+
+def boot(variant, ram="128MiB", **kw):
+    design, bits = variant
+    return memcore.Machine(ram=ram, design=design, bits=bits, **kw)
+
+
+# ---- construction -------------------------------------------------------------------
+
+@pytest.mark.parametrize("ram, nbytes", [
+    (256 * MiB, 256 * MiB), ("256MiB", 256 * MiB), ("512MiB", 512 * MiB),
+    ("0.25GiB", 256 * MiB), ("64M", 64 * MiB), ("33554432", 32 * MiB),
+    (40 * MiB + 4096, 40 * MiB + 4096),
+])
+def test_ram_as_int_and_string(variant, ram, nbytes):
+    m = boot(variant, ram=ram)
+    assert m.ram == nbytes
+    assert m.nr_pfns == nbytes // K.PAGE_SIZE
+    assert m.stats()["nr_pfns"] == nbytes // K.PAGE_SIZE
+    assert (m.design, m.bits) == variant
+    assert m.config == ("x86_64" if variant[1] == 64 else "i386")
+    assert isinstance(m, memcore.Machine)
+
+
+def test_default_is_4gib_classic64():
+    m = memcore.Machine()
+    assert (m.ram, m.bits, m.design, m.config, m.nodes, m.cpus) == (4 * GiB, 64, "classic",
+                                                                   "x86_64", 1, 2)
+
+
+@pytest.mark.parametrize("kw, exc, words", [
+    (dict(ram="lots"), ValueError, ["'lots'"]),
+    (dict(ram="12 parsecs"), ValueError, ["parsecs"]),
+    (dict(ram=16 * MiB), ValueError, ["too small", "32 MiB"]),
+    (dict(ram=0), ValueError, ["too small"]),
+    (dict(ram=-(64 * MiB)), ValueError, ["too small"]),
+    (dict(ram=64 * MiB + 100), ValueError, ["page size"]),
+    (dict(ram=None), TypeError, ["ram"]),
+    (dict(ram=1.5e9), TypeError, ["ram"]),
+    (dict(ram=True), TypeError, ["ram"]),
+    (dict(nodes=0), ValueError, ["nodes"]),
+    (dict(nodes="2"), ValueError, ["nodes"]),
+    (dict(cpus=0), ValueError, ["cpus"]),
+    (dict(cpus=100000), ValueError, ["cpus"]),
+])
+def test_bad_geometry_raises_clearly(variant, kw, exc, words):
+    kw.setdefault("ram", "128MiB")
+    with pytest.raises(exc) as ei:
+        boot(variant, **kw)
+    for w in words:
+        assert w in str(ei.value)
+
+
+def test_ram_too_large_for_32bit():
+    with pytest.raises(ValueError, match="too large"):
+        memcore.Machine(ram="5GiB", bits=32)
+
+
+def test_nodes_need_room():
+    # NODES_SHIFT 0 on i386: one node only
+    with pytest.raises(ValueError, match="nodes"):
+        memcore.Machine(ram="512MiB", bits=32, nodes=2)
+    # a node needs at least one 128 MiB section
+    with pytest.raises(ValueError, match="section"):
+        memcore.Machine(ram="128MiB", bits=64, nodes=2)
+
+
+@pytest.mark.parametrize("kw, what, valid", [
+    (dict(design="memdesc9"), "design", "classic"),
+    (dict(bits=16), "word size", "64"),
+    (dict(bits="64"), "word size", "32"),
+])
+def test_unknown_choice_lists_valid_choices(kw, what, valid):
+    args = dict(ram="64MiB")
+    args.update(kw)
+    with pytest.raises(memcore.UnknownChoice) as ei:
+        memcore.Machine(**args)
+    e = ei.value
+    assert isinstance(e, ValueError) and isinstance(e, memcore.MemcoreError)
+    assert what in str(e) and valid in str(e)
+    assert valid in [str(v) for v in e.valid]
+
+
+def test_unknown_config(variant):
+    with pytest.raises(memcore.UnknownChoice) as ei:
+        boot(variant, config="arm64")
+    canonical = "x86_64" if variant[1] == 64 else "i386"
+    assert "arm64" in str(ei.value) and canonical in ei.value.valid
+    # the canonical name is accepted explicitly
+    assert boot(variant, config=canonical).config == canonical
+
+
+# ---- zones ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ram_by_bits", [
+    {64: 64 * MiB, 32: 64 * MiB},
+    {64: 5 * GiB, 32: 1 * GiB},
+])
+def test_zones_as_the_canonical_config_defines_them(variant, ram_by_bits):
+    bits = variant[1]
+    m = boot(variant, ram=ram_by_bits[bits])
+    spans = K.zone_spans(bits, m.nr_pfns)
+    got = {z["zone"]: (z["start_pfn"], z["start_pfn"] + z["spanned"]) for z in m.zones()}
+    assert got == spans
+    for z in m.zones():
+        assert z["present"] == z["spanned"]
+        assert z["managed"] <= z["present"]
+    # every page's zone field agrees, at the zone boundaries too
+    for name, (lo, hi) in spans.items():
+        for pfn in {lo, hi - 1, (lo + hi) // 2}:
+            assert m.page(pfn).zone == name
+            assert m.page(pfn).flags.zone == name
+            shift, width = K.FLAG_FIELDS[bits]["ZONES"]
+            assert (K.flags_word(m, pfn) >> shift) & ((1 << width) - 1) == \
+                K.ZONES[bits].index(name)
+
+
+def test_flags_layout_is_the_kernels(variant):
+    bits = variant[1]
+    fl = memcore.flags_layout("x86_64" if bits == 64 else "i386")
+    for field, (shift, width) in K.FLAG_FIELDS[bits].items():
+        assert fl.width(field) == width, field
+        if width:
+            assert fl.shift(field) == shift, field
+    m = boot(variant, ram="64MiB")
+    assert m.flags_layout.fields == fl.fields
+
+
+def test_every_page_flags_word_has_zone_node_section(variant):
+    bits = variant[1]
+    m = boot(variant, ram="48MiB")
+    fl = memcore.flags_layout(m.config)
+    zs, zw = fl.shift("ZONES"), fl.width("ZONES")
+    lay = K.layout("page", bits)
+    fo, fsz = lay["flags"].offset, lay["flags"].size
+    section_shift = K.SECTION_SIZE_BITS[bits] - K.PAGE_SHIFT
+    for pfn in range(m.nr_pfns):
+        word = K.raw_int(m.page(pfn).raw(), fo, fsz)
+        zone = K.ZONES[bits].index(K.expected_zone(bits, pfn))
+        assert (word >> zs) & ((1 << zw) - 1) == zone, pfn
+        if fl.width("NODES"):
+            assert (word >> fl.shift("NODES")) & ((1 << fl.width("NODES")) - 1) == 0
+        if fl.width("SECTIONS"):
+            assert (word >> fl.shift("SECTIONS")) & ((1 << fl.width("SECTIONS")) - 1) == \
+                pfn >> section_shift
+        if fl.width("LAST_CPUPID"):
+            # page_cpupid_reset_last(): all ones
+            assert (word >> fl.shift("LAST_CPUPID")) & 0xFFFF == 0xFFFF
+    # the PgFlags accessors agree with the raw word, on a sample
+    for pfn in range(0, m.nr_pfns, 997):
+        f = m.page(pfn).flags
+        word = K.flags_word(m, pfn)
+        assert f.word == word
+        assert f.zone == K.expected_zone(bits, pfn)
+        assert f.field("ZONES") == (word >> zs) & ((1 << zw) - 1)
+        assert f.node == 0
+        if bits == 32:
+            assert f.section == pfn >> section_shift
+            assert f.last_cpupid is None
+        else:
+            assert f.section is None
+            assert f.last_cpupid == 0xFFFF
+
+
+def test_section_field_on_a_2gib_i386():
+    m = memcore.Machine(ram="2GiB", bits=32)
+    pps = K.PAGES_PER_SECTION[32]
+    for sec in range(4):
+        for pfn in (sec * pps, sec * pps + pps - 1):
+            assert m.page(pfn).flags.section == sec
+            assert (K.flags_word(m, pfn) >> 25) & 0x7F == sec
+
+
+def test_two_nodes_node_field():
+    m = memcore.Machine(ram="512MiB", bits=64, nodes=2, cpus=2)
+    assert m.nodes == 2
+    half = m.nr_pfns // 2
+    nodes_of = {(z["node"], z["zone"]): (z["start_pfn"], z["spanned"]) for z in m.zones()}
+    assert nodes_of[(1, "DMA32")] == (half, half)
+    assert nodes_of[(0, "DMA32")] == (K.MAX_DMA_PFN, half - K.MAX_DMA_PFN)
+    for pfn in list(range(0, m.nr_pfns, 509)) + [half - 1, half, m.nr_pfns - 1]:
+        want = 0 if pfn < half else 1
+        assert (K.flags_word(m, pfn) >> 54) & 0x3FF == want, pfn
+        assert m.page(pfn).flags.node == want
+        assert m.page(pfn).node == want
+    # each node holds its own boot metadata: node 1's top pages are reserved on node 1
+    assert m.page(m.nr_pfns - 1).flags.test("reserved")
+    assert m.page(half - 1).flags.test("reserved")
+    m.check()
+    # allocations on a CPU go to its node first
+    t0, t1 = m.task("n0", cpu=0), m.task("n1", cpu=1)
+    assert m.alloc_folio(task=t0).node == 0
+    assert m.alloc_folio(task=t1).node == 1
+    assert m.alloc_folio(node=1).node == 1
+    m.check()
+
+
+# ---- reserved memory, accounting -------------------------------------------------------
+
+def _reserved_runs(m):
+    bit = 1 << K.pg_bits(m.bits)["reserved"]
+    runs, start = [], None
+    for pfn in range(m.nr_pfns + 1):
+        r = pfn < m.nr_pfns and K.flags_word(m, pfn) & bit
+        if r and start is None:
+            start = pfn
+        elif not r and start is not None:
+            runs.append((start, pfn))
+            start = None
+    return runs
+
+
+@pytest.mark.parametrize("ram", ["64MiB", "200MiB"])
+def test_reserved_pages(variant, ram):
+    bits = variant[1]
+    m = boot(variant, ram=ram)
+    st = m.stats()
+    meta = st["metadata_bytes"]
+    # everything memblock hands out at boot: memmap, node data, pageblock bitmaps,
+    # per-CPU lists (and whatever later issues add); not the firmware MiB itself,
+    # nor the memmap of PFNs past the end of RAM, nor the host-side figure
+    kinds = [k for k in meta if k not in ("firmware", "unavailable", "memmap_host")]
+    assert {"memmap", "pglist_data", "pageblock_flags", "per_cpu_pages"} <= set(kinds)
+    boot_meta = sum(meta[k] for k in kinds)
+    runs = _reserved_runs(m)
+    # the first MiB, and the boot allocations top-down from the end of (low) memory
+    top_end = m.nr_pfns if bits == 64 else min(m.nr_pfns, K.LOWMEM_PFNS_I386)
+    assert runs[0] == (0, K.FIRMWARE_PFNS)
+    assert len(runs) == 2 and runs[1][1] == top_end
+    top_pages = runs[1][1] - runs[1][0]
+    assert boot_meta <= top_pages * K.PAGE_SIZE < boot_meta + K.PAGE_SIZE * len(kinds)
+    # the memmap itself is inside the reserved top run
+    if bits == 32:
+        lo = (m.memmap_address - K.PAGE_OFFSET[32]) >> K.PAGE_SHIFT
+        assert runs[1][0] <= lo and lo + meta["memmap"] // K.PAGE_SIZE <= runs[1][1]
+    # reserved pages: PG_reserved, refcount 1, no type, no folio
+    nres = sum(b - a for a, b in runs)
+    for a, b in runs:
+        for pfn in (a, b - 1, (a + b) // 2):
+            assert K.page_field(m, pfn, "_refcount", signed=True) == 1
+            assert K.page_field(m, pfn, "page_type") == K.PAGE_TYPE_NONE
+            assert m.page(pfn).folio is None
+    assert st["reserved_pages"] == nres
+    assert m.walk()["reserved"] == nres
+    assert sum(z["managed"] for z in m.zones()) + nres == m.nr_pfns
+
+
+@pytest.mark.parametrize("ram", ["64MiB", "200MiB", "512MiB", "1GiB"])
+def test_metadata_bytes(variant, ram):
+    bits = variant[1]
+    m = boot(variant, ram=ram)
+    pps = K.PAGES_PER_SECTION[bits]
+    sections = -(-m.nr_pfns // pps)
+    memmap = sections * pps * K.SIZEOF_PAGE[bits]
+    meta = m.stats()["metadata_bytes"]
+    assert meta["memmap"] == memmap
+    assert meta["memmap_host"] == memmap
+    assert meta["firmware"] == K.FIRMWARE_PFNS * K.PAGE_SIZE
+    assert meta["unavailable"] == (sections * pps - m.nr_pfns) * K.SIZEOF_PAGE[bits]
+    # one pageblock flag byte per pageblock of each zone
+    blocks = sum(-(-z["spanned"] // 512) for z in m.zones())
+    assert meta["pageblock_flags"] >= blocks
+    assert m.stats()["sizeof_page"] == K.SIZEOF_PAGE[bits] == m.sizeof_page
+    assert m.stats()["sizeof_folio"] == 4 * K.SIZEOF_PAGE[bits]
+
+
+@pytest.mark.parametrize("ram", ["64MiB", "1GiB"])
+def test_check_passes_and_counts_add_up_after_boot(variant, ram):
+    m = boot(variant, ram=ram)
+    assert m.check() is True
+    walk = m.walk()
+    st = m.stats()
+    assert sum(walk.values()) == m.nr_pfns
+    assert st["pages"] == walk
+    assert walk["folio"] == 0                                  # nobody allocated folios
+    pcp = sum(z["pcp"] for z in st["zones"])
+    assert walk["refcount_zero"] == pcp                        # nothing frozen
+    free = sum(z["free"] for z in st["zones"])
+    assert walk["free_buddy"] == free
+    in_use = sum(walk[k] for k in ("folio", "slab", "pgtable", "large_kmalloc", "other_type"))
+    assert sum(z["managed"] for z in st["zones"]) == free + pcp + in_use
+    pristine = in_use == 0 and pcp == 0
+    blocks = {(z["node"], z["zone"]): z["nr_free_pages_blocks"] for z in m.zones()}
+    for z in st["zones"]:
+        assert z["free"] == sum(n << o for o, n in enumerate(z["nr_free"]))
+        # NR_FREE_PAGES_BLOCKS: free pages in blocks of pageblock order or more
+        assert blocks[(z["node"], z["zone"])] == \
+            sum(n << o for o, n in enumerate(z["nr_free"]) if o >= K.PAGEBLOCK_ORDER)
+        fa = z["free_area"]
+        assert [sum(fa[t][o] for t in fa) for o in range(11)] == z["nr_free"]
+        if pristine:
+            # boot frees everything as MOVABLE pageblocks
+            assert z["managed"] == z["free"]
+            assert all(n == 0 for t in fa if t != "Movable" for n in fa[t])
+    # the free blocks the memmap shows are the ones the free lists count
+    heads = K.free_blocks_from_memmap(m)
+    for z in st["zones"]:
+        for o, n in enumerate(z["nr_free"]):
+            assert heads.get((z["zone"], o), 0) == n, (z["zone"], o)
+    assert st["pgalloc"] >= in_use                   # PGALLOC: pages handed out
+    if pristine:
+        assert st["pgalloc"] == 0 and st["pgfree"] == 0
+
+
+def test_modeled_addresses(variant):
+    bits = variant[1]
+    m = boot(variant, ram="64MiB")
+    if bits == 64:
+        assert m.memmap_address == K.VMEMMAP_START
+    else:
+        assert K.PAGE_OFFSET[32] <= m.memmap_address < K.PAGE_OFFSET[32] + (896 << 20)
+        assert m.memmap_address % K.PAGE_SIZE == 0
+    assert m.page_offset == K.PAGE_OFFSET[bits]
+    for pfn in (0, 1, 4095, m.nr_pfns - 1):
+        addr = K.page_address(m, pfn)
+        assert addr < 1 << bits
+        assert m.pfn_to_page(pfn) == addr == m.page(pfn).address
+        assert m.page_to_pfn(addr) == pfn
+        assert m.pfn_to_virt(pfn) == K.PAGE_OFFSET[bits] + pfn * K.PAGE_SIZE
+    with pytest.raises(memcore.InvalidAddress):
+        m.page_to_pfn(K.page_address(m, 3) + 1)
+    with pytest.raises(memcore.InvalidAddress):
+        m.page_to_pfn(1 << bits)
+
+
+# ---- big machines -----------------------------------------------------------------------
+
+def _vmrss_kib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def _mem_available_kib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.skipif(_mem_available_kib() < 4 << 20, reason="needs 4 GiB of free host memory")
+def test_64gib_machine_costs_memmap_not_ram():
+    before = _vmrss_kib()
+    m = memcore.Machine(ram="64GiB", bits=64)
+    grown = (_vmrss_kib() - before) << 10
+    memmap = 64 * GiB // K.PAGE_SIZE * K.SIZEOF_PAGE[64]       # 1 GiB of struct page
+    assert m.stats()["metadata_bytes"]["memmap_host"] == memmap
+    assert grown < memmap + 256 * MiB, f"host RSS grew by {grown >> 20} MiB"
+    assert sum(m.walk().values()) == m.nr_pfns == 64 * GiB // K.PAGE_SIZE
+    z = {z["zone"]: z for z in m.zones()}
+    assert z["Normal"]["start_pfn"] == K.MAX_DMA32_PFN
+    f = m.alloc_folio(order=10)
+    assert f.zone == "Normal" and f.put()
+    del m
+
+
+def test_i386_supports_2gib():
+    m = memcore.Machine(ram="2GiB", bits=32)
+    assert m.nr_pfns == 2 * GiB // K.PAGE_SIZE
+    spans = {z["zone"]: (z["start_pfn"], z["start_pfn"] + z["spanned"]) for z in m.zones()}
+    assert spans == {"DMA": (0, 4096), "Normal": (4096, K.LOWMEM_PFNS_I386),
+                     "HighMem": (K.LOWMEM_PFNS_I386, m.nr_pfns)}
+    m.check()
+    hi = m.alloc_folio(zone="HighMem")
+    assert hi.zone == "HighMem" and hi.pfn >= K.LOWMEM_PFNS_I386
+    assert hi.address_of_memory() is None                 # no direct map for highmem
+    assert m.pfn_to_virt(m.nr_pfns - 1) is None
+    lo = m.alloc_folio(movable=False)
+    assert lo.zone == "Normal"
+    assert lo.address_of_memory() == K.PAGE_OFFSET[32] + lo.pfn * K.PAGE_SIZE
+    assert lo.address_of_memory() < 1 << 32
+    assert hi.put() and lo.put()
+    m.check()
+
+
+# ---- boot-time tuning ----------------------------------------------------------------
+
+def test_zone_tuning_reproduces_reference_zoneinfo():
+    sysctl, cpus, zones = K.parse_zoneinfo()
+    assert [z["zone"] for z in zones] == list(K.ZONES[64])
+    managed = [z["managed"] for z in zones]
+    got = _classic64._zone_tuning(managed, int(sysctl["vm.min_free_kbytes"]),
+                                  int(sysctl["vm.watermark_scale_factor"]), cpus)
+    assert [g["zone"] for g in got] == list(K.ZONES[64])
+    for want, have in zip(zones, got):
+        for key in ("managed", "min", "low", "high", "promo", "protection"):
+            assert have[key] == want[key], (want["zone"], key)
+        if want["pagesets"]:
+            for ps in want["pagesets"]:
+                for key in ("batch", "high_min", "high_max"):
+                    assert have[key] == ps[key], (want["zone"], key)
+        else:
+            assert have["batch"] is None
+
+
+def test_zone_tuning_i386_zones():
+    # the same formulas with HIGHMEM: its min watermark is clamp(managed/1024, 32, 128)
+    managed = [3840, 220158, 294912, 0]
+    got = {g["zone"]: g for g in _classic32._zone_tuning(managed, 45000, 10, 2)}
+    _, want = K.kernel_tuning(32, [managed], [2], min_free_kbytes=45000)
+    for name in ("DMA", "Normal", "HighMem"):
+        for key in ("min", "low", "high", "promo", "protection", "batch", "high_min",
+                    "high_max"):
+            assert got[name][key] == want[(0, name)][key], (name, key)
+    assert got["HighMem"]["min"] == 128
+
+
+@pytest.mark.parametrize("ram, kw", [
+    ("64MiB", {}), ("512MiB", {}), ("1GiB", dict(cpus=4)),
+    ("256MiB", dict(min_free_kbytes=8192)), ("256MiB", dict(watermark_scale_factor=200)),
+])
+def test_booted_tuning_follows_the_kernel_formulas(variant, ram, kw):
+    bits = variant[1]
+    m = boot(variant, ram=ram, **kw)
+    names = K.ZONES[bits]
+    managed = [0] * len(names)
+    for z in m.zones():
+        managed[names.index(z["zone"])] = z["managed"]
+    mfk, want = K.kernel_tuning(bits, [managed], [m.cpus],
+                                min_free_kbytes=kw.get("min_free_kbytes"),
+                                watermark_scale_factor=kw.get("watermark_scale_factor", 10))
+    assert m.min_free_kbytes == mfk == m.stats()["min_free_kbytes"]
+    for z in m.zones():
+        w = want[(0, z["zone"])]
+        for key in ("min", "low", "high", "promo", "protection"):
+            assert z[key] == w[key], (z["zone"], key)
+        assert len(z["pagesets"]) == m.cpus
+        for ps in z["pagesets"]:
+            assert (ps["batch"], ps["high_min"], ps["high_max"]) == \
+                (w["batch"], w["high_min"], w["high_max"]), z["zone"]
+            # pcp->high starts at 0 and is only clamped into [high_min, high_max] on use
+            assert ps["high"] == 0 or w["high_min"] <= ps["high"] <= w["high_max"]
+
+
+def test_two_node_tuning_splits_pcp_per_node():
+    m = memcore.Machine(ram="512MiB", bits=64, nodes=2, cpus=2)
+    managed = [[0] * 5, [0] * 5]
+    for z in m.zones():
+        managed[z["node"]][K.ZONES[64].index(z["zone"])] = z["managed"]
+    mfk, want = K.kernel_tuning(64, managed, [1, 1])
+    assert m.min_free_kbytes == mfk
+    for z in m.zones():
+        w = want[(z["node"], z["zone"])]
+        assert (z["min"], z["low"], z["high"]) == (w["min"], w["low"], w["high"])
+        assert z["protection"] == w["protection"]
+        assert z["pagesets"][0]["high_min"] == w["high_min"]
