@@ -9,6 +9,9 @@
 * Bulk order-0 folio alloc+free pairs (one nogil loop, through the pcp
   lists) against a minimal C free list (list_del of the first entry plus
   list_add, on host memory).  Target: <= 5x.
+* Bulk kmem_cache_alloc()+kmem_cache_free() pairs of a 64-byte cache (the
+  SLUB per-CPU fast path, hardened free pointers) against the same
+  free-list baseline.  Target: <= 5x.
 * A walk over every PFN of a 16 GiB machine (three quarters of it in
   order-0 folios) classifying each page, against a plain C loop reading the
   same memmap.  Target: <= 1.5x.
@@ -26,7 +29,8 @@ import memcore
 from memcore import _variants
 
 TARGETS = {"test_dirty()": 1.5, "get()+put()": 1.5, "page.folio": 1.5,
-           "alloc+free order 0": 5.0, "walk all PFNs": 1.5}
+           "alloc+free order 0": 5.0, "walk all PFNs": 1.5,
+           "kmem_cache alloc+free": 5.0}
 
 
 def best(fn, repeat):
@@ -96,6 +100,16 @@ def alloc_free(mod, n, repeat):
     return {"alloc+free order 0": (ours, base)}
 
 
+def slab_alloc_free(mod, n, repeat):
+    m = memcore.Machine("1GiB", design=mod.DESIGN, bits=mod.BITS)
+    cache = m.kmem_cache_create("bench", 64)
+    m.bulk_kmem_cache_alloc_free(cache, 1000)      # warm: a CPU slab in place
+    ours = best(lambda: m.bulk_kmem_cache_alloc_free(cache, n), repeat) / n
+    base = best(lambda: mod._freelist_baseline(n), repeat) / n
+    m.check()
+    return {"kmem_cache alloc+free": (ours, base)}
+
+
 def walk(mod, repeat, ram):
     m = memcore.Machine(ram, design=mod.DESIGN, bits=mod.BITS)
     # a busy machine: most memory in small folios, so the walk visits most
@@ -119,6 +133,7 @@ def main(argv=None):
         results = {}
         results.update(python_ops(mod, n, repeat))
         results.update(alloc_free(mod, n, repeat))
+        results.update(slab_alloc_free(mod, n, repeat))
         # 16 GiB on 64-bit; the 32-bit model holds at most 4 GiB
         results.update(walk(mod, repeat, "16GiB" if bits == 64 else "4GiB"))
         for name, (ours, base) in results.items():

@@ -4,14 +4,15 @@ Layouts of Linux 6.18's struct page, folio, slab and ptdesc in 64- and
 32-bit variants (``layout``), the page-flags word calculator
 (``flags_layout``), and a running machine model (``Machine``).
 """
-from .errors import (BadPageState, Deadlock, FolioNotLocked, InvalidAddress, MemcoreError,
+from .errors import (BadPageState, Deadlock, FolioNotLocked, InvalidAddress, KASANReport,
+                     MemcoreError,
                      OrderOutOfRange, OutOfMemory, PFNOutOfRange, RefcountError,
                      TailPageError, UnknownChoice, VMBug)
 from .layout import Layout, Member, layout, struct_names
 from .flagslayout import FlagsConfig, FlagsLayout, FlagsLayoutError, flags_layout
 from ._variants import available as variants
 from .enums import pageflags, pagetype
-from .machine import Folio, Machine, Page, PgFlags, Task
+from .machine import Folio, KmemCache, Machine, Page, PgFlags, Slab, SlabObject, Task
 
 __version__ = "0.1.0"
 
@@ -19,8 +20,8 @@ __all__ = [
     "layout", "struct_names", "Layout", "Member",
     "flags_layout", "FlagsConfig", "FlagsLayout", "FlagsLayoutError",
     "variants", "pageflags", "pagetype",
-    "Machine", "Page", "Folio", "PgFlags", "Task",
+    "Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "Slab", "SlabObject",
     "MemcoreError", "UnknownChoice", "VMBug", "BadPageState", "RefcountError",
     "FolioNotLocked", "TailPageError", "Deadlock", "PFNOutOfRange", "OrderOutOfRange",
-    "OutOfMemory", "InvalidAddress",
+    "OutOfMemory", "InvalidAddress", "KASANReport",
 ]

@@ -11,7 +11,7 @@ import abc
 
 from . import _variants
 
-__all__ = ["Machine", "Page", "Folio", "PgFlags", "Task"]
+__all__ = ["Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "Slab", "SlabObject"]
 
 
 class Machine(abc.ABC):
@@ -46,7 +46,19 @@ class Task(abc.ABC):
     """A modeled task (``m.task(name)``)."""
 
 
+class KmemCache(abc.ABC):
+    """A slab cache (``m.kmem_cache_create(...)``, ``m.kmem_cache("kmalloc-64")``)."""
+
+
+class Slab(abc.ABC):
+    """A struct slab (``m.virt_to_slab(address)``)."""
+
+
+class SlabObject(abc.ABC):
+    """An object from kmem_cache_alloc() or kmalloc()."""
+
+
 for _design, _bits in _variants.available():
     _mod = _variants.module(_design, _bits)
-    for _abc in (Machine, Page, Folio, PgFlags, Task):
+    for _abc in (Machine, Page, Folio, PgFlags, Task, KmemCache, Slab, SlabObject):
         _abc.register(getattr(_mod, _abc.__name__))

@@ -936,6 +936,20 @@ cdef class Machine:
         if rc < 0:
             self._raise(rc)
 
+    def bulk_kmem_cache_alloc_free(self, cache, n, task=None):
+        """n pairs of kmem_cache_alloc() + kmem_cache_free() in one nogil loop."""
+        cdef kmem_cache *s = self._cache(cache)
+        cdef Task t = self._running(task)
+        cdef uint64_t cn = n
+        cdef int rc, cpu = t.cpu
+        if s.ctor:
+            raise ValueError("bulk operations cannot run a Python constructor (the cache has one)")
+        with nogil:
+            rc = bulk_cache_alloc_free(self.m, s, cn, cpu)
+        if rc:
+            self.m.nr_pending_ctor = 0
+            self._raise(rc)
+
     def bulk_alloc(self, n, order=0, movable=True, task=None):
         """Allocate n folios in one nogil loop; a numpy array of their head PFNs.
         On failure the folios allocated so far are freed again and OutOfMemory raised."""

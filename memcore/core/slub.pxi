@@ -110,6 +110,18 @@ cdef inline void set_freepointer(const mc_machine *m, const kmem_cache *s, mc_ul
     (<mc_ulong *>mc_host(m, ptr_addr))[0] = fp
 
 
+cdef inline bint in_slab(const mc_machine *m, const kmem_cache *s, const slab *sl,
+                         mc_ulong obj) noexcept nogil:
+    """The fast paths' guard: NULL, or inside the slab's objects (so that following
+    a corrupted free pointer can never leave modeled memory).  Alignment to an
+    object start is checked by valid_object(), on frees and in Machine.check()."""
+    cdef mc_ulong base
+    if obj == 0:
+        return True
+    base = slab_address(m, sl) + s.red_left_pad
+    return base <= obj < base + <mc_ulong>sl.objects * s.size
+
+
 cdef inline bint valid_object(const mc_machine *m, const kmem_cache *s, const slab *sl,
                               mc_ulong obj) noexcept nogil:
     """check_valid_pointer(): an object start of this slab (or NULL)."""
@@ -436,7 +448,7 @@ cdef int deactivate_slab(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong freeli
         free_delta += 1
         freelist_tail = p
         nxt = get_freepointer(m, s, p)
-        if not valid_object(m, s, sl, nxt):
+        if not in_slab(m, s, sl, nxt):
             return freelist_corrupt(m, s, sl, nxt)
         p = nxt
     sl.frozen = 0
@@ -536,7 +548,7 @@ cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int 
                 freelist = get_freelist(m, sl)
             if freelist:
                 nxt = get_freepointer(m, s, freelist)
-                if not valid_object(m, s, sl, nxt):
+                if not in_slab(m, s, sl, nxt):
                     freelist_corrupt(m, s, sl, nxt)
                     return 0
                 c.freelist = nxt
@@ -588,7 +600,7 @@ cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int 
 cdef inline mc_ulong load_freelist(mc_machine *m, kmem_cache *s, kmem_cache_cpu *c, slab *sl,
                                    mc_ulong freelist) noexcept nogil:
     cdef mc_ulong nxt = get_freepointer(m, s, freelist)
-    if not valid_object(m, s, sl, nxt):
+    if not in_slab(m, s, sl, nxt):
         freelist_corrupt(m, s, sl, nxt)
         return 0
     c.freelist = nxt
@@ -605,7 +617,7 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
     if obj and c.slab and (node < 0 or slab_nid(va_slab(m, c.slab)) == node):
         sl = va_slab(m, c.slab)
         nxt = get_freepointer(m, s, obj)
-        if not valid_object(m, s, sl, nxt):
+        if not in_slab(m, s, sl, nxt):
             freelist_corrupt(m, s, sl, nxt)
             return 0
         c.freelist = nxt
@@ -614,8 +626,8 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
         obj = ___slab_alloc(m, s, gfp, node, cpu)
         if obj == 0:
             return 0
-    sl = <slab *>mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT))
     if kmem_cache_debug(s):
+        sl = <slab *>mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT))
         if check_object(m, s, sl, obj, SLUB_RED_INACTIVE):
             return 0
         init_object(m, s, obj, SLUB_RED_ACTIVE)
