@@ -1,0 +1,20 @@
+"""The examples in README.md run and print what the README says."""
+import doctest
+import re
+
+from conftest import ROOT
+
+import memcore
+
+
+def test_readme_python_examples():
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    globs = {"memcore": memcore}
+    for i, block in enumerate(blocks):
+        test = parser.get_doctest(block, globs, f"README block {i}", "README.md", 0)
+        runner.run(test)
+    assert runner.failures == 0
