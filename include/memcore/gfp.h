@@ -32,6 +32,12 @@
 #define GFP_HIGHUSER		(GFP_USER | __GFP_HIGHMEM)
 #define GFP_HIGHUSER_MOVABLE	(GFP_HIGHUSER | __GFP_MOVABLE)
 
+/* what the slab allocator passes on to the page allocator (mm/internal.h, gfp.h;
+ * only the bits the model knows) */
+#define GFP_RECLAIM_MASK	(__GFP_RECLAIM | __GFP_HIGH | __GFP_IO | __GFP_FS | __GFP_NOWARN)
+#define GFP_CONSTRAINT_MASK	(__GFP_HARDWALL | __GFP_THISNODE)
+#define GFP_SLAB_BUG_MASK	(__GFP_DMA32 | __GFP_HIGHMEM)	/* kmalloc_fix_flags() strips */
+
 /* mm/internal.h: how hard get_page_from_freelist may dig */
 #define ALLOC_WMARK_MIN		WMARK_MIN
 #define ALLOC_WMARK_LOW		WMARK_LOW

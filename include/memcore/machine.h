@@ -128,6 +128,7 @@ struct mc_machine {
 	mc_ulong pending_ctor[64];
 	uint64_t slab_pages;		/* pages held by slabs */
 	uint64_t large_kmalloc_pages;	/* pages held by large kmalloc allocations */
+	unsigned char *obj_bitmap;	/* one bit per 8 bytes of lowmem: slab object allocated */
 	/* KASAN */
 	int kasan;			/* generic-KASAN-style shadow checks */
 	unsigned char *kasan_shadow;	/* one byte per 8 bytes of lowmem */

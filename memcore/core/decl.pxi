@@ -250,6 +250,7 @@ cdef extern from "memcore/machine.h" nogil:
         mc_ulong pending_ctor[64]
         uint64_t slab_pages
         uint64_t large_kmalloc_pages
+        unsigned char *obj_bitmap
         int kasan
         unsigned char *kasan_shadow
         int min_free_kbytes
@@ -338,6 +339,7 @@ cdef extern from "memcore/gfp.h" nogil:
     unsigned int __GFP_DIRECT_RECLAIM, __GFP_ACCOUNT
     unsigned int GFP_MOVABLE_MASK, GFP_MOVABLE_SHIFT, GFP_KERNEL, GFP_ATOMIC, GFP_USER
     unsigned int GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE
+    unsigned int GFP_RECLAIM_MASK, GFP_CONSTRAINT_MASK, GFP_SLAB_BUG_MASK
     int ALLOC_WMARK_MIN, ALLOC_WMARK_LOW, ALLOC_WMARK_HIGH, ALLOC_NO_WATERMARKS
     int ALLOC_WMARK_MASK, ALLOC_OOM, ALLOC_NON_BLOCK, ALLOC_MIN_RESERVE, ALLOC_CMA
     int ALLOC_NOFRAGMENT, ALLOC_HIGHATOMIC, ALLOC_KSWAPD, ALLOC_RESERVES

@@ -83,6 +83,9 @@ _ERRORS = {
     MC_EADDR: InvalidAddress,
     MC_EBUSY: VMBug,
     MC_EBLOCKED: Deadlock,
+    MC_EDOUBLEFREE: VMBug,        # SLUB: BUG_ON(object == fp) / free of a free object
+    MC_EINVALFREE: VMBug,         # kfree() of something that is no object start
+    MC_ECORRUPT: VMBug,           # slab_err()/object_err(): freelist or redzone damage
 }
 
 
@@ -189,6 +192,7 @@ cdef class Machine:
     cdef dict _caches                # kmem_cache name -> address
     cdef dict _cache_names           # kmem_cache address -> name
     cdef list _ctors                 # constructors; kmem_cache.ctor is index + 1
+    cdef set _kfree_rcu_queued       # addresses kfree_rcu() has queued, not yet freed
     cdef object _percpu              # the per-CPU area allocator
     cdef readonly bint kasan         # KASAN-style checking of accesses and frees
 
@@ -203,6 +207,8 @@ cdef class Machine:
                 munmap(self.m.phys, self.m.phys_bytes)
             if self.m.kasan_shadow != NULL:
                 munmap(self.m.kasan_shadow, (self.m.lowmem_pfns << PAGE_SHIFT) >> 3)
+            if self.m.obj_bitmap != NULL:
+                munmap(self.m.obj_bitmap, (self.m.lowmem_pfns << PAGE_SHIFT) >> 6)
             free(self.m.memmap)
             free(self.m)
             self.m = NULL
@@ -235,6 +241,7 @@ cdef class Machine:
         self._caches = {}
         self._cache_names = {}
         self._ctors = []
+        self._kfree_rcu_queued = set()
         self.kasan = bool(kasan)
         if not isinstance(seed, int):
             raise TypeError(f"seed must be an int, not {type(seed).__name__}")
@@ -356,6 +363,12 @@ cdef class Machine:
         memset(mc_host(m, m.percpu_base), 0, cpus * PERCPU_UNIT_SIZE)
         cs = (MC_KMEM_CACHE_SIZE(nodes) + 63) & ~63
         boot_caches_pa = self._memblock_alloc(2 * cs, 64, 0, MC_RES_SLAB_BOOT)
+        m.obj_bitmap = <unsigned char *>mmap(NULL, (m.lowmem_pfns << PAGE_SHIFT) >> 6,
+                                             PROT_READ | PROT_WRITE,
+                                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        if m.obj_bitmap == <unsigned char *>MAP_FAILED:
+            m.obj_bitmap = NULL
+            raise MemoryError("cannot map the slab object bitmap")
         if self.kasan:
             m.kasan_shadow = <unsigned char *>mmap(NULL, (m.lowmem_pfns << PAGE_SHIFT) >> 3,
                                                    PROT_READ | PROT_WRITE,
@@ -590,6 +603,12 @@ cdef class Machine:
             raise InvalidAddress(f"{address:#x} is not the address of a struct page")
         return mc_page_to_pfn(self.m, mc_va_to_page(self.m, address))
 
+    def folio_address(self, folio):
+        """folio_address(): the direct-map address of a folio's memory (None for highmem)."""
+        if not isinstance(folio, Folio) or (<Folio>folio).machine is not self:
+            raise TypeError("expected a Folio of this machine")
+        return self.pfn_to_virt(folio.pfn)
+
     def pfn_to_virt(self, pfn):
         """The direct-map address of a PFN's memory, or None (highmem has none)."""
         cdef uint64_t p = self._pfn(pfn)
@@ -726,6 +745,8 @@ cdef class Machine:
         import numpy as np
         cdef int nid, zi, o, mt, i
         cdef zone *z
+        cdef slab *sl
+        cdef uint64_t pfn
         cdef mc_machine *m = self.m
         counts = np.zeros(NR_WALK_KINDS, dtype=np.uint64)
         cdef uint64_t[::1] cv = counts
@@ -746,6 +767,17 @@ cdef class Machine:
                     "free_area": self.free_area(nid, ZONE_NAMES[zi]),
                 })
         meta = {RESERVE_KINDS[i]: m.reserved_bytes[i] for i in range(MC_NR_RESERVE_KINDS)}
+        slab_pages = {}
+        for pfn in _slab_heads(self):
+            sl = va_slab(m, mc_pfn_to_va(m, pfn))
+            slab_pages[sl.slab_cache] = slab_pages.get(sl.slab_cache, 0) + (1 << slab_order(sl))
+        caches = {}
+        for c in self.caches():
+            pages = slab_pages.get((<KmemCache>c).addr, 0)
+            caches[c.name] = {"slabs": c.slabs, "pages": pages, "bytes": pages * PAGE_SIZE,
+                              "total_objects": c.total_objects, "objects": c.objects,
+                              "objects_inuse": c.objects_inuse,
+                              "object_bytes": c.objects_inuse * c.object_size}
         meta["memmap_host"] = m.memmap_bytes
         return {
             "ram": self.ram, "nr_pfns": m.nr_pfns, "page_size": PAGE_SIZE,
@@ -754,6 +786,7 @@ cdef class Machine:
             "metadata_bytes": meta,
             "reserved_pages": sum(e - s for s, e, k in self._reservations),
             "slab_pages": m.slab_pages, "large_kmalloc_pages": m.large_kmalloc_pages,
+            "slab_caches": caches,
             "pgalloc": m.pgalloc, "pgfree": m.pgfree,
             "min_free_kbytes": m.min_free_kbytes,
         }
@@ -1028,7 +1061,8 @@ cdef class Machine:
         self.rcu.advance()
         if w.done:
             return True
-        t._wait = ("rcu", self.rcu.gp_seq + (2 if self.rcu.gp_in_progress else 1))
+        # the GP in progress holds w, or w waits for the one after it
+        t._wait = ("rcu", self.rcu.gp_seq + (1 if any(f is w for f in self.rcu._wait) else 2))
         return False
 
     cdef _rcu_collect(self, list into):
@@ -1086,7 +1120,12 @@ cdef class Machine:
         if obj == 0:
             self.m.nr_pending_ctor = 0
             self._raise(self.m.err or MC_ENOMEM)
-        run_pending_ctors(self)
+        if self.m.nr_pending_ctor:
+            try:
+                run_pending_ctors(self)
+            except BaseException:
+                undo_unconstructed_alloc(self, s, obj, t.cpu)
+                raise
         return _make_object(self, obj, s.object_size, mc_virt(self.m, s))
 
     cdef int _node_arg(self, node) except -2:
@@ -1111,7 +1150,10 @@ cdef class Machine:
         cdef kmem_cache *s = self._cache(cache)
         cdef Task t = self._running(task)
         cdef mc_ulong addr = self._obj_addr(obj)
-        cdef int rc = slab_free_checked(self.m, s, addr, t.cpu)
+        cdef int rc
+        if self._kfree_rcu_queued and addr in self._kfree_rcu_queued:
+            self._refuse_rcu_queued("kmem_cache_free", addr)
+        rc = slab_free_checked(self.m, s, addr, t.cpu)
         if rc:
             self._raise_free(rc, addr)
         self.rcu._kick()
@@ -1142,10 +1184,19 @@ cdef class Machine:
         """kfree(): of a kmalloc'd object (or NULL/ZERO_SIZE_PTR, which do nothing)."""
         cdef Task t = self._running(task)
         cdef mc_ulong addr = self._obj_addr(obj) if obj is not None else 0
-        cdef int rc = kfree(self.m, addr, t.cpu)
+        cdef int rc
+        if self._kfree_rcu_queued and addr in self._kfree_rcu_queued:
+            self._refuse_rcu_queued("kfree", addr)
+        rc = kfree(self.m, addr, t.cpu)
         if rc:
             self._raise_free(rc, addr)
         self.rcu._kick()
+
+    cdef int _refuse_rcu_queued(self, str fn, mc_ulong addr) except -1:
+        # DEBUG_OBJECTS_RCU_HEAD: the object's rcu_head is still queued
+        raise VMBug(f"{fn}({addr:#x}): the object is queued by kfree_rcu() and will be "
+                    f"freed after a grace period (ODEBUG: free active (active state 1) "
+                    f"object type: rcu_head)")
 
     cdef int _raise_free(self, int rc, mc_ulong addr) except -1:
         if self.kasan and rc in (MC_EDOUBLEFREE, MC_EINVALFREE) and \
@@ -1166,12 +1217,27 @@ cdef class Machine:
         return "\n".join(lines) + "\n"
 
     def kfree_rcu(self, obj):
-        """kfree_rcu(): kfree() after a grace period that starts after now."""
-        addr = self._obj_addr(obj)
+        """kfree_rcu(): kfree() after a grace period that starts after now.  What
+        kfree() would refuse now (not a kmalloc'd or slab object start, already
+        free, already queued by kfree_rcu()) is refused here and queues nothing."""
+        cdef mc_ulong addr = self._obj_addr(obj) if obj is not None else 0
+        cdef int rc
+        self._running(None)
+        if addr <= ZERO_SIZE_PTR:
+            return                                  # kvfree_call_rcu(NULL) does nothing
+        if addr in self._kfree_rcu_queued:
+            raise VMBug(f"kfree_rcu: {addr:#x} is already queued for kfree() by kfree_rcu()")
+        rc = kfree_check(self.m, addr)
+        if rc:
+            self._raise_free(rc, addr)
+        self._kfree_rcu_queued.add(addr)
         self.rcu._queue(_DeferredKfree(self, addr))
 
     def kmem_cache_destroy(self, cache):
-        """kmem_cache_destroy(): refuses (and changes nothing) while objects live."""
+        """kmem_cache_destroy().  Like 6.18 it first runs every pending kfree_rcu()
+        (kvfree_rcu_barrier(); Deadlock, with nothing changed, if a reader holds
+        their grace period back), then refuses, changing nothing more, while
+        objects of the cache live."""
         cdef kmem_cache *s = self._cache(cache)
         cdef mc_ulong va = mc_virt(self.m, s)
         cdef int cpu, nid
@@ -1182,13 +1248,24 @@ cdef class Machine:
         if s.refcount < 0 or va in [self.m.kmalloc_caches[t][i] for t in range(4) for i in range(14)]:
             raise ValueError(f"kmem_cache_destroy: {name} is a boot cache")
         self._running(None)
+        # kvfree_rcu_barrier(): in-flight kfree_rcu()s may hold objects of this cache;
+        # a reader that holds their grace period back means waiting forever
+        if self._kfree_rcu_queued:
+            if any((<Task>t).rcu_nesting for t in self.tasks):
+                raise Deadlock(f"kmem_cache_destroy {name}: kvfree_rcu_barrier() would wait "
+                               f"for tasks inside RCU read-side critical sections "
+                               f"({len(self._kfree_rcu_queued)} kfree_rcu() pending)")
+            self.rcu.barrier()
         live = KmemCache.objects_inuse.__get__(_make_cache_view(self, va))
         if live:
             raise VMBug(f"kmem_cache_destroy {name}: Slab cache still has objects "
                         f"({live} objects in use)")
         typesafe = s.flags & MC_SLAB_TYPESAFE_BY_RCU
+        # every slab left is empty and __kmem_cache_shutdown() will free it through
+        # RCU; rcu_barrier() then waits for a GP that any reader holds back
         if typesafe and any((<Task>t).rcu_nesting for t in self.tasks) and (
-                self.m.rcu_slabs or self.rcu.pending):
+                self.m.rcu_slabs or self.rcu.pending or
+                any(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))):
             raise Deadlock(f"kmem_cache_destroy {name}: rcu_barrier() would wait for tasks "
                            f"inside RCU read-side critical sections")
         # __kmem_cache_shutdown(): flush every CPU, free the empty partial slabs
@@ -1206,7 +1283,9 @@ cdef class Machine:
                 discard_slab(self.m, s, sl)
                 v = nxt
         if typesafe:
-            self.rcu.barrier()                     # rcu_free_slab() of those slabs
+            if not self.rcu.barrier():             # rcu_free_slab() of those slabs
+                raise VMBug(f"kmem_cache_destroy {name}: rcu_barrier() left work pending "
+                            f"after the reader check (model bug)")
         # kmem_cache_release(): per-CPU part, nodes, random_seq, the struct itself
         (<_PercpuArea>self._percpu).dealloc(s.cpu_slab, sizeof(kmem_cache_cpu))
         for nid in range(self.m.nr_nodes):
@@ -1227,7 +1306,9 @@ cdef class Machine:
         cdef slab *sl
         cdef int cpu, nid
         self._running(None)
-        discarded = 0
+        # every slab freed counts: the empty ones flush_cpu_slab()/__put_partials()
+        # discard (node already holds min_partial) and the empty partial slabs below
+        before = sum(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))
         for cpu in range(self.m.nr_cpus):
             if flush_cpu_slab(self.m, s, cpu):
                 self._raise(MC_ECORRUPT)
@@ -1242,7 +1323,6 @@ cdef class Machine:
                 remove_partial(self.m, n, sl)
                 if sl.inuse == 0:
                     discard_slab(self.m, s, sl)
-                    discarded += 1
                 else:
                     keep.append((sl.objects - sl.inuse, mc_page_va(self.m, <page *>sl)))
                 v = nxt
@@ -1252,7 +1332,7 @@ cdef class Machine:
             for f, a in promote + rest:
                 add_partial(self.m, n, va_slab(self.m, a), DEACTIVATE_TO_TAIL)
         self.rcu._kick()
-        return discarded
+        return before - sum(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))
 
     def virt_to_slab(self, address):
         """virt_to_slab(): the Slab holding a direct-map address, or None."""

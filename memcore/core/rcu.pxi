@@ -75,9 +75,19 @@ cdef class RCU:
         self.gp_seq += 1
         done = self._wait
         self._wait = []
+        # rcu_do_batch(): every callback of the batch runs; one that fails does not
+        # strand the others (their slabs, their sleepers).  The first error is
+        # raised once the batch is done.
+        err = None
         for fn in done:
             self.callbacks_invoked += 1
-            fn()
+            try:
+                fn()
+            except BaseException as e:
+                if err is None:
+                    err = e
+        if err is not None:
+            raise err
         return 1
 
     def advance(self):
@@ -165,4 +175,5 @@ cdef class _DeferredKfree:
         self.addr = addr
 
     def __call__(self):
+        self.machine._kfree_rcu_queued.discard(self.addr)
         self.machine.kfree(self.addr)

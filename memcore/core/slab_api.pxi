@@ -54,7 +54,7 @@ def parse_gfp(gfp):
 def parse_slab_flags(flags):
     """SLAB_* flags from an int, a name, or an iterable of names/ints."""
     if isinstance(flags, int) and not isinstance(flags, bool):
-        return flags
+        return _slab_flags_checked(flags)
     if isinstance(flags, str):
         flags = flags.replace(" ", "").split("|") if flags else ()
     v = 0
@@ -65,6 +65,13 @@ def parse_slab_flags(flags):
             v |= SLAB_FLAGS[f]
         else:
             raise UnknownChoice("slab flag", f, SLAB_FLAGS)
+    return _slab_flags_checked(v)
+
+
+def _slab_flags_checked(v):
+    # slab_flags_t is a 32-bit unsigned int
+    if not 0 <= v < (1 << 32):
+        raise ValueError(f"slab flags {v:#x} do not fit slab_flags_t (32-bit unsigned)")
     return v
 
 
@@ -202,6 +209,7 @@ cdef int _init_cache_percpu_nodes(Machine machine, kmem_cache *s, bint early) ex
             INIT_LIST_HEAD(&n.partial, mc_virt(m, &n.partial))
             INIT_LIST_HEAD(&n.full, mc_virt(m, &n.full))
             inc_slabs_node(m, kcn, nid, sl.objects)
+            obj_mark(m, n_va, True)
             if m.kasan:
                 kasan_unpoison(m, n_va, kcn.object_size)
             __add_partial(m, n, sl, DEACTIVATE_TO_HEAD)
@@ -296,8 +304,14 @@ cdef mc_ulong kmem_cache_create(Machine machine, str name, size, align, flags, c
         raise ValueError(f"kmem_cache_create: a cache named {name!r} exists already")
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         raise ValueError(f"kmem_cache_create: size must be a positive int, not {size!r}")
-    if not isinstance(align, int) or align < 0:
-        raise ValueError(f"kmem_cache_create: align must be a non-negative int, not {align!r}")
+    if not isinstance(align, int) or isinstance(align, bool) or not 0 <= align < (1 << 32):
+        raise ValueError(f"kmem_cache_create: align must be an unsigned int (0 .. 2**32 - 1), "
+                         f"not {align!r}")
+    if freeptr_offset is not None and (not isinstance(freeptr_offset, int) or
+                                       isinstance(freeptr_offset, bool) or
+                                       not 0 <= freeptr_offset < (1 << 32)):
+        raise ValueError(f"kmem_cache_create: freeptr_offset must be an unsigned int "
+                         f"(0 .. 2**32 - 1), not {freeptr_offset!r}")
     if ctor is not None and not callable(ctor):
         raise TypeError("kmem_cache_create: ctor must be callable")
     memset(&args, 0, sizeof(args))
@@ -330,7 +344,8 @@ cdef int run_pending_ctors(Machine machine) except -1:
     cdef int i, j
     cdef slab *sl
     cdef kmem_cache *s
-    cdef mc_ulong base
+    cdef mc_ulong base, obj
+    cdef bytes saved = b""
     pending = [m.pending_ctor[i] for i in range(m.nr_pending_ctor)]
     m.nr_pending_ctor = 0
     for sv in pending:
@@ -339,11 +354,62 @@ cdef int run_pending_ctors(Machine machine) except -1:
         ctor = machine._ctors[s.ctor - 1]
         base = slab_address(m, sl) + s.red_left_pad
         for j in range(sl.objects):
+            # setup_object() runs before any object of the new slab is handed out;
+            # here the operation that made the slab has already allocated from it,
+            # so the object's shadow is saved around the ctor's unpoisoned window
+            # and put back as it was (allocated objects stay allocated).
+            obj = base + j * s.size
             if m.kasan:
-                kasan_unpoison(m, base + j * s.size, s.object_size)
-            ctor(_make_object(machine, base + j * s.size, s.object_size, sl.slab_cache))
-            if m.kasan:
-                kasan_poison(m, base + j * s.size, (s.object_size + 7) & ~7, KASAN_SLAB_REDZONE)
+                saved = kasan_mem_to_shadow(m, obj)[:(s.object_size + 7) >> 3]
+                kasan_unpoison(m, obj, s.object_size)
+            try:
+                ctor(_make_object(machine, obj, s.object_size, sl.slab_cache))
+            finally:
+                if m.kasan:
+                    memcpy(kasan_mem_to_shadow(m, obj), <const char *>saved, len(saved))
+    return 0
+
+
+cdef int undo_unconstructed_alloc(Machine machine, kmem_cache *s, mc_ulong obj,
+                                  int cpu) except -1:
+    """A constructor raised: the slab the allocation just created (obj came from it,
+    nothing else did) is taken off whatever list holds it and freed, so the cache is
+    as before the call and no unconstructed object is ever handed out."""
+    cdef mc_machine *m = machine.m
+    cdef slab *sl = virt_to_slab(m, obj)
+    cdef slab *q
+    cdef kmem_cache_cpu *c
+    cdef mc_ulong sva, v, prev
+    cdef int i
+    if sl == NULL:
+        raise VMBug(f"constructor failed and {obj:#x} is no longer in a slab")
+    sva = slab_va(m, sl)
+    for i in range(m.nr_cpus):
+        c = cpu_slab(m, s, i)
+        if c.slab == sva:                             # the CPU slab: detach it
+            c.slab = 0
+            c.freelist = 0
+            c.tid += 1
+            sl.frozen = 0
+        prev = 0
+        v = c.partial
+        while v:                                       # a CPU partial slab: unlink it
+            if v == sva:
+                if prev:
+                    va_slab(m, prev).next = sl.next
+                else:
+                    c.partial = sl.next
+                v = c.partial
+                while v and v != sl.next:              # 'slabs' counts to the tail
+                    va_slab(m, v).slabs -= 1
+                    v = va_slab(m, v).next
+                break
+            prev = v
+            v = va_slab(m, v).next
+    if test_bit(SL_partial, &sl.flags.f):              # debug caches: the node list
+        remove_partial(m, get_node(m, s, slab_nid(sl)), sl)
+    obj_mark(m, obj, False)
+    discard_slab(m, s, sl)
     return 0
 
 
@@ -647,6 +713,13 @@ cdef class Slab:
     def dump(self):
         return dump_page(self.machine, mc_page_to_pfn(self.machine.m, <page *>self._sl()), None)
 
+    def __eq__(self, other):
+        return isinstance(other, Slab) and (<Slab>other).addr == self.addr and \
+            (<Slab>other).machine is self.machine
+
+    def __hash__(self):
+        return hash((id(self.machine), self.addr))
+
     def __repr__(self):
         sl = self._sl()
         return (f"<Slab pfn {self.pfn:#x} of {self.slab_cache.name!r}: inuse {sl.inuse}/"
@@ -713,7 +786,9 @@ cdef class SlabObject:
 _SHADOW_BUG_TYPES = {KASAN_PAGE_REDZONE: "slab-out-of-bounds",
                      KASAN_SLAB_REDZONE: "slab-out-of-bounds",
                      KASAN_PAGE_FREE: "use-after-free",
-                     KASAN_SLAB_FREE: "slab-use-after-free", 0xFA: "slab-use-after-free"}
+                     KASAN_SLAB_FREE: "slab-use-after-free", 0xFA: "slab-use-after-free",
+                     # a partial granule followed by an accessible one (kasan_first_bad())
+                     **{v: "out-of-bounds" for v in range(1, 9)}}
 
 
 cdef str kasan_report(Machine machine, mc_ulong addr, uint64_t size, bint write,
@@ -722,32 +797,40 @@ cdef str kasan_report(Machine machine, mc_ulong addr, uint64_t size, bint write,
     cdef mc_machine *m = machine.m
     cdef slab *sl
     cdef kmem_cache *s
-    cdef mc_ulong obj, base
+    cdef mc_ulong obj, base, idx
+    cdef uint64_t alloc_size
     cdef int i
     bug = _SHADOW_BUG_TYPES.get(shadow, "unknown-crash")
     w = MC_BITS // 4
     lines = ["=" * 66, f"BUG: KASAN: {bug} in {where}",
              f"{'Write' if write else 'Read'} of size {size} at addr {addr:0{w}x} by task "
              f"{machine.current.name}/{machine.current.id + 1}", ""]
-    sl = virt_to_slab(m, bad)
+    # complete_report_info(): the object is nearest_obj() of the access address; its
+    # size is kasan_get_alloc_size(), read from the shadow (the kmalloc() size of a
+    # live object), object_size when the shadow says nothing (freed, never used).
+    sl = virt_to_slab(m, addr)
     if sl != NULL:
         s = KC(m, sl.slab_cache)
-        base = slab_address(m, sl) + s.red_left_pad
-        obj = base + (bad - base) // s.size * s.size if bad >= base else base
+        base = slab_address(m, sl)
+        idx = (addr - base) // s.size if addr >= base else 0
+        if idx > sl.objects - 1:
+            idx = sl.objects - 1
+        obj = base + idx * s.size + s.red_left_pad          # fixup_red_left()
+        alloc_size = kasan_get_alloc_size(m, s, obj) or s.object_size
         name = machine._cache_names.get(sl.slab_cache, "?")
         lines.append(f"The buggy address belongs to the object at {obj:0{w}x}")
         lines.append(f" which belongs to the cache {name} of size {s.object_size}")
-        if bad < obj:
-            rel = f"{obj - bad} bytes to the left of"
-        elif bad >= obj + s.object_size:
-            rel = f"{bad - obj - s.object_size} bytes to the right of"
+        if addr < obj:
+            rel = f"{obj - addr} bytes to the left of"
+        elif addr >= obj + alloc_size:
+            rel = f"{addr - obj - alloc_size} bytes to the right of"
         else:
-            rel = f"{bad - obj} bytes inside of"
+            rel = f"{addr - obj} bytes inside of"
         state = "freed " if bug == "slab-use-after-free" else (
             "allocated " if bug == "slab-out-of-bounds" else "")
         lines.append(f"The buggy address is located {rel}")
-        lines.append(f" {state}{s.object_size}-byte region [{obj:0{w}x}, "
-                     f"{obj + s.object_size:0{w}x})")
+        lines.append(f" {state}{alloc_size}-byte region [{obj:0{w}x}, "
+                     f"{obj + alloc_size:0{w}x})")
         lines.append("")
     pfn = mc_virt_to_phys(m, bad) >> PAGE_SHIFT
     lines.append("The buggy address belongs to the physical page:")
@@ -793,10 +876,9 @@ cdef int check_slabs(Machine machine) except -1:
             pending.add(v)
             v = va_slab(m, v).callback_head.next
     by_cache = {}
-    for pfn in range(m.nr_pfns):
-        if PageSlab(mc_pfn_to_page(m, pfn)):
-            sva = mc_pfn_to_va(m, pfn)
-            by_cache.setdefault(va_slab(m, sva).slab_cache, []).append(sva)
+    for pfn in _slab_heads(machine):
+        sva = mc_pfn_to_va(m, pfn)
+        by_cache.setdefault(va_slab(m, sva).slab_cache, []).append(sva)
     for cva in by_cache:
         if cva not in machine._cache_names:
             raise VMBug(f"slab {by_cache[cva][0]:#x} belongs to no known kmem_cache ({cva:#x})",
@@ -868,9 +950,12 @@ cdef int check_slabs(Machine machine) except -1:
                 clen = freelist_length(m, s, sl, c.freelist)
                 if clen < 0:
                     raise VMBug(f"{name}: CPU {cpu_slabs[sva]} freelist corrupt", dump)
-                if not sl.frozen or sl.inuse != sl.objects:
-                    raise VMBug(f"{name}: CPU slab {sva:#x} must be frozen with inuse == "
-                                f"objects (frozen {sl.frozen}, inuse {sl.inuse})", dump)
+                # Frozen at objects in use; remote frees (__slab_free on a slab another
+                # CPU owns) push onto slab->freelist and drop inuse, so the two add up.
+                if not sl.frozen or sl.inuse + flen != sl.objects:
+                    raise VMBug(f"{name}: CPU slab {sva:#x} must be frozen with inuse + "
+                                f"slab->freelist == objects (frozen {sl.frozen}, inuse "
+                                f"{sl.inuse}, slab->freelist {flen})", dump)
                 if clen + flen > sl.objects:
                     raise VMBug(f"{name}: CPU slab {sva:#x} has more free objects than objects",
                                 dump)

@@ -144,6 +144,30 @@ cdef inline int freelist_corrupt(mc_machine *m, const kmem_cache *s, const slab 
     return MC_ECORRUPT
 
 
+# ---- which objects are allocated -------------------------------------------------
+# The model keeps one bit per 8 bytes of lowmem (lazily mapped, like RAM) so
+# that every double or invalid free is refused before it can corrupt a
+# freelist.  The kernel without KASAN catches only the immediate one
+# (BUG_ON(object == fp)); the model's extra knowledge never changes what a
+# valid program sees.
+
+cdef inline uint64_t obj_bit(const mc_machine *m, mc_ulong obj) noexcept nogil:
+    return (obj - m.page_offset) >> 3
+
+
+cdef inline void obj_mark(const mc_machine *m, mc_ulong obj, bint allocated) noexcept nogil:
+    cdef uint64_t b = obj_bit(m, obj)
+    if allocated:
+        m.obj_bitmap[b >> 3] |= <unsigned char>(1 << (b & 7))
+    else:
+        m.obj_bitmap[b >> 3] &= <unsigned char>~(1 << (b & 7))
+
+
+cdef inline bint obj_allocated(const mc_machine *m, mc_ulong obj) noexcept nogil:
+    cdef uint64_t b = obj_bit(m, obj)
+    return (m.obj_bitmap[b >> 3] >> (b & 7)) & 1
+
+
 # ---- KASAN shadow -------------------------------------------------------------------
 
 cdef inline unsigned char *kasan_mem_to_shadow(const mc_machine *m, mc_ulong addr) noexcept nogil:
@@ -168,9 +192,32 @@ cdef void kasan_unpoison(const mc_machine *m, mc_ulong addr, uint64_t size) noex
         kasan_mem_to_shadow(m, addr + full)[0] = size & 7
 
 
+cdef uint64_t kasan_get_alloc_size(const mc_machine *m, const kmem_cache *s,
+                                   mc_ulong obj) noexcept nogil:
+    """kasan_get_alloc_size() (generic mode): accessible bytes from the start of the
+    object by its shadow, up to object_size; 0 when the first granule is poisoned."""
+    cdef uint64_t size = 0
+    cdef unsigned char sh
+    if not m.kasan or mc_virt_to_phys(m, obj) >> PAGE_SHIFT >= m.lowmem_pfns:
+        return 0
+    while size < s.object_size:
+        sh = kasan_mem_to_shadow(m, obj + size)[0]
+        if sh == 0:
+            size += 8
+        elif sh < 8:
+            return size + sh
+        else:
+            return size
+    return s.object_size
+
+
 cdef inline unsigned char kasan_first_bad(const mc_machine *m, mc_ulong addr, uint64_t size,
                                           mc_ulong *bad_addr) noexcept nogil:
-    """The shadow byte of the first inaccessible byte in [addr, addr + size), or 0."""
+    """The shadow byte that names the bug at the first inaccessible byte of
+    [addr, addr + size), or 0 if all are accessible.  get_shadow_bug_type(): a
+    partial granule (1..7) defers to the next shadow byte; when that one is 0..7
+    (an accessible neighbour) the result is 1..8 (KASAN_GRANULE_SIZE standing for
+    0), all "out-of-bounds"."""
     cdef mc_ulong a = addr
     cdef unsigned char sh
     cdef signed char v
@@ -180,7 +227,8 @@ cdef inline unsigned char kasan_first_bad(const mc_machine *m, mc_ulong addr, ui
         if v < 0 or (v > 0 and (a & 7) >= <unsigned int>v):
             bad_addr[0] = a
             if 0 < v < 8:
-                return kasan_mem_to_shadow(m, a + 8)[0] or KASAN_SLAB_REDZONE
+                sh = kasan_mem_to_shadow(m, a + 8)[0]
+                return sh if sh else 8
             return sh
         a += 1
     return 0
@@ -243,16 +291,21 @@ cdef int check_bytes(mc_machine *m, const kmem_cache *s, const slab *sl, mc_ulon
                      mc_ulong start, unsigned int n, unsigned char val,
                      const char *what) noexcept nogil:
     cdef unsigned char *p = <unsigned char *>mc_host(m, start)
-    cdef unsigned int i
+    cdef unsigned int i, end
     for i in range(n):
         if p[i] != val:
+            # check_bytes_and_report(): the range runs from the first damaged byte to
+            # the last one (intact trailing bytes are trimmed), and only it is restored
+            end = n
+            while end > i and p[end - 1] == val:
+                end -= 1
             m.err = MC_ECORRUPT
             m.err_pfn = <int64_t>slab_pfn(m, sl)
             snprintf(m.err_msg, sizeof(m.err_msg),
                      b"%s overwritten: 0x%lx-0x%lx @offset=%u. First byte 0x%x instead of 0x%x",
-                     what, <unsigned long>(start + i), <unsigned long>(start + n - 1),
+                     what, <unsigned long>(start + i), <unsigned long>(start + end - 1),
                      <unsigned int>(start + i - slab_address(m, sl)), p[i], val)
-            memset(p, val, n)          # the kernel restores the bytes after reporting
+            memset(p + i, val, end - i)          # restore_bytes()
             return MC_ECORRUPT
     return 0
 
@@ -300,6 +353,10 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
     cdef unsigned int order, i, count, pos, page_limit
     cdef mc_ulong start, cur, nxt
     cdef int nid = node if node >= 0 else m.cpu_node[cpu]
+    # new_slab(): the caller's zone and mobility bits never reach the page
+    # allocator (kmalloc_fix_flags() drops GFP_SLAB_BUG_MASK, then only the
+    # reclaim and constraint bits pass); the cache's allocflags choose zone/type
+    gfp = (gfp & ~GFP_SLAB_BUG_MASK) & (GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK)
     gfp |= s.allocflags
     order = oo_order(oo)
     p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
@@ -631,6 +688,7 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
         if check_object(m, s, sl, obj, SLUB_RED_INACTIVE):
             return 0
         init_object(m, s, obj, SLUB_RED_ACTIVE)
+    obj_mark(m, obj, True)
     if m.kasan:
         kasan_unpoison(m, obj, orig_size)
         if orig_size < s.object_size:               # poison_kmalloc_redzone()
@@ -638,7 +696,12 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
                          ((obj + s.object_size + 7) & ~<mc_ulong>7) -
                          ((obj + orig_size + 7) & ~<mc_ulong>7), KASAN_SLAB_REDZONE)
     if gfp & __GFP_ZERO:
-        memset(mc_host(m, obj), 0, orig_size)
+        # slab_post_alloc_hook(): the whole object is cleared (ksize() bytes are
+        # usable), except on kmalloc debug caches that redzone the bytes past orig_size
+        if (s.flags & (MC_SLAB_STORE_USER | MC_SLAB_RED_ZONE)) and (s.flags & MC_SLAB_KMALLOC):
+            memset(mc_host(m, obj), 0, orig_size)
+        else:
+            memset(mc_host(m, obj), 0, s.object_size)
     return obj
 
 
@@ -706,6 +769,7 @@ cdef int slab_free(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong obj, int cpu
             if kmem_cache_debug(s):
                 init_object(m, s, obj, SLUB_RED_ACTIVE)
             return rc
+    obj_mark(m, obj, False)
     if m.kasan and not (s.flags & MC_SLAB_TYPESAFE_BY_RCU):
         kasan_poison(m, obj, (s.object_size + 7) & ~7, KASAN_SLAB_FREE)
     return 0
@@ -726,9 +790,17 @@ cdef slab *virt_to_slab(const mc_machine *m, mc_ulong addr) noexcept nogil:
 
 cdef int slab_free_checked(mc_machine *m, kmem_cache *s, mc_ulong obj, int cpu) noexcept nogil:
     """kmem_cache_free() with the checks that keep the model intact."""
+    cdef int rc = slab_free_check(m, s, obj)
+    cdef slab *sl
+    if rc:
+        return rc
+    sl = virt_to_slab(m, obj)
+    return slab_free(m, KC(m, sl.slab_cache), sl, obj, cpu)
+
+
+cdef int slab_free_check(mc_machine *m, kmem_cache *s, mc_ulong obj) noexcept nogil:
+    """The checks of slab_free_checked(), changing nothing (0 if obj may be freed)."""
     cdef slab *sl = virt_to_slab(m, obj)
-    cdef unsigned char sh
-    cdef mc_ulong bad
     if sl == NULL:
         return set_err(m, MC_EINVALFREE, -1, b"virt_to_cache: Object is not a Slab page!")
     if s != NULL and KC(m, sl.slab_cache) != s:
@@ -738,12 +810,10 @@ cdef int slab_free_checked(mc_machine *m, kmem_cache *s, mc_ulong obj, int cpu) 
     if not valid_object(m, s, sl, obj):
         return set_err(m, MC_EINVALFREE, slab_pfn(m, sl),
                        b"invalid free: the address is not the start of an object of this slab")
-    if m.kasan:
-        sh = kasan_mem_to_shadow(m, obj)[0]
-        if <signed char>sh < 0:
-            return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
-                           b"KASAN: double-free (the object's shadow says freed)")
-    return slab_free(m, s, sl, obj, cpu)
+    if not obj_allocated(m, obj):
+        return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
+                       b"double free: the object is not allocated")
+    return 0
 
 
 # ---- kmalloc ----------------------------------------------------------------------------
@@ -770,7 +840,7 @@ cdef mc_ulong __kmalloc(mc_machine *m, uint64_t size, unsigned int gfp, int node
         if order > MAX_PAGE_ORDER:
             set_err(m, MC_ENOMEM, -1, b"kmalloc: size above KMALLOC_MAX_SIZE")
             return 0
-        p = __alloc_frozen_pages(m, (gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE)) | __GFP_COMP, order,
+        p = __alloc_frozen_pages(m, (gfp & ~GFP_SLAB_BUG_MASK) | __GFP_COMP, order,
                                  node if node >= 0 else m.cpu_node[cpu], cpu)
         if p == NULL:
             set_err(m, MC_ENOMEM, -1, b"kmalloc_large: page allocation failure")
@@ -790,22 +860,34 @@ cdef mc_ulong __kmalloc(mc_machine *m, uint64_t size, unsigned int gfp, int node
                            <unsigned int>size)
 
 
-cdef int kfree(mc_machine *m, mc_ulong addr, int cpu) noexcept nogil:
+cdef int kfree_check(mc_machine *m, mc_ulong addr) noexcept nogil:
+    """The checks kfree() makes before it changes anything (0: addr may be freed)."""
     cdef page *head
-    cdef int order
     if addr <= ZERO_SIZE_PTR:
         return 0                                   # ZERO_OR_NULL_PTR
     if not mc_addr_valid(m, addr, 1) or addr - m.memmap_va < m.memmap_bytes:
         return set_err(m, MC_EINVALFREE, -1, b"kfree: not an address of the direct map")
     head = mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT))
     if PageSlab(head):
-        return slab_free_checked(m, NULL, addr, cpu)
+        return slab_free_check(m, NULL, addr)
     if not page_type_is(head, PGTY_large_kmalloc):
         return set_err(m, MC_EINVALFREE, mc_page_to_pfn(m, head),
                        b"kfree: Not a kmalloc allocation")
     if addr != mc_phys_to_virt(m, mc_page_to_pfn(m, head) << PAGE_SHIFT):
         return set_err(m, MC_EINVALFREE, mc_page_to_pfn(m, head),
                        b"kfree: invalid free inside a large kmalloc allocation")
+    return 0
+
+
+cdef int kfree(mc_machine *m, mc_ulong addr, int cpu) noexcept nogil:
+    cdef page *head
+    cdef int order
+    cdef int rc = kfree_check(m, addr)
+    if rc or addr <= ZERO_SIZE_PTR:
+        return rc
+    head = mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT))
+    if PageSlab(head):
+        return slab_free(m, KC(m, (<slab *>head).slab_cache), <slab *>head, addr, cpu)
     order = folio_order(<folio *>head)
     mc_clear_page_type(head)                       # __folio_clear_large_kmalloc()
     m.large_kmalloc_pages -= <uint64_t>1 << order
@@ -854,3 +936,34 @@ cdef int bulk_cache_alloc_free(mc_machine *m, kmem_cache *s, uint64_t n, int cpu
         if rc:
             return rc
     return 0
+
+
+cdef uint64_t collect_slab_heads(const mc_machine *m, uint64_t *out) noexcept nogil:
+    """PFNs of every slab's first page (out may be NULL: just count)."""
+    cdef uint64_t pfn = 0, n = 0
+    cdef const page *p
+    while pfn < m.nr_pfns:
+        p = &m.memmap[pfn]
+        if PageSlab(p):
+            if out != NULL:
+                out[n] = pfn
+            n += 1
+            if PageHead(p):
+                pfn += <uint64_t>1 << folio_order(<const folio *>p)
+                continue
+        pfn += 1
+    return n
+
+
+def _slab_heads(Machine machine):
+    """numpy array of the PFNs of all slabs' first pages."""
+    import numpy as np
+    cdef uint64_t n
+    with nogil:
+        n = collect_slab_heads(machine.m, NULL)
+    out = np.zeros(n, dtype=np.uint64)
+    cdef uint64_t[::1] v = out
+    if n:
+        with nogil:
+            collect_slab_heads(machine.m, &v[0])
+    return out
