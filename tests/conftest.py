@@ -14,6 +14,16 @@ import memcore
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
+# Property tests run this many times their default number of examples
+# (MEMCORE_EXAMPLES_SCALE=10 pytest tests/test_property*.py for a long soak).
+EXAMPLES_SCALE = float(os.environ.get("MEMCORE_EXAMPLES_SCALE", "1"))
+
+
+def examples(n: int) -> int:
+    """Hypothesis max_examples for a test whose CI default is n."""
+    return max(1, round(n * EXAMPLES_SCALE))
+
+
 VARIANTS = memcore.variants()
 VARIANT_IDS = [f"{d}{b}" for d, b in VARIANTS]
 

@@ -13,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 import memcore
 
 import kfacts as K
+from conftest import examples
 
 # orders, weighted towards the pcp-cached small ones
 ORDERS = st.sampled_from([0, 0, 0, 0, 1, 1, 2, 3, 3, 4, 5, 6, 8, 9, 9, 10])
@@ -382,7 +383,7 @@ class MachineRules(RuleBasedStateMachine):
         assert walk["folio"] == walk["refcount_zero"] == 0
 
 
-SETTINGS = settings(max_examples=40, stateful_step_count=80, deadline=None,
+SETTINGS = settings(max_examples=examples(40), stateful_step_count=80, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.filter_too_much])
 
@@ -410,7 +411,7 @@ from hypothesis import given  # noqa: E402
 
 
 @pytest.mark.parametrize("bits", [64, 32])
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(ops=st.lists(st.tuples(ORDERS, st.booleans(), st.integers(0, 1)),
                     min_size=1, max_size=60),
        seed=st.randoms(use_true_random=False))
