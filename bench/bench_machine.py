@@ -16,8 +16,9 @@
   order-0 folios) classifying each page, against a plain C loop reading the
   same memmap.  Target: <= 1.5x.
 
-Machines are noisy: every number is the best of several repeats, and only
-ratios are compared with targets.
+Machines are noisy: every number is the best of several repeats, taken in
+rounds that run each operation next to its baseline, and only ratios are
+compared with targets.
 """
 from __future__ import annotations
 
@@ -33,12 +34,16 @@ TARGETS = {"test_dirty()": 1.5, "get()+put()": 1.5, "page.folio": 1.5,
            "kmem_cache alloc+free": 5.0}
 
 
-def best(fn, repeat):
-    t = float("inf")
+def best(fns, repeat):
+    """{name: fastest time in ns} of each function; the repeats are interleaved
+    (every round runs every function once) so that a noisy spell on the machine
+    hits an operation and its baseline alike."""
+    t = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
-        t0 = time.perf_counter_ns()
-        fn()
-        t = min(t, time.perf_counter_ns() - t0)
+        for name, fn in fns.items():
+            t0 = time.perf_counter_ns()
+            fn()
+            t[name] = min(t[name], time.perf_counter_ns() - t0)
     return t
 
 
@@ -80,10 +85,9 @@ def python_ops(mod, n, repeat):
         for _ in rng:
             pg.folio
 
-    base = best(empty, repeat)
-    per = {name: (best(fn, repeat) - base) / n
-           for name, fn in [("bare", bare), ("bare2", bare2), ("test_dirty()", test_dirty),
-                            ("get()+put()", get_put), ("page.folio", folio_of_page)]}
+    t = best({"empty": empty, "bare": bare, "bare2": bare2, "test_dirty()": test_dirty,
+              "get()+put()": get_put, "page.folio": folio_of_page}, repeat)
+    per = {name: (v - t["empty"]) / n for name, v in t.items()}
     return {
         "test_dirty()": (per["test_dirty()"], per["bare"]),
         "get()+put()": (per["get()+put()"], per["bare2"]),
@@ -94,20 +98,20 @@ def python_ops(mod, n, repeat):
 def alloc_free(mod, n, repeat):
     m = memcore.Machine("1GiB", design=mod.DESIGN, bits=mod.BITS)
     m.bulk_alloc_free(1000)                        # warm the pcp lists
-    ours = best(lambda: m.bulk_alloc_free(n), repeat) / n
-    base = best(lambda: mod._freelist_baseline(n), repeat) / n
+    t = best({"ours": lambda: m.bulk_alloc_free(n),
+              "base": lambda: mod._freelist_baseline(n)}, repeat)
     m.check()
-    return {"alloc+free order 0": (ours, base)}
+    return {"alloc+free order 0": (t["ours"] / n, t["base"] / n)}
 
 
 def slab_alloc_free(mod, n, repeat):
     m = memcore.Machine("1GiB", design=mod.DESIGN, bits=mod.BITS)
     cache = m.kmem_cache_create("bench", 64)
     m.bulk_kmem_cache_alloc_free(cache, 1000)      # warm: a CPU slab in place
-    ours = best(lambda: m.bulk_kmem_cache_alloc_free(cache, n), repeat) / n
-    base = best(lambda: mod._freelist_baseline(n), repeat) / n
+    t = best({"ours": lambda: m.bulk_kmem_cache_alloc_free(cache, n),
+              "base": lambda: mod._freelist_baseline(n)}, repeat)
     m.check()
-    return {"kmem_cache alloc+free": (ours, base)}
+    return {"kmem_cache alloc+free": (t["ours"] / n, t["base"] / n)}
 
 
 def walk(mod, repeat, ram):
@@ -116,9 +120,8 @@ def walk(mod, repeat, ram):
     # struct pages one by one instead of stepping over large free blocks
     m.bulk_alloc(m.nr_pfns * 3 // 4, order=0)
     m.bulk_alloc(m.nr_pfns // 64, order=2)
-    ours = best(m.walk, repeat) / m.nr_pfns
-    base = best(m._walk_plain, repeat) / m.nr_pfns
-    return {"walk all PFNs": (ours, base)}
+    t = best({"ours": m.walk, "base": m._walk_plain}, repeat)
+    return {"walk all PFNs": (t["ours"] / m.nr_pfns, t["base"] / m.nr_pfns)}
 
 
 def main(argv=None):
