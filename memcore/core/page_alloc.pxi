@@ -298,7 +298,9 @@ cdef page *get_page_from_freelist(mc_machine *m, unsigned int gfp, int order, in
     # avoid fragmenting ZONE_NORMAL while DMA32 still has memory (alloc_flags_nofragment)
     while True:
         for i in range(nr_nodes):
-            n = (nid + i) % m.nr_nodes
+            n = nid + i                            # (nid + i) % nr_nodes, without a divide
+            if n >= m.nr_nodes:
+                n -= m.nr_nodes
             zi = highest
             while zi >= 0:
                 z = &m.pgdat[n].node_zones[zi]
