@@ -368,6 +368,16 @@ def test_free_of_an_object_queued_by_kfree_rcu_is_refused(variant, how):
 
 # ---- SLAB_TYPESAFE_BY_RCU -----------------------------------------------------------------------
 
+def typesafe_cache_with_an_empty_slab(m):
+    """A SLAB_TYPESAFE_BY_RCU cache whose only object was allocated and freed: its
+    slab is an empty CPU slab.  Returns the cache and the slab's PFN."""
+    c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
+    o = c.alloc()
+    pfn = o.slab.pfn
+    o.free()
+    return c, pfn
+
+
 def test_typesafe_object_is_reused_at_once(variant):
     m = boot(variant)
     c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
@@ -463,10 +473,7 @@ def test_reader_across_the_free_holds_the_slab_page(variant):
 def test_reader_started_after_the_discard_does_not_hold_the_page(variant):
     m = boot(variant)
     A, _ = tasks(m)
-    c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
-    o = c.alloc()
-    pfn = o.slab.pfn
-    o.free()
+    c, pfn = typesafe_cache_with_an_empty_slab(m)
     m.kmem_cache_shrink(c)
     m.rcu_read_lock(A)
     assert m.rcu.advance() == 1 and m.page(pfn).type_name is None
@@ -477,10 +484,7 @@ def test_reader_started_after_the_discard_does_not_hold_the_page(variant):
 def test_destroy_typesafe_cache_with_a_reader_and_waiting_slabs(variant):
     m = boot(variant)
     A, _ = tasks(m)
-    c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
-    o = c.alloc()
-    pfn = o.slab.pfn
-    o.free()
+    c, pfn = typesafe_cache_with_an_empty_slab(m)
     m.rcu_read_lock(A)
     m.kmem_cache_shrink(c)
     names = [x.name for x in m.caches()]
@@ -501,10 +505,7 @@ def test_destroy_typesafe_cache_with_a_reader_and_empty_slabs(variant):
     for the reader, so the destroy cannot complete (Deadlock) and changes nothing."""
     m = boot(variant)
     A, _ = tasks(m)
-    c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
-    o = c.alloc()
-    pfn = o.slab.pfn
-    o.free()                                            # an empty CPU slab, no RCU work yet
+    c, pfn = typesafe_cache_with_an_empty_slab(m)       # an empty CPU slab, no RCU work yet
     m.rcu_read_lock(A)
     before = S.snapshot(m, c)
     with pytest.raises(Deadlock):
