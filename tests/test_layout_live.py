@@ -4,6 +4,8 @@ Skips cleanly without bpftool or /sys/kernel/btf/vmlinux; the committed
 snapshot (test_layout_reference.py) carries the same check everywhere.
 """
 import os
+import shutil
+import subprocess
 import platform
 
 import pytest
@@ -47,3 +49,13 @@ def test_live_enums_match_model(live, live_is_618):
         if name != "__NR_PAGEFLAGS":
             assert pg[name] == value
     assert pg.NR_PAGEFLAGS == live["enums"]["pageflags"]["__NR_PAGEFLAGS"]
+
+
+@pytest.mark.skipif(shutil.which("pahole") is None, reason="pahole unavailable (dwarves)")
+@pytest.mark.parametrize("name", ["page", "folio", "slab", "ptdesc"])
+def test_live_pahole_text_equals_ours(live_is_618, name):
+    """`memcore layout NAME` prints what `pahole -C NAME /sys/kernel/btf/vmlinux` prints."""
+    r = subprocess.run(["pahole", "-C", name, btf.VMLINUX], capture_output=True, text=True)
+    if r.returncode != 0 or not r.stdout:
+        pytest.skip(f"pahole could not read {btf.VMLINUX}: {r.stderr.strip()[:200]}")
+    assert memcore.layout(name, bits=64).pahole() == r.stdout
