@@ -67,7 +67,6 @@ enum mc_err {
 	MC_EDOUBLEFREE = -15,	/* an object freed twice */
 	MC_EINVALFREE = -16,	/* a free of something that is not an allocated object */
 	MC_ECORRUPT = -17,	/* a corrupted free list or slab */
-	MC_EKASAN = -18,	/* a KASAN report */
 };
 
 /* One memblock reservation made at boot: metadata the model accounts. */
@@ -124,8 +123,7 @@ struct mc_machine {
 	uint64_t rng;			/* state of the model's get_random_*() */
 	mc_ulong rcu_slabs;		/* slabs waiting for a grace period (rcu_head.next chain) */
 	uint64_t rcu_slabs_nr;		/* how many */
-	int nr_pending_ctor;		/* new slabs whose objects still need the constructor */
-	mc_ulong pending_ctor[64];
+	mc_ulong ctor_slab;		/* a new slab of a ctor cache, objects not yet constructed */
 	uint64_t slab_pages;		/* pages held by slabs */
 	uint64_t large_kmalloc_pages;	/* pages held by large kmalloc allocations */
 	unsigned char *obj_bitmap;	/* one bit per 8 bytes of lowmem: slab object allocated */
@@ -158,6 +156,21 @@ static inline int mc_addr_valid(const struct mc_machine *m, mc_ulong addr, uint6
 		return len <= m->memmap_bytes - off;
 	off = addr - m->page_offset;
 	lowmem_bytes = m->lowmem_pfns << PAGE_SHIFT;
+	return off < lowmem_bytes && len <= lowmem_bytes - off;
+}
+
+/*
+ * Is [addr, addr + len) direct-mapped RAM whose bytes the model holds (slab
+ * objects, kmalloc memory)?  Not the memmap: on i386 mem_map sits inside the
+ * direct map, but the model keeps struct pages in their own host array.
+ */
+static inline int mc_addr_in_direct_map(const struct mc_machine *m, mc_ulong addr,
+					uint64_t len)
+{
+	mc_ulong off = addr - m->page_offset;
+	uint64_t lowmem_bytes = m->lowmem_pfns << PAGE_SHIFT;
+	if (addr - m->memmap_va < m->memmap_bytes)
+		return 0;
 	return off < lowmem_bytes && len <= lowmem_bytes - off;
 }
 

@@ -137,8 +137,6 @@ static inline mc_ulong freelist_ptr_encode(const struct kmem_cache *s, mc_ulong 
 
 #define freelist_ptr_decode freelist_ptr_encode
 
-#endif /* MEMCORE_SLUB_H */
-
 /* Debug fill patterns (include/linux/poison.h) */
 #define POISON_INUSE		0x5a	/* fresh slab memory (SLAB_POISON) */
 #define POISON_FREE		0x6b	/* a free object's body */
@@ -160,3 +158,5 @@ static inline mc_ulong freelist_ptr_encode(const struct kmem_cache *s, mc_ulong 
 #define KASAN_PAGE_REDZONE	0xFE	/* tail of a large kmalloc */
 #define KASAN_SLAB_REDZONE	0xFC	/* slab redzone, never-allocated slab memory */
 #define KASAN_SLAB_FREE		0xFB	/* freed slab object */
+
+#endif /* MEMCORE_SLUB_H */

@@ -11,7 +11,6 @@ cdef void memmap_init(mc_machine *m, int last_zone) noexcept nogil:
     cdef page *p
     cdef int nid = 0, zi
     cdef zone *z
-    cdef unsigned char *pb
     for pfn in range(m.memmap_pfns):
         while nid < m.nr_nodes - 1 and pfn >= m.node_end_pfn[nid]:
             nid += 1
@@ -30,7 +29,6 @@ cdef void memmap_init(mc_machine *m, int last_zone) noexcept nogil:
             z = &m.pgdat[nid].node_zones[zi]
             if z.spanned_pages == 0:
                 continue
-            pb = <unsigned char *>mc_host(m, z.pageblock_flags)
             pfn = z.zone_start_pfn
             while pfn < z.zone_start_pfn + z.spanned_pages:
                 pageblock_byte(m, z, pfn)[0] = MIGRATE_MOVABLE

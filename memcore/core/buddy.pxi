@@ -17,10 +17,6 @@ cdef inline zone *page_zone(const mc_machine *m, const page *p) noexcept nogil:
     return &m.pgdat[page_to_nid(p)].node_zones[page_zonenum(p)]
 
 
-cdef inline mc_ulong zone_va(const mc_machine *m, const zone *z) noexcept nogil:
-    return mc_virt(m, z)
-
-
 cdef inline unsigned char *pageblock_byte(const mc_machine *m, const zone *z,
                                           uint64_t pfn) noexcept nogil:
     cdef unsigned char *bits = <unsigned char *>mc_host(m, z.pageblock_flags)

@@ -121,7 +121,7 @@ cdef int check_pcp_lists(mc_machine *m, zone *z, unsigned char *claims) noexcept
     cdef list_head *h
     cdef mc_ulong h_va, v, prev
     cdef page *p
-    cdef uint64_t pfn, i
+    cdef uint64_t pfn
     for cpu in range(m.nr_cpus):
         pcp = zone_pcp(m, z, cpu)
         count = 0

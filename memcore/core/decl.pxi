@@ -213,7 +213,7 @@ cdef extern from "memcore/machine.h" nogil:
     enum mc_err:
         MC_OK, MC_ENOMEM, MC_EREFZERO, MC_ENOTLOCKED, MC_EBADPAGE, MC_ETAIL, MC_ENOTLARGE
         MC_EPFN, MC_EORDER, MC_EFREE, MC_EINVAL, MC_EDEADLOCK, MC_EADDR, MC_EBUSY, MC_EBLOCKED
-        MC_EDOUBLEFREE, MC_EINVALFREE, MC_ECORRUPT, MC_EKASAN
+        MC_EDOUBLEFREE, MC_EINVALFREE, MC_ECORRUPT
     enum:
         MC_RES_FIRMWARE, MC_RES_MEMMAP, MC_RES_PGDAT, MC_RES_PAGEBLOCK, MC_RES_PERCPU
         MC_RES_UNAVAILABLE, MC_RES_PERCPU_AREA, MC_RES_SLAB_BOOT, MC_NR_RESERVE_KINDS
@@ -246,8 +246,7 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t rng
         mc_ulong rcu_slabs
         uint64_t rcu_slabs_nr
-        int nr_pending_ctor
-        mc_ulong pending_ctor[64]
+        mc_ulong ctor_slab
         uint64_t slab_pages
         uint64_t large_kmalloc_pages
         unsigned char *obj_bitmap
@@ -264,6 +263,7 @@ cdef extern from "memcore/machine.h" nogil:
 
     void *mc_host(const mc_machine *m, mc_ulong addr)
     int mc_addr_valid(const mc_machine *m, mc_ulong addr, uint64_t length)
+    int mc_addr_in_direct_map(const mc_machine *m, mc_ulong addr, uint64_t length)
     mc_ulong mc_phys_to_virt(const mc_machine *m, uint64_t paddr)
     uint64_t mc_virt_to_phys(const mc_machine *m, mc_ulong addr)
     page *mc_pfn_to_page(const mc_machine *m, uint64_t pfn)

@@ -70,7 +70,7 @@ def _layout_tables():
 def _enum_table(str which):
     """[(name, value)] of enum pageflags or enum pagetype, in declaration order."""
     cdef const mc_enum_entry *e
-    cdef int n, i
+    cdef int n
     if which == "pageflags":
         e, n = mc_enum_pageflags, MC_NR_ENUM_pageflags
     elif which == "pagetype":

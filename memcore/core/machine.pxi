@@ -297,10 +297,7 @@ cdef class Machine:
         cdef uint64_t pps = PAGES_PER_SECTION
         cdef uint64_t memmap_pfns = (nr_pfns + pps - 1) // pps * pps
         cdef uint64_t per_node, start, end, pa, nsec, bytes_, pfn
-        cdef int nid, zi, cpu, last_zone
-        cdef pglist_data *pg
-        cdef zone *z
-        cdef int i
+        cdef int nid, cpu, last_zone
 
         m.nr_pfns = nr_pfns
         m.memmap_pfns = memmap_pfns
@@ -412,7 +409,6 @@ cdef class Machine:
 
         # kmem_cache_init(): SLUB's boot caches and the kmalloc caches
         slab_boot(self, boot_caches_pa)
-        run_pending_ctors(self)
 
     cdef _init_node(self, int nid):
         cdef mc_machine *m = self.m
@@ -743,7 +739,7 @@ cdef class Machine:
     def stats(self):
         """Counts per zone/order/migratetype, page states, and metadata bytes."""
         import numpy as np
-        cdef int nid, zi, o, mt, i
+        cdef int nid, zi
         cdef zone *z
         cdef slab *sl
         cdef uint64_t pfn
@@ -980,7 +976,6 @@ cdef class Machine:
         with nogil:
             rc = bulk_cache_alloc_free(self.m, s, cn, cpu)
         if rc:
-            self.m.nr_pending_ctor = 0
             self._raise(rc)
 
     def bulk_alloc(self, n, order=0, movable=True, task=None):
@@ -1087,9 +1082,8 @@ cdef class Machine:
         is created; freeptr_offset: where a SLAB_TYPESAFE_BY_RCU cache may keep the
         free pointer inside the object."""
         self._running(None)
-        va = kmem_cache_create(self, name, size, align, flags, ctor, freeptr_offset)
-        run_pending_ctors(self)
-        return _make_cache_view(self, va)
+        return _make_cache_view(self, kmem_cache_create(self, name, size, align, flags, ctor,
+                                                        freeptr_offset))
 
     def kmem_cache(self, name):
         """The cache called `name` (kmalloc caches included)."""
@@ -1115,16 +1109,17 @@ cdef class Machine:
         cdef Task t = self._running(task)
         cdef unsigned int g = parse_gfp(gfp)
         cdef int nid = self._node_arg(node)
-        cdef mc_ulong obj
+        cdef mc_ulong obj, new_slab
         obj = slab_alloc_node(self.m, s, g, nid, t.cpu, s.object_size)
+        new_slab = self.m.ctor_slab
+        self.m.ctor_slab = 0
         if obj == 0:
-            self.m.nr_pending_ctor = 0
             self._raise(self.m.err or MC_ENOMEM)
-        if self.m.nr_pending_ctor:
+        if new_slab:
             try:
-                run_pending_ctors(self)
+                run_ctors(self, new_slab)
             except BaseException:
-                undo_unconstructed_alloc(self, s, obj, t.cpu)
+                undo_unconstructed_alloc(self, s, new_slab, obj)
                 raise
         return _make_object(self, obj, s.object_size, mc_virt(self.m, s))
 
@@ -1176,7 +1171,6 @@ cdef class Machine:
             self._raise(self.m.err or MC_ENOMEM)
         if obj == ZERO_SIZE_PTR:
             return ZERO_SIZE_PTR
-        run_pending_ctors(self)
         sl = virt_to_slab(self.m, obj)
         return _make_object(self, obj, size, sl.slab_cache if sl else 0)
 
@@ -1200,7 +1194,7 @@ cdef class Machine:
 
     cdef int _raise_free(self, int rc, mc_ulong addr) except -1:
         if self.kasan and rc in (MC_EDOUBLEFREE, MC_EINVALFREE) and \
-                mc_addr_valid(self.m, addr, 1) and addr - self.m.memmap_va >= self.m.memmap_bytes:
+                mc_addr_in_direct_map(self.m, addr, 1):
             kind = "double-free" if rc == MC_EDOUBLEFREE else "invalid-free"
             text = self._kasan_free_report(addr, kind)
             self.m.err = 0
@@ -1256,7 +1250,7 @@ cdef class Machine:
                                f"for tasks inside RCU read-side critical sections "
                                f"({len(self._kfree_rcu_queued)} kfree_rcu() pending)")
             self.rcu.barrier()
-        live = KmemCache.objects_inuse.__get__(_make_cache_view(self, va))
+        live = _make_cache_view(self, va).objects_inuse
         if live:
             raise VMBug(f"kmem_cache_destroy {name}: Slab cache still has objects "
                         f"({live} objects in use)")
@@ -1374,8 +1368,7 @@ cdef class Machine:
         cdef unsigned char sh
         if size == 0:
             return 0
-        if not mc_addr_valid(self.m, addr, size) or (addr - self.m.memmap_va < self.m.memmap_bytes
-                                                     and not where.startswith("read_memmap")):
+        if not mc_addr_in_direct_map(self.m, addr, size):
             raise InvalidAddress(f"[{addr:#x}, {addr + size:#x}) is not direct-mapped modeled "
                                  f"memory")
         if self.kasan:

@@ -30,10 +30,9 @@ GFP_FLAGS = {
     "GFP_NOWAIT": __GFP_KSWAPD_RECLAIM, "__GFP_DMA": __GFP_DMA, "__GFP_DMA32": __GFP_DMA32,
     "__GFP_HIGHMEM": __GFP_HIGHMEM, "__GFP_MOVABLE": __GFP_MOVABLE,
     "__GFP_RECLAIMABLE": __GFP_RECLAIMABLE, "__GFP_HIGH": __GFP_HIGH, "__GFP_ZERO": __GFP_ZERO,
-    "__GFP_ACCOUNT": 0x400000, "__GFP_THISNODE": __GFP_THISNODE,
+    "__GFP_ACCOUNT": __GFP_ACCOUNT, "__GFP_THISNODE": __GFP_THISNODE,
 }
 
-KMALLOC_TYPE_NAMES = ("normal", "reclaim", "dma", "cgroup")
 PERCPU_UNIT_SIZE = 32 * 1024
 
 
@@ -111,14 +110,6 @@ cdef class _PercpuArea:
 
 # ---- caches ---------------------------------------------------------------------------
 
-cdef object _slab_config(Machine machine):
-    return None
-
-
-cdef mc_ulong _cache_struct_size(Machine machine):
-    return MC_KMEM_CACHE_SIZE(machine.m.nr_nodes)
-
-
 cdef int _fill_cache(Machine machine, kmem_cache *s, mc_slub_cache_args *args) except -1:
     """do_kmem_cache_create(): geometry from slub_sizing.h, random key, per-CPU part."""
     cdef mc_slub_config cfg
@@ -184,7 +175,7 @@ cdef int _init_cache_percpu_nodes(Machine machine, kmem_cache *s, bint early) ex
     cdef uint64_t off
     cdef int nid, cpu
     cdef kmem_cache_node *n
-    cdef mc_ulong n_va, obj
+    cdef mc_ulong n_va
     cdef slab *sl
     cdef kmem_cache *kcn
     off = (<_PercpuArea>machine._percpu).alloc(sizeof(kmem_cache_cpu), 2 * sizeof(mc_ulong))
@@ -337,53 +328,44 @@ cdef mc_ulong kmem_cache_create(Machine machine, str name, size, align, flags, c
     return va
 
 
-cdef int run_pending_ctors(Machine machine) except -1:
-    """Call the constructors of the objects of slabs created by the last operation
-    (the kernel's setup_object() calls them when a slab is created)."""
+cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
+    """Call the constructor on every object of a new slab (the kernel's
+    setup_object() does it in allocate_slab()).  Only kmem_cache_alloc() of a
+    ctor cache creates such a slab (one at most; bulk operations refuse ctor
+    caches), and it has already taken one object when this runs."""
     cdef mc_machine *m = machine.m
-    cdef int i, j
-    cdef slab *sl
-    cdef kmem_cache *s
-    cdef mc_ulong base, obj
+    cdef int j
+    cdef slab *sl = va_slab(m, slab_va_)
+    cdef kmem_cache *s = KC(m, sl.slab_cache)
+    cdef mc_ulong base = slab_address(m, sl) + s.red_left_pad, obj
     cdef bytes saved = b""
-    pending = [m.pending_ctor[i] for i in range(m.nr_pending_ctor)]
-    m.nr_pending_ctor = 0
-    for sv in pending:
-        sl = va_slab(m, sv)
-        s = KC(m, sl.slab_cache)
-        ctor = machine._ctors[s.ctor - 1]
-        base = slab_address(m, sl) + s.red_left_pad
-        for j in range(sl.objects):
-            # setup_object() runs before any object of the new slab is handed out;
-            # here the operation that made the slab has already allocated from it,
-            # so the object's shadow is saved around the ctor's unpoisoned window
-            # and put back as it was (allocated objects stay allocated).
-            obj = base + j * s.size
+    ctor = machine._ctors[s.ctor - 1]
+    for j in range(sl.objects):
+        # The object already handed out is KASAN-unpoisoned and the others are
+        # redzone: each object's shadow is saved around the ctor's unpoisoned
+        # window and put back as it was.
+        obj = base + j * s.size
+        if m.kasan:
+            saved = kasan_mem_to_shadow(m, obj)[:(s.object_size + 7) >> 3]
+            kasan_unpoison(m, obj, s.object_size)
+        try:
+            ctor(_make_object(machine, obj, s.object_size, sl.slab_cache))
+        finally:
             if m.kasan:
-                saved = kasan_mem_to_shadow(m, obj)[:(s.object_size + 7) >> 3]
-                kasan_unpoison(m, obj, s.object_size)
-            try:
-                ctor(_make_object(machine, obj, s.object_size, sl.slab_cache))
-            finally:
-                if m.kasan:
-                    memcpy(kasan_mem_to_shadow(m, obj), <const char *>saved, len(saved))
+                memcpy(kasan_mem_to_shadow(m, obj), <const char *>saved, len(saved))
     return 0
 
 
-cdef int undo_unconstructed_alloc(Machine machine, kmem_cache *s, mc_ulong obj,
-                                  int cpu) except -1:
+cdef int undo_unconstructed_alloc(Machine machine, kmem_cache *s, mc_ulong sva,
+                                  mc_ulong obj) except -1:
     """A constructor raised: the slab the allocation just created (obj came from it,
     nothing else did) is taken off whatever list holds it and freed, so the cache is
     as before the call and no unconstructed object is ever handed out."""
     cdef mc_machine *m = machine.m
-    cdef slab *sl = virt_to_slab(m, obj)
-    cdef slab *q
+    cdef slab *sl = va_slab(m, sva)
     cdef kmem_cache_cpu *c
-    cdef mc_ulong sva, v, prev
+    cdef mc_ulong v, prev
     cdef int i
-    if sl == NULL:
-        raise VMBug(f"constructor failed and {obj:#x} is no longer in a slab")
-    sva = slab_va(m, sl)
     for i in range(m.nr_cpus):
         c = cpu_slab(m, s, i)
         if c.slab == sva:                             # the CPU slab: detach it

@@ -356,7 +356,7 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
     # new_slab(): the caller's zone and mobility bits never reach the page
     # allocator (kmalloc_fix_flags() drops GFP_SLAB_BUG_MASK, then only the
     # reclaim and constraint bits pass); the cache's allocflags choose zone/type
-    gfp = (gfp & ~GFP_SLAB_BUG_MASK) & (GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK)
+    gfp &= GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK
     gfp |= s.allocflags
     order = oo_order(oo)
     p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
@@ -403,9 +403,8 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
             nxt = cur + s.size if i + 1 < sl.objects else 0
             set_freepointer(m, s, cur, nxt)
             cur = nxt
-    if s.ctor and m.nr_pending_ctor < 64:
-        m.pending_ctor[m.nr_pending_ctor] = slab_va(m, sl)
-        m.nr_pending_ctor += 1
+    if s.ctor:
+        m.ctor_slab = slab_va(m, sl)                # Python runs the ctors afterwards
     return sl
 
 
@@ -707,20 +706,15 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
 
 # ---- freeing ------------------------------------------------------------------------------
 
-cdef int __slab_free(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong obj, int cpu) noexcept nogil:
+cdef void __slab_free(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong obj,
+                      int cpu) noexcept nogil:
+    """The free of an object of a slab that is not this CPU's: onto slab->freelist,
+    then list the slab (CPU partial, node partial) or discard it when empty."""
     cdef mc_ulong prior = sl.freelist
-    cdef bint was_frozen = sl.frozen, on_node_partial = False, need_node = False
-    cdef unsigned int inuse = sl.inuse
+    cdef bint was_frozen = sl.frozen, on_node_partial = False
+    cdef unsigned int inuse = sl.inuse - 1
     cdef kmem_cache_node *n = NULL
-    if obj == prior:
-        return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
-                       b"double free: the object is already the slab freelist head "
-                       b"(BUG_ON(object == fp) in set_freepointer)")
-    if inuse == 0:
-        return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
-                       b"double free: the slab has no objects in use")
     set_freepointer(m, s, obj, prior)
-    inuse -= 1
     if (inuse == 0 or prior == 0) and not was_frozen:
         if not kmem_cache_has_cpu_partial(s) or prior:
             n = get_node(m, s, slab_nid(sl))
@@ -730,45 +724,36 @@ cdef int __slab_free(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong obj, int c
     if n == NULL:
         if not was_frozen and kmem_cache_has_cpu_partial(s) and prior == 0:
             put_cpu_partial(m, s, sl, 1, cpu)
-        return 0
+        return
     if prior and not on_node_partial:
-        return 0                                   # on some CPU's partial list
+        return                                     # on some CPU's partial list
     if inuse == 0 and n.nr_partial >= s.min_partial:
         if prior:
             remove_partial(m, n, sl)
         discard_slab(m, s, sl)
-        return 0
+        return
     if not kmem_cache_has_cpu_partial(s) and prior == 0:
         add_partial(m, n, sl, DEACTIVATE_TO_TAIL)
-    return 0
 
 
 cdef int slab_free(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong obj, int cpu) noexcept nogil:
-    """do_slab_free(): onto the CPU freelist if the object is from the CPU slab."""
+    """do_slab_free(): onto the CPU freelist if the object is from the CPU slab.
+    The caller has made sure obj is an allocated object of sl (slab_free_check(),
+    or it just allocated it), so the kernel's BUG_ON(object == fp) cannot fire;
+    only a debug cache's damaged red zone or poison refuses the free."""
     cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
     cdef int rc
     if kmem_cache_debug(s):
         rc = check_object(m, s, sl, obj, SLUB_RED_ACTIVE)
         if rc:
             return rc
+        init_object(m, s, obj, SLUB_RED_INACTIVE)
     if c.slab == slab_va(m, sl):
-        if obj == c.freelist:
-            return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
-                           b"double free: the object is already the CPU freelist head "
-                           b"(BUG_ON(object == fp) in set_freepointer)")
-        if kmem_cache_debug(s):
-            init_object(m, s, obj, SLUB_RED_INACTIVE)
         set_freepointer(m, s, obj, c.freelist)
         c.freelist = obj
         c.tid += 1
     else:
-        if kmem_cache_debug(s):
-            init_object(m, s, obj, SLUB_RED_INACTIVE)
-        rc = __slab_free(m, s, sl, obj, cpu)
-        if rc:
-            if kmem_cache_debug(s):
-                init_object(m, s, obj, SLUB_RED_ACTIVE)
-            return rc
+        __slab_free(m, s, sl, obj, cpu)
     obj_mark(m, obj, False)
     if m.kasan and not (s.flags & MC_SLAB_TYPESAFE_BY_RCU):
         kasan_poison(m, obj, (s.object_size + 7) & ~7, KASAN_SLAB_FREE)
@@ -779,7 +764,7 @@ cdef slab *virt_to_slab(const mc_machine *m, mc_ulong addr) noexcept nogil:
     """The slab of a direct-map address, or NULL."""
     cdef uint64_t pfn
     cdef page *head
-    if not mc_addr_valid(m, addr, 1) or addr - m.memmap_va < m.memmap_bytes:
+    if not mc_addr_in_direct_map(m, addr, 1):
         return NULL
     pfn = mc_virt_to_phys(m, addr) >> PAGE_SHIFT
     head = mc_compound_head(m, mc_pfn_to_page(m, pfn))
@@ -865,7 +850,7 @@ cdef int kfree_check(mc_machine *m, mc_ulong addr) noexcept nogil:
     cdef page *head
     if addr <= ZERO_SIZE_PTR:
         return 0                                   # ZERO_OR_NULL_PTR
-    if not mc_addr_valid(m, addr, 1) or addr - m.memmap_va < m.memmap_bytes:
+    if not mc_addr_in_direct_map(m, addr, 1):
         return set_err(m, MC_EINVALFREE, -1, b"kfree: not an address of the direct map")
     head = mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT))
     if PageSlab(head):
@@ -907,19 +892,6 @@ cdef long freelist_length(const mc_machine *m, const kmem_cache *s, const slab *
         n += 1
         head = get_freepointer(m, s, head)
     return n
-
-
-cdef bint on_freelist(const mc_machine *m, const kmem_cache *s, const slab *sl, mc_ulong head,
-                      mc_ulong obj) noexcept nogil:
-    cdef long n = 0
-    while head and n <= <long>sl.objects:
-        if head == obj:
-            return True
-        if not valid_object(m, s, sl, head):
-            return False
-        n += 1
-        head = get_freepointer(m, s, head)
-    return False
 
 
 cdef int bulk_cache_alloc_free(mc_machine *m, kmem_cache *s, uint64_t n, int cpu) noexcept nogil:

@@ -11,7 +11,7 @@
 # table in include/memcore/folio_flags_table.h (folio_flags.pxi).
 
 cimport cython
-from cpython.object cimport PyObject, PyTypeObject
+from cpython.object cimport PyTypeObject
 
 include "folio_flags_decl.pxi"
 
