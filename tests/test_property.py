@@ -85,6 +85,20 @@ class MachineRules(RuleBasedStateMachine):
     def runnable(self, t):
         return t not in self.asleep
 
+    def lock_target(self, i, t, op, owner_deadlocks=False):
+        """The folio a lock rule acts on as task t, or None when the rule is done: no live
+        folio, or t cannot run (or, with owner_deadlocks, already holds the lock) and
+        folio.<op>(task) must raise Deadlock."""
+        r = self.pick(i)
+        if r is None:
+            return None
+        if not self.runnable(t) or (owner_deadlocks and r.owner == t):
+            event(f"{op}: Deadlock")
+            with pytest.raises(memcore.Deadlock):
+                getattr(r.folio, op)(self.tasks[t])
+            return None
+        return r
+
     # ---- allocation ----
     @initialize(orders=st.lists(ORDERS, min_size=1, max_size=4))
     def start(self, orders):
@@ -227,15 +241,10 @@ class MachineRules(RuleBasedStateMachine):
     # ---- locking ----
     @rule(i=HOT, t=st.integers(0, 2))
     def lock(self, i, t):
-        r = self.pick(i)
+        r = self.lock_target(i, t, "lock", owner_deadlocks=True)
         if r is None:
             return
         task = self.tasks[t]
-        if not self.runnable(t) or r.owner == t:
-            event("lock: Deadlock")
-            with pytest.raises(memcore.Deadlock):
-                r.folio.lock(task)
-            return
         got = r.folio.lock(task)
         if r.owner is None:
             assert got is True
@@ -248,14 +257,10 @@ class MachineRules(RuleBasedStateMachine):
 
     @rule(i=HOT, t=st.integers(0, 2))
     def trylock(self, i, t):
-        r = self.pick(i)
+        r = self.lock_target(i, t, "trylock")
         if r is None:
             return
         task = self.tasks[t]
-        if not self.runnable(t):
-            with pytest.raises(memcore.Deadlock):
-                r.folio.trylock(task)
-            return
         got = r.folio.trylock(task)
         assert got is (r.owner is None)
         if got:
@@ -263,14 +268,10 @@ class MachineRules(RuleBasedStateMachine):
 
     @rule(i=HOT, t=st.integers(0, 2))
     def unlock(self, i, t):
-        r = self.pick(i)
+        r = self.lock_target(i, t, "unlock")
         if r is None:
             return
         task = self.tasks[t]
-        if not self.runnable(t):
-            with pytest.raises(memcore.Deadlock):
-                r.folio.unlock(task)
-            return
         if r.owner is None:
             with pytest.raises(memcore.FolioNotLocked):
                 r.folio.unlock(task)
