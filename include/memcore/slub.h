@@ -111,6 +111,9 @@ static inline unsigned int oo_objects(struct kmem_cache_order_objects x)
 	return x.x & OO_MASK;
 }
 
+/* list_entry(link, struct slab, slab_list): a node partial list links slabs here */
+#define SLAB_LIST_OFFSET	offsetof(struct slab, slab_list)
+
 /* Bytes of a struct kmem_cache for a machine with nr_nodes nodes. */
 #define MC_KMEM_CACHE_SIZE(nr_nodes) \
 	(offsetof(struct kmem_cache, node) + (nr_nodes) * sizeof(mc_ulong))

@@ -398,6 +398,7 @@ cdef extern from "memcore/slub.h" nogil:
     unsigned int oo_order(kmem_cache_order_objects x)
     unsigned int oo_objects(kmem_cache_order_objects x)
     size_t MC_KMEM_CACHE_SIZE(int nr_nodes)
+    size_t SLAB_LIST_OFFSET
     mc_ulong ZERO_SIZE_PTR, MC_TEXT_RCU_FREE_SLAB
     mc_ulong freelist_ptr_encode(const kmem_cache *s, mc_ulong ptr, mc_ulong ptr_addr)
     mc_ulong freelist_ptr_decode(const kmem_cache *s, mc_ulong ptr, mc_ulong ptr_addr)

@@ -166,6 +166,24 @@ cdef inline uint32_t hash_wait(mc_ulong key) noexcept nogil:
 PAGE_WAIT_TABLE_SIZE = 256
 
 
+cdef unsigned char *lazy_map(size_t size, str what) except NULL:
+    """Anonymous memory the host backs only where it is touched (modeled RAM, the
+    KASAN shadow, the object bitmap)."""
+    cdef void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+    if p == MAP_FAILED:
+        raise MemoryError(f"cannot reserve {size} bytes of address space for {what}")
+    return <unsigned char *>p
+
+
+cdef inline size_t shadow_bytes(const mc_machine *m) noexcept nogil:
+    return (m.lowmem_pfns << PAGE_SHIFT) >> 3          # a byte per 8 bytes of lowmem
+
+
+cdef inline size_t obj_bitmap_bytes(const mc_machine *m) noexcept nogil:
+    return (m.lowmem_pfns << PAGE_SHIFT) >> 6          # a bit per 8 bytes of lowmem
+
+
 @cython.final
 @cython.auto_pickle(False)
 cdef class Machine:
@@ -206,9 +224,9 @@ cdef class Machine:
             if self.m.phys != NULL:
                 munmap(self.m.phys, self.m.phys_bytes)
             if self.m.kasan_shadow != NULL:
-                munmap(self.m.kasan_shadow, (self.m.lowmem_pfns << PAGE_SHIFT) >> 3)
+                munmap(self.m.kasan_shadow, shadow_bytes(self.m))
             if self.m.obj_bitmap != NULL:
-                munmap(self.m.obj_bitmap, (self.m.lowmem_pfns << PAGE_SHIFT) >> 6)
+                munmap(self.m.obj_bitmap, obj_bitmap_bytes(self.m))
             free(self.m.memmap)
             free(self.m)
             self.m = NULL
@@ -323,13 +341,8 @@ cdef class Machine:
         if m.memmap == NULL:
             raise MemoryError(f"cannot allocate the memmap ({memmap_pfns * sizeof(page)} bytes)")
         m.memmap_bytes = memmap_pfns * sizeof(page)
+        m.phys = lazy_map(ram_bytes, "modeled physical memory")
         m.phys_bytes = ram_bytes
-        m.phys = <unsigned char *>mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE,
-                                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        if m.phys == <unsigned char *>MAP_FAILED:
-            m.phys = NULL
-            raise MemoryError(f"cannot reserve {ram_bytes} bytes of address space for "
-                              f"modeled physical memory")
 
         # memblock: firmware, memmap, node data, pageblock bitmaps, per-CPU lists
         self._reservations.append((0, min(256, nr_pfns), MC_RES_FIRMWARE))
@@ -360,19 +373,9 @@ cdef class Machine:
         memset(mc_host(m, m.percpu_base), 0, cpus * PERCPU_UNIT_SIZE)
         cs = (MC_KMEM_CACHE_SIZE(nodes) + 63) & ~63
         boot_caches_pa = self._memblock_alloc(2 * cs, 64, 0, MC_RES_SLAB_BOOT)
-        m.obj_bitmap = <unsigned char *>mmap(NULL, (m.lowmem_pfns << PAGE_SHIFT) >> 6,
-                                             PROT_READ | PROT_WRITE,
-                                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        if m.obj_bitmap == <unsigned char *>MAP_FAILED:
-            m.obj_bitmap = NULL
-            raise MemoryError("cannot map the slab object bitmap")
+        m.obj_bitmap = lazy_map(obj_bitmap_bytes(m), "the slab object bitmap")
         if self.kasan:
-            m.kasan_shadow = <unsigned char *>mmap(NULL, (m.lowmem_pfns << PAGE_SHIFT) >> 3,
-                                                   PROT_READ | PROT_WRITE,
-                                                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-            if m.kasan_shadow == <unsigned char *>MAP_FAILED:
-                m.kasan_shadow = NULL
-                raise MemoryError("cannot map the KASAN shadow")
+            m.kasan_shadow = lazy_map(shadow_bytes(m), "the KASAN shadow")
             m.kasan = 1
 
         # memmap_init(): links, refcount 1, mapcount -1, cpupid reset, MOVABLE pageblocks
@@ -1216,12 +1219,13 @@ cdef class Machine:
         free, already queued by kfree_rcu()) is refused here and queues nothing."""
         cdef mc_ulong addr = self._obj_addr(obj) if obj is not None else 0
         cdef int rc
+        cdef page *head
         self._running(None)
         if addr <= ZERO_SIZE_PTR:
             return                                  # kvfree_call_rcu(NULL) does nothing
         if addr in self._kfree_rcu_queued:
             raise VMBug(f"kfree_rcu: {addr:#x} is already queued for kfree() by kfree_rcu()")
-        rc = kfree_check(self.m, addr)
+        rc = kfree_check(self.m, addr, &head)
         if rc:
             self._raise_free(rc, addr)
         self._kfree_rcu_queued.add(addr)
@@ -1234,10 +1238,7 @@ cdef class Machine:
         objects of the cache live."""
         cdef kmem_cache *s = self._cache(cache)
         cdef mc_ulong va = mc_virt(self.m, s)
-        cdef int cpu, nid
-        cdef kmem_cache_node *n
-        cdef mc_ulong v, head, nxt
-        cdef slab *sl
+        cdef int nid
         name = self._cache_names[va]
         if s.refcount < 0 or va in [self.m.kmalloc_caches[t][i] for t in range(4) for i in range(14)]:
             raise ValueError(f"kmem_cache_destroy: {name} is a boot cache")
@@ -1262,20 +1263,8 @@ cdef class Machine:
                 any(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))):
             raise Deadlock(f"kmem_cache_destroy {name}: rcu_barrier() would wait for tasks "
                            f"inside RCU read-side critical sections")
-        # __kmem_cache_shutdown(): flush every CPU, free the empty partial slabs
-        for cpu in range(self.m.nr_cpus):
-            if flush_cpu_slab(self.m, s, cpu):
-                self._raise(MC_ECORRUPT)
-        for nid in range(self.m.nr_nodes):
-            n = get_node(self.m, s, nid)
-            head = mc_virt(self.m, &n.partial)
-            v = n.partial.next
-            while v != head:
-                nxt = mc_list(self.m, v).next
-                sl = <slab *>mc_va_to_page(self.m, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list))
-                remove_partial(self.m, n, sl)
-                discard_slab(self.m, s, sl)
-                v = nxt
+        # __kmem_cache_shutdown(): flush every CPU, free the (all empty) partial slabs
+        self._flush_and_shrink(s)
         if typesafe:
             if not self.rcu.barrier():             # rcu_free_slab() of those slabs
                 raise VMBug(f"kmem_cache_destroy {name}: rcu_barrier() left work pending "
@@ -1295,14 +1284,22 @@ cdef class Machine:
         slabs (SLAB_TYPESAFE_BY_RCU: after a grace period) and put the fullest
         partial slabs first.  Returns the number of slabs discarded."""
         cdef kmem_cache *s = self._cache(cache)
+        self._running(None)
+        # every slab freed counts: the empty ones flush_cpu_slab()/__put_partials()
+        # discard (node already holds min_partial) and the empty partial slabs
+        before = sum(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))
+        self._flush_and_shrink(s)
+        self.rcu._kick()
+        return before - sum(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))
+
+    cdef int _flush_and_shrink(self, kmem_cache *s) except -1:
+        """flush_all() and __kmem_cache_do_shrink(): every CPU slab and CPU partial
+        slab goes back to the node lists, empty partial slabs are discarded, the
+        fullest of the rest go first."""
         cdef kmem_cache_node *n
         cdef mc_ulong v, head, nxt
         cdef slab *sl
         cdef int cpu, nid
-        self._running(None)
-        # every slab freed counts: the empty ones flush_cpu_slab()/__put_partials()
-        # discard (node already holds min_partial) and the empty partial slabs below
-        before = sum(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))
         for cpu in range(self.m.nr_cpus):
             if flush_cpu_slab(self.m, s, cpu):
                 self._raise(MC_ECORRUPT)
@@ -1313,20 +1310,21 @@ cdef class Machine:
             v = n.partial.next
             while v != head:
                 nxt = mc_list(self.m, v).next
-                sl = <slab *>mc_va_to_page(self.m, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list))
+                sl = slab_of_list(self.m, v)
                 remove_partial(self.m, n, sl)
                 if sl.inuse == 0:
                     discard_slab(self.m, s, sl)
                 else:
                     keep.append((sl.objects - sl.inuse, mc_page_va(self.m, <page *>sl)))
                 v = nxt
-            # __kmem_cache_do_shrink(): the fullest slabs (few free objects) first
-            promote = sorted((f, a) for f, a in keep if f <= 32)
+            # __kmem_cache_do_shrink(): the fullest slabs (few free objects) first;
+            # list_move() onto per-count lists reverses the order within a count
+            promote = sorted(reversed([(f, a) for f, a in keep if f <= 32]),
+                             key=lambda e: e[0])
             rest = [(f, a) for f, a in keep if f > 32]
             for f, a in promote + rest:
                 add_partial(self.m, n, va_slab(self.m, a), DEACTIVATE_TO_TAIL)
-        self.rcu._kick()
-        return before - sum(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))
+        return 0
 
     def virt_to_slab(self, address):
         """virt_to_slab(): the Slab holding a direct-map address, or None."""

@@ -580,7 +580,7 @@ cdef class KmemCache:
         head = mc_virt(m, &n.partial)
         v = n.partial.next
         while v != head:
-            out.append(_make_slab(self.machine, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list)))
+            out.append(_make_slab(self.machine, v - SLAB_LIST_OFFSET))
             v = mc_list(m, v).next
         return out
 
@@ -611,7 +611,7 @@ cdef long _count_partial_free(Machine machine, kmem_cache *s):
         head = mc_virt(m, &n.partial)
         v = n.partial.next
         while v != head:
-            sl = <slab *>mc_va_to_page(m, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list))
+            sl = slab_of_list(m, v)
             free += sl.objects - sl.inuse
             v = mc_list(m, v).next
     return free
@@ -844,7 +844,7 @@ cdef int check_slabs(Machine machine) except -1:
     cdef kmem_cache_node *n
     cdef slab *sl
     cdef mc_ulong v, head, sva
-    cdef long flen, clen
+    cdef long flen, clen, allocated, marked
     cdef int cpu, nid
     cdef uint64_t pfn
     pending = set()
@@ -898,7 +898,7 @@ cdef int check_slabs(Machine machine) except -1:
             while v != head:
                 if mc_list(m, v).prev != prev:
                     raise VMBug(f"{name}: node {nid} partial list: prev pointer mismatch")
-                sva = v - <mc_ulong>(<size_t>&(<slab *>0).slab_list)
+                sva = v - SLAB_LIST_OFFSET
                 if sva not in slabs or sva in node_partials:
                     raise VMBug(f"{name}: node {nid} partial list holds {sva:#x}, not a live "
                                 f"slab of the cache (or twice)")
@@ -916,48 +916,61 @@ cdef int check_slabs(Machine machine) except -1:
             total += n.total_objects
         for sva in slabs:
             sl = va_slab(m, sva)
-            dump = _slab_dump(machine, sva)
             if sl.objects not in (oo_objects(s.oo), oo_objects(s.min)):
-                raise VMBug(f"{name}: slab {sva:#x} holds {sl.objects} objects", dump)
+                _slab_bug(machine, sva, f"{name}: slab {sva:#x} holds {sl.objects} objects")
             flen = freelist_length(m, s, sl, sl.freelist)
             if flen < 0:
-                raise VMBug(f"{name}: slab {sva:#x}: freelist corrupt (leaves the slab or "
-                            f"loops)", dump)
+                _slab_bug(machine, sva, f"{name}: slab {sva:#x}: freelist corrupt (leaves the "
+                                        f"slab or loops)")
             partial_flag = test_bit(SL_partial, &sl.flags.f) != 0
             if partial_flag != (sva in node_partials):
-                raise VMBug(f"{name}: slab {sva:#x}: SL_partial is {partial_flag} but it is "
-                            f"{'' if sva in node_partials else 'not '}on a node partial list", dump)
+                _slab_bug(machine, sva, f"{name}: slab {sva:#x}: SL_partial is {partial_flag} "
+                                        f"but it is {'' if sva in node_partials else 'not '}on a "
+                                        f"node partial list")
             if sva in cpu_slabs:
                 c = cpu_slab(m, s, cpu_slabs[sva])
                 clen = freelist_length(m, s, sl, c.freelist)
                 if clen < 0:
-                    raise VMBug(f"{name}: CPU {cpu_slabs[sva]} freelist corrupt", dump)
+                    _slab_bug(machine, sva, f"{name}: CPU {cpu_slabs[sva]} freelist corrupt")
                 # Frozen at objects in use; remote frees (__slab_free on a slab another
                 # CPU owns) push onto slab->freelist and drop inuse, so the two add up.
                 if not sl.frozen or sl.inuse + flen != sl.objects:
-                    raise VMBug(f"{name}: CPU slab {sva:#x} must be frozen with inuse + "
-                                f"slab->freelist == objects (frozen {sl.frozen}, inuse "
-                                f"{sl.inuse}, slab->freelist {flen})", dump)
+                    _slab_bug(machine, sva, f"{name}: CPU slab {sva:#x} must be frozen with "
+                                            f"inuse + slab->freelist == objects (frozen "
+                                            f"{sl.frozen}, inuse {sl.inuse}, slab->freelist "
+                                            f"{flen})")
                 if clen + flen > sl.objects:
-                    raise VMBug(f"{name}: CPU slab {sva:#x} has more free objects than objects",
-                                dump)
+                    _slab_bug(machine, sva, f"{name}: CPU slab {sva:#x} has more free objects "
+                                            f"than objects")
+                allocated = sl.objects - flen - clen
             else:
                 if sl.frozen:
-                    raise VMBug(f"{name}: slab {sva:#x} is frozen but no CPU's slab", dump)
+                    _slab_bug(machine, sva, f"{name}: slab {sva:#x} is frozen but no CPU's slab")
                 if sl.inuse + flen != sl.objects:
-                    raise VMBug(f"{name}: slab {sva:#x}: inuse {sl.inuse} + free {flen} != "
-                                f"objects {sl.objects}", dump)
+                    _slab_bug(machine, sva, f"{name}: slab {sva:#x}: inuse {sl.inuse} + free "
+                                            f"{flen} != objects {sl.objects}")
                 if sva not in node_partials and sva not in cpu_partials and flen:
-                    raise VMBug(f"{name}: slab {sva:#x} has free objects but is on no list "
-                                f"(lost)", dump)
+                    _slab_bug(machine, sva, f"{name}: slab {sva:#x} has free objects but is on "
+                                            f"no list (lost)")
+                allocated = sl.inuse
             if sva in cpu_partials and (sl.frozen or partial_flag):
-                raise VMBug(f"{name}: CPU partial slab {sva:#x} must be neither frozen nor on "
-                            f"a node list", dump)
+                _slab_bug(machine, sva, f"{name}: CPU partial slab {sva:#x} must be neither "
+                                        f"frozen nor on a node list")
+            # the allocation bits (double-free detection) agree with the freelists
+            marked = objects_marked(m, s, sl)
+            if marked != allocated:
+                _slab_bug(machine, sva, f"{name}: slab {sva:#x}: {marked} objects marked "
+                                        f"allocated, the freelists leave {allocated}")
         if nr_slabs != len(slabs):
             raise VMBug(f"{name}: node counters say {nr_slabs} slabs, memory holds {len(slabs)}")
         if total != sum(va_slab(m, x).objects for x in slabs):
             raise VMBug(f"{name}: node total_objects {total} does not match its slabs")
     return 0
+
+
+cdef int _slab_bug(Machine machine, mc_ulong sva, str msg) except -1:
+    """Raise VMBug about a slab with its dump_page() (made only when raising)."""
+    raise VMBug(msg, _slab_dump(machine, sva))
 
 
 cdef str _slab_dump(Machine machine, mc_ulong sva):

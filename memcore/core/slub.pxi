@@ -75,6 +75,10 @@ cdef inline mc_ulong slab_address(const mc_machine *m, const slab *sl) noexcept 
     return mc_phys_to_virt(m, slab_pfn(m, sl) << PAGE_SHIFT)
 
 
+cdef inline slab *slab_of_list(const mc_machine *m, mc_ulong link_va) noexcept nogil:
+    return va_slab(m, link_va - SLAB_LIST_OFFSET)
+
+
 cdef inline int slab_nid(const slab *sl) noexcept nogil:
     return page_to_nid(<const page *>sl)
 
@@ -240,10 +244,10 @@ cdef inline void __add_partial(const mc_machine *m, kmem_cache_node *n, slab *sl
                                int tail) noexcept nogil:
     n.nr_partial += 1
     if tail == DEACTIVATE_TO_TAIL:
-        list_add_tail(m, &sl.slab_list, slab_va(m, sl) + <mc_ulong>(<char *>&sl.slab_list - <char *>sl),
+        list_add_tail(m, &sl.slab_list, slab_va(m, sl) + SLAB_LIST_OFFSET,
                       &n.partial, mc_virt(m, &n.partial))
     else:
-        list_add(m, &sl.slab_list, slab_va(m, sl) + <mc_ulong>(<char *>&sl.slab_list - <char *>sl),
+        list_add(m, &sl.slab_list, slab_va(m, sl) + SLAB_LIST_OFFSET,
                  &n.partial, mc_virt(m, &n.partial))
     __set_bit(SL_partial, &sl.flags.f)
 
@@ -567,7 +571,7 @@ cdef slab *get_partial_node(mc_machine *m, kmem_cache *s, kmem_cache_node *n, in
     v = n.partial.next
     while v != head_va:
         nxt = mc_list(m, v).next
-        sl = <slab *>mc_va_to_page(m, v - <mc_ulong>(<size_t>&(<slab *>0).slab_list))
+        sl = slab_of_list(m, v)
         remove_partial(m, n, sl)
         if partial == NULL:
             partial = sl
@@ -682,12 +686,12 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
         obj = ___slab_alloc(m, s, gfp, node, cpu)
         if obj == 0:
             return 0
+    obj_mark(m, obj, True)        # off the freelist: in use (a damaged one stays so)
     if kmem_cache_debug(s):
         sl = <slab *>mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT))
         if check_object(m, s, sl, obj, SLUB_RED_INACTIVE):
             return 0
         init_object(m, s, obj, SLUB_RED_ACTIVE)
-    obj_mark(m, obj, True)
     if m.kasan:
         kasan_unpoison(m, obj, orig_size)
         if orig_size < s.object_size:               # poison_kmalloc_redzone()
@@ -775,16 +779,16 @@ cdef slab *virt_to_slab(const mc_machine *m, mc_ulong addr) noexcept nogil:
 
 cdef int slab_free_checked(mc_machine *m, kmem_cache *s, mc_ulong obj, int cpu) noexcept nogil:
     """kmem_cache_free() with the checks that keep the model intact."""
-    cdef int rc = slab_free_check(m, s, obj)
     cdef slab *sl
+    cdef int rc = slab_free_check(m, s, obj, &sl)
     if rc:
         return rc
-    sl = virt_to_slab(m, obj)
     return slab_free(m, KC(m, sl.slab_cache), sl, obj, cpu)
 
 
-cdef int slab_free_check(mc_machine *m, kmem_cache *s, mc_ulong obj) noexcept nogil:
-    """The checks of slab_free_checked(), changing nothing (0 if obj may be freed)."""
+cdef int slab_free_check(mc_machine *m, kmem_cache *s, mc_ulong obj, slab **slp) noexcept nogil:
+    """The checks of slab_free_checked(), changing nothing: 0 if obj may be
+    freed, with its slab in *slp."""
     cdef slab *sl = virt_to_slab(m, obj)
     if sl == NULL:
         return set_err(m, MC_EINVALFREE, -1, b"virt_to_cache: Object is not a Slab page!")
@@ -798,6 +802,7 @@ cdef int slab_free_check(mc_machine *m, kmem_cache *s, mc_ulong obj) noexcept no
     if not obj_allocated(m, obj):
         return set_err(m, MC_EDOUBLEFREE, slab_pfn(m, sl),
                        b"double free: the object is not allocated")
+    slp[0] = sl
     return 0
 
 
@@ -845,32 +850,35 @@ cdef mc_ulong __kmalloc(mc_machine *m, uint64_t size, unsigned int gfp, int node
                            <unsigned int>size)
 
 
-cdef int kfree_check(mc_machine *m, mc_ulong addr) noexcept nogil:
-    """The checks kfree() makes before it changes anything (0: addr may be freed)."""
+cdef int kfree_check(mc_machine *m, mc_ulong addr, page **headp) noexcept nogil:
+    """The checks kfree() makes before it changes anything: 0 if addr may be
+    freed, with the slab or large-kmalloc head page in *headp (NULL for
+    ZERO_OR_NULL_PTR, which kfree() ignores)."""
     cdef page *head
+    headp[0] = NULL
     if addr <= ZERO_SIZE_PTR:
         return 0                                   # ZERO_OR_NULL_PTR
     if not mc_addr_in_direct_map(m, addr, 1):
         return set_err(m, MC_EINVALFREE, -1, b"kfree: not an address of the direct map")
     head = mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT))
     if PageSlab(head):
-        return slab_free_check(m, NULL, addr)
+        return slab_free_check(m, NULL, addr, <slab **>headp)
     if not page_type_is(head, PGTY_large_kmalloc):
         return set_err(m, MC_EINVALFREE, mc_page_to_pfn(m, head),
                        b"kfree: Not a kmalloc allocation")
     if addr != mc_phys_to_virt(m, mc_page_to_pfn(m, head) << PAGE_SHIFT):
         return set_err(m, MC_EINVALFREE, mc_page_to_pfn(m, head),
                        b"kfree: invalid free inside a large kmalloc allocation")
+    headp[0] = head
     return 0
 
 
 cdef int kfree(mc_machine *m, mc_ulong addr, int cpu) noexcept nogil:
     cdef page *head
     cdef int order
-    cdef int rc = kfree_check(m, addr)
-    if rc or addr <= ZERO_SIZE_PTR:
+    cdef int rc = kfree_check(m, addr, &head)
+    if rc or head == NULL:
         return rc
-    head = mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT))
     if PageSlab(head):
         return slab_free(m, KC(m, (<slab *>head).slab_cache), <slab *>head, addr, cpu)
     order = folio_order(<folio *>head)
@@ -891,6 +899,17 @@ cdef long freelist_length(const mc_machine *m, const kmem_cache *s, const slab *
             return -1
         n += 1
         head = get_freepointer(m, s, head)
+    return n
+
+
+cdef long objects_marked(const mc_machine *m, const kmem_cache *s, const slab *sl) noexcept nogil:
+    """Objects of the slab whose allocation bit is set."""
+    cdef mc_ulong obj = slab_address(m, sl) + s.red_left_pad
+    cdef long n = 0
+    cdef unsigned int i
+    for i in range(sl.objects):
+        n += obj_allocated(m, obj)
+        obj += s.size
     return n
 
 
