@@ -15,7 +15,7 @@ import sys
 
 from . import _variants
 from .errors import MemcoreError, UnknownChoice
-from .flagslayout import CONFIGS, flags_layout
+from .flagslayout import flags_layout
 from .layout import layout, struct_names
 
 GIB = 1 << 30
@@ -105,7 +105,7 @@ def _cmd_flags(args) -> int:
     config = args.config or {64: "x86_64", 32: "i386"}.get(args.bits)
     if config is None:
         raise UnknownChoice("word size (bits)", args.bits, (64, 32))
-    fl = flags_layout(config) if config in CONFIGS else flags_layout(config)
+    fl = flags_layout(config)
     if args.json:
         print(json.dumps(fl.to_dict(), indent=1))
     else:

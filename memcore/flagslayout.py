@@ -20,9 +20,11 @@ from .errors import MemcoreError, UnknownChoice
 #: fields of the flags word, top bit down, with their kernel names
 FIELD_ORDER = ("SECTIONS", "NODES", "ZONES", "LAST_CPUPID", "KASAN_TAG", "LRU_GEN", "LRU_REFS")
 
-#: names %pGp prints for the fields (lib/vsprintf.c)
-FIELD_PRINT_NAMES = {"SECTIONS": "section", "NODES": "node", "ZONES": "zone",
-                     "LAST_CPUPID": "lastcpupid", "KASAN_TAG": "kasantag"}
+#: names %pGp prints for the fields, in its order (lib/vsprintf.c), and whether
+#: it prints the value in hex
+FIELD_PRINT_NAMES = {"SECTIONS": ("section", False), "NODES": ("node", False),
+                     "ZONES": ("zone", False), "LAST_CPUPID": ("lastcpupid", True),
+                     "KASAN_TAG": ("kasantag", True)}
 
 
 class FlagsLayoutError(MemcoreError, ValueError):

@@ -9,12 +9,14 @@ _PAGEFLAG_PRINT_ORDER = ("locked", "waiters", "referenced", "uptodate", "dirty",
                          "private_2", "writeback", "head", "reclaim", "swapbacked", "unevictable",
                          "dropbehind", "mlocked", "hwpoison", "idle", "young", "arch_2", "arch_3")
 
+from memcore.flagslayout import FIELD_PRINT_NAMES
+
+# PGTY_* names without the prefix, from this variant's enum pagetype
+_TYPE_NAMES = {v: n[len("PGTY_"):] for n, v in _enum_table("pagetype")
+               if n != "PGTY_mapcount_underflow"}
 # mm/debug.c page_type_names[]: 6.18 has no entry for zsmalloc and large_kmalloc,
 # so the kernel prints "(null)" for them, and memcore does the same.
-_DUMP_TYPE_NAMES = {0xf0: "buddy", 0xf1: "offline", 0xf2: "table", 0xf3: "guard",
-                    0xf4: "hugetlb", 0xf5: "slab", 0xf7: "unaccepted"}
-_TYPE_NAMES = {0xf0: "buddy", 0xf1: "offline", 0xf2: "table", 0xf3: "guard", 0xf4: "hugetlb",
-               0xf5: "slab", 0xf6: "zsmalloc", 0xf7: "unaccepted", 0xf8: "large_kmalloc"}
+_DUMP_TYPE_NAMES = {v: n for v, n in _TYPE_NAMES.items() if n not in ("zsmalloc", "large_kmalloc")}
 
 
 def _page_type_name(int top):
@@ -40,9 +42,7 @@ def format_pgp(Machine machine, word):
     """%pGp: "0x<word>(<flags>|section=|node=|zone=|lastcpupid=0x|kasantag=0x)"."""
     fl = machine.flags_layout
     parts = format_flag_names(machine, word)
-    for field, label, hexa in (("SECTIONS", "section", False), ("NODES", "node", False),
-                               ("ZONES", "zone", False), ("LAST_CPUPID", "lastcpupid", True),
-                               ("KASAN_TAG", "kasantag", True)):
+    for field, (label, hexa) in FIELD_PRINT_NAMES.items():
         if fl.width(field):
             v = fl.field_value(word, field)
             parts.append(f"{label}={v:#x}" if hexa else f"{label}={v}")
