@@ -15,6 +15,7 @@ include "core/page_alloc.pxi"   # watermarks, zonelist walk, free-path checks
 include "core/folio.pxi"        # folio alloc, references, freeing
 include "core/slub.pxi"         # SLUB: caches, slabs, kmalloc, KASAN shadow
 include "core/boot.pxi"         # memmap init, freeing boot memory
+include "core/tasks.pxi"        # tasks, bit locks, the folio wait table
 include "core/machine.pxi"      # Machine: boot, tasks, locks, API
 include "core/rcu.pxi"          # RCU read sections, callbacks, grace periods
 include "views_generated.pxi"    # core/views.pxi + the generated folio flag methods

@@ -11,6 +11,9 @@
 #ifndef MEMCORE_DESIGN_CLASSIC_H
 #define MEMCORE_DESIGN_CLASSIC_H
 
+#include <stddef.h>
+#include <string.h>
+
 #include "memcore/slab.h"
 #include "memcore/mmzone.h"
 #include "memcore/bitops.h"
@@ -18,9 +21,58 @@
 
 #define MC_DESIGN_NAME		"classic"
 
-/* ---- flag words of a folio ----------------------------------------------- */
-#define MCF_WORD_FOLIO_HEAD_PAGE(f)	(&(f)->flags.f)
-#define MCF_WORD_FOLIO_SECOND_PAGE(f)	(&(f)->_flags_1)
+/* ---- folio <-> page <-> pfn (include/linux/mm.h, page-flags.h) ---------
+ *
+ * A folio is its head page viewed as struct folio: the descriptor lives in
+ * the memmap, so its modeled address is the head page's.
+ */
+static inline struct page *folio_page(struct folio *f, unsigned long n)
+{
+	return &f->page + n;
+}
+
+static inline uint64_t folio_pfn(const struct mc_machine *m, const struct folio *f)
+{
+	return mc_page_to_pfn(m, &f->page);
+}
+
+/* Modeled address of the folio descriptor (what a Folio view holds). */
+static inline mc_ulong mc_folio_va(const struct mc_machine *m, const struct folio *f)
+{
+	return mc_page_va(m, &f->page);
+}
+
+static inline struct folio *mc_va_to_folio(const struct mc_machine *m, mc_ulong va)
+{
+	return (struct folio *)mc_va_to_page(m, va);
+}
+
+/* folio_flags(folio, n): the flags word of the folio's n-th page (n = 0, 1). */
+static inline mc_ulong *folio_flags(struct folio *f, unsigned int n)
+{
+	return &folio_page(f, n)->flags.f;
+}
+
+/* The flags word of one struct page (page->flags.f). */
+static inline mc_ulong *page_flags_word(struct page *p)
+{
+	return &p->flags.f;
+}
+
+/* Modeled address of a page's flags word (a PgFlags view of it). */
+static inline mc_ulong mc_page_flags_va(const struct mc_machine *m, const struct page *p)
+{
+	return mc_page_va(m, p) + offsetof(struct page, flags);
+}
+
+static inline mc_ulong mc_folio_flags_va(const struct mc_machine *m, const struct folio *f)
+{
+	return mc_folio_va(m, f) + offsetof(struct folio, flags);
+}
+
+/* ---- flag words of a folio, for the generated helpers (folio_flags.h) ---- */
+#define MCF_WORD_FOLIO_HEAD_PAGE(f)	folio_flags((f), 0)
+#define MCF_WORD_FOLIO_SECOND_PAGE(f)	folio_flags((f), 1)
 #define MCF_WORD(f, page)		MCF_WORD_##page(f)
 /* folio->mapping as an integer (low bits: FOLIO_MAPPING_*) */
 #define MCF_MAPPING(f)			((f)->mapping)
@@ -261,6 +313,423 @@ static inline int mc_page_dump_mapcount(const struct page *p)
 	if (page_has_type(p))
 		return 0;
 	return p->_mapcount.counter + 1;
+}
+
+/* ---- folio references (include/linux/page_ref.h) -------------------------- */
+
+static inline int folio_ref_count(const struct folio *f)
+{
+	return f->_refcount.counter;
+}
+
+static inline void folio_set_count(struct folio *f, int v)
+{
+	f->_refcount.counter = v;
+}
+
+static inline void folio_ref_add(struct folio *f, int nr)
+{
+	f->_refcount.counter += nr;
+}
+
+/* folio_ref_freeze(): cmpxchg(count -> 0); 1 if it was exactly `count`. */
+static inline int folio_ref_freeze(struct folio *f, int count)
+{
+	if (f->_refcount.counter != count)
+		return 0;
+	f->_refcount.counter = 0;
+	return 1;
+}
+
+/* ---- folio fields ------------------------------------------------------- */
+
+static inline int folio_test_large(const struct folio *f)
+{
+	return test_bit(PG_head, &f->flags.f);
+}
+
+/* folio->mapping as a raw word (address_space or anon_vma | FOLIO_MAPPING_*) */
+static inline mc_ulong mc_folio_mapping_word(const struct folio *f)
+{
+	return f->mapping;
+}
+
+static inline mc_ulong folio_index(const struct folio *f)
+{
+	return f->index;
+}
+
+static inline mc_ulong folio_memcg_data(const struct folio *f)
+{
+	return f->memcg_data;
+}
+
+/* folio_mapcount(): total mappings of the folio. */
+static inline int folio_mapcount(const struct folio *f)
+{
+	int mc;
+	if (!folio_test_large(f)) {
+		mc = f->_mapcount.counter + 1;
+		return page_type_has_type((unsigned int)(mc - 1)) ? 0 : mc;
+	}
+	return f->_large_mapcount.counter + 1;
+}
+
+/* Large-folio counters as dump_page() prints them; 0 where the folio has no
+ * room for one (on 32-bit the entire mapcount and pincount live in page 2,
+ * which an order-1 folio does not have). */
+static inline int mc_folio_has_page2_counters(const struct folio *f)
+{
+#if defined(CONFIG_64BIT)
+	(void)f;
+	return 1;
+#else
+	return folio_order(f) > 1;
+#endif
+}
+
+static inline int folio_large_mapcount(const struct folio *f)
+{
+	return f->_large_mapcount.counter + 1;
+}
+
+static inline int folio_entire_mapcount(const struct folio *f)
+{
+	return mc_folio_has_page2_counters(f) ? f->_entire_mapcount.counter + 1 : 0;
+}
+
+static inline int folio_nr_pages_mapped(const struct folio *f)
+{
+	return f->_nr_pages_mapped.counter;
+}
+
+static inline int folio_pincount(const struct folio *f)
+{
+	return mc_folio_has_page2_counters(f) ? f->_pincount.counter : 0;
+}
+
+/* ---- per-page fields ------------------------------------------------------ */
+
+static inline mc_ulong page_private(const struct page *p)
+{
+	return p->private;
+}
+
+static inline void set_page_private(struct page *p, mc_ulong v)
+{
+	p->private = v;
+}
+
+static inline mc_ulong mc_page_mapping_word(const struct page *p)
+{
+	return p->mapping;
+}
+
+static inline mc_ulong mc_page_memcg_data(const struct page *p)
+{
+	return p->memcg_data;
+}
+
+/* The raw page_type word (top byte PGTY_* when typed). */
+static inline unsigned int mc_page_type_word(const struct page *p)
+{
+	return p->page_type;
+}
+
+/* The raw compound_head word (head address + 1 on a tail page, else 0). */
+static inline mc_ulong mc_page_compound_word(const struct page *p)
+{
+	return p->compound_head;
+}
+
+/* The PGTY_* value of a typed page, as an int; meaningful if page_has_type(). */
+static inline int mc_page_type(const struct page *p)
+{
+	return (int)(p->page_type >> PAGE_TYPE_SHIFT);
+}
+
+/* nth_page(): the struct page `n` pages after `p` (one memmap array). */
+static inline struct page *nth_page(struct page *p, unsigned long n)
+{
+	return p + n;
+}
+
+/* Index of `p` within the compound page headed by `head`. */
+static inline long mc_page_index_in(const struct page *head, const struct page *p)
+{
+	return (long)(p - head);
+}
+
+/* ---- page <-> folio ---------------------------------------------------------- */
+
+/* page_folio(): the folio a page is part of (the compound head's). */
+static inline struct folio *page_folio(const struct mc_machine *m, struct page *p)
+{
+	return (struct folio *)mc_compound_head(m, p);
+}
+
+/* page_rmappable_folio() of a fresh large block; __folio_set_large_rmappable */
+static inline void folio_set_large_rmappable_flag(struct folio *f)
+{
+	__set_bit(PG_large_rmappable, folio_flags(f, 1));
+}
+
+/* ---- page <-> slab (mm/slab.h: slab_folio(), folio_slab(), slab_page()) ---- */
+
+static inline struct page *slab_page(struct slab *sl)
+{
+	return (struct page *)sl;
+}
+
+static inline const struct page *slab_page_const(const struct slab *sl)
+{
+	return (const struct page *)sl;
+}
+
+/* The slab a slab head page describes (caller checked PageSlab). */
+static inline struct slab *page_slab(struct page *p)
+{
+	return (struct slab *)p;
+}
+
+static inline struct folio *slab_folio(struct slab *sl)
+{
+	return (struct folio *)sl;
+}
+
+static inline mc_ulong mc_slab_va(const struct mc_machine *m, const struct slab *sl)
+{
+	return mc_page_va(m, slab_page_const(sl));
+}
+
+static inline struct slab *mc_va_to_slab(const struct mc_machine *m, mc_ulong va)
+{
+	return page_slab(mc_va_to_page(m, va));
+}
+
+static inline uint64_t slab_pfn(const struct mc_machine *m, const struct slab *sl)
+{
+	return mc_page_to_pfn(m, slab_page_const(sl));
+}
+
+static inline unsigned int slab_order(const struct slab *sl)
+{
+	const struct folio *f = (const struct folio *)sl;
+	return folio_order(f);
+}
+
+static inline int slab_nid(const struct slab *sl)
+{
+	return page_to_nid(slab_page_const(sl));
+}
+
+/* __free_slab(): what the slab wrote over its folio goes before the pages
+ * return to the page allocator (folio->mapping = NULL, and slab_cache, which
+ * overlays compound_head, so the head page reads as no tail). */
+static inline void mc_slab_clear_descriptor(struct slab *sl)
+{
+	struct page *p = slab_page(sl);
+	p->mapping = 0;
+	sl->slab_cache = 0;
+	p->memcg_data = 0;
+}
+
+/* ---- compound pages: allocation (mm/page_alloc.c prep_compound_*) ---------- */
+
+static inline void prep_compound_tail(const struct mc_machine *m, struct page *head,
+				      unsigned long i)
+{
+	struct page *p = head + i;
+	p->mapping = TAIL_MAPPING;
+	set_compound_head(m, p, head);
+	p->private = 0;
+}
+
+static inline void prep_compound_head(const struct mc_machine *m, struct page *p,
+				      unsigned int order)
+{
+	struct folio *f = (struct folio *)p;
+	folio_set_order(f, order);
+	f->_large_mapcount.counter = -1;
+	f->_nr_pages_mapped.counter = 0;		/* CONFIG_PAGE_MAPCOUNT */
+	f->_mm_ids = 0;					/* CONFIG_MM_ID */
+	f->_mm_id_mapcount[0] = -1;
+	f->_mm_id_mapcount[1] = -1;
+	if (mc_folio_has_page2_counters(f)) {		/* 32-bit: page 2, order > 1 */
+		f->_pincount.counter = 0;
+		f->_entire_mapcount.counter = -1;
+	}
+	if (order > 1)
+		INIT_LIST_HEAD(&f->_deferred_list,
+			       mc_page_va(m, p) + offsetof(struct folio, _deferred_list));
+}
+
+static inline void prep_compound_page(const struct mc_machine *m, struct page *p,
+				      unsigned int order)
+{
+	unsigned long i, nr = 1UL << order;
+	__set_bit(PG_head, &p->flags.f);
+	for (i = 1; i < nr; i++)
+		prep_compound_tail(m, p, i);
+	prep_compound_head(m, p, order);
+}
+
+/* ---- the free path's checks (mm/page_alloc.c) ---------------------------- */
+
+/*
+ * page_bad_reason(): why a page may not be freed, or NULL.  As in the
+ * kernel the last matching reason wins.  A typed page and an anon mapping
+ * are reset by __free_pages_prepare() before the kernel checks, so with
+ * `skip_anon_mapping` they pass.
+ */
+static inline const char *page_bad_reason(const struct page *p, mc_ulong flags,
+					  int expected_ref, int skip_anon_mapping)
+{
+	const char *bad = NULL;
+	if (p->_mapcount.counter != -1 && !page_has_type(p))
+		bad = "nonzero mapcount";
+	if (p->mapping != 0 && !(skip_anon_mapping && (p->mapping & 1)))
+		bad = "non-NULL mapping";
+	if (p->_refcount.counter != expected_ref)
+		bad = "nonzero _refcount";
+	if (p->flags.f & flags)
+		bad = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+#if defined(CONFIG_MEMCG)
+	if (p->memcg_data != 0)
+		bad = "page still charged to cgroup";
+#endif
+	return bad;
+}
+
+/*
+ * free_tail_page_prepare()'s checks: what is wrong with tail `p` of the
+ * compound page `head`, or NULL.  The first problem found is the reason
+ * (the kernel reports it and goes on to bad_page()).
+ */
+static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
+						    struct page *head, struct page *p)
+{
+	struct folio *f = (struct folio *)head;
+	long idx = p - head;
+	switch (idx) {
+	case 1:
+		if (f->_large_mapcount.counter + 1 != 0)
+			return "nonzero large_mapcount";
+		if (f->_nr_pages_mapped.counter != 0)
+			return "nonzero nr_pages_mapped";
+		if (f->_mm_id_mapcount[0] != -1)
+			return "nonzero mm mapcount 0";
+		if (f->_mm_id_mapcount[1] != -1)
+			return "nonzero mm mapcount 1";
+#if defined(CONFIG_64BIT)
+		if (f->_entire_mapcount.counter + 1 != 0)
+			return "nonzero entire_mapcount";
+		if (f->_pincount.counter != 0)
+			return "nonzero pincount";
+#endif
+		break;
+	case 2:
+		if (f->_deferred_list.next !=
+		    mc_page_va(m, head) + offsetof(struct folio, _deferred_list))
+			return "on deferred list";
+#if !defined(CONFIG_64BIT)
+		if (f->_entire_mapcount.counter + 1 != 0)
+			return "nonzero entire_mapcount";
+		if (f->_pincount.counter != 0)
+			return "nonzero pincount";
+#endif
+		break;
+	case 3:
+		break;		/* CONFIG_HUGETLB_PAGE: hugetlb fields overlay mapping */
+	default:
+		if (p->mapping != TAIL_MAPPING)
+			return "corrupted mapping in tail page";
+	}
+	if (!PageTail(p))
+		return "PageTail not set";
+	if (mc_compound_head(m, p) != head)
+		return "compound_head not consistent";
+	return NULL;
+}
+
+/*
+ * What a compound page must look like while allocated (Machine.check()):
+ * NULL, or the reason and (in *bad) the index of the page that breaks it.
+ */
+static inline const char *mc_compound_bad_reason(const struct mc_machine *m, struct page *head,
+						 unsigned int order, unsigned long *bad)
+{
+	unsigned long i, nr = 1UL << order;
+	struct page *t;
+	*bad = 0;
+	if (folio_nr_pages((const struct folio *)head) != nr)
+		return "_nr_pages does not match the folio order";
+	for (i = 1; i < nr; i++) {
+		t = head + i;
+		*bad = i;
+		if (!PageTail(t) || mc_compound_head(m, t) != head)
+			return "tail page does not point at its head";
+		if (t->_refcount.counter != 0)
+			return "tail page has a nonzero refcount";
+		if (i >= 3 && t->mapping != TAIL_MAPPING)
+			return "tail page's mapping is not TAIL_MAPPING";
+		if (PageHead(t))
+			return "tail page has PG_head";
+	}
+	return NULL;
+}
+
+/* ---- the free path's state changes (__free_pages_prepare) --------------- */
+
+/* Per-page descriptor state of a block being freed; checks passed before. */
+static inline void mc_free_pages_prepare_desc(struct page *p, unsigned int order)
+{
+	unsigned long i, nr = 1UL << order;
+	int compound = PageHead(p);
+	struct page *q;
+	if (order) {
+		if (compound) {
+			(p + 1)->flags.f &= ~PAGE_FLAGS_SECOND;
+#if defined(NR_PAGES_IN_LARGE_FOLIO)
+			((struct folio *)p)->_nr_pages = 0;
+#endif
+		}
+		for (i = 1; i < nr; i++) {
+			q = p + i;
+			if (compound) {
+				q->mapping = 0;
+				clear_compound_head(q);
+			}
+			q->flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP;
+		}
+	}
+	__clear_bit(PG_mlocked, &p->flags.f);
+	if (p->mapping & 1)
+		p->mapping = 0;			/* anon folio: drop the anon_vma pointer */
+	if (page_has_type(p))
+		mc_clear_page_type(p);
+	page_cpupid_reset_last(p);
+	p->flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP;
+	p->private = 0;
+}
+
+/* __folio_put()'s page_cache_release(): off the LRU before the free. */
+static inline void mc_folio_clear_lru_flags(struct folio *f)
+{
+	f->flags.f &= ~(MC_BIT(PG_lru) | MC_BIT(PG_active) | MC_BIT(PG_unevictable));
+}
+
+/* ---- memmap_init() of one page (mm/mm_init.c __init_single_page) ------- */
+
+static inline void mc_init_single_page(const struct mc_machine *m, struct page *p,
+				       int zone, int nid, unsigned long pfn)
+{
+	memset(p, 0, sizeof(*p));
+	set_page_links(p, zone, nid, pfn);
+	set_page_count(p, 1);
+	page_mapcount_reset(p);
+	page_cpupid_reset_last(p);
+	INIT_LIST_HEAD(&p->lru, mc_page_va(m, p) + offsetof(struct page, lru));
 }
 
 #endif /* MEMCORE_DESIGN_CLASSIC_H */

@@ -44,6 +44,18 @@
 
 #define PAGES_PER_SECTION	(1UL << (MC_SECTION_SIZE_BITS - PAGE_SHIFT))
 
+/* What the configuration lets a model have, for the code that boots it. */
+#if defined(CONFIG_SPARSEMEM_VMEMMAP)
+#define MC_HAVE_VMEMMAP		1	/* struct pages in the vmemmap region */
+#else
+#define MC_HAVE_VMEMMAP		0	/* a mem_map per section, in lowmem */
+#endif
+#if defined(CONFIG_64BIT)
+#define MC_MAX_RAM_BYTES	(1ULL << 40)	/* the model's limit, not the kernel's */
+#else
+#define MC_MAX_RAM_BYTES	(4ULL << 30)	/* i386 PAE: what the model boots */
+#endif
+
 #define MC_MAX_NODES		64	/* nodes a model may have (NODES_SHIFT allows more) */
 #define MC_MAX_CPUS		64	/* modeled CPUs */
 
@@ -81,6 +93,62 @@ enum mc_reserve_kind {
 	MC_RES_SLAB_BOOT,	/* the two boot kmem_caches (kmem_cache, kmem_cache_node) */
 	MC_NR_RESERVE_KINDS
 };
+
+/*
+ * The model's own state beside the kernel structs: everything a step of the
+ * model changes lives in C, so that a machine's whole state can be compared,
+ * hashed and restored (the interleaving explorer relies on it).
+ */
+
+/* pfn_marks[pfn]: what the model knows of a PFN that no kernel field says. */
+#define MC_PFN_FROZEN		0x01	/* head of a folio frozen by folio_ref_freeze() */
+#define MC_PFN_RESERVED		0x02	/* reserved by memblock at boot */
+
+/* What a modeled task sleeps on (mc_task.wait_kind). */
+enum mc_wait_kind {
+	MC_WAIT_NONE = 0,
+	MC_WAIT_LOCK,		/* a bit lock: wait_key, wait_bit */
+	MC_WAIT_RCU,		/* synchronize_rcu(): wait_gp */
+};
+
+struct mc_task {
+	int cpu;		/* the CPU it runs on */
+	int rcu_nesting;	/* rcu_read_lock() depth */
+	int wait_kind;		/* enum mc_wait_kind */
+	int wait_bit;		/* MC_WAIT_LOCK: the bit (PG_locked) */
+	mc_ulong wait_key;	/* MC_WAIT_LOCK: modeled address of the flags word */
+	uint64_t wait_gp;	/* MC_WAIT_RCU: the grace period */
+};
+
+/* A held bit lock and the task holding it (none: not recorded). */
+struct mc_lock_owner {
+	mc_ulong key;		/* modeled address of the flags word */
+	int task;		/* index into mc_machine.tasks */
+};
+
+/* One sleeper in a folio_wait_table bucket (struct wait_page_queue). */
+struct mc_waiter {
+	mc_ulong key;		/* the flags word waited on */
+	int task;		/* index into mc_machine.tasks */
+	int bit;		/* the bit waited for */
+	int exclusive;		/* EXCLUSIVE: takes the lock when woken */
+};
+
+/* A bucket of the wait table: waiters in queue order. */
+struct mc_waitq {
+	struct mc_waiter *w;
+	int nr, cap;
+};
+
+#define PAGE_WAIT_TABLE_BITS	8
+#define PAGE_WAIT_TABLE_SIZE	(1 << PAGE_WAIT_TABLE_BITS)
+
+/* A boot reservation: PFNs [start, end) kept by memblock. */
+struct mc_reservation {
+	uint64_t start, end;
+	int kind;		/* enum mc_reserve_kind, or -1: the memblock tail */
+};
+#define MC_MAX_RESERVATIONS	(2 + MC_MAX_NODES)
 
 struct mc_machine {
 	/* host memory */
@@ -134,7 +202,43 @@ struct mc_machine {
 	int err;
 	int64_t err_pfn;
 	char err_msg[256];
+	/* the model's own state (see above) */
+	unsigned char *pfn_marks;	/* MC_PFN_* per PFN of RAM */
+	struct mc_reservation reservations[MC_MAX_RESERVATIONS];
+	int nr_reservations;
+	struct mc_task *tasks;		/* tasks[id] */
+	int nr_tasks, tasks_cap;
+	struct mc_lock_owner *owners;	/* held bit locks with a known owner */
+	int nr_owners, owners_cap;
+	struct mc_waitq wait_table[PAGE_WAIT_TABLE_SIZE];	/* folio_wait_table */
 };
+
+/* ---- model marks per PFN ------------------------------------------------- */
+
+static inline void mc_pfn_mark_set(struct mc_machine *m, uint64_t pfn, unsigned char mark)
+{
+	m->pfn_marks[pfn] |= mark;
+}
+
+static inline void mc_pfn_mark_clear(struct mc_machine *m, uint64_t pfn, unsigned char mark)
+{
+	m->pfn_marks[pfn] &= (unsigned char)~mark;
+}
+
+static inline int mc_pfn_mark_test(const struct mc_machine *m, uint64_t pfn, unsigned char mark)
+{
+	return (m->pfn_marks[pfn] & mark) != 0;
+}
+
+/* hash_ptr(key, PAGE_WAIT_TABLE_BITS): the folio_wait_table bucket of a word. */
+static inline unsigned int mc_wait_hash(mc_ulong key)
+{
+#if BITS_PER_LONG == 64
+	return (unsigned int)(((uint64_t)key * 0x61C8864680B583EBULL) >> (64 - PAGE_WAIT_TABLE_BITS));
+#else
+	return (unsigned int)(((uint32_t)key * 0x61C88647U) >> (32 - PAGE_WAIT_TABLE_BITS));
+#endif
+}
 
 /* ---- address translation ------------------------------------------------- */
 
@@ -211,6 +315,15 @@ static inline mc_ulong mc_page_va(const struct mc_machine *m, const struct page 
 static inline mc_ulong mc_pfn_to_va(const struct mc_machine *m, uint64_t pfn)
 {
 	return (mc_ulong)(m->memmap_va + pfn * sizeof(struct page));
+}
+
+/* Modeled address of a host pointer into the memmap or modeled RAM. */
+static inline mc_ulong mc_addr_of(const struct mc_machine *m, const void *host)
+{
+	const char *h = (const char *)host, *mm = (const char *)m->memmap;
+	if (h >= mm && (uint64_t)(h - mm) < m->memmap_bytes)
+		return (mc_ulong)(m->memmap_va + (mc_ulong)(h - mm));
+	return mc_virt(m, host);
 }
 
 /* struct page of a modeled struct page address. */

@@ -44,7 +44,7 @@ cdef inline void change_pageblock_range(const mc_machine *m, page *p, uint64_t p
     cdef int nr = 1 << (start_order - pageblock_order)
     cdef int i
     for i in range(nr):
-        set_pageblock_migratetype(m, p + i * pageblock_nr_pages,
+        set_pageblock_migratetype(m, nth_page(p, i * pageblock_nr_pages),
                                   pfn + i * pageblock_nr_pages, mt)
 
 
@@ -96,7 +96,7 @@ cdef inline void __del_page_from_free_list(const mc_machine *m, page *p, zone *z
                                            int mt) noexcept nogil:
     list_del(m, mc_buddy_link(p))
     mc_clear_page_type(p)
-    p.private = 0
+    set_page_private(p, 0)
     z.free_area[order].nr_free -= 1
     if order >= pageblock_order and mt != MIGRATE_ISOLATE:
         z.vm_stat[NR_FREE_PAGES_BLOCKS] -= 1 << order
@@ -135,7 +135,7 @@ cdef inline page *find_buddy_page_pfn(const mc_machine *m, page *p, uint64_t pfn
         buddy_pfn_out[0] = buddy_pfn
     if buddy_pfn >= m.memmap_pfns:
         return NULL
-    buddy = p + (<int64_t>buddy_pfn - <int64_t>pfn)
+    buddy = mc_pfn_to_page(m, buddy_pfn)
     if page_is_buddy(p, buddy, order):
         return buddy
     return NULL
@@ -149,7 +149,7 @@ cdef inline bint buddy_merge_likely(const mc_machine *m, uint64_t pfn, uint64_t 
     if order >= MAX_PAGE_ORDER - 1:
         return False
     higher_pfn = buddy_pfn & pfn
-    higher = p + (<int64_t>higher_pfn - <int64_t>pfn)
+    higher = mc_pfn_to_page(m, higher_pfn)
     return find_buddy_page_pfn(m, higher, higher_pfn, order + 1, NULL) != NULL
 
 
@@ -177,7 +177,7 @@ cdef void __free_one_page(const mc_machine *m, page *p, uint64_t pfn, zone *z, i
             # the buddy's pageblocks take our type, so expand() splits consistently
             change_pageblock_range(m, buddy, buddy_pfn, order, mt)
         combined_pfn = buddy_pfn & pfn
-        p = p + (<int64_t>combined_pfn - <int64_t>pfn)
+        p = mc_pfn_to_page(m, combined_pfn)
         pfn = combined_pfn
         order += 1
     set_buddy_order(p, order)
@@ -216,8 +216,8 @@ cdef long expand(const mc_machine *m, zone *z, page *p, int low, int high, int m
     while high > low:
         high -= 1
         size >>= 1
-        __add_to_free_list(m, p + size, z, high, mt, False)
-        set_buddy_order(p + size, high)
+        __add_to_free_list(m, nth_page(p, size), z, high, mt, False)
+        set_buddy_order(nth_page(p, size), high)
         nr_added += size
     return nr_added
 
@@ -298,7 +298,7 @@ cdef bint prep_move_freepages_block(const mc_machine *m, zone *z, page *p,
             free_pages[0] += 1 << o
             pfn += <uint64_t>1 << o
             continue
-        if test_bit(PG_lru, &q.flags.f):
+        if test_bit(PG_lru, page_flags_word(q)):
             movable_pages[0] += 1
         pfn += 1
     return True

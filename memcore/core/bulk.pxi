@@ -25,28 +25,28 @@ WALK_KIND_NAMES = ("free_buddy", "refcount_zero", "reserved", "folio", "slab", "
 cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
     """Classify every PFN of RAM in one pass over the memmap."""
     cdef uint64_t pfn = 0, n, nr = m.nr_pfns
-    cdef const page *p
-    cdef unsigned int top
+    cdef page *p
+    cdef int top
     cdef int kind
     memset(counts, 0, NR_WALK_KINDS * sizeof(uint64_t))
     while pfn < nr:
-        p = &m.memmap[pfn]
+        p = mc_pfn_to_page(m, pfn)
         n = 1
         if not page_has_type(p):
             # no type: the word is a mapcount
-            if p.flags.f & (<mc_ulong>1 << PG_reserved):
+            if PageReserved(p):
                 kind = WALK_RESERVED
-            elif p._refcount.counter == 0:
+            elif page_ref_count(p) == 0:
                 kind = WALK_REFCOUNT_ZERO
             else:
                 kind = WALK_FOLIO
-            if p.flags.f & (<mc_ulong>1 << PG_head):
-                n = <uint64_t>1 << ((<const folio *>p)._flags_1 & 0xff)
+            if PageHead(p):
+                n = <uint64_t>1 << folio_order(page_folio(m, p))
         else:
-            top = p.page_type >> 24
+            top = mc_page_type(p)
             if top == PGTY_buddy:
                 kind = WALK_FREE_BUDDY
-                n = <uint64_t>1 << p.private
+                n = <uint64_t>1 << buddy_order(p)
             elif top == PGTY_slab:
                 kind = WALK_SLAB
             elif top == PGTY_table:
@@ -55,8 +55,8 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
                 kind = WALK_LARGE_KMALLOC
             else:
                 kind = WALK_OTHER_TYPE
-            if p.flags.f & (<mc_ulong>1 << PG_head):
-                n = <uint64_t>1 << ((<const folio *>p)._flags_1 & 0xff)
+            if PageHead(p):
+                n = <uint64_t>1 << folio_order(page_folio(m, p))
         if pfn + n > nr:
             n = nr - pfn
         counts[kind] += n
@@ -64,11 +64,14 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
 
 
 cdef uint64_t walk_plain(const mc_machine *m) noexcept nogil:
-    """Baseline: a plain C loop over the same memmap, reading each page's flags."""
+    """Baseline: a plain C loop over the same memmap, reading two words of each
+    page (flags and the page type) with no decisions."""
     cdef uint64_t pfn, acc = 0
+    cdef page *p
     for pfn in range(m.nr_pfns):
-        acc += m.memmap[pfn].flags.f & 1
-        acc += m.memmap[pfn].page_type >> 31
+        p = mc_pfn_to_page(m, pfn)
+        acc += page_flags_word(p)[0] & 1
+        acc += mc_page_type_word(p) >> 31
     return acc
 
 
@@ -76,13 +79,13 @@ cdef int bulk_alloc_free_pairs(mc_machine *m, uint64_t n, int order, unsigned in
                                int nid, int cpu) noexcept nogil:
     """n times: allocate a folio, free it (the pcp fast path for small orders)."""
     cdef uint64_t i
-    cdef page *p
+    cdef folio *f
     cdef int rc
     for i in range(n):
-        p = folio_alloc(m, gfp, order, nid, cpu)
-        if p == NULL:
+        f = folio_alloc(m, gfp, order, nid, cpu)
+        if f == NULL:
             return MC_ENOMEM
-        rc = folio_put(m, p, cpu)
+        rc = folio_put(m, f, cpu)
         if rc < 0:
             return rc
     return 0
@@ -91,13 +94,13 @@ cdef int bulk_alloc_free_pairs(mc_machine *m, uint64_t n, int order, unsigned in
 cdef int bulk_alloc(mc_machine *m, uint64_t n, int order, unsigned int gfp, int nid, int cpu,
                     uint64_t *pfns, uint64_t *done) noexcept nogil:
     cdef uint64_t i
-    cdef page *p
+    cdef folio *f
     for i in range(n):
-        p = folio_alloc(m, gfp, order, nid, cpu)
-        if p == NULL:
+        f = folio_alloc(m, gfp, order, nid, cpu)
+        if f == NULL:
             done[0] = i
             return MC_ENOMEM
-        pfns[i] = mc_page_to_pfn(m, p)
+        pfns[i] = folio_pfn(m, f)
     done[0] = n
     return 0
 
@@ -115,7 +118,7 @@ cdef int bulk_put(mc_machine *m, const uint64_t *pfns, uint64_t n, int cpu,
         if PageTail(p) or PageBuddy(p):
             done[0] = i
             return set_err(m, MC_ETAIL, pfns[i], b"folio_put() of a page that is no folio head")
-        rc = folio_put(m, p, cpu)
+        rc = folio_put(m, page_folio(m, p), cpu)
         if rc < 0:
             done[0] = i
             return rc

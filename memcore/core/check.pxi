@@ -162,32 +162,25 @@ cdef int check_pcp_lists(mc_machine *m, zone *z, unsigned char *claims) noexcept
 
 
 cdef int check_compound(mc_machine *m, page *head, uint64_t pfn, int order) noexcept nogil:
-    cdef folio *f = <folio *>head
-    cdef uint64_t i, nr = <uint64_t>1 << order
-    cdef page *t
+    """A large folio's shape: aligned, and what the design says its pages hold."""
+    cdef uint64_t nr = <uint64_t>1 << order
+    cdef unsigned long bad = 0
+    cdef const char *why
     if order == 0 or order > MAX_PAGE_ORDER:
         return check_fail(m, pfn, b"PG_head with folio order %ld", order, 0)
-    if folio_nr_pages(f) != nr:
-        return check_fail(m, pfn, b"_nr_pages is %ld for order %ld", <long>folio_nr_pages(f), order)
     if pfn & (nr - 1):
         return check_fail(m, pfn, b"compound page of order %ld is not aligned", order, 0)
-    for i in range(1, nr):
-        t = head + i
-        if not PageTail(t) or mc_compound_head(m, t) != head:
-            return check_fail(m, pfn + i, b"tail %ld of an order-%ld folio does not point "
-                              b"at its head", <long>i, order)
-        if page_ref_count(t) != 0:
-            return check_fail(m, pfn + i, b"tail page has refcount %ld (tail %ld)",
-                              page_ref_count(t), <long>i)
-        if i >= 3 and t.mapping != TAIL_MAPPING:
-            return check_fail(m, pfn + i, b"tail %ld: mapping is not TAIL_MAPPING (order %ld)",
-                              <long>i, order)
-        if PageHead(t):
-            return check_fail(m, pfn + i, b"tail %ld has PG_head (order %ld)", <long>i, order)
+    why = mc_compound_bad_reason(m, head, order, &bad)
+    if why != NULL:
+        m.err = MC_EINVAL
+        m.err_pfn = <int64_t>(pfn + bad)
+        snprintf(m.err_msg, sizeof(m.err_msg), b"%s (page %ld of an order-%ld folio)",
+                 why, <long>bad, <long>order)
+        return MC_EINVAL
     return 0
 
 
-cdef int check_memmap(mc_machine *m, unsigned char *claims, const unsigned char *frozen) noexcept nogil:
+cdef int check_memmap(mc_machine *m, unsigned char *claims) noexcept nogil:
     cdef uint64_t pfn = 0, nr
     cdef page *p
     cdef int order, rc
@@ -201,7 +194,7 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims, const unsigned char 
         if PageBuddy(p):
             return check_fail(m, pfn, b"PageBuddy page (order %ld) is on no free list",
                               buddy_order(p), 0)
-        if frozen[pfn] & 2:
+        if mc_pfn_mark_test(m, pfn, MC_PFN_RESERVED):
             # reserved by memblock at boot: stays PG_reserved with refcount 1
             if not PageReserved(p) or page_ref_count(p) != 1:
                 return check_fail(m, pfn, b"boot-reserved page lost PG_reserved or its "
@@ -217,7 +210,7 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims, const unsigned char 
                 return check_fail(m, pfn, b"slab or large kmalloc page has refcount %ld",
                                   page_ref_count(p), 0)
             if PageHead(p):
-                order = folio_order(<folio *>p)
+                order = folio_order(page_folio(m, p))
                 rc = check_compound(m, p, pfn, order)
                 if rc:
                     return rc
@@ -228,14 +221,14 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims, const unsigned char 
             continue
         if page_ref_count(p) < 0:
             return check_fail(m, pfn, b"negative refcount %ld", page_ref_count(p), 0)
-        if page_ref_count(p) == 0 and not (frozen[pfn] & 1):
+        if page_ref_count(p) == 0 and not mc_pfn_mark_test(m, pfn, MC_PFN_FROZEN):
             return check_fail(m, pfn, b"page with refcount 0 is on no free list and not "
                               b"frozen: leaked", 0, 0)
-        if page_ref_count(p) > 0 and (frozen[pfn] & 1):
+        if page_ref_count(p) > 0 and mc_pfn_mark_test(m, pfn, MC_PFN_FROZEN):
             return check_fail(m, pfn, b"frozen folio has refcount %ld", page_ref_count(p), 0)
         nr = 1
         if PageHead(p):
-            order = folio_order(<folio *>p)
+            order = folio_order(page_folio(m, p))
             rc = check_compound(m, p, pfn, order)
             if rc:
                 return rc
@@ -246,8 +239,7 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims, const unsigned char 
     return 0
 
 
-cdef int machine_check(mc_machine *m, unsigned char *claims,
-                       const unsigned char *frozen) noexcept nogil:
+cdef int machine_check(mc_machine *m, unsigned char *claims) noexcept nogil:
     cdef int nid, zi, rc
     cdef zone *z
     cdef uint64_t managed = 0, reserved = 0, pfn
@@ -263,7 +255,7 @@ cdef int machine_check(mc_machine *m, unsigned char *claims,
             if rc:
                 return rc
             managed += z.managed_pages
-    rc = check_memmap(m, claims, frozen)
+    rc = check_memmap(m, claims)
     if rc:
         return rc
     for pfn in range(m.nr_pfns):

@@ -5,7 +5,11 @@
 # (page, folio, slab, ...) are the modeled kernel's structs; mc_* types are
 # the model's own.
 
+cimport cython
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
+from libc.stdlib cimport calloc, realloc, free
+from libc.string cimport memset, memcpy, memmove
+from libc.stdio cimport snprintf
 
 cdef extern from "memcore/layout_table.h":
     ctypedef void (*mc_bitprobe_fn)(unsigned char *buf)
@@ -75,42 +79,13 @@ cdef extern from "memcore/types.h" nogil:
         mc_ulong next
         mc_ulong prev
 
-cdef extern from "memcore/mm_types.h" nogil:
-    cdef struct page:
-        memdesc_flags_t flags
-        list_head lru
-        list_head buddy_list
-        list_head pcp_list
-        mc_ulong mapping
-        mc_ulong __folio_index
-        mc_ulong private
-        mc_ulong compound_head
-        unsigned int page_type
-        atomic_t _mapcount
-        atomic_t _refcount
-        mc_ulong memcg_data
-    cdef struct folio:
-        memdesc_flags_t flags
-        list_head lru
-        mc_ulong mapping
-        mc_ulong index
-        mc_ulong private
-        atomic_t _mapcount
-        atomic_t _refcount
-        mc_ulong memcg_data
-        page page
-        mc_ulong _flags_1
-        mc_ulong _head_1
-        atomic_t _large_mapcount
-        atomic_t _nr_pages_mapped
-        atomic_t _entire_mapcount
-        atomic_t _pincount
-        int _mm_id_mapcount[2]
-        mc_ulong _mm_ids
-        atomic_t _mapcount_1
-        atomic_t _refcount_1
-        unsigned int _nr_pages
-        list_head _deferred_list
+cdef extern from "memcore/design.h" nogil:
+    # Opaque to generic code: what a page and a folio hold is the design's
+    # business, reached only through the accessors declared below.
+    cdef struct page
+    cdef struct folio
+    size_t MC_SIZEOF_PAGE "sizeof(struct page)"
+    size_t MC_SIZEOF_FOLIO "sizeof(struct folio)"
 
 cdef extern from "memcore/slab.h" nogil:
     cdef struct callback_head:
@@ -217,6 +192,35 @@ cdef extern from "memcore/machine.h" nogil:
     enum:
         MC_RES_FIRMWARE, MC_RES_MEMMAP, MC_RES_PGDAT, MC_RES_PAGEBLOCK, MC_RES_PERCPU
         MC_RES_UNAVAILABLE, MC_RES_PERCPU_AREA, MC_RES_SLAB_BOOT, MC_NR_RESERVE_KINDS
+    int MC_PFN_FROZEN, MC_PFN_RESERVED
+    bint MC_HAVE_VMEMMAP
+    unsigned long long MC_MAX_RAM_BYTES
+    enum:
+        MC_WAIT_NONE, MC_WAIT_LOCK, MC_WAIT_RCU
+    int PAGE_WAIT_TABLE_SIZE, MC_MAX_RESERVATIONS
+    cdef struct mc_task:
+        int cpu
+        int rcu_nesting
+        int wait_kind
+        int wait_bit
+        mc_ulong wait_key
+        uint64_t wait_gp
+    cdef struct mc_lock_owner:
+        mc_ulong key
+        int task
+    cdef struct mc_waiter:
+        mc_ulong key
+        int task
+        int bit
+        int exclusive
+    cdef struct mc_waitq:
+        mc_waiter *w
+        int nr
+        int cap
+    cdef struct mc_reservation:
+        uint64_t start
+        uint64_t end
+        int kind
     cdef struct mc_machine:
         page *memmap
         unsigned char *phys
@@ -260,6 +264,16 @@ cdef extern from "memcore/machine.h" nogil:
         int err
         int64_t err_pfn
         char err_msg[256]
+        unsigned char *pfn_marks
+        mc_reservation reservations[66]     # MC_MAX_RESERVATIONS in C
+        int nr_reservations
+        mc_task *tasks
+        int nr_tasks
+        int tasks_cap
+        mc_lock_owner *owners
+        int nr_owners
+        int owners_cap
+        mc_waitq wait_table[256]            # PAGE_WAIT_TABLE_SIZE in C
 
     void *mc_host(const mc_machine *m, mc_ulong addr)
     int mc_addr_valid(const mc_machine *m, mc_ulong addr, uint64_t length)
@@ -269,6 +283,11 @@ cdef extern from "memcore/machine.h" nogil:
     page *mc_pfn_to_page(const mc_machine *m, uint64_t pfn)
     uint64_t mc_page_to_pfn(const mc_machine *m, const page *p)
     mc_ulong mc_page_va(const mc_machine *m, const page *p)
+    mc_ulong mc_addr_of(const mc_machine *m, const void *host)
+    void mc_pfn_mark_set(mc_machine *m, uint64_t pfn, unsigned char mark)
+    void mc_pfn_mark_clear(mc_machine *m, uint64_t pfn, unsigned char mark)
+    bint mc_pfn_mark_test(const mc_machine *m, uint64_t pfn, unsigned char mark)
+    unsigned int mc_wait_hash(mc_ulong key)
     mc_ulong mc_pfn_to_va(const mc_machine *m, uint64_t pfn)
     page *mc_va_to_page(const mc_machine *m, mc_ulong va)
     int mc_va_is_page(const mc_machine *m, mc_ulong va)
@@ -280,22 +299,63 @@ cdef extern from "memcore/machine.h" nogil:
     void list_del(const mc_machine *m, list_head *e)
 
 cdef extern from "memcore/design.h" nogil:
+    # The seam: every design header (memcore/design_<name>.h) defines these,
+    # with the kernel's helper names where the kernel has one.
     const char *MC_DESIGN_NAME
     mc_ulong PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PAGE_FLAGS_SECOND, PAGEFLAGS_MASK
+    # page flags word: zone, node, section links
+    mc_ulong *page_flags_word(page *p)
+    mc_ulong mc_page_flags_va(const mc_machine *m, const page *p)
     int page_zonenum(const page *p)
     int page_to_nid(const page *p)
     unsigned long page_to_section(const page *p)
     mc_ulong page_zone_id(const page *p)
     void set_page_links(page *p, int zone, int nid, unsigned long pfn)
     void page_cpupid_reset_last(page *p)
+    void mc_init_single_page(const mc_machine *m, page *p, int zone, int nid, unsigned long pfn)
+    # per-page fields
+    page *nth_page(page *p, unsigned long n)
+    long mc_page_index_in(const page *head, const page *p)
+    mc_ulong page_private(const page *p)
+    void set_page_private(page *p, mc_ulong v)
+    mc_ulong mc_page_mapping_word(const page *p)
+    mc_ulong mc_page_memcg_data(const page *p)
+    unsigned int mc_page_type_word(const page *p)
+    mc_ulong mc_page_compound_word(const page *p)
+    int mc_page_type(const page *p)
+    # compound pages
     int PageTail(const page *p)
     int PageHead(const page *p)
     page *mc_compound_head(const mc_machine *m, page *p)
-    void set_compound_head(const mc_machine *m, page *p, const page *head)
-    void clear_compound_head(page *p)
+    void prep_compound_page(const mc_machine *m, page *p, unsigned int order)
+    const char *mc_compound_bad_reason(const mc_machine *m, page *head, unsigned int order,
+                                       unsigned long *bad)
+    # folios
+    folio *page_folio(const mc_machine *m, page *p)
+    page *folio_page(folio *f, unsigned long n)
+    uint64_t folio_pfn(const mc_machine *m, const folio *f)
+    mc_ulong mc_folio_va(const mc_machine *m, const folio *f)
+    folio *mc_va_to_folio(const mc_machine *m, mc_ulong va)
+    mc_ulong *folio_flags(folio *f, unsigned int n)
+    mc_ulong mc_folio_flags_va(const mc_machine *m, const folio *f)
     unsigned int folio_order(const folio *f)
-    void folio_set_order(folio *f, unsigned int order)
     unsigned long folio_nr_pages(const folio *f)
+    int folio_test_large(const folio *f)
+    int folio_ref_count(const folio *f)
+    void folio_set_count(folio *f, int v)
+    void folio_ref_add(folio *f, int nr)
+    bint folio_ref_freeze(folio *f, int count)
+    mc_ulong mc_folio_mapping_word(const folio *f)
+    mc_ulong folio_index(const folio *f)
+    mc_ulong folio_memcg_data(const folio *f)
+    int folio_mapcount(const folio *f)
+    int folio_large_mapcount(const folio *f)
+    int folio_entire_mapcount(const folio *f)
+    int folio_nr_pages_mapped(const folio *f)
+    int folio_pincount(const folio *f)
+    void folio_set_large_rmappable_flag(folio *f)
+    void mc_folio_clear_lru_flags(folio *f)
+    # page types
     int page_type_has_type(unsigned int page_type)
     int page_has_type(const page *p)
     int page_type_is(const page *p, int t)
@@ -305,15 +365,32 @@ cdef extern from "memcore/design.h" nogil:
     int PageSlab(const page *p)
     int PageLargeKmalloc(const page *p)
     int PageReserved(const page *p)
+    # the buddy allocator's per-page state
     void set_buddy_order(page *p, unsigned int order)
     unsigned int buddy_order(const page *p)
     list_head *mc_buddy_link(page *p)
     mc_ulong mc_buddy_link_va(const mc_machine *m, const page *p)
     page *mc_buddy_link_page(const mc_machine *m, mc_ulong va)
+    # reference and map counts of one page
     int page_ref_count(const page *p)
     void set_page_count(page *p, int v)
     void page_mapcount_reset(page *p)
     int mc_page_dump_mapcount(const page *p)
+    # the free path
+    const char *page_bad_reason(const page *p, mc_ulong flags, int expected_ref,
+                                int skip_anon_mapping)
+    const char *free_tail_page_bad_reason(const mc_machine *m, page *head, page *p)
+    void mc_free_pages_prepare_desc(page *p, unsigned int order)
+    # page <-> slab
+    page *slab_page(slab *sl)
+    slab *page_slab(page *p)
+    folio *slab_folio(slab *sl)
+    mc_ulong mc_slab_va(const mc_machine *m, const slab *sl)
+    slab *mc_va_to_slab(const mc_machine *m, mc_ulong va)
+    uint64_t slab_pfn(const mc_machine *m, const slab *sl)
+    unsigned int slab_order(const slab *sl)
+    int slab_nid(const slab *sl)
+    void mc_slab_clear_descriptor(slab *sl)
 
 cdef extern from "memcore/bitops.h" nogil:
     int test_bit(int nr, const mc_ulong *word)

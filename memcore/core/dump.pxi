@@ -51,7 +51,7 @@ def format_pgp(Machine machine, word):
 
 cdef str _hexdump(const unsigned char *buf, size_t length, str prefix):
     """print_hex_dump(KERN_WARNING, prefix, DUMP_PREFIX_NONE, 32, sizeof(long), ...)."""
-    cdef size_t word = MC_BITS // 8, off, i
+    cdef size_t word = sizeof(mc_ulong), off, i
     lines = []
     for off in range(0, length, 32):
         groups = []
@@ -66,40 +66,37 @@ def dump_page(Machine machine, uint64_t pfn, reason=None):
     """The text of dump_page(page, reason) for a PFN of this machine."""
     cdef mc_machine *m = machine.m
     cdef page *p = mc_pfn_to_page(m, pfn)
-    cdef page *head = mc_compound_head(m, p)
-    cdef folio *f = <folio *>head
-    cdef int idx = p - head
-    cdef bint large = PageHead(head)
-    cdef int ptr_digits = MC_BITS // 4
+    cdef folio *f = page_folio(m, p)
+    cdef page *head = folio_page(f, 0)
+    cdef long idx = mc_page_index_in(head, p)
+    cdef bint large = folio_test_large(f)
+    cdef int ptr_digits = 2 * sizeof(mc_ulong)
+    cdef mc_ulong raw_mapping = mc_folio_mapping_word(f)
     lines = []
-    mapping = f.mapping
+    mapping = raw_mapping
     if mapping & 3:
         mapping = 0                       # folio_mapping(): NULL for anon and KSM folios
-    index = f.index + idx
-    lines.append(f"page: refcount:{head._refcount.counter} mapcount:{mc_page_dump_mapcount(p)} "
+    index = folio_index(f) + idx
+    lines.append(f"page: refcount:{folio_ref_count(f)} mapcount:{mc_page_dump_mapcount(p)} "
                  f"mapping:{mapping:0{ptr_digits}x} index:{index:#x} pfn:{pfn:#x}")
     if large:
-        # 32-bit keeps these in page 2, which an order-1 folio does not have
-        has_page2 = MC_BITS == 64 or folio_order(f) > 1
-        pincount = f._pincount.counter if has_page2 else 0
-        entire = f._entire_mapcount.counter + 1 if has_page2 else 0
-        lines.append(f"head: order:{folio_order(f)} mapcount:{f._large_mapcount.counter + 1} "
-                     f"entire_mapcount:{entire} "
-                     f"nr_pages_mapped:{f._nr_pages_mapped.counter} pincount:{pincount}")
-    if head.memcg_data:
-        lines.append(f"memcg:{head.memcg_data:x}")
+        lines.append(f"head: order:{folio_order(f)} mapcount:{folio_large_mapcount(f)} "
+                     f"entire_mapcount:{folio_entire_mapcount(f)} "
+                     f"nr_pages_mapped:{folio_nr_pages_mapped(f)} pincount:{folio_pincount(f)}")
+    if folio_memcg_data(f):
+        lines.append(f"memcg:{folio_memcg_data(f):x}")
     prefix = ""
-    if (f.mapping & 3) == 3:
+    if (raw_mapping & 3) == 3:
         prefix = "ksm "
-    elif f.mapping & 1:
+    elif raw_mapping & 1:
         prefix = "anon "
-    lines.append(f"{prefix}flags: {format_pgp(machine, head.flags.f)}")
+    lines.append(f"{prefix}flags: {format_pgp(machine, folio_flags(f, 0)[0])}")
     if page_has_type(head):
-        top = head.page_type >> PAGE_TYPE_SHIFT
+        top = mc_page_type(head)
         lines.append(f"page_type: {top:x}({_DUMP_TYPE_NAMES.get(top, '(null)')})")
-    lines.append(_hexdump(<unsigned char *>p, sizeof(page), "raw: "))
+    lines.append(_hexdump(<unsigned char *>p, MC_SIZEOF_PAGE, "raw: "))
     if large:
-        lines.append(_hexdump(<unsigned char *>head, 2 * sizeof(page), "head: "))
+        lines.append(_hexdump(<unsigned char *>head, 2 * MC_SIZEOF_PAGE, "head: "))
     if reason:
         lines.append(f"page dumped because: {reason}")
     return "\n".join(lines) + "\n"

@@ -8,8 +8,6 @@
 # lowmem reserves and the pcp batch/high limits are computed.
 
 cimport cython
-from libc.stdlib cimport calloc, free
-from libc.string cimport memset, memcpy
 
 cdef extern from "<sys/mman.h>" nogil:
     void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)
@@ -28,9 +26,6 @@ cdef extern from "memcore/mmzone.h":
     # the kernel object sizes, for metadata accounting
     size_t SIZEOF_PGLIST_DATA "sizeof(struct pglist_data)"
     size_t SIZEOF_PER_CPU_PAGES "sizeof(struct per_cpu_pages)"
-cdef extern from "memcore/mm_types.h":
-    size_t SIZEOF_PAGE "sizeof(struct page)"
-    size_t SIZEOF_FOLIO "sizeof(struct folio)"
 cdef extern from "memcore/config.h":
     int CONFIG_NR_CPUS
     int CONFIG_NODES_SHIFT
@@ -99,73 +94,6 @@ cdef class Slab
 cdef class SlabObject
 
 
-@cython.final
-@cython.auto_pickle(False)
-cdef class Task:
-    """A modeled task: who holds a lock, who waits, which CPU allocates, who
-    is inside an RCU read-side critical section.
-
-    ``with m.task("A"):`` makes A the current task of the machine.
-    """
-    cdef readonly str name
-    cdef readonly int id
-    cdef readonly int cpu
-    cdef readonly Machine machine
-    cdef readonly int rcu_nesting     # rcu_read_lock() depth
-    cdef object _wait                 # None, ("lock", word address, bit) or ("rcu", gp)
-    cdef object _prev
-
-    @property
-    def waiting(self):
-        """True while the task sleeps (on a lock, or in synchronize_rcu())."""
-        return self._wait is not None
-
-    @property
-    def waiting_on(self):
-        """The modeled address of the flags word the task sleeps on, or None."""
-        if self._wait is None or self._wait[0] != "lock":
-            return None
-        return self._wait[1]
-
-    @property
-    def waiting_for(self):
-        """What the task sleeps for, in words (None when it runs)."""
-        if self._wait is None:
-            return None
-        if self._wait[0] == "lock":
-            return f"the lock of the flags word at {self._wait[1]:#x}"
-        return f"an RCU grace period (synchronize_rcu, gp {self._wait[1]})"
-
-    @property
-    def in_rcu_read_section(self):
-        return self.rcu_nesting > 0
-
-    def __enter__(self):
-        self._prev = self.machine.current
-        self.machine.current = self
-        return self
-
-    def __exit__(self, *exc):
-        self.machine.current = self._prev
-        self._prev = None
-        return False
-
-    def __repr__(self):
-        state = f" waiting for {self.waiting_for}" if self._wait else ""
-        rcu = f" in RCU read section (depth {self.rcu_nesting})" if self.rcu_nesting else ""
-        return f"<Task {self.name!r} cpu {self.cpu}{rcu}{state}>"
-
-
-cdef inline uint32_t hash_wait(mc_ulong key) noexcept nogil:
-    """hash_ptr(key, PAGE_WAIT_TABLE_BITS): the bucket of folio_wait_table."""
-    if MC_BITS == 64:
-        return <uint32_t>((<uint64_t>key * <uint64_t>0x61C8864680B583EB) >> 56)
-    return <uint32_t>(((<uint32_t>key) * <uint32_t>0x61C88647) >> 24)
-
-
-PAGE_WAIT_TABLE_SIZE = 256
-
-
 cdef unsigned char *lazy_map(size_t size, str what) except NULL:
     """Anonymous memory the host backs only where it is touched (modeled RAM, the
     KASAN shadow, the object bitmap)."""
@@ -201,10 +129,6 @@ cdef class Machine:
     cdef readonly list tasks
     cdef public Task current
     cdef dict _task_by_name
-    cdef dict _owners                # flags word address -> Task holding its lock
-    cdef list _waitq                 # folio_wait_table: 256 lists of waiters
-    cdef set _frozen                 # heads whose refcount was frozen to 0
-    cdef list _reservations          # (start_pfn, end_pfn, kind)
     cdef object PG                   # enum pageflags of this variant
     cdef readonly RCU rcu            # the RCU grace-period engine
     cdef dict _caches                # kmem_cache name -> address
@@ -228,6 +152,8 @@ cdef class Machine:
             if self.m.obj_bitmap != NULL:
                 munmap(self.m.obj_bitmap, obj_bitmap_bytes(self.m))
             free(self.m.memmap)
+            free(self.m.pfn_marks)
+            tasks_release(self.m)
             free(self.m)
             self.m = NULL
 
@@ -252,10 +178,6 @@ cdef class Machine:
         self.ram = ram_bytes
         self.tasks = []
         self._task_by_name = {}
-        self._owners = {}
-        self._waitq = [[] for _ in range(PAGE_WAIT_TABLE_SIZE)]
-        self._frozen = set()
-        self._reservations = []
         self._caches = {}
         self._cache_names = {}
         self._ctors = []
@@ -273,7 +195,7 @@ cdef class Machine:
         self._boot(ram_bytes, nodes, cpus, min_free_kbytes)
 
     cdef _check_geometry(self, ram_bytes, nodes, cpus):
-        max_ram = (4 << 30) if MC_BITS == 32 else (1 << 40)
+        max_ram = MC_MAX_RAM_BYTES
         if ram_bytes % PAGE_SIZE:
             raise ValueError(f"ram {ram_bytes} is not a multiple of the page size ({PAGE_SIZE})")
         if ram_bytes < (32 << 20):
@@ -337,29 +259,32 @@ cdef class Machine:
             m.cpu_node[cpu] = cpu * nodes // cpus
 
         # the host side: the memmap array and lazily backed physical memory
-        m.memmap = <page *>calloc(memmap_pfns, sizeof(page))
+        m.memmap = <page *>calloc(memmap_pfns, MC_SIZEOF_PAGE)
         if m.memmap == NULL:
-            raise MemoryError(f"cannot allocate the memmap ({memmap_pfns * sizeof(page)} bytes)")
-        m.memmap_bytes = memmap_pfns * sizeof(page)
+            raise MemoryError(f"cannot allocate the memmap ({memmap_pfns * MC_SIZEOF_PAGE} bytes)")
+        m.memmap_bytes = memmap_pfns * MC_SIZEOF_PAGE
+        m.pfn_marks = <unsigned char *>calloc(nr_pfns, 1)
+        if m.pfn_marks == NULL:
+            raise MemoryError(f"cannot allocate the model's per-PFN marks ({nr_pfns} bytes)")
         m.phys = lazy_map(ram_bytes, "modeled physical memory")
         m.phys_bytes = ram_bytes
 
         # memblock: firmware, memmap, node data, pageblock bitmaps, per-CPU lists
-        self._reservations.append((0, min(256, nr_pfns), MC_RES_FIRMWARE))
+        add_reservation(m, 0, min(256, nr_pfns), MC_RES_FIRMWARE)
         m.reserved_bytes[MC_RES_FIRMWARE] = min(256, nr_pfns) << PAGE_SHIFT
-        if MC_BITS == 64:
+        if MC_HAVE_VMEMMAP:
             m.memmap_va = MC_VMEMMAP_START
             for nid in range(nodes):
                 # vmemmap: every present section's struct pages, in 2 MiB blocks
                 nsec = (m.node_end_pfn[nid] - m.node_start_pfn[nid] + pps - 1) // pps
-                self._memblock_alloc(nsec * pps * sizeof(page), 2 << 20, nid, MC_RES_MEMMAP)
+                self._memblock_alloc(nsec * pps * MC_SIZEOF_PAGE, 2 << 20, nid, MC_RES_MEMMAP)
         else:
             # classic SPARSEMEM: one page-aligned mem_map per section, in lowmem
-            bytes_ = ((pps * sizeof(page) + PAGE_SIZE - 1) & ~(<uint64_t>PAGE_SIZE - 1))
+            bytes_ = ((pps * MC_SIZEOF_PAGE + PAGE_SIZE - 1) & ~(<uint64_t>PAGE_SIZE - 1))
             pa = self._memblock_alloc(bytes_ * (memmap_pfns // pps), PAGE_SIZE, 0, MC_RES_MEMMAP)
             m.memmap_va = mc_phys_to_virt(m, pa)
         if memmap_pfns > nr_pfns:
-            m.reserved_bytes[MC_RES_UNAVAILABLE] = (memmap_pfns - nr_pfns) * sizeof(page)
+            m.reserved_bytes[MC_RES_UNAVAILABLE] = (memmap_pfns - nr_pfns) * MC_SIZEOF_PAGE
         for nid in range(nodes):
             pa = self._memblock_alloc(sizeof(pglist_data), 64, nid, MC_RES_PGDAT)
             m.pgdat_va[nid] = mc_phys_to_virt(m, pa)
@@ -385,11 +310,9 @@ cdef class Machine:
         for nid in range(nodes):
             top = m.memblock_top[nid] >> PAGE_SHIFT
             end = m.node_end_pfn[nid] if nid else min(m.node_end_pfn[nid], m.lowmem_pfns)
-            self._reservations.append((top, end, -1))
-        for start, end, kind in self._reservations:
-            with nogil:
-                for pfn in range(start, end):
-                    __set_bit(PG_reserved, &m.memmap[pfn].flags.f)
+            add_reservation(m, top, end, -1)
+        with nogil:
+            mark_reservations(m)
 
         # memblock_free_all(): everything not reserved goes to the buddy allocator
         with nogil:
@@ -475,16 +398,18 @@ cdef class Machine:
         """The task called `name`, created on first use (on CPU `cpu`, default 0)."""
         cdef Task t = self._task_by_name.get(name)
         if t is not None:
-            if cpu is not None and cpu != t.cpu:
-                raise ValueError(f"task {name!r} runs on CPU {t.cpu}, not {cpu}")
+            if cpu is not None and cpu != t._t().cpu:
+                raise ValueError(f"task {name!r} runs on CPU {t._t().cpu}, not {cpu}")
             return t
         cpu = 0 if cpu is None else cpu
         if not isinstance(cpu, int) or not 0 <= cpu < self.m.nr_cpus:
             raise ValueError(f"cpu must be 0..{self.m.nr_cpus - 1}, not {cpu!r}")
+        tid = task_add(self.m, cpu)
+        if tid < 0:
+            raise MemoryError("cannot grow the task table")
         t = Task.__new__(Task)
         t.name = name
-        t.id = len(self.tasks)
-        t.cpu = cpu
+        t.id = tid
         t.machine = self
         self.tasks.append(t)
         self._task_by_name[name] = t
@@ -495,7 +420,7 @@ cdef class Machine:
         cdef Task t = self.current if task is None else <Task?>task
         if t.machine is not self:
             raise ValueError(f"task {t.name!r} belongs to another machine")
-        if t._wait is not None:
+        if t._t().wait_kind != MC_WAIT_NONE:
             raise Deadlock(f"task {t.name!r} is asleep waiting for {t.waiting_for}; "
                            f"it cannot run until woken")
         return t
@@ -568,7 +493,7 @@ cdef class Machine:
 
     @property
     def sizeof_page(self):
-        return sizeof(page)
+        return MC_SIZEOF_PAGE
 
     def __repr__(self):
         return (f"<memcore.Machine {self.ram >> 20} MiB {self.design} {self.bits}-bit "
@@ -588,7 +513,7 @@ cdef class Machine:
         if PageTail(pg):
             set_err(self.m, MC_ETAIL, p, b"tail page where a folio head is required")
             self._raise(MC_ETAIL)
-        return _make_folio(self, mc_page_va(self.m, pg))
+        return _make_folio(self, mc_folio_va(self.m, page_folio(self.m, pg)))
 
     def pfn_to_page(self, pfn):
         """pfn_to_page(): the modeled address of the PFN's struct page."""
@@ -626,7 +551,7 @@ cdef class Machine:
         """
         cdef unsigned int gfp
         cdef int o, nid, cpu
-        cdef page *p
+        cdef folio *f
         cdef Task t = self._running(task)
         if not isinstance(order, int) or isinstance(order, bool):
             raise TypeError(f"order must be an int, not {type(order).__name__}")
@@ -637,20 +562,20 @@ cdef class Machine:
         gfp = GFP_HIGHUSER_MOVABLE if movable else GFP_KERNEL
         if zone is not None:
             gfp = self._gfp_for_zone(zone, movable)
-        nid = self.m.cpu_node[t.cpu] if node is None else node
+        nid = self.m.cpu_node[t._t().cpu] if node is None else node
         if not isinstance(nid, int) or not 0 <= nid < self.m.nr_nodes:
             raise ValueError(f"node must be 0..{self.m.nr_nodes - 1}, not {node!r}")
         gfp |= __GFP_COMP
         o = order
-        cpu = t.cpu
+        cpu = t._t().cpu
         with nogil:
-            p = folio_alloc(self.m, gfp, o, nid, cpu)
-        if p == NULL:
+            f = folio_alloc(self.m, gfp, o, nid, cpu)
+        if f == NULL:
             raise OutOfMemory(f"page allocation failure: order:{order}, "
                               f"mode:{gfp:#x}, nodemask=(null): no zone above its watermark")
         if kind == "anon":
-            __set_bit(PG_swapbacked, &p.flags.f)
-        return _make_folio(self, mc_page_va(self.m, p))
+            __set_bit(PG_swapbacked, folio_flags(f, 0))
+        return _make_folio(self, mc_folio_va(self.m, f))
 
     cdef unsigned int _gfp_for_zone(self, zone, bint movable) except? 0:
         """GFP flags whose gfp_zone() is the named zone (the highest one allowed)."""
@@ -768,7 +693,7 @@ cdef class Machine:
         meta = {RESERVE_KINDS[i]: m.reserved_bytes[i] for i in range(MC_NR_RESERVE_KINDS)}
         slab_pages = {}
         for pfn in _slab_heads(self):
-            sl = va_slab(m, mc_pfn_to_va(m, pfn))
+            sl = mc_va_to_slab(m, mc_pfn_to_va(m, pfn))
             slab_pages[sl.slab_cache] = slab_pages.get(sl.slab_cache, 0) + (1 << slab_order(sl))
         caches = {}
         for c in self.caches():
@@ -780,10 +705,10 @@ cdef class Machine:
         meta["memmap_host"] = m.memmap_bytes
         return {
             "ram": self.ram, "nr_pfns": m.nr_pfns, "page_size": PAGE_SIZE,
-            "sizeof_page": sizeof(page), "sizeof_folio": SIZEOF_FOLIO,
+            "sizeof_page": MC_SIZEOF_PAGE, "sizeof_folio": MC_SIZEOF_FOLIO,
             "pages": states, "zones": zones,
             "metadata_bytes": meta,
-            "reserved_pages": sum(e - s for s, e, k in self._reservations),
+            "reserved_pages": reserved_pages(m),
             "slab_pages": m.slab_pages, "large_kmalloc_pages": m.large_kmalloc_pages,
             "slab_caches": caches,
             "pgalloc": m.pgalloc, "pgfree": m.pgfree,
@@ -798,73 +723,41 @@ cdef class Machine:
 
     cdef object _bit_trylock(self, mc_ulong key, mc_ulong *word, object task):
         cdef Task t = self._running(task)
-        if test_and_set_bit(PG_locked, word):
-            return False
-        self._owners[key] = t
-        return True
+        cdef int rc = bit_trylock(self.m, key, word, t.id)
+        if rc < 0:
+            raise MemoryError("cannot grow the lock-owner table")
+        return rc == BITLOCK_TAKEN
 
     cdef object _bit_lock(self, mc_ulong key, mc_ulong *word, object task):
         cdef Task t = self._running(task)
-        if not test_and_set_bit(PG_locked, word):
-            self._owners[key] = t
-            return True
-        if self._owners.get(key) is t:
+        cdef int rc = bit_lock(self.m, key, word, t.id)
+        if rc == BITLOCK_SELF:
             raise Deadlock(f"task {t.name!r} would sleep on a lock it holds itself "
                            f"(flags word at {key:#x})", self._dump_key(key))
-        if t.rcu_nesting:
+        if rc == BITLOCK_IN_RCU:
             raise Deadlock(f"task {t.name!r} would sleep on a lock inside an RCU read-side "
                            f"critical section (BUG: sleeping function called from invalid "
                            f"context)", self._dump_key(key))
-        # folio_wait_bit_common(EXCLUSIVE): PG_waiters first, then queue and sleep
-        set_bit(PG_waiters, word)
-        self._waitq[hash_wait(key)].append((t, key, PG_locked, True))
-        t._wait = ("lock", key, PG_locked)
-        return False
+        if rc < 0:
+            raise MemoryError("cannot grow the lock or wait tables")
+        return rc == BITLOCK_TAKEN
 
     cdef object _bit_unlock(self, mc_ulong key, mc_ulong *word, object task):
-        cdef mc_ulong old
+        cdef int rc
         self._running(task)
-        old = word[0]
-        if not (old >> PG_locked) & 1:
+        rc = bit_unlock(self.m, key, word)
+        if rc == MC_ENOTLOCKED:
             if mc_va_is_page(self.m, key):
                 set_err(self.m, MC_ENOTLOCKED, mc_page_to_pfn(self.m, mc_va_to_page(self.m, key)),
                         b"folio_unlock() of a folio that is not locked (VM_BUG_ON_FOLIO)")
                 self._raise(MC_ENOTLOCKED)
             raise FolioNotLocked(f"unlock of the flags word at {key:#x}, which is not locked")
-        word[0] = old ^ (<mc_ulong>1 << PG_locked)   # folio_xor_flags_has_waiters()
-        self._owners.pop(key, None)
-        if (old >> PG_waiters) & 1:
-            self._wake_bit(key, word, PG_locked)
-            return True
-        return False
+        return rc == 1
 
-    cdef _wake_bit(self, mc_ulong key, mc_ulong *word, int bit):
-        """folio_wake_bit(): wake the waiters of (key, bit); the first exclusive
-        waiter takes the lock over.  PG_waiters is cleared when no waiter for
-        this word was seen, or the hashed queue became empty."""
-        cdef list q = self._waitq[hash_wait(key)]
-        cdef bint page_match = False
-        cdef Task t
-        cdef int i = 0
-        while i < len(q):
-            t, k, b, exclusive = q[i]
-            if k != key:
-                i += 1
-                continue
-            page_match = True
-            if b != bit:
-                i += 1
-                continue
-            if exclusive:
-                if test_and_set_bit(bit, word):
-                    break                  # somebody re-took it: stop the walk
-                self._owners[key] = t
-            del q[i]
-            t._wait = None
-            if exclusive:
-                break
-        if not q or not page_match:
-            clear_bit(PG_waiters, word)
+    cdef object _lock_owner(self, mc_ulong key):
+        """The Task holding the bit lock of the flags word at `key`, or None."""
+        cdef int tid = lock_owner(self.m, key)
+        return self.tasks[tid] if tid >= 0 else None
 
     cdef str _dump_key(self, mc_ulong key):
         if mc_va_is_page(self.m, key):
@@ -873,7 +766,9 @@ cdef class Machine:
 
     def waiters(self, address):
         """The tasks sleeping on the lock of the flags word at `address`, in queue order."""
-        return [w[0] for w in self._waitq[hash_wait(address)] if w[1] == address]
+        cdef mc_ulong key = address
+        cdef mc_waitq *q = &self.m.wait_table[mc_wait_hash(key)]
+        return [self.tasks[q.w[i].task] for i in range(q.nr) if q.w[i].key == key]
 
     cdef int _flag_bit(self, name) except -1:
         """A page flag by name: "dirty", "PG_dirty", or a PG enum member."""
@@ -913,21 +808,14 @@ cdef class Machine:
         cdef mc_machine *m = self.m
         cdef int rc
         claims = np.zeros(m.nr_pfns, dtype=np.uint8)
-        frozen = np.zeros(m.nr_pfns, dtype=np.uint8)
-        for addr in self._frozen:
-            frozen[mc_page_to_pfn(m, mc_va_to_page(m, addr))] = 1
-        for start, end, kind in self._reservations:
-            frozen[start:min(end, m.nr_pfns)] |= 2
         cdef unsigned char[::1] cv = claims
-        cdef unsigned char[::1] fv = frozen
-        with nogil:
-            rc = machine_check(m, &cv[0], &fv[0])
+        rc = machine_check(m, &cv[0])
         if rc:
             self._raise(rc)
         check_slabs(self)
-        for (t, key, bit, excl) in [w for q in self._waitq for w in q]:
-            if not test_bit(PG_waiters, <mc_ulong *>mc_host(m, key)):
-                raise VMBug(f"task {t.name!r} waits on {key:#x} but PG_waiters is clear")
+        rc = check_waiters(m)
+        if rc:
+            self._raise(rc)
         return True
 
     # ---- bulk operations ------------------------------------------------------------
@@ -953,13 +841,13 @@ cdef class Machine:
         if not isinstance(order, int) or not 0 <= order <= MAX_PAGE_ORDER:
             raise OrderOutOfRange(f"order {order!r} is outside 0..{MAX_PAGE_ORDER}")
         gfp = (GFP_HIGHUSER_MOVABLE if movable else GFP_KERNEL) | __GFP_COMP
-        return t, gfp, self.m.cpu_node[t.cpu]
+        return t, gfp, self.m.cpu_node[t._t().cpu]
 
     def bulk_alloc_free(self, n, order=0, movable=True, task=None):
         """n pairs of folio_alloc() + folio_put() in one nogil loop."""
         t, gfp, nid = self._bulk_args(order, movable, task)
         cdef uint64_t cn = n
-        cdef int co = order, cpu = (<Task>t).cpu, cnid = nid, rc
+        cdef int co = order, cpu = (<Task>t)._t().cpu, cnid = nid, rc
         cdef unsigned int cgfp = gfp
         with nogil:
             rc = bulk_alloc_free_pairs(self.m, cn, co, cgfp, cnid, cpu)
@@ -973,7 +861,7 @@ cdef class Machine:
         cdef kmem_cache *s = self._cache(cache)
         cdef Task t = self._running(task)
         cdef uint64_t cn = n
-        cdef int rc, cpu = t.cpu
+        cdef int rc, cpu = t._t().cpu
         if s.ctor:
             raise ValueError("bulk operations cannot run a Python constructor (the cache has one)")
         with nogil:
@@ -989,7 +877,7 @@ cdef class Machine:
         pfns = np.zeros(n, dtype=np.uint64)
         cdef uint64_t[::1] pv = pfns
         cdef uint64_t done = 0, cn = n
-        cdef int co = order, cpu = (<Task>t).cpu, cnid = nid, rc
+        cdef int co = order, cpu = (<Task>t)._t().cpu, cnid = nid, rc
         cdef unsigned int cgfp = gfp
         with nogil:
             rc = bulk_alloc(self.m, cn, co, cgfp, cnid, cpu, &pv[0] if cn else NULL, &done)
@@ -1005,7 +893,7 @@ cdef class Machine:
         arr = np.ascontiguousarray(pfns, dtype=np.uint64)
         cdef uint64_t[::1] pv = arr
         cdef uint64_t done = 0, n = arr.shape[0]
-        cdef int rc, cpu = t.cpu
+        cdef int rc, cpu = t._t().cpu
         if n == 0:
             return
         with nogil:
@@ -1018,17 +906,17 @@ cdef class Machine:
     def rcu_read_lock(self, task=None):
         """rcu_read_lock(): enter (or nest) a read-side critical section."""
         cdef Task t = self._running(task)
-        t.rcu_nesting += 1
+        t._t().rcu_nesting += 1
 
     def rcu_read_unlock(self, task=None):
         """rcu_read_unlock(): leave one level; leaving the outermost one is a
         quiescent state, which may end a grace period and run callbacks."""
         cdef Task t = self._running(task)
-        if t.rcu_nesting == 0:
+        if t._t().rcu_nesting == 0:
             raise VMBug(f"rcu_read_unlock() by task {t.name!r} outside any RCU read-side "
                         f"critical section")
-        t.rcu_nesting -= 1
-        if t.rcu_nesting == 0:
+        t._t().rcu_nesting -= 1
+        if t._t().rcu_nesting == 0:
             self.rcu._quiescent(t)
 
     def rcu_read(self, task=None):
@@ -1050,7 +938,7 @@ cdef class Machine:
         deadlock, as lockdep reports it."""
         cdef Task t = self._running(task)
         cdef _WakeAfterGP w
-        if t.rcu_nesting:
+        if t._t().rcu_nesting:
             raise Deadlock(f"Illegal synchronize_rcu() in RCU read-side critical section "
                            f"(task {t.name!r})")
         w = _WakeAfterGP()
@@ -1060,7 +948,8 @@ cdef class Machine:
         if w.done:
             return True
         # the GP in progress holds w, or w waits for the one after it
-        t._wait = ("rcu", self.rcu.gp_seq + (1 if any(f is w for f in self.rcu._wait) else 2))
+        t._t().wait_kind = MC_WAIT_RCU
+        t._t().wait_gp = self.rcu.gp_seq + (1 if any(f is w for f in self.rcu._wait) else 2)
         return False
 
     cdef _rcu_collect(self, list into):
@@ -1113,7 +1002,7 @@ cdef class Machine:
         cdef unsigned int g = parse_gfp(gfp)
         cdef int nid = self._node_arg(node)
         cdef mc_ulong obj, new_slab
-        obj = slab_alloc_node(self.m, s, g, nid, t.cpu, s.object_size)
+        obj = slab_alloc_node(self.m, s, g, nid, t._t().cpu, s.object_size)
         new_slab = self.m.ctor_slab
         self.m.ctor_slab = 0
         if obj == 0:
@@ -1151,7 +1040,7 @@ cdef class Machine:
         cdef int rc
         if self._kfree_rcu_queued and addr in self._kfree_rcu_queued:
             self._refuse_rcu_queued("kmem_cache_free", addr)
-        rc = slab_free_checked(self.m, s, addr, t.cpu)
+        rc = slab_free_checked(self.m, s, addr, t._t().cpu)
         if rc:
             self._raise_free(rc, addr)
         self.rcu._kick()
@@ -1169,7 +1058,7 @@ cdef class Machine:
         if size > (PAGE_SIZE << MAX_PAGE_ORDER):
             raise OutOfMemory(f"kmalloc({size}): above KMALLOC_MAX_SIZE "
                               f"({PAGE_SIZE << MAX_PAGE_ORDER})")
-        obj = __kmalloc(self.m, size, g, nid, t.cpu)
+        obj = __kmalloc(self.m, size, g, nid, t._t().cpu)
         if obj == 0:
             self._raise(self.m.err or MC_ENOMEM)
         if obj == ZERO_SIZE_PTR:
@@ -1184,7 +1073,7 @@ cdef class Machine:
         cdef int rc
         if self._kfree_rcu_queued and addr in self._kfree_rcu_queued:
             self._refuse_rcu_queued("kfree", addr)
-        rc = kfree(self.m, addr, t.cpu)
+        rc = kfree(self.m, addr, t._t().cpu)
         if rc:
             self._raise_free(rc, addr)
         self.rcu._kick()
@@ -1246,7 +1135,7 @@ cdef class Machine:
         # kvfree_rcu_barrier(): in-flight kfree_rcu()s may hold objects of this cache;
         # a reader that holds their grace period back means waiting forever
         if self._kfree_rcu_queued:
-            if any((<Task>t).rcu_nesting for t in self.tasks):
+            if any((<Task>t)._t().rcu_nesting for t in self.tasks):
                 raise Deadlock(f"kmem_cache_destroy {name}: kvfree_rcu_barrier() would wait "
                                f"for tasks inside RCU read-side critical sections "
                                f"({len(self._kfree_rcu_queued)} kfree_rcu() pending)")
@@ -1258,7 +1147,7 @@ cdef class Machine:
         typesafe = s.flags & MC_SLAB_TYPESAFE_BY_RCU
         # every slab left is empty and __kmem_cache_shutdown() will free it through
         # RCU; rcu_barrier() then waits for a GP that any reader holds back
-        if typesafe and any((<Task>t).rcu_nesting for t in self.tasks) and (
+        if typesafe and any((<Task>t)._t().rcu_nesting for t in self.tasks) and (
                 self.m.rcu_slabs or self.rcu.pending or
                 any(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))):
             raise Deadlock(f"kmem_cache_destroy {name}: rcu_barrier() would wait for tasks "
@@ -1315,7 +1204,7 @@ cdef class Machine:
                 if sl.inuse == 0:
                     discard_slab(self.m, s, sl)
                 else:
-                    keep.append((sl.objects - sl.inuse, mc_page_va(self.m, <page *>sl)))
+                    keep.append((sl.objects - sl.inuse, mc_slab_va(self.m, sl)))
                 v = nxt
             # __kmem_cache_do_shrink(): the fullest slabs (few free objects) first;
             # list_move() onto per-count lists reverses the order within a count
@@ -1323,13 +1212,13 @@ cdef class Machine:
                              key=lambda e: e[0])
             rest = [(f, a) for f, a in keep if f > 32]
             for f, a in promote + rest:
-                add_partial(self.m, n, va_slab(self.m, a), DEACTIVATE_TO_TAIL)
+                add_partial(self.m, n, mc_va_to_slab(self.m, a), DEACTIVATE_TO_TAIL)
         return 0
 
     def virt_to_slab(self, address):
         """virt_to_slab(): the Slab holding a direct-map address, or None."""
         cdef slab *sl = virt_to_slab(self.m, self._obj_addr(address))
-        return _make_slab(self, mc_page_va(self.m, <page *>sl)) if sl else None
+        return _make_slab(self, mc_slab_va(self.m, sl)) if sl else None
 
     def virt_to_cache(self, address):
         """virt_to_cache(): the KmemCache an object address belongs to, or None."""

@@ -70,41 +70,10 @@ cdef bint zone_watermark_fast(const mc_machine *m, zone *z, int order, long mark
 
 # ---- pages in and out -----------------------------------------------------------
 
-cdef void prep_compound_tail(const mc_machine *m, page *head, uint64_t i) noexcept nogil:
-    cdef page *p = head + i
-    p.mapping = TAIL_MAPPING
-    set_compound_head(m, p, head)
-    p.private = 0
-
-
-cdef void prep_compound_head(const mc_machine *m, page *p, int order) noexcept nogil:
-    cdef folio *f = <folio *>p
-    folio_set_order(f, order)
-    f._large_mapcount.counter = -1
-    f._nr_pages_mapped.counter = 0            # CONFIG_PAGE_MAPCOUNT
-    f._mm_ids = 0                             # CONFIG_MM_ID
-    f._mm_id_mapcount[0] = -1
-    f._mm_id_mapcount[1] = -1
-    if MC_BITS == 64 or order > 1:            # 32-bit keeps these in page 2
-        f._pincount.counter = 0
-        f._entire_mapcount.counter = -1
-    if order > 1:
-        INIT_LIST_HEAD(&f._deferred_list, mc_page_va(m, p) + <mc_ulong>(
-            <char *>&f._deferred_list - <char *>f))
-
-
-cdef void prep_compound_page(const mc_machine *m, page *p, int order) noexcept nogil:
-    cdef uint64_t i, nr = <uint64_t>1 << order
-    __set_bit(PG_head, &p.flags.f)
-    for i in range(1, nr):
-        prep_compound_tail(m, p, i)
-    prep_compound_head(m, p, order)
-
-
 cdef void prep_new_page(const mc_machine *m, page *p, int order, unsigned int gfp) noexcept nogil:
     """post_alloc_hook + compound setup; the caller sets the refcount to 1."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
-    p.private = 0
+    set_page_private(p, 0)
     if m.kasan and pfn < m.lowmem_pfns:            # kasan_unpoison_pages()
         kasan_unpoison(m, mc_phys_to_virt(m, pfn << PAGE_SHIFT), MC_PAGE_SIZE << order)
     if gfp & __GFP_ZERO:
@@ -117,82 +86,6 @@ cdef void clear_pages(const mc_machine *m, uint64_t pfn, uint64_t nr) noexcept n
     memset(m.phys + (pfn << PAGE_SHIFT), 0, nr << PAGE_SHIFT)
 
 
-# reasons a page is bad at free time (bad_page() text)
-cdef const char *BAD_REASONS[16]
-BAD_REASONS[0] = NULL
-BAD_REASONS[1] = b"nonzero mapcount"
-BAD_REASONS[2] = b"non-NULL mapping"
-BAD_REASONS[3] = b"nonzero _refcount"
-BAD_REASONS[4] = b"PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
-BAD_REASONS[5] = b"page still charged to cgroup"
-BAD_REASONS[6] = b"nonzero large_mapcount"
-BAD_REASONS[7] = b"nonzero nr_pages_mapped"
-BAD_REASONS[8] = b"nonzero mm mapcount 0"
-BAD_REASONS[9] = b"nonzero mm mapcount 1"
-BAD_REASONS[10] = b"nonzero entire_mapcount"
-BAD_REASONS[11] = b"nonzero pincount"
-BAD_REASONS[12] = b"on deferred list"
-BAD_REASONS[13] = b"corrupted mapping in tail page"
-BAD_REASONS[14] = b"PageTail not set"
-BAD_REASONS[15] = b"compound_head not consistent"
-
-
-cdef int page_bad_reason(const page *p, mc_ulong flags, int expected_ref,
-                         bint skip_anon_mapping) noexcept nogil:
-    """page_bad_reason(): the last matching reason wins, as in the kernel.  A typed
-    page and an anon mapping are reset before the kernel checks, so they pass."""
-    cdef int r = 0
-    if p._mapcount.counter != -1 and not page_has_type(p):
-        r = 1
-    if p.mapping != 0 and not (skip_anon_mapping and (p.mapping & 1)):
-        r = 2
-    if p._refcount.counter != expected_ref:
-        r = 3
-    if p.flags.f & flags:
-        r = 4
-    if p.memcg_data != 0:
-        r = 5
-    return r
-
-
-cdef int free_tail_page_bad(const mc_machine *m, page *head, page *p) noexcept nogil:
-    cdef folio *f = <folio *>head
-    cdef long idx = p - head
-    cdef list_head *dl
-    if idx == 1:
-        if f._large_mapcount.counter + 1 != 0:
-            return 6
-        if f._nr_pages_mapped.counter != 0:
-            return 7
-        if f._mm_id_mapcount[0] != -1:
-            return 8
-        if f._mm_id_mapcount[1] != -1:
-            return 9
-        if MC_BITS == 64:
-            if f._entire_mapcount.counter + 1 != 0:
-                return 10
-            if f._pincount.counter != 0:
-                return 11
-    elif idx == 2:
-        dl = &f._deferred_list
-        if dl.next != mc_page_va(m, head) + <mc_ulong>(<char *>dl - <char *>f):
-            return 12
-        if MC_BITS == 32:
-            if f._entire_mapcount.counter + 1 != 0:
-                return 10
-            if f._pincount.counter != 0:
-                return 11
-    elif idx == 3:
-        pass                      # CONFIG_HUGETLB_PAGE: hugetlb fields overlay mapping
-    elif p.mapping != TAIL_MAPPING:
-        return 13
-    if not PageTail(p):
-        return 14
-    if mc_compound_head(m, p) != head:
-        return 15
-    return 0
-
-
 cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
                           bint from_put) noexcept nogil:
     """Everything freeing would call bad_page() for, checked without changing
@@ -201,57 +94,31 @@ cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
     means page_cache_release() runs first and takes a folio off the LRU.
     On a problem: m.err_pfn/err_msg say where and why, and MC_EBADPAGE."""
     cdef uint64_t i, nr = <uint64_t>1 << order
-    cdef int r
+    cdef const char *bad
     cdef mc_ulong flags = PAGE_FLAGS_CHECK_AT_FREE
     if order and PageHead(p):
         for i in range(1, nr):
-            r = free_tail_page_bad(m, p, p + i)
-            if r:
-                return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p + i), BAD_REASONS[r])
+            bad = free_tail_page_bad_reason(m, p, nth_page(p, i))
+            if bad != NULL:
+                return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p) + i, bad)
     # __free_pages_prepare() clears PG_mlocked before it checks
     flags &= ~(<mc_ulong>1 << PG_mlocked)
-    if from_put and test_bit(PG_lru, &p.flags.f):
+    if from_put and test_bit(PG_lru, page_flags_word(p)):
         flags &= ~((<mc_ulong>1 << PG_lru) | (<mc_ulong>1 << PG_active) |
                    (<mc_ulong>1 << PG_unevictable))
-    r = page_bad_reason(p, flags, expected_ref, True)
-    if r:
-        return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p), BAD_REASONS[r])
+    bad = page_bad_reason(p, flags, expected_ref, True)
+    if bad != NULL:
+        return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p), bad)
     return 0
-
-
-cdef void page_cache_release(page *p) noexcept nogil:
-    """Take a folio off the LRU before it is freed (__folio_clear_lru_flags)."""
-    if test_bit(PG_lru, &p.flags.f):
-        p.flags.f &= ~((<mc_ulong>1 << PG_lru) | (<mc_ulong>1 << PG_active) |
-                       (<mc_ulong>1 << PG_unevictable))
 
 
 cdef void __free_pages_prepare(mc_machine *m, page *p, int order) noexcept nogil:
     """The state changes of __free_pages_prepare(); free_pages_check() passed before."""
-    cdef uint64_t i, nr = <uint64_t>1 << order
-    cdef bint compound = PageHead(p)
-    cdef page *q
-    if order:
-        if compound:
-            (p + 1).flags.f &= ~PAGE_FLAGS_SECOND
-            (<folio *>p)._nr_pages = 0          # NR_PAGES_IN_LARGE_FOLIO
-        for i in range(1, nr):
-            q = p + i
-            if compound:
-                q.mapping = 0
-                clear_compound_head(q)
-            q.flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP
-    __clear_bit(PG_mlocked, &p.flags.f)
-    if p.mapping & 1:
-        p.mapping = 0                   # anon folio: drop the anon_vma pointer
-    if page_has_type(p):
-        mc_clear_page_type(p)
-    page_cpupid_reset_last(p)
-    p.flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP
-    p.private = 0
-    if m.kasan and mc_page_to_pfn(m, p) < m.lowmem_pfns:   # kasan_poison_pages()
-        kasan_poison(m, mc_phys_to_virt(m, mc_page_to_pfn(m, p) << PAGE_SHIFT),
-                     MC_PAGE_SIZE << order, KASAN_PAGE_FREE)
+    cdef uint64_t pfn = mc_page_to_pfn(m, p)
+    mc_free_pages_prepare_desc(p, order)
+    if m.kasan and pfn < m.lowmem_pfns:             # kasan_poison_pages()
+        kasan_poison(m, mc_phys_to_virt(m, pfn << PAGE_SHIFT), MC_PAGE_SIZE << order,
+                     KASAN_PAGE_FREE)
 
 
 cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexcept nogil:

@@ -65,7 +65,7 @@ cdef class RCU:
         self.gp_in_progress = True
         self._wait = self._next
         self._next = []
-        self._holdouts = {t for t in self.machine.tasks if (<Task>t).rcu_nesting > 0}
+        self._holdouts = {t for t in self.machine.tasks if (<Task>t)._t().rcu_nesting > 0}
 
     cdef int _try_end_gp(self) except -1:
         cdef list done
@@ -133,8 +133,8 @@ cdef class _WakeAfterGP:
 
     def __call__(self):
         self.done = True
-        if self.task._wait is not None and self.task._wait[0] == "rcu":
-            self.task._wait = None
+        if self.task._t().wait_kind == MC_WAIT_RCU:
+            self.task._t().wait_kind = MC_WAIT_NONE
 
 
 @cython.final

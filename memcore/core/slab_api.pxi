@@ -335,7 +335,7 @@ cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
     caches), and it has already taken one object when this runs."""
     cdef mc_machine *m = machine.m
     cdef int j
-    cdef slab *sl = va_slab(m, slab_va_)
+    cdef slab *sl = mc_va_to_slab(m, slab_va_)
     cdef kmem_cache *s = KC(m, sl.slab_cache)
     cdef mc_ulong base = slab_address(m, sl) + s.red_left_pad, obj
     cdef bytes saved = b""
@@ -362,7 +362,7 @@ cdef int undo_unconstructed_alloc(Machine machine, kmem_cache *s, mc_ulong sva,
     nothing else did) is taken off whatever list holds it and freed, so the cache is
     as before the call and no unconstructed object is ever handed out."""
     cdef mc_machine *m = machine.m
-    cdef slab *sl = va_slab(m, sva)
+    cdef slab *sl = mc_va_to_slab(m, sva)
     cdef kmem_cache_cpu *c
     cdef mc_ulong v, prev
     cdef int i
@@ -378,16 +378,16 @@ cdef int undo_unconstructed_alloc(Machine machine, kmem_cache *s, mc_ulong sva,
         while v:                                       # a CPU partial slab: unlink it
             if v == sva:
                 if prev:
-                    va_slab(m, prev).next = sl.next
+                    mc_va_to_slab(m, prev).next = sl.next
                 else:
                     c.partial = sl.next
                 v = c.partial
                 while v and v != sl.next:              # 'slabs' counts to the tail
-                    va_slab(m, v).slabs -= 1
-                    v = va_slab(m, v).next
+                    mc_va_to_slab(m, v).slabs -= 1
+                    v = mc_va_to_slab(m, v).next
                 break
             prev = v
-            v = va_slab(m, v).next
+            v = mc_va_to_slab(m, v).next
     if test_bit(SL_partial, &sl.flags.f):              # debug caches: the node list
         remove_partial(m, get_node(m, s, slab_nid(sl)), sl)
     obj_mark(m, obj, False)
@@ -543,12 +543,12 @@ cdef class KmemCache:
         for cpu in range(m.nr_cpus):
             c = cpu_slab(m, s, cpu)
             if c.slab:
-                free += freelist_length(m, s, va_slab(m, c.slab), c.freelist)
-                free += freelist_length(m, s, va_slab(m, c.slab), va_slab(m, c.slab).freelist)
+                free += freelist_length(m, s, mc_va_to_slab(m, c.slab), c.freelist)
+                free += freelist_length(m, s, mc_va_to_slab(m, c.slab), mc_va_to_slab(m, c.slab).freelist)
             v = c.partial
             while v:
-                free += va_slab(m, v).objects - va_slab(m, v).inuse
-                v = va_slab(m, v).next
+                free += mc_va_to_slab(m, v).objects - mc_va_to_slab(m, v).inuse
+                v = mc_va_to_slab(m, v).next
         return self.total_objects - _count_partial_free(self.machine, s) - free
 
     def cpu_slab(self, int cpu):
@@ -566,7 +566,7 @@ cdef class KmemCache:
         v = cpu_slab(self.machine.m, self._s(), cpu).partial
         while v:
             out.append(_make_slab(self.machine, v))
-            v = va_slab(self.machine.m, v).next
+            v = mc_va_to_slab(self.machine.m, v).next
         return out
 
     def node_partial_slabs(self, int nid=0):
@@ -626,8 +626,8 @@ cdef class Slab:
     cdef readonly mc_ulong addr
 
     cdef inline slab *_sl(self) except NULL:
-        cdef slab *sl = va_slab(self.machine.m, self.addr)
-        if not PageSlab(<page *>sl):
+        cdef slab *sl = mc_va_to_slab(self.machine.m, self.addr)
+        if not PageSlab(slab_page(sl)):
             raise VMBug(f"{self.addr:#x} is no longer a slab (PGTY_slab is clear)")
         return sl
 
@@ -637,7 +637,7 @@ cdef class Slab:
 
     @property
     def pfn(self):
-        return mc_page_to_pfn(self.machine.m, <page *>self._sl())
+        return slab_pfn(self.machine.m, self._sl())
 
     @property
     def objects(self):
@@ -693,7 +693,7 @@ cdef class Slab:
         return out
 
     def dump(self):
-        return dump_page(self.machine, mc_page_to_pfn(self.machine.m, <page *>self._sl()), None)
+        return dump_page(self.machine, slab_pfn(self.machine.m, self._sl()), None)
 
     def __eq__(self, other):
         return isinstance(other, Slab) and (<Slab>other).addr == self.addr and \
@@ -732,7 +732,7 @@ cdef class SlabObject:
     @property
     def slab(self):
         cdef slab *sl = virt_to_slab(self.machine.m, self.addr)
-        return _make_slab(self.machine, mc_page_va(self.machine.m, <page *>sl)) if sl else None
+        return _make_slab(self.machine, mc_slab_va(self.machine.m, sl)) if sl else None
 
     def read(self, offset=0, size=None):
         """The bytes [offset, offset + size) of the object (default: to its end)."""
@@ -851,16 +851,16 @@ cdef int check_slabs(Machine machine) except -1:
     v = m.rcu_slabs
     while v:
         pending.add(v)
-        v = va_slab(m, v).callback_head.next
+        v = mc_va_to_slab(m, v).callback_head.next
     for h in machine.rcu._pending_slab_heads():
         v = h
         while v:
             pending.add(v)
-            v = va_slab(m, v).callback_head.next
+            v = mc_va_to_slab(m, v).callback_head.next
     by_cache = {}
     for pfn in _slab_heads(machine):
         sva = mc_pfn_to_va(m, pfn)
-        by_cache.setdefault(va_slab(m, sva).slab_cache, []).append(sva)
+        by_cache.setdefault(mc_va_to_slab(m, sva).slab_cache, []).append(sva)
     for cva in by_cache:
         if cva not in machine._cache_names:
             raise VMBug(f"slab {by_cache[cva][0]:#x} belongs to no known kmem_cache ({cva:#x})",
@@ -883,10 +883,10 @@ cdef int check_slabs(Machine machine) except -1:
                                 f"slab of the cache (or twice)")
                 cpu_partials.add(v)
                 count += 1
-                v = va_slab(m, v).next
-            if c.partial and va_slab(m, c.partial).slabs != count:
+                v = mc_va_to_slab(m, v).next
+            if c.partial and mc_va_to_slab(m, c.partial).slabs != count:
                 raise VMBug(f"{name}: CPU {cpu}'s partial list has {count} slabs, its head "
-                            f"says {va_slab(m, c.partial).slabs}")
+                            f"says {mc_va_to_slab(m, c.partial).slabs}")
         nr_slabs = 0
         total = 0
         for nid in range(m.nr_nodes):
@@ -902,8 +902,8 @@ cdef int check_slabs(Machine machine) except -1:
                 if sva not in slabs or sva in node_partials:
                     raise VMBug(f"{name}: node {nid} partial list holds {sva:#x}, not a live "
                                 f"slab of the cache (or twice)")
-                if slab_nid(va_slab(m, sva)) != nid:
-                    raise VMBug(f"{name}: slab {sva:#x} of node {slab_nid(va_slab(m, sva))} "
+                if slab_nid(mc_va_to_slab(m, sva)) != nid:
+                    raise VMBug(f"{name}: slab {sva:#x} of node {slab_nid(mc_va_to_slab(m, sva))} "
                                 f"is on node {nid}'s partial list")
                 node_partials.add(sva)
                 count += 1
@@ -915,7 +915,7 @@ cdef int check_slabs(Machine machine) except -1:
             nr_slabs += n.nr_slabs
             total += n.total_objects
         for sva in slabs:
-            sl = va_slab(m, sva)
+            sl = mc_va_to_slab(m, sva)
             if sl.objects not in (oo_objects(s.oo), oo_objects(s.min)):
                 _slab_bug(machine, sva, f"{name}: slab {sva:#x} holds {sl.objects} objects")
             flen = freelist_length(m, s, sl, sl.freelist)
@@ -963,7 +963,7 @@ cdef int check_slabs(Machine machine) except -1:
                                         f"allocated, the freelists leave {allocated}")
         if nr_slabs != len(slabs):
             raise VMBug(f"{name}: node counters say {nr_slabs} slabs, memory holds {len(slabs)}")
-        if total != sum(va_slab(m, x).objects for x in slabs):
+        if total != sum(mc_va_to_slab(m, x).objects for x in slabs):
             raise VMBug(f"{name}: node total_objects {total} does not match its slabs")
     return 0
 
@@ -974,4 +974,4 @@ cdef int _slab_bug(Machine machine, mc_ulong sva, str msg) except -1:
 
 
 cdef str _slab_dump(Machine machine, mc_ulong sva):
-    return dump_page(machine, mc_page_to_pfn(machine.m, <page *>va_slab(machine.m, sva)), None)
+    return dump_page(machine, slab_pfn(machine.m, mc_va_to_slab(machine.m, sva)), None)

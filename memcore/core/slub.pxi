@@ -58,16 +58,10 @@ cdef inline kmem_cache_node *get_node(const mc_machine *m, const kmem_cache *s,
     return <kmem_cache_node *>mc_host(m, s.node[nid])
 
 
-cdef inline slab *va_slab(const mc_machine *m, mc_ulong va) noexcept nogil:
-    return <slab *>mc_va_to_page(m, va)
 
 
-cdef inline mc_ulong slab_va(const mc_machine *m, const slab *sl) noexcept nogil:
-    return mc_page_va(m, <const page *>sl)
 
 
-cdef inline uint64_t slab_pfn(const mc_machine *m, const slab *sl) noexcept nogil:
-    return mc_page_to_pfn(m, <const page *>sl)
 
 
 cdef inline mc_ulong slab_address(const mc_machine *m, const slab *sl) noexcept nogil:
@@ -76,17 +70,11 @@ cdef inline mc_ulong slab_address(const mc_machine *m, const slab *sl) noexcept 
 
 
 cdef inline slab *slab_of_list(const mc_machine *m, mc_ulong link_va) noexcept nogil:
-    return va_slab(m, link_va - SLAB_LIST_OFFSET)
+    return mc_va_to_slab(m, link_va - SLAB_LIST_OFFSET)
 
 
-cdef inline int slab_nid(const slab *sl) noexcept nogil:
-    return page_to_nid(<const page *>sl)
 
 
-cdef inline int slab_order(const slab *sl) noexcept nogil:
-    if PageHead(<const page *>sl):
-        return folio_order(<const folio *>sl)
-    return 0
 
 
 cdef inline bint kmem_cache_debug(const kmem_cache *s) noexcept nogil:
@@ -244,10 +232,10 @@ cdef inline void __add_partial(const mc_machine *m, kmem_cache_node *n, slab *sl
                                int tail) noexcept nogil:
     n.nr_partial += 1
     if tail == DEACTIVATE_TO_TAIL:
-        list_add_tail(m, &sl.slab_list, slab_va(m, sl) + SLAB_LIST_OFFSET,
+        list_add_tail(m, &sl.slab_list, mc_slab_va(m, sl) + SLAB_LIST_OFFSET,
                       &n.partial, mc_virt(m, &n.partial))
     else:
-        list_add(m, &sl.slab_list, slab_va(m, sl) + SLAB_LIST_OFFSET,
+        list_add(m, &sl.slab_list, mc_slab_va(m, sl) + SLAB_LIST_OFFSET,
                  &n.partial, mc_virt(m, &n.partial))
     __set_bit(SL_partial, &sl.flags.f)
 
@@ -370,8 +358,8 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
         p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
     if p == NULL:
         return NULL
-    sl = <slab *>p
     mc_set_page_type(p, PGTY_slab)                   # __folio_set_slab()
+    sl = page_slab(p)
     sl.objects = oo_objects(oo)
     sl.inuse = 0
     sl.frozen = 0
@@ -408,20 +396,18 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
             set_freepointer(m, s, cur, nxt)
             cur = nxt
     if s.ctor:
-        m.ctor_slab = slab_va(m, sl)                # Python runs the ctors afterwards
+        m.ctor_slab = mc_slab_va(m, sl)                # Python runs the ctors afterwards
     return sl
 
 
 cdef void __free_slab(mc_machine *m, kmem_cache *s, slab *sl) noexcept nogil:
     """Return a slab's pages: clear the slab type and free the frozen pages."""
-    cdef page *p = <page *>sl
+    cdef page *p = slab_page(sl)
     cdef int order = slab_order(sl)
     __clear_bit(SL_pfmemalloc, &sl.flags.f)
     __clear_bit(SL_partial, &sl.flags.f)
-    p.mapping = 0                                     # folio->mapping = NULL
-    (<page *>sl).lru.next = 0                          # slab_cache overlays compound_head
+    mc_slab_clear_descriptor(sl)                      # folio->mapping = NULL, ...
     mc_clear_page_type(p)                             # __folio_clear_slab()
-    p.memcg_data = 0
     m.slab_pages -= <uint64_t>1 << order
     __free_frozen_pages(m, p, order, 0)
 
@@ -432,7 +418,7 @@ cdef void free_slab(mc_machine *m, kmem_cache *s, slab *sl) noexcept nogil:
         # slabs through rcu_head.next; the RCU engine frees them after a GP
         sl.callback_head.next = m.rcu_slabs
         sl.callback_head.func = MC_TEXT_RCU_FREE_SLAB
-        m.rcu_slabs = slab_va(m, sl)
+        m.rcu_slabs = mc_slab_va(m, sl)
         m.rcu_slabs_nr += 1
     else:
         __free_slab(m, s, sl)
@@ -448,7 +434,7 @@ cdef void rcu_free_slabs(mc_machine *m, mc_ulong head) noexcept nogil:
     cdef slab *sl
     cdef mc_ulong nxt
     while head:
-        sl = va_slab(m, head)
+        sl = mc_va_to_slab(m, head)
         nxt = sl.callback_head.next
         sl.callback_head.next = 0
         sl.callback_head.func = 0
@@ -465,7 +451,7 @@ cdef void __put_partials(mc_machine *m, kmem_cache *s, mc_ulong head) noexcept n
     cdef kmem_cache_node *n
     cdef mc_ulong nxt
     while head:
-        sl = va_slab(m, head)
+        sl = mc_va_to_slab(m, head)
         nxt = sl.next
         n = get_node(m, s, slab_nid(sl))
         if sl.inuse == 0 and n.nr_partial >= s.min_partial:
@@ -480,14 +466,14 @@ cdef void put_cpu_partial(mc_machine *m, kmem_cache *s, slab *sl, int drain, int
     cdef mc_ulong old = c.partial, slab_to_put = 0
     cdef int slabs = 0
     if old:
-        if drain and va_slab(m, old).slabs >= <int>s.cpu_partial_slabs:
+        if drain and mc_va_to_slab(m, old).slabs >= <int>s.cpu_partial_slabs:
             slab_to_put = old
             old = 0
         else:
-            slabs = va_slab(m, old).slabs
+            slabs = mc_va_to_slab(m, old).slabs
     sl.slabs = slabs + 1
     sl.next = old
-    c.partial = slab_va(m, sl)
+    c.partial = mc_slab_va(m, sl)
     if slab_to_put:
         __put_partials(m, s, slab_to_put)
 
@@ -532,7 +518,7 @@ cdef int flush_cpu_slab(mc_machine *m, kmem_cache *s, int cpu) noexcept nogil:
         c.slab = 0
         c.freelist = 0
         c.tid += 1
-        rc = deactivate_slab(m, s, va_slab(m, sl_va), fl)
+        rc = deactivate_slab(m, s, mc_va_to_slab(m, sl_va), fl)
     part = c.partial
     c.partial = 0
     if part:
@@ -594,7 +580,7 @@ cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int 
     cdef mc_ulong freelist, nxt
     cdef int nid
     if c.slab:
-        sl = va_slab(m, c.slab)
+        sl = mc_va_to_slab(m, c.slab)
         if node >= 0 and slab_nid(sl) != node:
             freelist = c.freelist
             c.slab = 0
@@ -618,14 +604,14 @@ cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int 
             c.tid += 1
     # new_slab: the CPU partial list first
     while c.partial:
-        sl = va_slab(m, c.partial)
+        sl = mc_va_to_slab(m, c.partial)
         c.partial = sl.next
         if node < 0 or slab_nid(sl) == node:
-            c.slab = slab_va(m, sl)
+            c.slab = mc_slab_va(m, sl)
             freelist = get_freelist(m, sl)
             return load_freelist(m, s, c, sl, freelist)
         sl.next = 0
-        __put_partials(m, s, slab_va(m, sl))
+        __put_partials(m, s, mc_slab_va(m, sl))
     # new_objects: a node partial slab, or a brand new one
     nid = node if node >= 0 else m.cpu_node[cpu]
     sl = get_partial_node(m, s, get_node(m, s, nid), cpu)
@@ -649,11 +635,11 @@ cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int 
         inc_slabs_node(m, s, slab_nid(sl), sl.objects)
     # retry_load_slab
     if c.slab:
-        if deactivate_slab(m, s, va_slab(m, c.slab), c.freelist):
+        if deactivate_slab(m, s, mc_va_to_slab(m, c.slab), c.freelist):
             return 0
         c.slab = 0
         c.freelist = 0
-    c.slab = slab_va(m, sl)
+    c.slab = mc_slab_va(m, sl)
     return load_freelist(m, s, c, sl, freelist)
 
 
@@ -674,8 +660,8 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
     cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
     cdef mc_ulong obj = c.freelist, nxt
     cdef slab *sl
-    if obj and c.slab and (node < 0 or slab_nid(va_slab(m, c.slab)) == node):
-        sl = va_slab(m, c.slab)
+    if obj and c.slab and (node < 0 or slab_nid(mc_va_to_slab(m, c.slab)) == node):
+        sl = mc_va_to_slab(m, c.slab)
         nxt = get_freepointer(m, s, obj)
         if not in_slab(m, s, sl, nxt):
             freelist_corrupt(m, s, sl, nxt)
@@ -688,7 +674,7 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
             return 0
     obj_mark(m, obj, True)        # off the freelist: in use (a damaged one stays so)
     if kmem_cache_debug(s):
-        sl = <slab *>mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT))
+        sl = page_slab(mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT)))
         if check_object(m, s, sl, obj, SLUB_RED_INACTIVE):
             return 0
         init_object(m, s, obj, SLUB_RED_ACTIVE)
@@ -752,7 +738,7 @@ cdef int slab_free(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong obj, int cpu
         if rc:
             return rc
         init_object(m, s, obj, SLUB_RED_INACTIVE)
-    if c.slab == slab_va(m, sl):
+    if c.slab == mc_slab_va(m, sl):
         set_freepointer(m, s, obj, c.freelist)
         c.freelist = obj
         c.tid += 1
@@ -774,7 +760,7 @@ cdef slab *virt_to_slab(const mc_machine *m, mc_ulong addr) noexcept nogil:
     head = mc_compound_head(m, mc_pfn_to_page(m, pfn))
     if not PageSlab(head):
         return NULL
-    return <slab *>head
+    return page_slab(head)
 
 
 cdef int slab_free_checked(mc_machine *m, kmem_cache *s, mc_ulong obj, int cpu) noexcept nogil:
@@ -880,8 +866,8 @@ cdef int kfree(mc_machine *m, mc_ulong addr, int cpu) noexcept nogil:
     if rc or head == NULL:
         return rc
     if PageSlab(head):
-        return slab_free(m, KC(m, (<slab *>head).slab_cache), <slab *>head, addr, cpu)
-    order = folio_order(<folio *>head)
+        return slab_free(m, KC(m, page_slab(head).slab_cache), page_slab(head), addr, cpu)
+    order = folio_order(page_folio(m, head))
     mc_clear_page_type(head)                       # __folio_clear_large_kmalloc()
     m.large_kmalloc_pages -= <uint64_t>1 << order
     __free_frozen_pages(m, head, order, cpu)
@@ -922,8 +908,8 @@ cdef int bulk_cache_alloc_free(mc_machine *m, kmem_cache *s, uint64_t n, int cpu
         obj = slab_alloc_node(m, s, GFP_KERNEL, -1, cpu, s.object_size)
         if obj == 0:
             return m.err if m.err else MC_ENOMEM
-        rc = slab_free(m, s, <slab *>mc_compound_head(m, mc_pfn_to_page(
-            m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT)), obj, cpu)
+        rc = slab_free(m, s, page_slab(mc_compound_head(m, mc_pfn_to_page(
+            m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT))), obj, cpu)
         if rc:
             return rc
     return 0
@@ -932,15 +918,15 @@ cdef int bulk_cache_alloc_free(mc_machine *m, kmem_cache *s, uint64_t n, int cpu
 cdef uint64_t collect_slab_heads(const mc_machine *m, uint64_t *out) noexcept nogil:
     """PFNs of every slab's first page (out may be NULL: just count)."""
     cdef uint64_t pfn = 0, n = 0
-    cdef const page *p
+    cdef page *p
     while pfn < m.nr_pfns:
-        p = &m.memmap[pfn]
+        p = mc_pfn_to_page(m, pfn)
         if PageSlab(p):
             if out != NULL:
                 out[n] = pfn
             n += 1
             if PageHead(p):
-                pfn += <uint64_t>1 << folio_order(<const folio *>p)
+                pfn += <uint64_t>1 << slab_order(page_slab(p))
                 continue
         pfn += 1
     return n

@@ -59,18 +59,19 @@ cdef class Page:
         """page_folio(): the folio this page belongs to, or None when it is no
         folio (free in the buddy or on a pcp list, typed: slab/table/..., reserved)."""
         cdef mc_machine *m = self.machine.m
-        cdef page *head = mc_compound_head(m, self._p())
-        if head._refcount.counter == 0:
-            if PageBuddy(head) or mc_page_va(m, head) not in self.machine._frozen:
+        cdef folio *f = page_folio(m, self._p())
+        cdef page *head = folio_page(f, 0)
+        if folio_ref_count(f) == 0:
+            if PageBuddy(head) or not folio_is_frozen(m, f):
                 return None
         if page_has_type(head) or PageReserved(head):
             return None
-        return _make_folio(self.machine, mc_page_va(m, head))
+        return _make_folio(self.machine, mc_folio_va(m, f))
 
     @property
     def compound_head(self):
         """The raw compound_head word: head address + 1 on a tail page, else 0."""
-        return self._p().compound_head
+        return mc_page_compound_word(self._p())
 
     @property
     def is_tail(self):
@@ -83,12 +84,12 @@ cdef class Page:
     @property
     def flags(self):
         """The flags word of this struct page, as a PgFlags view."""
-        return _make_pgflags(self.machine, self.addr)
+        return _make_pgflags(self.machine, mc_page_flags_va(self.machine.m, self._p()))
 
     @property
     def page_type(self):
         """The raw page_type word (top byte PGTY_* when typed, UINT_MAX when not)."""
-        return self._p().page_type
+        return mc_page_type_word(self._p())
 
     @property
     def type_name(self):
@@ -96,11 +97,11 @@ cdef class Page:
         cdef page *p = self._p()
         if not page_has_type(p):
             return None
-        return _page_type_name(p.page_type >> PAGE_TYPE_SHIFT)
+        return _page_type_name(mc_page_type(p))
 
     @property
     def refcount(self):
-        return self._p()._refcount.counter
+        return page_ref_count(self._p())
 
     @property
     def mapcount(self):
@@ -109,11 +110,11 @@ cdef class Page:
 
     @property
     def private(self):
-        return self._p().private
+        return page_private(self._p())
 
     @property
     def mapping(self):
-        return self._p().mapping
+        return mc_page_mapping_word(self._p())
 
     @property
     def zone(self):
@@ -137,7 +138,7 @@ cdef class Page:
 
     def raw(self):
         """The bytes of the struct page."""
-        return (<char *>self._p())[:sizeof(page)]
+        return (<char *>self._p())[:MC_SIZEOF_PAGE]
 
     def dump(self, reason=None):
         """dump_page(): the kernel's text for this page."""
@@ -159,24 +160,27 @@ cdef class Page:
 @cython.no_gc
 @cython.auto_pickle(False)
 cdef class Folio:
-    """A folio of the machine: its head struct page, viewed as struct folio."""
+    """A folio of the machine: a view of its folio descriptor (where the design
+    keeps it: the head struct page in the classic design)."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
 
     cdef inline folio *_f(self) except NULL:
         """The folio, checked: a head page that is still a folio (not free in the
         buddy allocator or on a pcp list; a frozen folio is fine)."""
-        cdef page *p = mc_va_to_page(self.machine.m, self.addr)
-        if PageTail(p) or PageBuddy(p) or (p._refcount.counter == 0 and
-                                            self.addr not in self.machine._frozen):
+        cdef mc_machine *m = self.machine.m
+        cdef folio *f = mc_va_to_folio(m, self.addr)
+        cdef page *p = folio_page(f, 0)
+        if PageTail(p) or PageBuddy(p) or (folio_ref_count(f) == 0 and
+                                            not folio_is_frozen(m, f)):
             self._bad(p)
-        return <folio *>p
+        return f
 
     cdef inline folio *_f2(self) except NULL:
         """The folio, for PF_SECOND flags: it must be large."""
         cdef folio *f = self._f()
-        if not PageHead(&f.page):
-            set_err(self.machine.m, MC_ENOTLARGE, mc_page_to_pfn(self.machine.m, &f.page),
+        if not folio_test_large(f):
+            set_err(self.machine.m, MC_ENOTLARGE, folio_pfn(self.machine.m, f),
                     b"second-page flag of a folio that is not large (VM_BUG_ON_PGFLAGS)")
             self.machine._raise(MC_ENOTLARGE)
         return f
@@ -199,12 +203,13 @@ cdef class Folio:
     # ---- identity and geometry ----
     @property
     def address(self):
-        """Modeled address of the folio (its head struct page)."""
+        """Modeled address of the folio descriptor (the head struct page in the
+        classic design)."""
         return self.addr
 
     @property
     def pfn(self):
-        return mc_page_to_pfn(self.machine.m, &self._f().page)
+        return folio_pfn(self.machine.m, self._f())
 
     @property
     def order(self):
@@ -221,30 +226,30 @@ cdef class Folio:
 
     @property
     def refcount(self):
-        return self._f()._refcount.counter
+        return folio_ref_count(self._f())
 
     @property
     def mapcount(self):
         """folio_mapcount()."""
-        return folio_mapcount(&self._f().page)
+        return folio_mapcount(self._f())
 
     @property
     def zone(self):
-        return ZONE_NAMES[page_zonenum(&self._f().page)]
+        return ZONE_NAMES[page_zonenum(folio_page(self._f(), 0))]
 
     @property
     def node(self):
-        return page_to_nid(&self._f().page)
+        return page_to_nid(folio_page(self._f(), 0))
 
     @property
     def flags(self):
-        """The head page's flags word (folio->flags), as a PgFlags view."""
-        return _make_pgflags(self.machine, self.addr)
+        """The folio's flags word (folio->flags), as a PgFlags view."""
+        return _make_pgflags(self.machine, mc_folio_flags_va(self.machine.m, self._f()))
 
     @property
     def lock_owner(self):
         """The task holding the folio lock (None if unlocked or locked without a task)."""
-        return self.machine._owners.get(self.addr)
+        return self.machine._lock_owner(mc_folio_flags_va(self.machine.m, self._f()))
 
     def page(self, n=0):
         """folio_page(folio, n): the n-th struct page of the folio."""
@@ -252,7 +257,7 @@ cdef class Folio:
         cdef unsigned long nr = folio_nr_pages(f)
         if not isinstance(n, int) or not 0 <= n < nr:
             raise IndexError(f"page {n!r} of a folio of {nr} pages")
-        return self.machine.page(mc_page_to_pfn(self.machine.m, &f.page) + n)
+        return self.machine.page(folio_pfn(self.machine.m, f) + n)
 
     def address_of_memory(self):
         """folio_address(): the direct-map address of the memory, None for highmem."""
@@ -265,21 +270,21 @@ cdef class Folio:
     def get(self, task=None):
         """folio_get()."""
         self.machine._running(task)
-        self._check(folio_get(self.machine.m, &self._f().page))
+        self._check(folio_get(self.machine.m, self._f()))
 
     def try_get(self, task=None):
         """folio_try_get(): a reference unless the count is zero; True if taken.
         (On a freed folio the model raises: the kernel relies on RCU-typesafe
         memory there, which the memdesc designs model.)"""
         self.machine._running(task)
-        return folio_try_get(&self._f().page)
+        return folio_try_get(self._f())
 
     def put(self, task=None):
         """folio_put(): drop a reference; the last one frees the folio (onto the
         task's CPU's pcp list).  Returns True if the folio was freed."""
         cdef Machine mach = self.machine
         cdef Task t = mach._running(task)
-        cdef int rc = folio_put(mach.m, &self._f().page, t.cpu)
+        cdef int rc = folio_put(mach.m, self._f(), t._t().cpu)
         if rc < 0:
             return mach._raise(rc)
         return rc == 1
@@ -289,28 +294,24 @@ cdef class Folio:
         self.machine._running(task)
         if count <= 0:
             raise ValueError(f"folio_ref_freeze() count must be positive, not {count}")
-        if folio_ref_freeze(&self._f().page, count):
-            self.machine._frozen.add(self.addr)
-            return True
-        return False
+        return folio_ref_freeze_marked(self.machine.m, self._f(), count)
 
     def ref_unfreeze(self, int count, task=None):
         """folio_ref_unfreeze(): give a frozen folio the count `count`."""
         self.machine._running(task)
-        self._check(folio_ref_unfreeze(self.machine.m, &self._f().page, count))
-        self.machine._frozen.discard(self.addr)
+        self._check(folio_ref_unfreeze(self.machine.m, self._f(), count))
 
     def free_frozen(self, task=None):
         """free_frozen_pages(): free a folio whose refcount was frozen to 0."""
         cdef Machine mach = self.machine
         cdef Task t = mach._running(task)
-        self._check(free_frozen_folio(mach.m, &self._f().page, t.cpu))
-        mach._frozen.discard(self.addr)
+        self._check(free_frozen_folio(mach.m, self._f(), t._t().cpu))
 
     # ---- the folio lock (PG_locked in the head flags) ----
     def trylock(self, task=None):
         """folio_trylock(): test_and_set_bit_lock(PG_locked); True if taken."""
-        return self.machine._bit_trylock(self.addr, <mc_ulong *>&self._f().flags.f, task)
+        cdef folio *f = self._f()
+        return self.machine._bit_trylock(mc_folio_flags_va(self.machine.m, f), folio_flags(f, 0), task)
 
     def lock(self, task=None):
         """folio_lock(): take the lock, or sleep on the folio wait queue.
@@ -319,11 +320,13 @@ cdef class Folio:
         the calling task records PG_waiters, queues itself and sleeps
         (False); the unlocking task hands the lock over and wakes it.
         """
-        return self.machine._bit_lock(self.addr, <mc_ulong *>&self._f().flags.f, task)
+        cdef folio *f = self._f()
+        return self.machine._bit_lock(mc_folio_flags_va(self.machine.m, f), folio_flags(f, 0), task)
 
     def unlock(self, task=None):
         """folio_unlock(): clear PG_locked; returns True if waiters had to be woken."""
-        return self.machine._bit_unlock(self.addr, <mc_ulong *>&self._f().flags.f, task)
+        cdef folio *f = self._f()
+        return self.machine._bit_unlock(mc_folio_flags_va(self.machine.m, f), folio_flags(f, 0), task)
 
     def __eq__(self, other):
         return isinstance(other, Folio) and (<Folio>other).machine is self.machine and \
@@ -333,8 +336,8 @@ cdef class Folio:
         return hash((id(self.machine), self.addr))
 
     def __repr__(self):
-        cdef page *p = mc_va_to_page(self.machine.m, self.addr)
-        return f"<Folio pfn {mc_page_to_pfn(self.machine.m, p):#x} order {folio_order(<folio *>p)}>"
+        cdef folio *f = mc_va_to_folio(self.machine.m, self.addr)
+        return f"<Folio pfn {folio_pfn(self.machine.m, f):#x} order {folio_order(f)}>"
 
     # ---- generated: every folio flag helper of the kernel ----
     # @FOLIO_FLAG_METHODS@  (tools/codegen.py puts the generated methods here)
