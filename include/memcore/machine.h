@@ -79,6 +79,7 @@ enum mc_err {
 	MC_EDOUBLEFREE = -15,	/* an object freed twice */
 	MC_EINVALFREE = -16,	/* a free of something that is not an allocated object */
 	MC_ECORRUPT = -17,	/* a corrupted free list or slab */
+	MC_ECTOR = -18,		/* a slab constructor failed (the caller has its error) */
 };
 
 /* One memblock reservation made at boot: metadata the model accounts. */
@@ -191,7 +192,11 @@ struct mc_machine {
 	uint64_t rng;			/* state of the model's get_random_*() */
 	mc_ulong rcu_slabs;		/* slabs waiting for a grace period (rcu_head.next chain) */
 	uint64_t rcu_slabs_nr;		/* how many */
-	mc_ulong ctor_slab;		/* a new slab of a ctor cache, objects not yet constructed */
+	/* setup_object()'s constructors: allocate_slab() calls this on a new slab
+	 * of a cache with a ctor, before the slab is on any list; nonzero means a
+	 * constructor failed (the slab is freed, the allocation fails MC_ECTOR). */
+	int (*ctor_hook)(struct mc_machine *m, mc_ulong slab_va);
+	void *ctor_ctx;			/* the hook's owner (the Python Machine) */
 	uint64_t slab_pages;		/* pages held by slabs */
 	uint64_t large_kmalloc_pages;	/* pages held by large kmalloc allocations */
 	unsigned char *obj_bitmap;	/* one bit per 8 bytes of lowmem: slab object allocated */

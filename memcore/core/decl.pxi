@@ -7,7 +7,7 @@
 
 cimport cython
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
-from libc.stdlib cimport calloc, realloc, free
+from libc.stdlib cimport calloc, malloc, realloc, free
 from libc.string cimport memset, memcpy, memmove
 from libc.stdio cimport snprintf
 
@@ -188,7 +188,7 @@ cdef extern from "memcore/machine.h" nogil:
     enum mc_err:
         MC_OK, MC_ENOMEM, MC_EREFZERO, MC_ENOTLOCKED, MC_EBADPAGE, MC_ETAIL, MC_ENOTLARGE
         MC_EPFN, MC_EORDER, MC_EFREE, MC_EINVAL, MC_EDEADLOCK, MC_EADDR, MC_EBUSY, MC_EBLOCKED
-        MC_EDOUBLEFREE, MC_EINVALFREE, MC_ECORRUPT
+        MC_EDOUBLEFREE, MC_EINVALFREE, MC_ECORRUPT, MC_ECTOR
     enum:
         MC_RES_FIRMWARE, MC_RES_MEMMAP, MC_RES_PGDAT, MC_RES_PAGEBLOCK, MC_RES_PERCPU
         MC_RES_UNAVAILABLE, MC_RES_PERCPU_AREA, MC_RES_SLAB_BOOT, MC_NR_RESERVE_KINDS
@@ -250,7 +250,8 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t rng
         mc_ulong rcu_slabs
         uint64_t rcu_slabs_nr
-        mc_ulong ctor_slab
+        int (*ctor_hook)(mc_machine *m, mc_ulong slab_va) noexcept nogil
+        void *ctor_ctx
         uint64_t slab_pages
         uint64_t large_kmalloc_pages
         unsigned char *obj_bitmap

@@ -134,6 +134,7 @@ cdef class Machine:
     cdef dict _caches                # kmem_cache name -> address
     cdef dict _cache_names           # kmem_cache address -> name
     cdef list _ctors                 # constructors; kmem_cache.ctor is index + 1
+    cdef object _ctor_error          # what the last failed constructor raised
     cdef set _kfree_rcu_queued       # addresses kfree_rcu() has queued, not yet freed
     cdef object _percpu              # the per-CPU area allocator
     cdef readonly bint kasan         # KASAN-style checking of accesses and frees
@@ -181,6 +182,8 @@ cdef class Machine:
         self._caches = {}
         self._cache_names = {}
         self._ctors = []
+        self.m.ctor_hook = ctor_hook
+        self.m.ctor_ctx = <void *>self             # borrowed: the Machine owns m
         self._kfree_rcu_queued = set()
         self.kasan = bool(kasan)
         if not isinstance(seed, int):
@@ -305,18 +308,15 @@ cdef class Machine:
 
         # memmap_init(): links, refcount 1, mapcount -1, cpupid reset, MOVABLE pageblocks
         last_zone = mc_boot_zone_of(nr_pfns - 1, m.lowmem_pfns)
-        with nogil:
-            memmap_init(m, last_zone)
+        memmap_init(m, last_zone)
         for nid in range(nodes):
             top = m.memblock_top[nid] >> PAGE_SHIFT
             end = m.node_end_pfn[nid] if nid else min(m.node_end_pfn[nid], m.lowmem_pfns)
             add_reservation(m, top, end, -1)
-        with nogil:
-            mark_reservations(m)
+        mark_reservations(m)
 
         # memblock_free_all(): everything not reserved goes to the buddy allocator
-        with nogil:
-            free_all_bootmem(m)
+        free_all_bootmem(m)
 
         # watermarks, lowmem reserves, pcp batch/high
         if min_free_kbytes is None:
@@ -430,6 +430,12 @@ cdef class Machine:
     cdef int _raise(self, int rc) except -1:
         """Turn a nogil error code into the memcore exception, with a dump_page()."""
         cdef mc_machine *m = self.m
+        if rc == MC_ECTOR:                     # a constructor's own exception
+            err, self._ctor_error = self._ctor_error, None
+            m.err = 0
+            m.err_msg[0] = 0
+            m.err_pfn = -1
+            raise err
         cls = _ERRORS.get(rc, MemcoreError)
         msg = m.err_msg.decode() if m.err_msg[0] else f"error {rc}"
         dump = ""
@@ -568,8 +574,7 @@ cdef class Machine:
         gfp |= __GFP_COMP
         o = order
         cpu = t._t().cpu
-        with nogil:
-            f = folio_alloc(self.m, gfp, o, nid, cpu)
+        f = folio_alloc(self.m, gfp, o, nid, cpu)
         if f == NULL:
             raise OutOfMemory(f"page allocation failure: order:{order}, "
                               f"mode:{gfp:#x}, nodemask=(null): no zone above its watermark")
@@ -599,8 +604,7 @@ cdef class Machine:
 
     def drain_pcp(self):
         """drain_all_pages(): return every CPU's cached pages to the buddy lists."""
-        with nogil:
-            drain_all_pages(self.m)
+        drain_all_pages(self.m)
 
     # ---- zones and statistics ---------------------------------------------------------
 
@@ -674,8 +678,7 @@ cdef class Machine:
         cdef mc_machine *m = self.m
         counts = np.zeros(NR_WALK_KINDS, dtype=np.uint64)
         cdef uint64_t[::1] cv = counts
-        with nogil:
-            walk_pfns(m, &cv[0])
+        walk_pfns(m, &cv[0])
         states = {WALK_KIND_NAMES[i]: int(counts[i]) for i in range(NR_WALK_KINDS)}
         zones = []
         for nid in range(m.nr_nodes):
@@ -825,15 +828,13 @@ cdef class Machine:
         import numpy as np
         counts = np.zeros(NR_WALK_KINDS, dtype=np.uint64)
         cdef uint64_t[::1] cv = counts
-        with nogil:
-            walk_pfns(self.m, &cv[0])
+        walk_pfns(self.m, &cv[0])
         return {WALK_KIND_NAMES[i]: int(counts[i]) for i in range(NR_WALK_KINDS)}
 
     def _walk_plain(self):
         """Benchmark baseline: a plain C loop over the same memmap."""
         cdef uint64_t r
-        with nogil:
-            r = walk_plain(self.m)
+        r = walk_plain(self.m)
         return r
 
     cdef tuple _bulk_args(self, order, movable, task):
@@ -849,8 +850,7 @@ cdef class Machine:
         cdef uint64_t cn = n
         cdef int co = order, cpu = (<Task>t)._t().cpu, cnid = nid, rc
         cdef unsigned int cgfp = gfp
-        with nogil:
-            rc = bulk_alloc_free_pairs(self.m, cn, co, cgfp, cnid, cpu)
+        rc = bulk_alloc_free_pairs(self.m, cn, co, cgfp, cnid, cpu)
         if rc == MC_ENOMEM:
             raise OutOfMemory(f"page allocation failure: order:{order}")
         if rc < 0:
@@ -864,8 +864,7 @@ cdef class Machine:
         cdef int rc, cpu = t._t().cpu
         if s.ctor:
             raise ValueError("bulk operations cannot run a Python constructor (the cache has one)")
-        with nogil:
-            rc = bulk_cache_alloc_free(self.m, s, cn, cpu)
+        rc = bulk_cache_alloc_free(self.m, s, cn, cpu)
         if rc:
             self._raise(rc)
 
@@ -879,8 +878,7 @@ cdef class Machine:
         cdef uint64_t done = 0, cn = n
         cdef int co = order, cpu = (<Task>t)._t().cpu, cnid = nid, rc
         cdef unsigned int cgfp = gfp
-        with nogil:
-            rc = bulk_alloc(self.m, cn, co, cgfp, cnid, cpu, &pv[0] if cn else NULL, &done)
+        rc = bulk_alloc(self.m, cn, co, cgfp, cnid, cpu, &pv[0] if cn else NULL, &done)
         if rc:
             self.bulk_put(pfns[:done], task=t)
             raise OutOfMemory(f"page allocation failure: order:{order} after {done} of {n}")
@@ -896,8 +894,7 @@ cdef class Machine:
         cdef int rc, cpu = t._t().cpu
         if n == 0:
             return
-        with nogil:
-            rc = bulk_put(self.m, &pv[0], n, cpu, &done)
+        rc = bulk_put(self.m, &pv[0], n, cpu, &done)
         if rc < 0:
             self._raise(rc)
 
@@ -1001,18 +998,10 @@ cdef class Machine:
         cdef Task t = self._running(task)
         cdef unsigned int g = parse_gfp(gfp)
         cdef int nid = self._node_arg(node)
-        cdef mc_ulong obj, new_slab
+        cdef mc_ulong obj
         obj = slab_alloc_node(self.m, s, g, nid, t._t().cpu, s.object_size)
-        new_slab = self.m.ctor_slab
-        self.m.ctor_slab = 0
         if obj == 0:
             self._raise(self.m.err or MC_ENOMEM)
-        if new_slab:
-            try:
-                run_ctors(self, new_slab)
-            except BaseException:
-                undo_unconstructed_alloc(self, s, new_slab, obj)
-                raise
         return _make_object(self, obj, s.object_size, mc_virt(self.m, s))
 
     cdef int _node_arg(self, node) except -2:
@@ -1182,37 +1171,8 @@ cdef class Machine:
         return before - sum(get_node(self.m, s, nid).nr_slabs for nid in range(self.m.nr_nodes))
 
     cdef int _flush_and_shrink(self, kmem_cache *s) except -1:
-        """flush_all() and __kmem_cache_do_shrink(): every CPU slab and CPU partial
-        slab goes back to the node lists, empty partial slabs are discarded, the
-        fullest of the rest go first."""
-        cdef kmem_cache_node *n
-        cdef mc_ulong v, head, nxt
-        cdef slab *sl
-        cdef int cpu, nid
-        for cpu in range(self.m.nr_cpus):
-            if flush_cpu_slab(self.m, s, cpu):
-                self._raise(MC_ECORRUPT)
-        for nid in range(self.m.nr_nodes):
-            n = get_node(self.m, s, nid)
-            head = mc_virt(self.m, &n.partial)
-            keep = []
-            v = n.partial.next
-            while v != head:
-                nxt = mc_list(self.m, v).next
-                sl = slab_of_list(self.m, v)
-                remove_partial(self.m, n, sl)
-                if sl.inuse == 0:
-                    discard_slab(self.m, s, sl)
-                else:
-                    keep.append((sl.objects - sl.inuse, mc_slab_va(self.m, sl)))
-                v = nxt
-            # __kmem_cache_do_shrink(): the fullest slabs (few free objects) first;
-            # list_move() onto per-count lists reverses the order within a count
-            promote = sorted(reversed([(f, a) for f, a in keep if f <= 32]),
-                             key=lambda e: e[0])
-            rest = [(f, a) for f, a in keep if f > 32]
-            for f, a in promote + rest:
-                add_partial(self.m, n, mc_va_to_slab(self.m, a), DEACTIVATE_TO_TAIL)
+        if kmem_cache_flush_and_shrink(self.m, s):
+            self._raise(MC_ECORRUPT)
         return 0
 
     def virt_to_slab(self, address):
@@ -1233,7 +1193,7 @@ cdef class Machine:
                  "<active_slabs> <num_slabs> <sharedavail>"]
         for c in self.caches():
             num_objs = c.total_objects
-            active = num_objs - _count_partial_free(self, (<KmemCache>c)._s())
+            active = num_objs - count_partial_free(self.m, (<KmemCache>c)._s())
             slabs = c.slabs
             lines.append(f"{c.name:<17} {active:6d} {num_objs:6d} {c.slab_size:6d} "
                          f"{c.objs_per_slab:4d} {1 << c.order:4d} : tunables {0:4d} {0:4d} "

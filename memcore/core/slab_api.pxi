@@ -329,10 +329,8 @@ cdef mc_ulong kmem_cache_create(Machine machine, str name, size, align, flags, c
 
 
 cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
-    """Call the constructor on every object of a new slab (the kernel's
-    setup_object() does it in allocate_slab()).  Only kmem_cache_alloc() of a
-    ctor cache creates such a slab (one at most; bulk operations refuse ctor
-    caches), and it has already taken one object when this runs."""
+    """setup_object(): the constructor on every object of a new slab, before
+    allocate_slab() puts the slab anywhere another allocation could find it."""
     cdef mc_machine *m = machine.m
     cdef int j
     cdef slab *sl = mc_va_to_slab(m, slab_va_)
@@ -341,9 +339,8 @@ cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
     cdef bytes saved = b""
     ctor = machine._ctors[s.ctor - 1]
     for j in range(sl.objects):
-        # The object already handed out is KASAN-unpoisoned and the others are
-        # redzone: each object's shadow is saved around the ctor's unpoisoned
-        # window and put back as it was.
+        # the objects are KASAN redzone until allocated: each object's shadow is
+        # unpoisoned around the ctor call and put back as it was
         obj = base + j * s.size
         if m.kasan:
             saved = kasan_mem_to_shadow(m, obj)[:(s.object_size + 7) >> 3]
@@ -356,42 +353,15 @@ cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
     return 0
 
 
-cdef int undo_unconstructed_alloc(Machine machine, kmem_cache *s, mc_ulong sva,
-                                  mc_ulong obj) except -1:
-    """A constructor raised: the slab the allocation just created (obj came from it,
-    nothing else did) is taken off whatever list holds it and freed, so the cache is
-    as before the call and no unconstructed object is ever handed out."""
-    cdef mc_machine *m = machine.m
-    cdef slab *sl = mc_va_to_slab(m, sva)
-    cdef kmem_cache_cpu *c
-    cdef mc_ulong v, prev
-    cdef int i
-    for i in range(m.nr_cpus):
-        c = cpu_slab(m, s, i)
-        if c.slab == sva:                             # the CPU slab: detach it
-            c.slab = 0
-            c.freelist = 0
-            c.tid += 1
-            sl.frozen = 0
-        prev = 0
-        v = c.partial
-        while v:                                       # a CPU partial slab: unlink it
-            if v == sva:
-                if prev:
-                    mc_va_to_slab(m, prev).next = sl.next
-                else:
-                    c.partial = sl.next
-                v = c.partial
-                while v and v != sl.next:              # 'slabs' counts to the tail
-                    mc_va_to_slab(m, v).slabs -= 1
-                    v = mc_va_to_slab(m, v).next
-                break
-            prev = v
-            v = mc_va_to_slab(m, v).next
-    if test_bit(SL_partial, &sl.flags.f):              # debug caches: the node list
-        remove_partial(m, get_node(m, s, slab_nid(sl)), sl)
-    obj_mark(m, obj, False)
-    discard_slab(m, s, sl)
+cdef int ctor_hook(mc_machine *m, mc_ulong slab_va_) noexcept with gil:
+    """mc_machine.ctor_hook: run_ctors() called from allocate_slab(); a raised
+    exception is kept on the Machine for kmem_cache_alloc() to raise again."""
+    cdef Machine machine = <Machine>m.ctor_ctx
+    try:
+        run_ctors(machine, slab_va_)
+    except BaseException as e:
+        machine._ctor_error = e
+        return -1
     return 0
 
 
@@ -518,8 +488,7 @@ cdef class KmemCache:
 
     @property
     def total_objects(self):
-        return sum(get_node(self.machine.m, self._s(), nid).total_objects
-                   for nid in range(self.machine.m.nr_nodes))
+        return cache_total_objects(self.machine.m, self._s())
 
     @property
     def partial(self):
@@ -530,26 +499,13 @@ cdef class KmemCache:
     def objects(self):
         """sysfs "objects": total objects minus the free ones on node partial slabs
         (objects free on CPU slabs count as in use, as in the kernel)."""
-        return self.total_objects - _count_partial_free(self.machine, self._s())
+        cdef kmem_cache *s = self._s()
+        return cache_total_objects(self.machine.m, s) - count_partial_free(self.machine.m, s)
 
     @property
     def objects_inuse(self):
         """Objects actually allocated (the model counts the CPU freelists too)."""
-        cdef mc_machine *m = self.machine.m
-        cdef kmem_cache *s = self._s()
-        cdef kmem_cache_cpu *c
-        cdef int cpu
-        free = 0
-        for cpu in range(m.nr_cpus):
-            c = cpu_slab(m, s, cpu)
-            if c.slab:
-                free += freelist_length(m, s, mc_va_to_slab(m, c.slab), c.freelist)
-                free += freelist_length(m, s, mc_va_to_slab(m, c.slab), mc_va_to_slab(m, c.slab).freelist)
-            v = c.partial
-            while v:
-                free += mc_va_to_slab(m, v).objects - mc_va_to_slab(m, v).inuse
-                v = mc_va_to_slab(m, v).next
-        return self.total_objects - _count_partial_free(self.machine, s) - free
+        return cache_objects_inuse(self.machine.m, self._s())
 
     def cpu_slab(self, int cpu):
         """The CPU's active slab (a Slab view) or None."""
@@ -597,24 +553,6 @@ cdef class KmemCache:
 
     def __repr__(self):
         return f"<KmemCache {self.name!r} object_size {self.object_size} slab_size {self.slab_size}>"
-
-
-cdef long _count_partial_free(Machine machine, kmem_cache *s):
-    cdef mc_machine *m = machine.m
-    cdef kmem_cache_node *n
-    cdef int nid
-    cdef long free = 0
-    cdef mc_ulong v, head
-    cdef slab *sl
-    for nid in range(m.nr_nodes):
-        n = get_node(m, s, nid)
-        head = mc_virt(m, &n.partial)
-        v = n.partial.next
-        while v != head:
-            sl = slab_of_list(m, v)
-            free += sl.objects - sl.inuse
-            v = mc_list(m, v).next
-    return free
 
 
 @cython.final

@@ -395,8 +395,11 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
             nxt = cur + s.size if i + 1 < sl.objects else 0
             set_freepointer(m, s, cur, nxt)
             cur = nxt
-    if s.ctor:
-        m.ctor_slab = mc_slab_va(m, sl)                # Python runs the ctors afterwards
+    if s.ctor and m.ctor_hook(m, mc_slab_va(m, sl)):
+        # setup_object(): a constructor failed; the slab was never on a list
+        __free_slab(m, s, sl)
+        set_err(m, MC_ECTOR, -1, b"a slab constructor failed")
+        return NULL
     return sl
 
 
@@ -626,7 +629,8 @@ cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int 
     else:
         sl = allocate_slab(m, s, gfp, node, cpu)
         if sl == NULL:
-            set_err(m, MC_ENOMEM, -1, b"SLUB: Unable to allocate memory")
+            if m.err != MC_ECTOR:
+                set_err(m, MC_ENOMEM, -1, b"SLUB: Unable to allocate memory")
             return 0
         freelist = sl.freelist
         sl.freelist = 0
@@ -936,11 +940,133 @@ def _slab_heads(Machine machine):
     """numpy array of the PFNs of all slabs' first pages."""
     import numpy as np
     cdef uint64_t n
-    with nogil:
-        n = collect_slab_heads(machine.m, NULL)
+    n = collect_slab_heads(machine.m, NULL)
     out = np.zeros(n, dtype=np.uint64)
     cdef uint64_t[::1] v = out
     if n:
-        with nogil:
-            collect_slab_heads(machine.m, &v[0])
+        collect_slab_heads(machine.m, &v[0])
     return out
+
+
+# ---- whole-cache walks: shrink, object counts -----------------------
+
+cdef enum:
+    SHRINK_PROMOTE_MAX = 32        # mm/slub.c: slabs this close to full are promoted
+
+
+cdef int kmem_cache_flush_and_shrink(mc_machine *m, kmem_cache *s) noexcept nogil:
+    """flush_all() then __kmem_cache_do_shrink(): every CPU slab and CPU partial
+    slab goes back to the node lists; on each node the empty partial slabs are
+    discarded (SLAB_TYPESAFE_BY_RCU: queued for a grace period) and the slabs
+    with the fewest free objects (at most SHRINK_PROMOTE_MAX) move to the head,
+    fullest first, each count in the reverse of list order as list_move() onto
+    per-count lists leaves them.  0, or MC_ECORRUPT from a flush."""
+    cdef kmem_cache_node *n
+    cdef mc_ulong v, nxt, head
+    cdef mc_ulong *order
+    cdef slab *sl
+    cdef long nr, i, j, j2, k, free_
+    cdef mc_ulong tmp
+    cdef int cpu, nid
+    for cpu in range(m.nr_cpus):
+        if flush_cpu_slab(m, s, cpu):
+            return MC_ECORRUPT
+    for nid in range(m.nr_nodes):
+        n = get_node(m, s, nid)
+        head = mc_virt(m, &n.partial)
+        # discard the empty slabs
+        v = n.partial.next
+        while v != head:
+            nxt = mc_list(m, v).next
+            sl = slab_of_list(m, v)
+            if sl.inuse == 0:
+                remove_partial(m, n, sl)
+                discard_slab(m, s, sl)
+            v = nxt
+        nr = <long>n.nr_partial
+        if nr == 0:
+            continue
+        order = <mc_ulong *>malloc(nr * sizeof(mc_ulong))
+        if order == NULL:
+            continue                       # no promotion: a shrink may leave the order
+        # the promoted slabs by free count, each count newest-moved first ...
+        k = 0
+        for free_ in range(1, SHRINK_PROMOTE_MAX + 1):
+            j = k
+            v = n.partial.next
+            while v != head:
+                sl = slab_of_list(m, v)
+                if sl.objects - sl.inuse == free_:
+                    order[k] = v
+                    k += 1
+                v = mc_list(m, v).next
+            i = j                          # reverse this count's run
+            j2 = k - 1
+            while i < j2:
+                tmp = order[i]
+                order[i] = order[j2]
+                order[j2] = tmp
+                i += 1
+                j2 -= 1
+        # ... then the others, in list order
+        v = n.partial.next
+        while v != head:
+            sl = slab_of_list(m, v)
+            if sl.objects - sl.inuse > SHRINK_PROMOTE_MAX:
+                order[k] = v
+                k += 1
+            v = mc_list(m, v).next
+        for i in range(k):                 # list_splice(): relink in that order
+            list_del(m, mc_list(m, order[i]))
+            list_add_tail(m, mc_list(m, order[i]), order[i], &n.partial, head)
+        free(order)
+    return 0
+
+
+cdef long count_partial_free(const mc_machine *m, const kmem_cache *s) noexcept nogil:
+    """Free objects on the node partial lists (count_partial(.., count_free))."""
+    cdef kmem_cache_node *n
+    cdef int nid
+    cdef long free_ = 0
+    cdef mc_ulong v, head
+    cdef slab *sl
+    for nid in range(m.nr_nodes):
+        n = get_node(m, s, nid)
+        head = mc_virt(m, &n.partial)
+        v = n.partial.next
+        while v != head:
+            sl = slab_of_list(m, v)
+            free_ += sl.objects - sl.inuse
+            v = mc_list(m, v).next
+    return free_
+
+
+cdef long cache_total_objects(const mc_machine *m, const kmem_cache *s) noexcept nogil:
+    cdef int nid
+    cdef long total = 0
+    for nid in range(m.nr_nodes):
+        total += get_node(m, s, nid).total_objects
+    return total
+
+
+cdef long cache_objects_inuse(const mc_machine *m, const kmem_cache *s) noexcept nogil:
+    """Objects actually allocated: every slab's objects less the free ones on the
+    node partial lists, the CPU freelists, the CPU slabs' own freelists and the
+    CPU partial slabs."""
+    cdef kmem_cache_cpu *c
+    cdef slab *sl
+    cdef mc_ulong v
+    cdef int cpu
+    cdef long free_ = count_partial_free(m, s)
+    for cpu in range(m.nr_cpus):
+        c = cpu_slab(m, s, cpu)
+        if c.slab:
+            sl = mc_va_to_slab(m, c.slab)
+            free_ += freelist_length(m, s, sl, c.freelist)
+            free_ += freelist_length(m, s, sl, sl.freelist)
+        v = c.partial
+        while v:
+            sl = mc_va_to_slab(m, v)
+            free_ += sl.objects - sl.inuse
+            v = sl.next
+    return cache_total_objects(m, s) - free_
