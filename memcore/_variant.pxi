@@ -5,21 +5,27 @@
 #
 # setup.py compiles this one implementation once per variant with C macros
 # (MC_BITS, MC_DESIGN_*) choosing word size and design, like one kernel tree
-# built for several configurations.  One .pxi per subsystem:
+# built for several configurations.  One .pxi per subsystem,
+# each included after the files it uses (the nogil core first, then the
+# Python-facing layers, then the Machine facade that calls them all):
 
-include "core/decl.pxi"         # the C declarations (include/memcore/*.h)
+include "core/decl.pxi"         # the C declarations (include/memcore/*.h), the extension types
+include "core/errors.pxi"       # set_err(), mc_err codes -> memcore exceptions
 include "core/layout.pxi"       # layout tables, enums, flags-word macros
+include "core/kasan.pxi"        # KASAN shadow memory
 include "core/buddy.pxi"        # free lists, split, merge, fallback
 include "core/pcp.pxi"          # per-CPU page lists
 include "core/page_alloc.pxi"   # watermarks, zonelist walk, free-path checks
 include "core/folio.pxi"        # folio alloc, references, freeing
-include "core/slub.pxi"         # SLUB: caches, slabs, kmalloc, KASAN shadow
-include "core/boot.pxi"         # memmap init, freeing boot memory
-include "core/tasks.pxi"        # tasks, bit locks, the folio wait table
-include "core/machine.pxi"      # Machine: boot, tasks, locks, API
-include "core/rcu.pxi"          # RCU read sections, callbacks, grace periods
-include "views_generated.pxi"    # core/views.pxi + the generated folio flag methods
-include "core/slab_api.pxi"     # caches, kmalloc caches, KmemCache/Slab/SlabObject, KASAN reports
-include "core/dump.pxi"         # dump_page(), %pGp
-include "core/check.pxi"        # Machine.check() invariants
+include "core/slub.pxi"         # SLUB: caches, slabs, kmalloc, shrink
+include "core/check.pxi"        # the invariants of the page allocator's state
 include "core/bulk.pxi"         # nogil loops and benchmark baselines
+include "core/boot.pxi"         # memblock, memmap init, zones, the Machine's boot
+include "core/tasks.pxi"        # tasks, bit locks, the folio wait table
+include "core/dump.pxi"         # dump_page(), %pGp
+include "views_generated.pxi"   # core/views.pxi + the generated folio flag methods
+include "core/rcu.pxi"          # RCU read sections, callbacks, grace periods
+include "core/slab_api.pxi"     # caches, kmalloc, KmemCache/Slab/SlabObject, the SLUB API
+include "core/kasan_api.pxi"    # KASAN reports, checked access to modeled memory
+include "core/page_api.pxi"     # folio allocation, zones, stats, check, bulk API
+include "core/machine.pxi"      # Machine: validation and one-line calls into the above

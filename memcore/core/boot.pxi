@@ -1,4 +1,16 @@
-# Boot-time memory initialization (mm/mm_init.c, mm/memblock.c, Linux 6.18).
+# Boot (mm/mm_init.c, mm/memblock.c, arch/x86 zone_sizes_init(), Linux 6.18):
+# memblock reserves the firmware area and carves the memmap, pglist_data,
+# pageblock bitmaps and per-CPU page lists out of RAM (top-down, node-local);
+# every struct page is initialized with its zone/node/section links; free
+# memory is handed to the buddy allocator in the largest aligned blocks; then
+# min_free_kbytes, the watermarks, the lowmem reserves and the pcp batch/high
+# limits are computed and SLUB's boot caches made.
+#
+# Provides: ZONE_NAMES, MIGRATETYPE_NAMES, RESERVE_KINDS, parse_size, lazy_map,
+#   memmap_init, free_all_bootmem, the reservations, machine_boot() and its
+#   steps, _zone_tuning.
+# Uses: decl.pxi, buddy.pxi/pcp.pxi/page_alloc.pxi (freeing, watermarks),
+#   slab_boot (slab_api.pxi, at the end of machine_boot()).
 
 
 cdef void memmap_init(mc_machine *m, int last_zone) noexcept nogil:
@@ -103,3 +115,322 @@ cdef uint64_t reserved_pages(const mc_machine *m) noexcept nogil:
     for i in range(m.nr_reservations):
         n += m.reservations[i].end - m.reservations[i].start
     return n
+
+
+# ---- the host side: constants, sizes, lazily backed memory -----------------------
+
+cdef extern from "<sys/mman.h>" nogil:
+    void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)
+    int munmap(void *addr, size_t length)
+    int PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE
+    void *MAP_FAILED
+
+import re as _re
+
+cdef extern from "memcore/config.h":
+    int CONFIG_NR_CPUS
+    int CONFIG_NODES_SHIFT
+
+PAGE_SIZE = 1 << PAGE_SHIFT
+ZONE_NAMES = tuple(mc_zone_names[i].decode() for i in range(MAX_NR_ZONES_C))
+MIGRATETYPE_NAMES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")
+RESERVE_KINDS = ("firmware", "memmap", "pglist_data", "pageblock_flags", "per_cpu_pages",
+                 "unavailable", "percpu_area", "slab_boot_caches")
+
+# sysctl_lowmem_reserve_ratio[] defaults by zone name
+for _i, _name in enumerate(ZONE_NAMES):
+    LOWMEM_RESERVE_RATIO[_i] = {"DMA": 256, "DMA32": 256, "Normal": 32}.get(_name, 0)
+
+_SIZE_RE = _re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", _re.I)
+_UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(value):
+    """Bytes from an int or a size string such as "4GiB", "512MiB", "64M"."""
+    if isinstance(value, bool):
+        raise TypeError("ram must be a size, not a bool")
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"ram must be an int or a size string, not {type(value).__name__}")
+    mt = _SIZE_RE.match(value)
+    if not mt:
+        raise ValueError(f"cannot parse size {value!r} (examples: 4GiB, 512MiB, 1073741824)")
+    unit = (mt.group(2) or "").upper().rstrip("B").rstrip("I")
+    num = float(mt.group(1)) * _UNITS[unit]
+    if num != int(num):
+        raise ValueError(f"size {value!r} is not a whole number of bytes")
+    return int(num)
+
+
+cdef unsigned char *lazy_map(size_t size, str what) except NULL:
+    """Anonymous memory the host backs only where it is touched (modeled RAM, the
+    KASAN shadow, the object bitmap)."""
+    cdef void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+    if p == MAP_FAILED:
+        raise MemoryError(f"cannot reserve {size} bytes of address space for {what}")
+    return <unsigned char *>p
+
+
+cdef inline size_t shadow_bytes(const mc_machine *m) noexcept nogil:
+    return (m.lowmem_pfns << PAGE_SHIFT) >> 3          # a byte per 8 bytes of lowmem
+
+
+cdef inline size_t obj_bitmap_bytes(const mc_machine *m) noexcept nogil:
+    return (m.lowmem_pfns << PAGE_SHIFT) >> 6          # a bit per 8 bytes of lowmem
+
+
+# ---- Machine boot ------------------------------------------------------------------
+
+cdef machine_check_geometry(Machine machine, ram_bytes, nodes, cpus):
+    max_ram = MC_MAX_RAM_BYTES
+    if ram_bytes % PAGE_SIZE:
+        raise ValueError(f"ram {ram_bytes} is not a multiple of the page size ({PAGE_SIZE})")
+    if ram_bytes < (32 << 20):
+        raise ValueError(f"ram {ram_bytes} is too small: a machine needs at least 32 MiB")
+    if ram_bytes > max_ram:
+        raise ValueError(f"ram {ram_bytes} is too large for a {MC_BITS}-bit machine "
+                         f"(at most {max_ram >> 30} GiB)")
+    max_nodes = min(MC_MAX_NODES, 1 << CONFIG_NODES_SHIFT)
+    if not isinstance(nodes, int) or not 1 <= nodes <= max_nodes:
+        raise ValueError(f"nodes must be 1..{max_nodes} for the {machine.config} "
+                         f"configuration, not {nodes!r}")
+    section = PAGES_PER_SECTION * PAGE_SIZE
+    if nodes > 1 and ram_bytes // nodes < section:
+        raise ValueError(f"each NUMA node needs at least one memory section "
+                         f"({section >> 20} MiB): {nodes} nodes need "
+                         f"{nodes * section >> 20} MiB of RAM")
+    max_cpus = min(MC_MAX_CPUS, CONFIG_NR_CPUS)
+    if not isinstance(cpus, int) or not 1 <= cpus <= max_cpus:
+        raise ValueError(f"cpus must be 1..{max_cpus}, not {cpus!r}")
+
+
+cdef uint64_t machine_memblock_alloc(Machine machine, uint64_t size, uint64_t align, int nid, int kind) except? 0:
+    """Top-down, node-local boot allocation; returns the physical address."""
+    cdef mc_machine *m = machine.m
+    cdef uint64_t top = m.memblock_top[nid]
+    cdef uint64_t addr = (top - size) & ~(align - 1)
+    cdef uint64_t floor = (m.node_start_pfn[nid] << PAGE_SHIFT) + (16 << 20 if nid == 0 else 0)
+    if size > top or addr < floor:
+        raise ValueError(f"ram too small: node {nid} cannot hold the boot metadata "
+                         f"({size} more bytes of {RESERVE_KINDS[kind]})")
+    m.memblock_top[nid] = addr
+    m.reserved_bytes[kind] += size
+    return addr
+
+
+cdef machine_boot(Machine machine, uint64_t ram_bytes, int nodes, int cpus, object min_free_kbytes):
+    cdef mc_machine *m = machine.m
+    cdef uint64_t nr_pfns = ram_bytes >> PAGE_SHIFT
+    cdef uint64_t pps = PAGES_PER_SECTION
+    cdef uint64_t memmap_pfns = (nr_pfns + pps - 1) // pps * pps
+    cdef uint64_t per_node, start, end, pa, nsec, bytes_, pfn
+    cdef int nid, cpu, last_zone
+
+    m.nr_pfns = nr_pfns
+    m.memmap_pfns = memmap_pfns
+    m.nr_nodes = nodes
+    m.nr_cpus = cpus
+    m.lowmem_pfns = min(nr_pfns, MC_LOWMEM_LIMIT >> PAGE_SHIFT)
+    m.page_offset = MC_PAGE_OFFSET
+
+    # NUMA nodes: equal shares in whole sections, the last node takes the rest
+    per_node = (nr_pfns // nodes) // pps * pps
+    for nid in range(nodes):
+        m.node_start_pfn[nid] = nid * per_node
+        m.node_end_pfn[nid] = (nid + 1) * per_node if nid < nodes - 1 else nr_pfns
+        top = m.node_end_pfn[nid]
+        if nid == 0:
+            top = min(top, m.lowmem_pfns)         # i386: boot memory is lowmem
+        m.memblock_top[nid] = top << PAGE_SHIFT
+    for cpu in range(cpus):
+        m.cpu_node[cpu] = cpu * nodes // cpus
+
+    # the host side: the memmap array and lazily backed physical memory
+    m.memmap = <page *>calloc(memmap_pfns, MC_SIZEOF_PAGE)
+    if m.memmap == NULL:
+        raise MemoryError(f"cannot allocate the memmap ({memmap_pfns * MC_SIZEOF_PAGE} bytes)")
+    m.memmap_bytes = memmap_pfns * MC_SIZEOF_PAGE
+    m.pfn_marks = <unsigned char *>calloc(nr_pfns, 1)
+    if m.pfn_marks == NULL:
+        raise MemoryError(f"cannot allocate the model's per-PFN marks ({nr_pfns} bytes)")
+    m.phys = lazy_map(ram_bytes, "modeled physical memory")
+    m.phys_bytes = ram_bytes
+
+    # memblock: firmware, memmap, node data, pageblock bitmaps, per-CPU lists
+    add_reservation(m, 0, min(256, nr_pfns), MC_RES_FIRMWARE)
+    m.reserved_bytes[MC_RES_FIRMWARE] = min(256, nr_pfns) << PAGE_SHIFT
+    if MC_HAVE_VMEMMAP:
+        m.memmap_va = MC_VMEMMAP_START
+        for nid in range(nodes):
+            # vmemmap: every present section's struct pages, in 2 MiB blocks
+            nsec = (m.node_end_pfn[nid] - m.node_start_pfn[nid] + pps - 1) // pps
+            machine_memblock_alloc(machine, nsec * pps * MC_SIZEOF_PAGE, 2 << 20, nid, MC_RES_MEMMAP)
+    else:
+        # classic SPARSEMEM: one page-aligned mem_map per section, in lowmem
+        bytes_ = ((pps * MC_SIZEOF_PAGE + PAGE_SIZE - 1) & ~(<uint64_t>PAGE_SIZE - 1))
+        pa = machine_memblock_alloc(machine, bytes_ * (memmap_pfns // pps), PAGE_SIZE, 0, MC_RES_MEMMAP)
+        m.memmap_va = mc_phys_to_virt(m, pa)
+    if memmap_pfns > nr_pfns:
+        m.reserved_bytes[MC_RES_UNAVAILABLE] = (memmap_pfns - nr_pfns) * MC_SIZEOF_PAGE
+    for nid in range(nodes):
+        pa = machine_memblock_alloc(machine, sizeof(pglist_data), 64, nid, MC_RES_PGDAT)
+        m.pgdat_va[nid] = mc_phys_to_virt(m, pa)
+        m.pgdat[nid] = <pglist_data *>mc_host(m, m.pgdat_va[nid])
+        machine_init_node(machine, nid)
+
+    # the per-CPU units (kmem_cache_cpu ...) and the two boot kmem_caches
+    m.percpu_unit = PERCPU_UNIT_SIZE
+    pa = machine_memblock_alloc(machine, cpus * PERCPU_UNIT_SIZE, PAGE_SIZE, 0, MC_RES_PERCPU_AREA)
+    m.percpu_base = mc_phys_to_virt(m, pa)
+    memset(mc_host(m, m.percpu_base), 0, cpus * PERCPU_UNIT_SIZE)
+    cs = (MC_KMEM_CACHE_SIZE(nodes) + 63) & ~63
+    boot_caches_pa = machine_memblock_alloc(machine, 2 * cs, 64, 0, MC_RES_SLAB_BOOT)
+    m.obj_bitmap = lazy_map(obj_bitmap_bytes(m), "the slab object bitmap")
+    if machine.kasan:
+        m.kasan_shadow = lazy_map(shadow_bytes(m), "the KASAN shadow")
+        m.kasan = 1
+
+    # memmap_init(): links, refcount 1, mapcount -1, cpupid reset, MOVABLE pageblocks
+    last_zone = mc_boot_zone_of(nr_pfns - 1, m.lowmem_pfns)
+    memmap_init(m, last_zone)
+    for nid in range(nodes):
+        top = m.memblock_top[nid] >> PAGE_SHIFT
+        end = m.node_end_pfn[nid] if nid else min(m.node_end_pfn[nid], m.lowmem_pfns)
+        add_reservation(m, top, end, -1)
+    mark_reservations(m)
+
+    # memblock_free_all(): everything not reserved goes to the buddy allocator
+    free_all_bootmem(m)
+
+    # watermarks, lowmem reserves, pcp batch/high
+    if min_free_kbytes is None:
+        m.min_free_kbytes = calculate_min_free_kbytes(m)
+        setup_per_zone_wmarks(m)
+        rec = recommended_min_free_kbytes(m)
+        if rec > m.min_free_kbytes:
+            m.min_free_kbytes = rec
+    else:
+        if not isinstance(min_free_kbytes, int) or min_free_kbytes < 0:
+            raise ValueError(f"min_free_kbytes must be a non-negative int, "
+                             f"not {min_free_kbytes!r}")
+        m.min_free_kbytes = min_free_kbytes
+    setup_per_zone_wmarks(m)
+    setup_per_zone_lowmem_reserve(m)
+
+    # kmem_cache_init(): SLUB's boot caches and the kmalloc caches
+    slab_boot(machine, boot_caches_pa)
+
+
+cdef machine_init_node(Machine machine, int nid):
+    cdef mc_machine *m = machine.m
+    cdef pglist_data *pg = m.pgdat[nid]
+    cdef zone *z
+    cdef uint64_t start, end, zs, ze, nblocks, pa
+    cdef int zi, o, mt, cpu
+    cdef list_head *h
+    memset(pg, 0, sizeof(pglist_data))
+    start, end = m.node_start_pfn[nid], m.node_end_pfn[nid]
+    pg.node_id = nid
+    pg.node_start_pfn = start
+    pg.node_spanned_pages = end - start
+    pg.node_present_pages = end - start
+    for zi in range(MAX_NR_ZONES_C):
+        z = &pg.node_zones[zi]
+        z.node = nid
+        z.zone_idx = zi
+        z.zone_pgdat = m.pgdat_va[nid]
+        for o in range(NR_PAGE_ORDERS):
+            for mt in range(MIGRATE_TYPES):
+                h = &z.free_area[o].free_list[mt]
+                INIT_LIST_HEAD(h, mc_virt(m, h))
+        # the zone's part of the node: zones are PFN ranges on x86
+        zs, ze = machine_zone_span(machine, zi)
+        zs = max(zs, start)
+        ze = min(ze, end)
+        if ze <= zs:
+            continue
+        z.zone_start_pfn = zs
+        z.spanned_pages = ze - zs
+        z.present_pages = ze - zs
+        pg.nr_zones = zi + 1
+        nblocks = ((ze - 1) >> pageblock_order) - (zs >> pageblock_order) + 1
+        pa = machine_memblock_alloc(machine, nblocks, 8, nid, MC_RES_PAGEBLOCK)
+        z.pageblock_flags = mc_phys_to_virt(m, pa)
+        memset(mc_host(m, z.pageblock_flags), 0, nblocks)
+        pa = machine_memblock_alloc(machine, m.nr_cpus * sizeof(per_cpu_pages), 64, nid, MC_RES_PERCPU)
+        z.per_cpu_pageset = mc_phys_to_virt(m, pa)
+        for cpu in range(m.nr_cpus):
+            per_cpu_pages_init(m, zone_pcp(m, z, cpu))
+
+
+cdef tuple machine_zone_span(Machine machine, int zi):
+    """[start, end) of a zone over all of memory (x86 zone_sizes_init())."""
+    cdef uint64_t lo = 0, hi = 0
+    cdef bint found = False
+    cuts = sorted({0, MAX_DMA_PFN, MAX_DMA32_PFN, machine.m.lowmem_pfns, machine.m.memmap_pfns})
+    for a, b in zip(cuts, cuts[1:]):
+        if a < b and mc_boot_zone_of(a, machine.m.lowmem_pfns) == zi:
+            if not found:
+                lo = a
+                found = True
+            hi = b
+    if not found:
+        return (0, 0)
+    return (lo, hi)
+
+
+def _zone_tuning(managed, int min_free_kbytes, int watermark_scale_factor=10, int cpus=2):
+    """Watermarks, lowmem reserves and pcp limits of one node whose zones (by
+    zone index) manage these page counts, computed by the same C code a
+    Machine boots with.  For checking the formulas against a real /proc/zoneinfo."""
+    cdef mc_machine *m
+    cdef unsigned char *buf
+    cdef size_t pcp_bytes = cpus * sizeof(per_cpu_pages)
+    cdef size_t size = sizeof(pglist_data) + MAX_NR_ZONES_C * pcp_bytes + 64
+    cdef zone *z
+    cdef int zi, cpu
+    if len(managed) != MAX_NR_ZONES_C:
+        raise ValueError(f"managed needs {MAX_NR_ZONES_C} zones ({', '.join(ZONE_NAMES)})")
+    if not 1 <= cpus <= MC_MAX_CPUS:
+        raise ValueError(f"cpus must be 1..{MC_MAX_CPUS}")
+    m = <mc_machine *>calloc(1, sizeof(mc_machine))
+    buf = <unsigned char *>calloc(1, size)
+    if m == NULL or buf == NULL:
+        free(m)
+        free(buf)
+        raise MemoryError()
+    try:
+        m.phys = buf
+        m.page_offset = MC_PAGE_OFFSET
+        m.nr_nodes = 1
+        m.nr_cpus = cpus
+        m.min_free_kbytes = min_free_kbytes
+        m.watermark_scale_factor = watermark_scale_factor
+        m.pgdat[0] = <pglist_data *>buf
+        for zi in range(MAX_NR_ZONES_C):
+            z = &m.pgdat[0].node_zones[zi]
+            z.managed_pages = managed[zi]
+            z.spanned_pages = managed[zi]
+            z.node = 0
+            if managed[zi]:
+                z.per_cpu_pageset = mc_virt(m, buf + sizeof(pglist_data) + zi * pcp_bytes)
+                for cpu in range(cpus):
+                    per_cpu_pages_init(m, zone_pcp(m, z, cpu))
+        setup_per_zone_wmarks(m)
+        setup_per_zone_lowmem_reserve(m)
+        out = []
+        for zi in range(MAX_NR_ZONES_C):
+            z = &m.pgdat[0].node_zones[zi]
+            out.append({"zone": ZONE_NAMES[zi], "managed": z.managed_pages,
+                        "min": z._watermark[WMARK_MIN], "low": z._watermark[WMARK_LOW],
+                        "high": z._watermark[WMARK_HIGH], "promo": z._watermark[WMARK_PROMO],
+                        "protection": [z.lowmem_reserve[i] for i in range(MAX_NR_ZONES_C)],
+                        "batch": z.pageset_batch if z.per_cpu_pageset else None,
+                        "high_min": z.pageset_high_min if z.per_cpu_pageset else None,
+                        "high_max": z.pageset_high_max if z.per_cpu_pageset else None})
+        return out
+    finally:
+        free(buf)
+        free(m)

@@ -534,3 +534,15 @@ cdef extern from "memcore/slub_sizing.h" nogil:
     const char *mc_kmalloc_type_prefix(int type)
     int mc_kmalloc_cache_args(int type, int idx, mc_slub_cache_args *out)
     unsigned int mc_slub_get_order(uint64_t size)
+
+
+# The module's extension types, declared before the files that use them.
+cdef class Machine
+cdef class Task
+cdef class Page
+cdef class Folio
+cdef class PgFlags
+cdef class KmemCache
+cdef class Slab
+cdef class SlabObject
+cdef class RCU

@@ -322,13 +322,3 @@ cdef void setup_per_zone_lowmem_reserve(mc_machine *m) noexcept nogil:
                 managed_pages += <long>upper.managed_pages
                 z.lowmem_reserve[j] = 0 if clear else managed_pages // LOWMEM_RESERVE_RATIO[i]
         m.pgdat[nid].node_zones[MAX_NR_ZONES_C - 1].lowmem_reserve[MAX_NR_ZONES_C - 1] = 0
-
-
-cdef inline int set_err(mc_machine *m, int code, int64_t pfn, const char *msg) noexcept nogil:
-    m.err = code
-    m.err_pfn = pfn
-    if msg != NULL:
-        snprintf(m.err_msg, sizeof(m.err_msg), "%s", msg)
-    else:
-        m.err_msg[0] = 0
-    return code

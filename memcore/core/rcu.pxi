@@ -177,3 +177,49 @@ cdef class _DeferredKfree:
     def __call__(self):
         self.machine._kfree_rcu_queued.discard(self.addr)
         self.machine.kfree(self.addr)
+
+
+# ---- the Machine's RCU API ------------------------------------------------------
+
+cdef object machine_rcu_read_lock(Machine machine, task):
+    cdef Task t = machine._running(task)
+    t._t().rcu_nesting += 1
+
+
+cdef object machine_rcu_read_unlock(Machine machine, task):
+    cdef Task t = machine._running(task)
+    if t._t().rcu_nesting == 0:
+        raise VMBug(f"rcu_read_unlock() by task {t.name!r} outside any RCU read-side "
+                    f"critical section")
+    t._t().rcu_nesting -= 1
+    if t._t().rcu_nesting == 0:
+        machine.rcu._quiescent(t)
+
+
+cdef object machine_synchronize_rcu(Machine machine, task):
+    cdef Task t = machine._running(task)
+    cdef _WakeAfterGP w
+    if t._t().rcu_nesting:
+        raise Deadlock(f"Illegal synchronize_rcu() in RCU read-side critical section "
+                       f"(task {t.name!r})")
+    w = _WakeAfterGP()
+    w.task = t
+    machine.rcu._queue(w)
+    machine.rcu.advance()
+    if w.done:
+        return True
+    # the GP in progress holds w, or w waits for the one after it
+    t._t().wait_kind = MC_WAIT_RCU
+    t._t().wait_gp = machine.rcu.gp_seq + (1 if any(f is w for f in machine.rcu._wait) else 2)
+    return False
+
+
+cdef machine_rcu_collect(Machine machine, list into):
+    """Hand the slabs free_slab() queued for RCU to the next grace period."""
+    cdef _FreeRCUSlabs f
+    if machine.m.rcu_slabs:
+        f = _FreeRCUSlabs()
+        f.machine = machine
+        f.head = machine.m.rcu_slabs
+        machine.m.rcu_slabs = 0
+        into.append(f)

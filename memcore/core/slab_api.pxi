@@ -701,77 +701,6 @@ cdef class SlabObject:
         return f"<SlabObject {self.addr:#x} ({self.size} bytes, {where})>"
 
 
-# ---- KASAN reports ----------------------------------------------------------------
-
-_SHADOW_BUG_TYPES = {KASAN_PAGE_REDZONE: "slab-out-of-bounds",
-                     KASAN_SLAB_REDZONE: "slab-out-of-bounds",
-                     KASAN_PAGE_FREE: "use-after-free",
-                     KASAN_SLAB_FREE: "slab-use-after-free", 0xFA: "slab-use-after-free",
-                     # a partial granule followed by an accessible one (kasan_first_bad())
-                     **{v: "out-of-bounds" for v in range(1, 9)}}
-
-
-cdef str kasan_report(Machine machine, mc_ulong addr, uint64_t size, bint write,
-                      mc_ulong bad, unsigned char shadow, str where):
-    """The report text generic KASAN prints for a bad access."""
-    cdef mc_machine *m = machine.m
-    cdef slab *sl
-    cdef kmem_cache *s
-    cdef mc_ulong obj, base, idx
-    cdef uint64_t alloc_size
-    cdef int i
-    bug = _SHADOW_BUG_TYPES.get(shadow, "unknown-crash")
-    w = MC_BITS // 4
-    lines = ["=" * 66, f"BUG: KASAN: {bug} in {where}",
-             f"{'Write' if write else 'Read'} of size {size} at addr {addr:0{w}x} by task "
-             f"{machine.current.name}/{machine.current.id + 1}", ""]
-    # complete_report_info(): the object is nearest_obj() of the access address; its
-    # size is kasan_get_alloc_size(), read from the shadow (the kmalloc() size of a
-    # live object), object_size when the shadow says nothing (freed, never used).
-    sl = virt_to_slab(m, addr)
-    if sl != NULL:
-        s = KC(m, sl.slab_cache)
-        base = slab_address(m, sl)
-        idx = (addr - base) // s.size if addr >= base else 0
-        if idx > sl.objects - 1:
-            idx = sl.objects - 1
-        obj = base + idx * s.size + s.red_left_pad          # fixup_red_left()
-        alloc_size = kasan_get_alloc_size(m, s, obj) or s.object_size
-        name = machine._cache_names.get(sl.slab_cache, "?")
-        lines.append(f"The buggy address belongs to the object at {obj:0{w}x}")
-        lines.append(f" which belongs to the cache {name} of size {s.object_size}")
-        if addr < obj:
-            rel = f"{obj - addr} bytes to the left of"
-        elif addr >= obj + alloc_size:
-            rel = f"{addr - obj - alloc_size} bytes to the right of"
-        else:
-            rel = f"{addr - obj} bytes inside of"
-        state = "freed " if bug == "slab-use-after-free" else (
-            "allocated " if bug == "slab-out-of-bounds" else "")
-        lines.append(f"The buggy address is located {rel}")
-        lines.append(f" {state}{alloc_size}-byte region [{obj:0{w}x}, "
-                     f"{obj + alloc_size:0{w}x})")
-        lines.append("")
-    pfn = mc_virt_to_phys(m, bad) >> PAGE_SHIFT
-    lines.append("The buggy address belongs to the physical page:")
-    lines.append(dump_page(machine, pfn, "kasan: bad access detected").rstrip("\n"))
-    lines.append("")
-    lines.append("Memory state around the buggy address:")
-    row = (bad & ~<mc_ulong>127)
-    for i in range(-2, 3):
-        start = row + i * 128
-        if start < m.page_offset or mc_virt_to_phys(m, start) >> PAGE_SHIFT >= m.lowmem_pfns:
-            continue
-        sh = kasan_mem_to_shadow(m, start)
-        marker = ">" if i == 0 else " "
-        lines.append(f"{marker}{start:0{w}x}: " + " ".join(f"{sh[j]:02x}" for j in range(16)))
-        if i == 0:
-            col = (bad - start) >> 3
-            lines.append(" " * (w + 3 + col * 3) + "^")
-    lines.append("=" * 66)
-    return "\n".join(lines) + "\n"
-
-
 # ---- the slab part of Machine.check() ------------------------------------------------
 
 cdef int check_slabs(Machine machine) except -1:
@@ -913,3 +842,172 @@ cdef int _slab_bug(Machine machine, mc_ulong sva, str msg) except -1:
 
 cdef str _slab_dump(Machine machine, mc_ulong sva):
     return dump_page(machine, slab_pfn(machine.m, mc_va_to_slab(machine.m, sva)), None)
+
+
+# ---- the Machine's SLUB API -----------------------------------------------------
+
+cdef object machine_kmem_cache_alloc(Machine machine, cache, gfp, node, task):
+    cdef kmem_cache *s = machine._cache(cache)
+    cdef Task t = machine._running(task)
+    cdef unsigned int g = parse_gfp(gfp)
+    cdef int nid = machine._node_arg(node)
+    cdef mc_ulong obj
+    obj = slab_alloc_node(machine.m, s, g, nid, t._t().cpu, s.object_size)
+    if obj == 0:
+        machine._raise(machine.m.err or MC_ENOMEM)
+    return _make_object(machine, obj, s.object_size, mc_virt(machine.m, s))
+
+
+cdef object machine_kmem_cache_free(Machine machine, cache, obj, task):
+    cdef kmem_cache *s = machine._cache(cache)
+    cdef Task t = machine._running(task)
+    cdef mc_ulong addr = machine._obj_addr(obj)
+    cdef int rc
+    if machine._kfree_rcu_queued and addr in machine._kfree_rcu_queued:
+        machine_refuse_rcu_queued(machine, "kmem_cache_free", addr)
+    rc = slab_free_checked(machine.m, s, addr, t._t().cpu)
+    if rc:
+        machine_raise_free(machine, rc, addr)
+    machine.rcu._kick()
+
+
+cdef object machine_kmalloc(Machine machine, size, gfp, node, task):
+    cdef Task t = machine._running(task)
+    cdef unsigned int g = parse_gfp(gfp)
+    cdef int nid = machine._node_arg(node)
+    cdef mc_ulong obj
+    cdef slab *sl
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ValueError(f"kmalloc size must be a non-negative int, not {size!r}")
+    if size > (PAGE_SIZE << MAX_PAGE_ORDER):
+        raise OutOfMemory(f"kmalloc({size}): above KMALLOC_MAX_SIZE "
+                          f"({PAGE_SIZE << MAX_PAGE_ORDER})")
+    obj = __kmalloc(machine.m, size, g, nid, t._t().cpu)
+    if obj == 0:
+        machine._raise(machine.m.err or MC_ENOMEM)
+    if obj == ZERO_SIZE_PTR:
+        return ZERO_SIZE_PTR
+    sl = virt_to_slab(machine.m, obj)
+    return _make_object(machine, obj, size, sl.slab_cache if sl else 0)
+
+
+cdef object machine_kfree(Machine machine, obj, task):
+    cdef Task t = machine._running(task)
+    cdef mc_ulong addr = machine._obj_addr(obj) if obj is not None else 0
+    cdef int rc
+    if machine._kfree_rcu_queued and addr in machine._kfree_rcu_queued:
+        machine_refuse_rcu_queued(machine, "kfree", addr)
+    rc = kfree(machine.m, addr, t._t().cpu)
+    if rc:
+        machine_raise_free(machine, rc, addr)
+    machine.rcu._kick()
+
+
+cdef int machine_refuse_rcu_queued(Machine machine, str fn, mc_ulong addr) except -1:
+    # DEBUG_OBJECTS_RCU_HEAD: the object's rcu_head is still queued
+    raise VMBug(f"{fn}({addr:#x}): the object is queued by kfree_rcu() and will be "
+                f"freed after a grace period (ODEBUG: free active (active state 1) "
+                f"object type: rcu_head)")
+
+
+cdef int machine_raise_free(Machine machine, int rc, mc_ulong addr) except -1:
+    if machine.kasan and rc in (MC_EDOUBLEFREE, MC_EINVALFREE) and \
+            mc_addr_in_direct_map(machine.m, addr, 1):
+        kind = "double-free" if rc == MC_EDOUBLEFREE else "invalid-free"
+        text = machine_kasan_free_report(machine, addr, kind)
+        machine.m.err = 0
+        raise KASANReport(f"KASAN: {kind} of {addr:#x}", text, kind)
+    return machine._raise(rc)
+
+
+cdef object machine_kfree_rcu(Machine machine, obj):
+    cdef mc_ulong addr = machine._obj_addr(obj) if obj is not None else 0
+    cdef int rc
+    cdef page *head
+    machine._running(None)
+    if addr <= ZERO_SIZE_PTR:
+        return                                  # kvfree_call_rcu(NULL) does nothing
+    if addr in machine._kfree_rcu_queued:
+        raise VMBug(f"kfree_rcu: {addr:#x} is already queued for kfree() by kfree_rcu()")
+    rc = kfree_check(machine.m, addr, &head)
+    if rc:
+        machine_raise_free(machine, rc, addr)
+    machine._kfree_rcu_queued.add(addr)
+    machine.rcu._queue(_DeferredKfree(machine, addr))
+
+
+cdef object machine_kmem_cache_destroy(Machine machine, cache):
+    cdef kmem_cache *s = machine._cache(cache)
+    cdef mc_ulong va = mc_virt(machine.m, s)
+    cdef int nid
+    name = machine._cache_names[va]
+    if s.refcount < 0 or va in [machine.m.kmalloc_caches[t][i] for t in range(4) for i in range(14)]:
+        raise ValueError(f"kmem_cache_destroy: {name} is a boot cache")
+    machine._running(None)
+    # kvfree_rcu_barrier(): in-flight kfree_rcu()s may hold objects of this cache;
+    # a reader that holds their grace period back means waiting forever
+    if machine._kfree_rcu_queued:
+        if any((<Task>t)._t().rcu_nesting for t in machine.tasks):
+            raise Deadlock(f"kmem_cache_destroy {name}: kvfree_rcu_barrier() would wait "
+                           f"for tasks inside RCU read-side critical sections "
+                           f"({len(machine._kfree_rcu_queued)} kfree_rcu() pending)")
+        machine.rcu.barrier()
+    live = _make_cache_view(machine, va).objects_inuse
+    if live:
+        raise VMBug(f"kmem_cache_destroy {name}: Slab cache still has objects "
+                    f"({live} objects in use)")
+    typesafe = s.flags & MC_SLAB_TYPESAFE_BY_RCU
+    # every slab left is empty and __kmem_cache_shutdown() will free it through
+    # RCU; rcu_barrier() then waits for a GP that any reader holds back
+    if typesafe and any((<Task>t)._t().rcu_nesting for t in machine.tasks) and (
+            machine.m.rcu_slabs or machine.rcu.pending or
+            any(get_node(machine.m, s, nid).nr_slabs for nid in range(machine.m.nr_nodes))):
+        raise Deadlock(f"kmem_cache_destroy {name}: rcu_barrier() would wait for tasks "
+                       f"inside RCU read-side critical sections")
+    # __kmem_cache_shutdown(): flush every CPU, free the (all empty) partial slabs
+    machine_flush_and_shrink(machine, s)
+    if typesafe:
+        if not machine.rcu.barrier():             # rcu_free_slab() of those slabs
+            raise VMBug(f"kmem_cache_destroy {name}: rcu_barrier() left work pending "
+                        f"after the reader check (model bug)")
+    # kmem_cache_release(): per-CPU part, nodes, random_seq, the struct itself
+    (<_PercpuArea>machine._percpu).dealloc(s.cpu_slab, sizeof(kmem_cache_cpu))
+    for nid in range(machine.m.nr_nodes):
+        machine.kmem_cache_free(_make_cache_view(machine, machine.m.kmem_cache_node), s.node[nid])
+    if s.random_seq:
+        machine.kfree(s.random_seq)
+    del machine._caches[name]
+    del machine._cache_names[va]
+    machine.kmem_cache_free(_make_cache_view(machine, machine.m.kmem_cache), va)
+
+
+cdef object machine_kmem_cache_shrink(Machine machine, cache):
+    cdef kmem_cache *s = machine._cache(cache)
+    machine._running(None)
+    # every slab freed counts: the empty ones flush_cpu_slab()/__put_partials()
+    # discard (node already holds min_partial) and the empty partial slabs
+    before = sum(get_node(machine.m, s, nid).nr_slabs for nid in range(machine.m.nr_nodes))
+    machine_flush_and_shrink(machine, s)
+    machine.rcu._kick()
+    return before - sum(get_node(machine.m, s, nid).nr_slabs for nid in range(machine.m.nr_nodes))
+
+
+cdef int machine_flush_and_shrink(Machine machine, kmem_cache *s) except -1:
+    if kmem_cache_flush_and_shrink(machine.m, s):
+        machine._raise(MC_ECORRUPT)
+    return 0
+
+
+cdef object machine_slabinfo(Machine machine):
+    lines = ["slabinfo - version: 2.1",
+             "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+             "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
+             "<active_slabs> <num_slabs> <sharedavail>"]
+    for c in machine.caches():
+        num_objs = c.total_objects
+        active = num_objs - count_partial_free(machine.m, (<KmemCache>c)._s())
+        slabs = c.slabs
+        lines.append(f"{c.name:<17} {active:6d} {num_objs:6d} {c.slab_size:6d} "
+                     f"{c.objs_per_slab:4d} {1 << c.order:4d} : tunables {0:4d} {0:4d} "
+                     f"{0:4d} : slabdata {slabs:6d} {slabs:6d} {0:6d}")
+    return "\n".join(lines) + "\n"

@@ -269,3 +269,80 @@ cdef class Task:
         state = f" waiting for {self.waiting_for}" if t.wait_kind else ""
         rcu = f" in RCU read section (depth {t.rcu_nesting})" if t.rcu_nesting else ""
         return f"<Task {self.name!r} cpu {t.cpu}{rcu}{state}>"
+
+
+# ---- the Machine side: validation done, one step, codes into exceptions -----------
+
+cdef object machine_task(Machine machine, str name, cpu):
+    cdef Task t = machine._task_by_name.get(name)
+    if t is not None:
+        if cpu is not None and cpu != t._t().cpu:
+            raise ValueError(f"task {name!r} runs on CPU {t._t().cpu}, not {cpu}")
+        return t
+    cpu = 0 if cpu is None else cpu
+    if not isinstance(cpu, int) or not 0 <= cpu < machine.m.nr_cpus:
+        raise ValueError(f"cpu must be 0..{machine.m.nr_cpus - 1}, not {cpu!r}")
+    tid = task_add(machine.m, cpu)
+    if tid < 0:
+        raise MemoryError("cannot grow the task table")
+    t = Task.__new__(Task)
+    t.name = name
+    t.id = tid
+    t.machine = machine
+    machine.tasks.append(t)
+    machine._task_by_name[name] = t
+    return t
+
+
+cdef object machine_bit_trylock(Machine machine, mc_ulong key, mc_ulong *word, object task):
+    cdef Task t = machine._running(task)
+    cdef int rc = bit_trylock(machine.m, key, word, t.id)
+    if rc < 0:
+        raise MemoryError("cannot grow the lock-owner table")
+    return rc == BITLOCK_TAKEN
+
+
+cdef object machine_bit_lock(Machine machine, mc_ulong key, mc_ulong *word, object task):
+    cdef Task t = machine._running(task)
+    cdef int rc = bit_lock(machine.m, key, word, t.id)
+    if rc == BITLOCK_SELF:
+        raise Deadlock(f"task {t.name!r} would sleep on a lock it holds itself "
+                       f"(flags word at {key:#x})", machine_dump_key(machine, key))
+    if rc == BITLOCK_IN_RCU:
+        raise Deadlock(f"task {t.name!r} would sleep on a lock inside an RCU read-side "
+                       f"critical section (BUG: sleeping function called from invalid "
+                       f"context)", machine_dump_key(machine, key))
+    if rc < 0:
+        raise MemoryError("cannot grow the lock or wait tables")
+    return rc == BITLOCK_TAKEN
+
+
+cdef object machine_bit_unlock(Machine machine, mc_ulong key, mc_ulong *word, object task):
+    cdef int rc
+    machine._running(task)
+    rc = bit_unlock(machine.m, key, word)
+    if rc == MC_ENOTLOCKED:
+        if mc_va_is_page(machine.m, key):
+            set_err(machine.m, MC_ENOTLOCKED, mc_page_to_pfn(machine.m, mc_va_to_page(machine.m, key)),
+                    b"folio_unlock() of a folio that is not locked (VM_BUG_ON_FOLIO)")
+            machine._raise(MC_ENOTLOCKED)
+        raise FolioNotLocked(f"unlock of the flags word at {key:#x}, which is not locked")
+    return rc == 1
+
+
+cdef object machine_lock_owner(Machine machine, mc_ulong key):
+    """The Task holding the bit lock of the flags word at `key`, or None."""
+    cdef int tid = lock_owner(machine.m, key)
+    return machine.tasks[tid] if tid >= 0 else None
+
+
+cdef str machine_dump_key(Machine machine, mc_ulong key):
+    if mc_va_is_page(machine.m, key):
+        return dump_page(machine, mc_page_to_pfn(machine.m, mc_va_to_page(machine.m, key)), None)
+    return ""
+
+
+cdef object machine_waiters(Machine machine, address):
+    cdef mc_ulong key = address
+    cdef mc_waitq *q = &machine.m.wait_table[mc_wait_hash(key)]
+    return [machine.tasks[q.w[i].task] for i in range(q.nr) if q.w[i].key == key]

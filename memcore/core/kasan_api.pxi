@@ -1,0 +1,114 @@
+# KASAN's reports and the KASAN-checked access to modeled memory
+# (mm/kasan/report.c), Linux 6.18.
+#
+# Provides: kasan_report, machine_kasan_free_report, machine_mem_read,
+#   machine_mem_write, machine_mem_check.
+# Uses: kasan.pxi (the shadow), slub.pxi/slab_api.pxi (which object an address
+#   is in), dump.pxi (dump_page).
+
+# ---- KASAN reports ----------------------------------------------------------------
+
+_SHADOW_BUG_TYPES = {KASAN_PAGE_REDZONE: "slab-out-of-bounds",
+                     KASAN_SLAB_REDZONE: "slab-out-of-bounds",
+                     KASAN_PAGE_FREE: "use-after-free",
+                     KASAN_SLAB_FREE: "slab-use-after-free", 0xFA: "slab-use-after-free",
+                     # a partial granule followed by an accessible one (kasan_first_bad())
+                     **{v: "out-of-bounds" for v in range(1, 9)}}
+
+
+cdef str kasan_report(Machine machine, mc_ulong addr, uint64_t size, bint write,
+                      mc_ulong bad, unsigned char shadow, str where):
+    """The report text generic KASAN prints for a bad access."""
+    cdef mc_machine *m = machine.m
+    cdef slab *sl
+    cdef kmem_cache *s
+    cdef mc_ulong obj, base, idx
+    cdef uint64_t alloc_size
+    cdef int i
+    bug = _SHADOW_BUG_TYPES.get(shadow, "unknown-crash")
+    w = MC_BITS // 4
+    lines = ["=" * 66, f"BUG: KASAN: {bug} in {where}",
+             f"{'Write' if write else 'Read'} of size {size} at addr {addr:0{w}x} by task "
+             f"{machine.current.name}/{machine.current.id + 1}", ""]
+    # complete_report_info(): the object is nearest_obj() of the access address; its
+    # size is kasan_get_alloc_size(), read from the shadow (the kmalloc() size of a
+    # live object), object_size when the shadow says nothing (freed, never used).
+    sl = virt_to_slab(m, addr)
+    if sl != NULL:
+        s = KC(m, sl.slab_cache)
+        base = slab_address(m, sl)
+        idx = (addr - base) // s.size if addr >= base else 0
+        if idx > sl.objects - 1:
+            idx = sl.objects - 1
+        obj = base + idx * s.size + s.red_left_pad          # fixup_red_left()
+        alloc_size = kasan_get_alloc_size(m, s, obj) or s.object_size
+        name = machine._cache_names.get(sl.slab_cache, "?")
+        lines.append(f"The buggy address belongs to the object at {obj:0{w}x}")
+        lines.append(f" which belongs to the cache {name} of size {s.object_size}")
+        if addr < obj:
+            rel = f"{obj - addr} bytes to the left of"
+        elif addr >= obj + alloc_size:
+            rel = f"{addr - obj - alloc_size} bytes to the right of"
+        else:
+            rel = f"{addr - obj} bytes inside of"
+        state = "freed " if bug == "slab-use-after-free" else (
+            "allocated " if bug == "slab-out-of-bounds" else "")
+        lines.append(f"The buggy address is located {rel}")
+        lines.append(f" {state}{alloc_size}-byte region [{obj:0{w}x}, "
+                     f"{obj + alloc_size:0{w}x})")
+        lines.append("")
+    pfn = mc_virt_to_phys(m, bad) >> PAGE_SHIFT
+    lines.append("The buggy address belongs to the physical page:")
+    lines.append(dump_page(machine, pfn, "kasan: bad access detected").rstrip("\n"))
+    lines.append("")
+    lines.append("Memory state around the buggy address:")
+    row = (bad & ~<mc_ulong>127)
+    for i in range(-2, 3):
+        start = row + i * 128
+        if start < m.page_offset or mc_virt_to_phys(m, start) >> PAGE_SHIFT >= m.lowmem_pfns:
+            continue
+        sh = kasan_mem_to_shadow(m, start)
+        marker = ">" if i == 0 else " "
+        lines.append(f"{marker}{start:0{w}x}: " + " ".join(f"{sh[j]:02x}" for j in range(16)))
+        if i == 0:
+            col = (bad - start) >> 3
+            lines.append(" " * (w + 3 + col * 3) + "^")
+    lines.append("=" * 66)
+    return "\n".join(lines) + "\n"
+
+
+cdef str machine_kasan_free_report(Machine machine, mc_ulong addr, str kind):
+    w = MC_BITS // 4
+    lines = ["=" * 66, f"BUG: KASAN: {kind} in kmem_cache_free",
+             f"Free of addr {addr:0{w}x} by task {machine.current.name}/{machine.current.id + 1}", ""]
+    lines.append(dump_page(machine, mc_virt_to_phys(machine.m, addr) >> PAGE_SHIFT,
+                           "kasan: bad access detected").rstrip("\n"))
+    lines.append("=" * 66)
+    return "\n".join(lines) + "\n"
+
+
+cdef bytes machine_mem_read(Machine machine, mc_ulong addr, uint64_t size, str where):
+    machine_mem_check(machine, addr, size, False, where)
+    return (<char *>mc_host(machine.m, addr))[:size]
+
+
+cdef machine_mem_write(Machine machine, mc_ulong addr, bytes data, str where):
+    machine_mem_check(machine, addr, len(data), True, where)
+    memcpy(mc_host(machine.m, addr), <const char *>data, len(data))
+
+
+cdef int machine_mem_check(Machine machine, mc_ulong addr, uint64_t size, bint write, str where) except -1:
+    cdef mc_ulong bad = 0
+    cdef unsigned char sh
+    if size == 0:
+        return 0
+    if not mc_addr_in_direct_map(machine.m, addr, size):
+        raise InvalidAddress(f"[{addr:#x}, {addr + size:#x}) is not direct-mapped modeled "
+                             f"memory")
+    if machine.kasan:
+        sh = kasan_first_bad(machine.m, addr, size, &bad)
+        if sh:
+            text = kasan_report(machine, addr, size, write, bad, sh, where)
+            bug = _SHADOW_BUG_TYPES.get(sh, "unknown-crash")
+            raise KASANReport(f"KASAN: {bug} in {where}", text, bug)
+    return 0
