@@ -25,11 +25,6 @@ KMALLOC_PREFIX = {"normal": "kmalloc-", "reclaim": "kmalloc-rcl-", "dma": "dma-k
                   "cgroup": "kmalloc-cg-"}
 
 
-def boot(variant, ram="128MiB", **kw):
-    design, bits = variant
-    return memcore.Machine(ram=ram, design=design, bits=bits, **kw)
-
-
 def kmalloc_class(size: int) -> int:
     """The kmalloc size class of a request (kmalloc_size_index + fls): 96 and 192 exist
     because KMALLOC_MIN_SIZE is 8 on x86."""

@@ -3,6 +3,8 @@ modeled tasks, compound-page setup as 6.18 does it (read from raw struct
 bytes), dump_page() text, %pGp, and every generated folio flag helper."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 import memcore
@@ -13,16 +15,17 @@ import kfacts as K
 HELPERS = {64: _classic64.FOLIO_FLAG_HELPERS, 32: _classic32.FOLIO_FLAG_HELPERS}
 
 
-def boot(variant, ram="64MiB", **kw):
-    design, bits = variant
-    return memcore.Machine(ram=ram, design=design, bits=bits, **kw)
+@pytest.fixture
+def machine(machine):
+    """Machines of 64 MiB unless a test says otherwise."""
+    return functools.partial(machine, ram="64MiB")
 
 
 # ---- geometry and references -------------------------------------------------------------
 
 @pytest.mark.parametrize("order", [0, 1, 2, 3, 9, 10])
-def test_geometry(variant, order):
-    m = boot(variant)
+def test_geometry(machine, order):
+    m = machine()
     f = m.alloc_folio(order=order)
     nr = 1 << order
     assert f.order == order
@@ -32,7 +35,7 @@ def test_geometry(variant, order):
     assert f.address == K.page_address(m, f.pfn)
     assert f.refcount == 1 == K.page_field(m, f.pfn, "_refcount")
     assert f.mapcount == 0
-    assert f.zone == K.expected_zone(variant[1], f.pfn)
+    assert f.zone == K.expected_zone(m.bits, f.pfn)
     for n in (0, nr // 2, nr - 1):
         p = f.page(n)
         assert p.pfn == f.pfn + n
@@ -45,8 +48,8 @@ def test_geometry(variant, order):
     assert f.flags.address == f.address
 
 
-def test_get_put_try_get(variant):
-    m = boot(variant)
+def test_get_put_try_get(machine):
+    m = machine()
     f = m.alloc_folio(order=2)
     f.get()
     f.get()
@@ -66,8 +69,8 @@ def test_get_put_try_get(variant):
     m.check()
 
 
-def test_ref_freeze_unfreeze_free_frozen(variant):
-    m = boot(variant)
+def test_ref_freeze_unfreeze_free_frozen(machine):
+    m = machine()
     f = m.alloc_folio(order=3)
     f.get()
     assert f.ref_freeze(1) is False and f.refcount == 2    # cmpxchg(count -> 0) failed
@@ -95,8 +98,8 @@ def test_ref_freeze_unfreeze_free_frozen(variant):
     m.check()
 
 
-def test_ref_unfreeze_of_a_live_folio_is_a_bug(variant):
-    m = boot(variant)
+def test_ref_unfreeze_of_a_live_folio_is_a_bug(machine):
+    m = machine()
     f = m.alloc_folio()
     before = K.machine_snapshot(m)
     with pytest.raises(memcore.RefcountError):
@@ -122,8 +125,8 @@ def _locked_bit(m, f):
     return K.flags_word(m, f.pfn) & 1
 
 
-def test_trylock(variant):
-    m = boot(variant)
+def test_trylock(machine):
+    m = machine()
     a, b = m.task("A"), m.task("B", cpu=1)
     f = m.alloc_folio()
     assert f.trylock(a) is True
@@ -137,8 +140,8 @@ def test_trylock(variant):
     m.check()
 
 
-def test_lock_contention_and_handoff(variant):
-    m = boot(variant, cpus=3)
+def test_lock_contention_and_handoff(machine):
+    m = machine(cpus=3)
     a, b, c = m.task("A", cpu=0), m.task("B", cpu=1), m.task("C", cpu=2)
     f = m.alloc_folio()
     g = m.alloc_folio()
@@ -181,8 +184,8 @@ def test_lock_contention_and_handoff(variant):
     m.check()
 
 
-def test_self_deadlock(variant):
-    m = boot(variant)
+def test_self_deadlock(machine):
+    m = machine()
     a = m.task("A")
     f = m.alloc_folio(order=1)
     assert f.lock(a)
@@ -196,8 +199,8 @@ def test_self_deadlock(variant):
     m.check()
 
 
-def test_current_task_is_the_default_lock_owner(variant):
-    m = boot(variant)
+def test_current_task_is_the_default_lock_owner(machine):
+    m = machine()
     a = m.task("A", cpu=1)
     f = m.alloc_folio()
     with a:
@@ -213,8 +216,8 @@ def test_current_task_is_the_default_lock_owner(variant):
     m.check()
 
 
-def test_tasks_are_per_machine(variant):
-    m1, m2 = boot(variant), boot(variant)
+def test_tasks_are_per_machine(machine):
+    m1, m2 = machine(), machine()
     t = m1.task("A", cpu=1)
     assert m1.task("A") is t and t.cpu == 1
     with pytest.raises(ValueError):
@@ -231,8 +234,8 @@ def test_tasks_are_per_machine(variant):
     "free_frozen",
     "get",
 ])
-def test_a_sleeping_current_task_cannot_run_folio_ops(variant, op):
-    m = boot(variant)
+def test_a_sleeping_current_task_cannot_run_folio_ops(machine, op):
+    m = machine()
     a, b = m.task("A"), m.task("B", cpu=1)
     f = m.alloc_folio()
     g = m.alloc_folio(order=1)
@@ -254,9 +257,9 @@ def test_a_sleeping_current_task_cannot_run_folio_ops(variant, op):
 
 @pytest.mark.parametrize("order", range(1, 11))
 @pytest.mark.parametrize("kind", ["file", "anon"])
-def test_compound_setup_from_raw_bytes(variant, order, kind):
+def test_compound_setup_from_raw_bytes(variant, machine, order, kind):
     bits = variant[1]
-    m = boot(variant, ram="64MiB")
+    m = machine(ram="64MiB")
     f = m.alloc_folio(order=order, kind=kind)
     head = f.pfn
     nr = 1 << order
@@ -335,19 +338,19 @@ def test_compound_setup_from_raw_bytes(variant, order, kind):
     m.check()
 
 
-def test_order0_folio_is_not_compound(variant):
-    m = boot(variant)
+def test_order0_folio_is_not_compound(machine):
+    m = machine()
     f = m.alloc_folio()
-    assert K.flags_word(m, f.pfn) & (1 << K.pg_bits(variant[1])["head"]) == 0
+    assert K.flags_word(m, f.pfn) & (1 << K.pg_bits(m.bits)["head"]) == 0
     assert f.order == 0 and f.nr_pages == 1 and f.mapcount == 0
     assert not m.page(f.pfn).is_head and not m.page(f.pfn).is_tail
 
 
 # ---- Page views ------------------------------------------------------------------------
 
-def test_page_view_basics(variant):
-    m = boot(variant)
-    bits = variant[1]
+def test_page_view_basics(machine):
+    m = machine()
+    bits = m.bits
     f = m.alloc_folio(order=2)
     p = m.page(f.pfn + 1)
     assert p.pfn == f.pfn + 1
@@ -414,8 +417,8 @@ def hexdump(m, raw, prefix):
     return lines
 
 
-def test_dump_of_a_free_buddy_head(variant):
-    m = boot(variant)
+def test_dump_of_a_free_buddy_head(machine):
+    m = machine()
     m.drain_pcp()
     pfn = next(q for q in range(K.FIRMWARE_PFNS, m.nr_pfns) if m.page(q).buddy_order)
     text = m.page(pfn).dump()
@@ -429,8 +432,8 @@ def test_dump_of_a_free_buddy_head(variant):
     assert text.endswith("\n")
 
 
-def test_dump_of_a_large_folio_head_and_tail(variant):
-    m = boot(variant)
+def test_dump_of_a_large_folio_head_and_tail(machine):
+    m = machine()
     f = m.alloc_folio(order=3)
     f.set_referenced()
     f.mark_uptodate()
@@ -459,10 +462,10 @@ def test_dump_of_a_large_folio_head_and_tail(variant):
     f.clear_lru()
 
 
-def test_dump_shows_memcg_data(variant):
-    m = boot(variant)
+def test_dump_shows_memcg_data(machine):
+    m = machine()
     f = m.alloc_folio(order=1)
-    addr = f.address + K.layout("page", variant[1])["memcg_data"].offset
+    addr = f.address + K.layout("page", m.bits)["memcg_data"].offset
     K.poke_word(m, addr, 0x7340)
     lines = f.dump().splitlines()
     assert lines[1].startswith("head: order:1 ")
@@ -473,8 +476,8 @@ def test_dump_shows_memcg_data(variant):
     assert f.put()
 
 
-def test_dump_of_a_reserved_page(variant):
-    m = boot(variant)
+def test_dump_of_a_reserved_page(machine):
+    m = machine()
     lines = m.page(7).dump().splitlines()
     assert lines[0].startswith("page: refcount:1 mapcount:0 ")
     assert lines[0].endswith(" pfn:0x7")
@@ -490,13 +493,13 @@ def test_dump_entire_mapcount_of_an_i386_order1_folio():
         assert "entire_mapcount:0 " in f.dump().splitlines()[1]
 
 
-def test_dump_of_an_anon_folio_shows_no_mapping(variant):
-    m = boot(variant)
-    w = K.WORD[variant[1]]
+def test_dump_of_an_anon_folio_shows_no_mapping(machine):
+    m = machine()
+    w = K.WORD[m.bits]
     f = m.alloc_folio(kind="anon", order=2)
-    mapping = f.address + K.layout("page", variant[1])["mapping"].offset
+    mapping = f.address + K.layout("page", m.bits)["mapping"].offset
     for low, prefix in ((1, "anon "), (3, "ksm ")):
-        K.poke_word(m, mapping, (K.PAGE_OFFSET[variant[1]] + 0x1230) | low)
+        K.poke_word(m, mapping, (K.PAGE_OFFSET[m.bits] + 0x1230) | low)
         lines = f.dump().splitlines()
         assert lines[2].startswith(prefix + "flags: ")
         assert f" mapping:{0:0{2 * w}x} " in lines[0], lines[0]
@@ -505,11 +508,11 @@ def test_dump_of_an_anon_folio_shows_no_mapping(variant):
 
 # ---- PgFlags -----------------------------------------------------------------------
 
-def test_pgflags_word_and_bits(variant):
-    m = boot(variant)
+def test_pgflags_word_and_bits(machine):
+    m = machine()
     f = m.alloc_folio()
     pf = f.flags
-    bit = K.pg_bits(variant[1])
+    bit = K.pg_bits(m.bits)
     w0 = K.flags_word(m, f.pfn)
     assert pf.word == w0
     assert pf.test("dirty") is False
@@ -533,7 +536,7 @@ def test_pgflags_word_and_bits(variant):
     pf.clear(bit["private"])
     assert pf.word == w0
     # fields
-    fields = K.FLAG_FIELDS[variant[1]]
+    fields = K.FLAG_FIELDS[m.bits]
     shift, width = fields["ZONES"]
     assert pf.zone_idx == (w0 >> shift) & ((1 << width) - 1)
     assert pf.zone == f.zone
@@ -542,17 +545,17 @@ def test_pgflags_word_and_bits(variant):
     pf.word = w0 | 1 << bit["uptodate"]
     assert K.flags_word(m, f.pfn) == w0 | 1 << bit["uptodate"] and f.test_uptodate()
     pf.word = w0
-    for bad in (-1, 1 << variant[1], "0"):
+    for bad in (-1, 1 << m.bits, "0"):
         with pytest.raises(ValueError):
             pf.word = bad
     assert pf.word == w0
     m.check()
 
 
-def test_pgflags_str_is_pgp(variant):
-    m = boot(variant)
+def test_pgflags_str_is_pgp(machine):
+    m = machine()
     f = m.alloc_folio()
-    bits = variant[1]
+    bits = m.bits
     f.set_referenced()
     f.mark_uptodate()
     f.set_lru()
@@ -584,8 +587,8 @@ def test_pgflags_str_is_pgp(variant):
     f.clear_lru()
 
 
-def test_pgflags_unknown_names(variant):
-    m = boot(variant)
+def test_pgflags_unknown_names(machine):
+    m = machine()
     pf = m.page(100).flags
     for bad in ("bogus", "PG_bogus", "Dirty", ""):
         with pytest.raises(memcore.UnknownChoice) as ei:
@@ -593,18 +596,18 @@ def test_pgflags_unknown_names(variant):
         assert "dirty" in ei.value.valid and "locked" in ei.value.valid
         assert isinstance(ei.value, ValueError)
     with pytest.raises(memcore.UnknownChoice):
-        pf.set(K.NR_PAGEFLAGS[variant[1]])
+        pf.set(K.NR_PAGEFLAGS[m.bits])
     with pytest.raises(TypeError):
         pf.test(1.5)
 
 
-def test_pgflags_bit_lock_on_any_flags_word(variant):
-    m = boot(variant)
+def test_pgflags_bit_lock_on_any_flags_word(machine):
+    m = machine()
     a, b = m.task("A"), m.task("B", cpu=1)
     # a reserved page, a tail page, and a word of the direct map: all bit-lockable
     f = m.alloc_folio(order=2)
     views = [m.page(3).flags, m.page(f.pfn + 2).flags,
-             m.pgflags(m.page_offset + 64 * K.WORD[variant[1]])]
+             m.pgflags(m.page_offset + 64 * K.WORD[m.bits])]
     for pf in views:
         w0 = pf.word
         assert pf.pgflags_trylock(a) is True
@@ -698,9 +701,9 @@ def test_helper_table_matches_the_kernel(variant):
     assert (rows["swapcache"][4] or "") != ""          # a special test
 
 
-def test_helper_methods_exist_exactly_as_the_kernel_names_them(variant):
+def test_helper_methods_exist_exactly_as_the_kernel_names_them(variant, machine):
     bits = variant[1]
-    m = boot(variant)
+    m = machine()
     f = m.alloc_folio()
     cls = type(f)
     want = KERNEL_OPS_64 if bits == 64 else KERNEL_OPS_32
@@ -817,17 +820,17 @@ def test_every_generated_flag_helper_does_what_its_row_says(bits):
     m.check()
 
 
-def test_stub_second_page_helpers_do_not_need_a_large_folio(variant):
-    m = boot(variant)
+def test_stub_second_page_helpers_do_not_need_a_large_folio(machine):
+    m = machine()
     f = m.alloc_folio()
     assert f.test_has_hwpoisoned() is False
     f.set_has_hwpoisoned()
     assert f.test_has_hwpoisoned() is False
 
 
-def test_anon_and_ksm_read_the_mapping(variant):
+def test_anon_and_ksm_read_the_mapping(variant, machine):
     bits = variant[1]
-    m = boot(variant)
+    m = machine()
     f = m.alloc_folio(kind="anon")
     assert f.test_swapbacked()                       # anon folios are swap-backed
     assert f.test_anon() is False                    # not mapped yet: no anon_vma
@@ -855,9 +858,9 @@ def test_highmem_helper():
     assert g.flags.word == w
 
 
-def test_aliases_share_bits(variant):
-    m = boot(variant)
-    bits = variant[1]
+def test_aliases_share_bits(machine):
+    m = machine()
+    bits = m.bits
     f = m.alloc_folio(order=1)
     g = m.alloc_folio(order=1)
     f.set_checked()
@@ -896,8 +899,8 @@ def test_aliases_share_bits(variant):
     m.check()
 
 
-def test_second_page_flags_need_a_large_folio(variant):
-    m = boot(variant)
+def test_second_page_flags_need_a_large_folio(machine):
+    m = machine()
     f = m.alloc_folio()
     w = K.flags_word(m, f.pfn)
     for meth in ("test_large_rmappable", "set_large_rmappable", "clear_partially_mapped",

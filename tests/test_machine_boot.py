@@ -15,11 +15,6 @@ MiB = 1 << 20
 GiB = 1 << 30
 
 
-def boot(variant, ram="128MiB", **kw):
-    design, bits = variant
-    return memcore.Machine(ram=ram, design=design, bits=bits, **kw)
-
-
 # ---- construction -------------------------------------------------------------------
 
 @pytest.mark.parametrize("ram, nbytes", [
@@ -27,13 +22,13 @@ def boot(variant, ram="128MiB", **kw):
     ("0.25GiB", 256 * MiB), ("64M", 64 * MiB), ("33554432", 32 * MiB),
     (40 * MiB + 4096, 40 * MiB + 4096),
 ])
-def test_ram_as_int_and_string(variant, ram, nbytes):
-    m = boot(variant, ram=ram)
+def test_ram_as_int_and_string(variant, machine, ram, nbytes):
+    m = machine(ram=ram)
     assert m.ram == nbytes
     assert m.nr_pfns == nbytes // K.PAGE_SIZE
     assert m.stats()["nr_pfns"] == nbytes // K.PAGE_SIZE
     assert (m.design, m.bits) == variant
-    assert m.config == ("x86_64" if variant[1] == 64 else "i386")
+    assert m.config == ("x86_64" if m.bits == 64 else "i386")
     assert isinstance(m, memcore.Machine)
 
 
@@ -58,10 +53,10 @@ def test_default_is_4gib_classic64():
     (dict(cpus=0), ValueError, ["cpus"]),
     (dict(cpus=100000), ValueError, ["cpus"]),
 ])
-def test_bad_geometry_raises_clearly(variant, kw, exc, words):
+def test_bad_geometry_raises_clearly(machine, kw, exc, words):
     kw.setdefault("ram", "128MiB")
     with pytest.raises(exc) as ei:
-        boot(variant, **kw)
+        machine(**kw)
     for w in words:
         assert w in str(ei.value)
 
@@ -96,13 +91,13 @@ def test_unknown_choice_lists_valid_choices(kw, what, valid):
     assert valid in [str(v) for v in e.valid]
 
 
-def test_unknown_config(variant):
+def test_unknown_config(variant, machine):
     with pytest.raises(memcore.UnknownChoice) as ei:
-        boot(variant, config="arm64")
+        machine(config="arm64")
     canonical = "x86_64" if variant[1] == 64 else "i386"
     assert "arm64" in str(ei.value) and canonical in ei.value.valid
     # the canonical name is accepted explicitly
-    assert boot(variant, config=canonical).config == canonical
+    assert machine(config=canonical).config == canonical
 
 
 # ---- zones ----------------------------------------------------------------------------
@@ -111,9 +106,9 @@ def test_unknown_config(variant):
     {64: 64 * MiB, 32: 64 * MiB},
     {64: 5 * GiB, 32: 1 * GiB},
 ])
-def test_zones_as_the_canonical_config_defines_them(variant, ram_by_bits):
+def test_zones_as_the_canonical_config_defines_them(variant, machine, ram_by_bits):
     bits = variant[1]
-    m = boot(variant, ram=ram_by_bits[bits])
+    m = machine(ram=ram_by_bits[bits])
     spans = K.zone_spans(bits, m.nr_pfns)
     got = {z["zone"]: (z["start_pfn"], z["start_pfn"] + z["spanned"]) for z in m.zones()}
     assert got == spans
@@ -130,20 +125,20 @@ def test_zones_as_the_canonical_config_defines_them(variant, ram_by_bits):
                 K.ZONES[bits].index(name)
 
 
-def test_flags_layout_is_the_kernels(variant):
+def test_flags_layout_is_the_kernels(variant, machine):
     bits = variant[1]
     fl = memcore.flags_layout("x86_64" if bits == 64 else "i386")
     for field, (shift, width) in K.FLAG_FIELDS[bits].items():
         assert fl.width(field) == width, field
         if width:
             assert fl.shift(field) == shift, field
-    m = boot(variant, ram="64MiB")
+    m = machine(ram="64MiB")
     assert m.flags_layout.fields == fl.fields
 
 
-def test_every_page_flags_word_has_zone_node_section(variant):
+def test_every_page_flags_word_has_zone_node_section(variant, machine):
     bits = variant[1]
-    m = boot(variant, ram="48MiB")
+    m = machine(ram="48MiB")
     fl = memcore.flags_layout(m.config)
     zs, zw = fl.shift("ZONES"), fl.width("ZONES")
     lay = K.layout("page", bits)
@@ -226,9 +221,9 @@ def _reserved_runs(m):
 
 
 @pytest.mark.parametrize("ram", ["64MiB", "200MiB"])
-def test_reserved_pages(variant, ram):
+def test_reserved_pages(variant, machine, ram):
     bits = variant[1]
-    m = boot(variant, ram=ram)
+    m = machine(ram=ram)
     st = m.stats()
     meta = st["metadata_bytes"]
     # everything memblock hands out at boot: memmap, node data, pageblock bitmaps,
@@ -261,9 +256,9 @@ def test_reserved_pages(variant, ram):
 
 
 @pytest.mark.parametrize("ram", ["64MiB", "200MiB", "512MiB", "1GiB"])
-def test_metadata_bytes(variant, ram):
+def test_metadata_bytes(variant, machine, ram):
     bits = variant[1]
-    m = boot(variant, ram=ram)
+    m = machine(ram=ram)
     pps = K.PAGES_PER_SECTION[bits]
     sections = -(-m.nr_pfns // pps)
     memmap = sections * pps * K.SIZEOF_PAGE[bits]
@@ -280,8 +275,8 @@ def test_metadata_bytes(variant, ram):
 
 
 @pytest.mark.parametrize("ram", ["64MiB", "1GiB"])
-def test_check_passes_and_counts_add_up_after_boot(variant, ram):
-    m = boot(variant, ram=ram)
+def test_check_passes_and_counts_add_up_after_boot(machine, ram):
+    m = machine(ram=ram)
     assert m.check() is True
     walk = m.walk()
     st = m.stats()
@@ -317,9 +312,9 @@ def test_check_passes_and_counts_add_up_after_boot(variant, ram):
         assert st["pgalloc"] == 0 and st["pgfree"] == 0
 
 
-def test_modeled_addresses(variant):
+def test_modeled_addresses(variant, machine):
     bits = variant[1]
-    m = boot(variant, ram="64MiB")
+    m = machine(ram="64MiB")
     if bits == 64:
         assert m.memmap_address == K.VMEMMAP_START
     else:
@@ -427,9 +422,9 @@ def test_zone_tuning_i386_zones():
     ("64MiB", {}), ("512MiB", {}), ("1GiB", dict(cpus=4)),
     ("256MiB", dict(min_free_kbytes=8192)), ("256MiB", dict(watermark_scale_factor=200)),
 ])
-def test_booted_tuning_follows_the_kernel_formulas(variant, ram, kw):
+def test_booted_tuning_follows_the_kernel_formulas(variant, machine, ram, kw):
     bits = variant[1]
-    m = boot(variant, ram=ram, **kw)
+    m = machine(ram=ram, **kw)
     names = K.ZONES[bits]
     managed = [0] * len(names)
     for z in m.zones():

@@ -16,7 +16,6 @@ from memcore import MemcoreError, OutOfMemory, UnknownChoice, VMBug, _variants
 
 import kfacts as K
 import slabkit as S
-from slabkit import boot
 
 
 def all_slots(c, slab):
@@ -44,9 +43,9 @@ def fill_slab(c, task=None):
 
 # ---- kmem_cache_create ---------------------------------------------------------------------
 
-def test_flags_by_name_by_string_and_by_value(variant):
-    m = boot(variant)
-    F = _variants.module(*variant).SLAB_FLAGS
+def test_flags_by_name_by_string_and_by_value(machine):
+    m = machine()
+    F = _variants.module(m.design, m.bits).SLAB_FLAGS
     want = {"SLAB_HWCACHE_ALIGN", "SLAB_RECLAIM_ACCOUNT"}
     caches = [
         m.kmem_cache_create("by-names", 100, flags=("SLAB_HWCACHE_ALIGN", "SLAB_RECLAIM_ACCOUNT")),
@@ -83,8 +82,8 @@ def test_flags_by_name_by_string_and_by_value(variant):
     (24, 0, (), 8),                           # ARCH_SLAB_MINALIGN (unsigned long long)
     (5, 2, (), 8),
 ])
-def test_object_alignment(variant, size, align, flags, want_align):
-    m = boot(variant)
+def test_object_alignment(machine, size, align, flags, want_align):
+    m = machine()
     c = m.kmem_cache_create("al", size, align=align, flags=flags)
     assert c.align == want_align
     assert c.slab_size % want_align == 0 and c.slab_size >= size
@@ -93,11 +92,11 @@ def test_object_alignment(variant, size, align, flags, want_align):
     m.check()
 
 
-def test_free_pointer_place(variant):
+def test_free_pointer_place(machine):
     """The free pointer sits in the middle of a plain object (ALIGN_DOWN(size / 2,
     sizeof(void *))) and after the object for TYPESAFE_BY_RCU and ctor caches."""
-    m = boot(variant)
-    w = variant[1] // 8
+    m = machine()
+    w = m.bits // 8
     plain = m.kmem_cache_create("plain", 200)
     assert plain.offset == (100 // w) * w
     rcu = m.kmem_cache_create("rcu", 256, flags="SLAB_TYPESAFE_BY_RCU")
@@ -136,8 +135,8 @@ BAD_CREATE = [
 
 
 @pytest.mark.parametrize("case,kw,exc", BAD_CREATE, ids=[c[0] for c in BAD_CREATE])
-def test_create_errors_change_nothing(variant, case, kw, exc):
-    m = boot(variant)
+def test_create_errors_change_nothing(machine, case, kw, exc):
+    m = machine()
     dup = m.kmem_cache_create("dup", 64)
     dup.alloc()
     before = S.snapshot(m, dup)
@@ -163,9 +162,9 @@ def test_create_errors_change_nothing(variant, case, kw, exc):
                                 dict(flags="SLAB_TYPESAFE_BY_RCU", freeptr_offset=-8)],
                          ids=["flags-wide", "flags-negative", "flags-wide-in-tuple", "align-wide",
                               "freeptr-negative"])
-def test_create_out_of_range_ints_are_value_errors(variant, kw):
+def test_create_out_of_range_ints_are_value_errors(machine, kw):
     """Arguments outside slab_flags_t / unsigned int are -EINVAL like any other bad value."""
-    m = boot(variant)
+    m = machine()
     before = S.snapshot(m)
     with pytest.raises(ValueError):
         m.kmem_cache_create("z", 64, **kw)
@@ -174,9 +173,9 @@ def test_create_out_of_range_ints_are_value_errors(variant, kw):
 
 # ---- objects are bytes of modeled RAM ------------------------------------------------------
 
-def test_objects_are_bytes_of_the_slab(variant):
-    m = boot(variant)
-    bits = variant[1]
+def test_objects_are_bytes_of_the_slab(machine):
+    m = machine()
+    bits = m.bits
     c = m.kmem_cache_create("obj", 40)
     objs = fill_slab(c)
     slab = objs[0].slab
@@ -202,8 +201,8 @@ def test_objects_are_bytes_of_the_slab(variant):
     m.check()
 
 
-def test_freelist_in_address_order_without_randomization(variant):
-    m = boot(variant, freelist_random=False)
+def test_freelist_in_address_order_without_randomization(machine):
+    m = machine(freelist_random=False)
     c = m.kmem_cache_create("lin", 64)
     objs = fill_slab(c)
     base = objs[0].slab.memory
@@ -211,8 +210,8 @@ def test_freelist_in_address_order_without_randomization(variant):
     m.check()
 
 
-def test_freelist_randomization_is_a_permutation(variant):
-    m = boot(variant)
+def test_freelist_randomization_is_a_permutation(machine):
+    m = machine()
     c = m.kmem_cache_create("rnd", 64)
     objs = fill_slab(c)
     addrs = [o.address for o in objs]
@@ -222,11 +221,11 @@ def test_freelist_randomization_is_a_permutation(variant):
 
 
 @pytest.mark.parametrize("hardened", [True, False])
-def test_free_pointer_encoding(variant, hardened):
+def test_free_pointer_encoding(machine, hardened):
     """A free object holds next ^ s->random ^ swab(&slot) (SLAB_FREELIST_HARDENED),
     or the plain next pointer; the chain ends with an encoded NULL."""
-    m = boot(variant, freelist_hardened=hardened)
-    bits = variant[1]
+    m = machine(freelist_hardened=hardened)
+    bits = m.bits
     keys = []
     for name in ("fp1", "fp2"):
         c = m.kmem_cache_create(name, 64)
@@ -255,8 +254,8 @@ def test_free_pointer_encoding(variant, hardened):
 # ---- struct slab overlays the page -----------------------------------------------------------
 
 @pytest.mark.parametrize("size", [64, 3000])
-def test_struct_slab_overlays_the_page(variant, size):
-    m = boot(variant)
+def test_struct_slab_overlays_the_page(machine, size):
+    m = machine()
     c = m.kmem_cache_create("ovl", size)
     assert (c.order > 0) == (size == 3000)
     slab_before = m.walk()["slab"]
@@ -292,10 +291,10 @@ def test_struct_slab_overlays_the_page(variant, size):
     m.check()
 
 
-def test_counters_and_lists_follow_frees(variant):
+def test_counters_and_lists_follow_frees(machine):
     """A full slab is on no list; the first free into it puts it on the freeing CPU's
     partial list (not frozen, no SL_partial); later frees only grow its freelist."""
-    m = boot(variant)
+    m = machine()
     c = m.kmem_cache_create("cnt", 200)
     B = m.task("B", cpu=1)
     full1 = fill_slab(c)
@@ -330,11 +329,11 @@ def test_counters_and_lists_follow_frees(variant):
     m.check()
 
 
-def test_cpu_partial_list_drains_to_the_node_list(variant):
+def test_cpu_partial_list_drains_to_the_node_list(machine):
     """put_cpu_partial(drain): once the list holds cpu_partial_slabs slabs, the next
     one moves the whole list to the node partial list (SL_partial set); the
     allocator later takes a node slab plus cpu_partial_slabs / 2 + 1 more."""
-    m = boot(variant, ram="256MiB")
+    m = machine(ram="256MiB")
     c = m.kmem_cache_create("drain", 200)
     assert c.cpu_partial == S.cpu_partial_objects(c.slab_size)
     assert c.min_partial == S.min_partial(c.slab_size)
@@ -354,7 +353,7 @@ def test_cpu_partial_list_drains_to_the_node_list(variant):
     for s in slabs[:n]:
         R = S.slab_raw(m, s.pfn)
         assert m.page(s.pfn).flags.test(S.SL_PARTIAL) and s.on_node_partial
-        assert R["flags"] >> K.pg_bits(variant[1])["workingset"] & 1
+        assert R["flags"] >> K.pg_bits(m.bits)["workingset"] & 1
         assert (R["frozen"], R["inuse"]) == (0, s.objects - 1)
     # use up the CPU slab and the CPU partial slab (one free object each)
     while P(c.cpu_slab(0)) != pf[n]:
@@ -374,8 +373,8 @@ def test_cpu_partial_list_drains_to_the_node_list(variant):
     m.check()
 
 
-def test_shrink_puts_the_cpu_slab_on_the_node_list(variant):
-    m = boot(variant)
+def test_shrink_puts_the_cpu_slab_on_the_node_list(machine):
+    m = machine()
     c = m.kmem_cache_create("sh", 200)
     objs = [c.alloc() for _ in range(5)]
     s = objs[0].slab
@@ -392,8 +391,8 @@ def test_shrink_puts_the_cpu_slab_on_the_node_list(variant):
     m.check()
 
 
-def test_tasks_on_different_cpus_use_different_cpu_slabs(variant):
-    m = boot(variant)
+def test_tasks_on_different_cpus_use_different_cpu_slabs(machine):
+    m = machine()
     c = m.kmem_cache_create("percpu", 128)
     A, B = m.task("A", cpu=0), m.task("B", cpu=1)
     a, b = c.alloc(task=A), c.alloc(task=B)
@@ -418,9 +417,9 @@ def test_tasks_on_different_cpus_use_different_cpu_slabs(variant):
     m.check()
 
 
-def test_slab_views_compare_by_address(variant):
+def test_slab_views_compare_by_address(machine):
     """Two views of the same struct slab are equal, like Page, Folio and KmemCache views."""
-    m = boot(variant)
+    m = machine()
     c = m.kmem_cache_create("eq", 64)
     o = c.alloc()
     assert o.slab == c.cpu_slab(0) == m.virt_to_slab(o.address + 3)
@@ -429,12 +428,12 @@ def test_slab_views_compare_by_address(variant):
 
 # ---- debug caches (SLAB_POISON | SLAB_RED_ZONE) ----------------------------------------------
 
-def test_debug_cache_layout_and_patterns(variant):
+def test_debug_cache_layout_and_patterns(machine):
     """calculate_sizes(): [left redzone][object][right redzone][free pointer][padding];
     init_object() fills 0x6b..0xa5 and the redzones with 0xbb (free) / 0xcc (in use);
     fresh slab memory is POISON_INUSE 0x5a."""
-    m = boot(variant, freelist_random=False)
-    w = variant[1] // 8
+    m = machine(freelist_random=False)
+    w = m.bits // 8
     c = m.kmem_cache_create("dbg", 40, flags=("SLAB_POISON", "SLAB_RED_ZONE"))
     assert c.poison and c.red_zone
     # 40 + right redzone word + free pointer + padding word + left redzone (ALIGN(w, 8))
@@ -455,8 +454,8 @@ def test_debug_cache_layout_and_patterns(variant):
     m.check()
 
 
-def test_debug_cache_catches_redzone_and_poison_damage(variant):
-    m = boot(variant)
+def test_debug_cache_catches_redzone_and_poison_damage(machine):
+    m = machine()
     c = m.kmem_cache_create("dbg", 40, flags=("SLAB_POISON", "SLAB_RED_ZONE"))
     o = c.alloc()
     a = o.address
@@ -476,9 +475,9 @@ def test_debug_cache_catches_redzone_and_poison_damage(variant):
     m.check()
 
 
-def test_debug_cache_reports_the_damaged_range(variant):
+def test_debug_cache_reports_the_damaged_range(machine):
     """check_bytes_and_report() trims intact trailing bytes and prints fault..end - 1."""
-    m = boot(variant)
+    m = machine()
     c = m.kmem_cache_create("dbg", 40, flags=("SLAB_POISON", "SLAB_RED_ZONE"))
     o = c.alloc()
     m.write(o.address + 40, b"X")
@@ -489,8 +488,8 @@ def test_debug_cache_reports_the_damaged_range(variant):
 
 # ---- kmalloc ------------------------------------------------------------------------------
 
-def test_kmalloc_size_classes(variant):
-    m = boot(variant)
+def test_kmalloc_size_classes(machine):
+    m = machine()
     for size in range(1, S.KMALLOC_MAX_CACHE_SIZE + 1):
         o = m.kmalloc(size)
         assert o.kmem_cache.name == S.kmalloc_name(size), size
@@ -502,8 +501,8 @@ def test_kmalloc_size_classes(variant):
     m.check()
 
 
-def test_kmalloc_zero_and_null(variant):
-    m = boot(variant)
+def test_kmalloc_zero_and_null(machine):
+    m = machine()
     assert m.kmalloc(0) == S.ZERO_SIZE_PTR
     before = S.snapshot(m)
     for p in (0, None, S.ZERO_SIZE_PTR, 1, 8):          # ZERO_OR_NULL_PTR(): <= 16
@@ -513,9 +512,9 @@ def test_kmalloc_zero_and_null(variant):
 
 
 @pytest.mark.parametrize("size", [8193, 16384, 16385, 100000, 4 << 20])
-def test_large_kmalloc(variant, size):
-    m = boot(variant)
-    bits = variant[1]
+def test_large_kmalloc(machine, size):
+    m = machine()
+    bits = m.bits
     m.drain_pcp()
     w0, st0 = m.walk(), m.stats()
     order = S.get_order(size)
@@ -556,8 +555,8 @@ def test_large_kmalloc(variant, size):
     m.check()
 
 
-def test_kmalloc_above_kmalloc_max_size(variant):
-    m = boot(variant)
+def test_kmalloc_above_kmalloc_max_size(machine):
+    m = machine()
     before = S.snapshot(m)
     with pytest.raises(OutOfMemory):
         m.kmalloc((4 << 20) + 1)
@@ -574,8 +573,8 @@ def test_kmalloc_above_kmalloc_max_size(variant):
     ("__GFP_DMA|__GFP_RECLAIMABLE|__GFP_ACCOUNT", "dma"),
     ("GFP_KERNEL", "normal"),
 ])
-def test_kmalloc_gfp_picks_the_family(variant, gfp, kind):
-    m = boot(variant)
+def test_kmalloc_gfp_picks_the_family(machine, gfp, kind):
+    m = machine()
     for size in (1, 8, 96, 150, 192, 1000, 8192):
         o = m.kmalloc(size, gfp=gfp)
         assert o.kmem_cache.name == S.kmalloc_name(size, kind)
@@ -590,8 +589,8 @@ def test_kmalloc_gfp_picks_the_family(variant, gfp, kind):
 
 
 @pytest.mark.parametrize("gfp", ["__GFP_DMA", "__GFP_MOVABLE", "GFP_HIGHUSER_MOVABLE"])
-def test_slab_pages_ignore_the_callers_zone_and_mobility(variant, gfp):
-    m = boot(variant)
+def test_slab_pages_ignore_the_callers_zone_and_mobility(machine, gfp):
+    m = machine()
     c = m.kmem_cache_create("plain", 64)
     o = m.kmem_cache_alloc(c, gfp=gfp)
     assert m.page(o.slab.pfn).zone != "DMA"
@@ -629,8 +628,8 @@ def test_no_highmem_slabs_i386():
     assert r.returncode == 0 and r.stdout.strip() == "OK", (r.returncode, r.stderr[-2000:])
 
 
-def test_gfp_zero(variant):
-    m = boot(variant)
+def test_gfp_zero(machine):
+    m = machine()
     c = m.kmem_cache_create("z", 64)
     o = c.alloc()
     o.write(0, b"\xff" * 64)
@@ -651,10 +650,10 @@ def test_gfp_zero(variant):
     m.check()
 
 
-def test_gfp_zero_clears_the_whole_kmalloc_object(variant):
+def test_gfp_zero_clears_the_whole_kmalloc_object(machine):
     """slab_post_alloc_hook() clears zero_size = s->object_size (orig_size only for
     STORE_USER/RED_ZONE kmalloc debug caches): kzalloc(13) zeroes all 16 bytes (ksize)."""
-    m = boot(variant)
+    m = machine()
     k = m.kmalloc(16)
     k.write(0, b"\xff" * 16)
     m.kfree(k)                            # the free pointer lands in bytes 8..15 (64-bit)
@@ -665,8 +664,8 @@ def test_gfp_zero_clears_the_whole_kmalloc_object(variant):
 
 # ---- destroy and shrink -----------------------------------------------------------------------
 
-def test_destroy_refuses_while_objects_live(variant):
-    m = boot(variant)
+def test_destroy_refuses_while_objects_live(machine):
+    m = machine()
     pages0 = m.stats()["slab_pages"]
     names0 = [c.name for c in m.caches()]
     c = m.kmem_cache_create("mortal", 300)
@@ -701,8 +700,8 @@ def test_destroy_refuses_while_objects_live(variant):
     m.check()
 
 
-def test_boot_and_kmalloc_caches_cannot_be_destroyed(variant):
-    m = boot(variant)
+def test_boot_and_kmalloc_caches_cannot_be_destroyed(machine):
+    m = machine()
     before = S.snapshot(m)
     for name in ("kmalloc-64", "kmem_cache", "kmem_cache_node", "dma-kmalloc-8k"):
         with pytest.raises(ValueError):
@@ -711,8 +710,8 @@ def test_boot_and_kmalloc_caches_cannot_be_destroyed(variant):
     m.check()
 
 
-def test_shrink_discards_empty_slabs(variant):
-    m = boot(variant)
+def test_shrink_discards_empty_slabs(machine):
+    m = machine()
     c = m.kmem_cache_create("shr", 200)
     pages0 = m.stats()["slab_pages"]
     objs = [c.alloc() for _ in range(3 * c.objs_per_slab)]
@@ -730,9 +729,9 @@ def test_shrink_discards_empty_slabs(variant):
     m.check()
 
 
-def test_shrink_returns_the_number_of_slabs_discarded(variant):
+def test_shrink_returns_the_number_of_slabs_discarded(machine):
     """Slabs discarded while flushing the CPUs count too."""
-    m = boot(variant)
+    m = machine()
     c = m.kmem_cache_create("shr", 200)
     objs = [c.alloc() for _ in range(8 * c.objs_per_slab)]
     for o in objs:
@@ -742,10 +741,10 @@ def test_shrink_returns_the_number_of_slabs_discarded(variant):
     assert m.kmem_cache_shrink(c) == slabs - c.slabs == 8
 
 
-def test_shrink_orders_partial_slabs_fullest_first(variant):
+def test_shrink_orders_partial_slabs_fullest_first(machine):
     """__kmem_cache_do_shrink(): slabs with <= 32 free objects are promoted to the
     head of the node list, fewest free objects first."""
-    m = boot(variant)
+    m = machine()
     c = m.kmem_cache_create("ord", 200)
     fulls = [fill_slab(c) for _ in range(3)]
     c.alloc()
@@ -762,8 +761,8 @@ def test_shrink_orders_partial_slabs_fullest_first(variant):
 
 # ---- lookups, slabinfo, counters ----------------------------------------------------------------
 
-def test_virt_to_slab_and_cache_from_inside_objects(variant):
-    m = boot(variant)
+def test_virt_to_slab_and_cache_from_inside_objects(machine):
+    m = machine()
     c = m.kmem_cache_create("v2s", 100)
     o = c.alloc()
     for off in (0, 1, 50, 99, c.slab_size - 1):
@@ -808,8 +807,8 @@ def slabinfo_rows(m):
     return order, rows
 
 
-def test_slabinfo(variant):
-    m = boot(variant)
+def test_slabinfo(machine):
+    m = machine()
     a = m.kmem_cache_create("info-a", 200)
     b = m.kmem_cache_create("info-b-with-a-long-name", 3000)
     objs = [a.alloc() for _ in range(3)]
@@ -833,9 +832,9 @@ def test_slabinfo(variant):
     m.check()
 
 
-def test_objects_counts_cpu_held_free_objects_as_in_use(variant):
+def test_objects_counts_cpu_held_free_objects_as_in_use(machine):
     """sysfs 'objects' = total_objects - free objects on node partial slabs."""
-    m = boot(variant)
+    m = machine()
     c = m.kmem_cache_create("objs", 200)
     per = c.objs_per_slab
     full = fill_slab(c)
@@ -850,8 +849,8 @@ def test_objects_counts_cpu_held_free_objects_as_in_use(variant):
     m.check()
 
 
-def test_stats_count_slab_pages(variant):
-    m = boot(variant)
+def test_stats_count_slab_pages(machine):
+    m = machine()
     st = m.stats()
     assert st["slab_pages"] == m.walk()["slab"] == S.slab_page_count(m)
     small = m.kmem_cache_create("s-small", 64)
@@ -865,9 +864,9 @@ def test_stats_count_slab_pages(variant):
     m.check()
 
 
-def test_stats_per_cache(variant):
+def test_stats_per_cache(machine):
     """m.stats()["slab_caches"]: slab pages and bytes per cache."""
-    m = boot(variant)
+    m = machine()
     c = m.kmem_cache_create("per-cache", 3000)
     objs = [c.alloc() for _ in range(c.objs_per_slab + 1)]
     k = m.kmalloc(100)
@@ -892,8 +891,8 @@ def pattern_for(addr, n):
     return bytes(((addr >> 4) + i) & 0xff for i in range(n))
 
 
-def test_ctor_runs_once_per_object_when_the_slab_is_created(variant):
-    m = boot(variant)
+def test_ctor_runs_once_per_object_when_the_slab_is_created(machine):
+    m = machine()
     calls = []
 
     def ctor(obj):
@@ -923,9 +922,9 @@ def test_ctor_runs_once_per_object_when_the_slab_is_created(variant):
     m.check()
 
 
-def test_ctor_that_raises_leaves_nothing_allocated(variant):
+def test_ctor_that_raises_leaves_nothing_allocated(machine):
     """A failing constructor leaks no object and leaves no unconstructed one behind."""
-    m = boot(variant)
+    m = machine()
     fail = [True]
 
     def ctor(obj):
@@ -953,8 +952,8 @@ def mem(m, folio):
     return K.PAGE_OFFSET[m.bits] + folio.pfn * K.PAGE_SIZE
 
 
-def misuse_setup(variant, **kw):
-    m = boot(variant, **kw)
+def misuse_setup(machine, **kw):
+    m = machine(**kw)
     c = m.kmem_cache_create("mis-c", 64)
     d = m.kmem_cache_create("mis-d", 64)
     objs = [c.alloc() for _ in range(10)]
@@ -994,8 +993,8 @@ MISUSE = {
 
 
 @pytest.mark.parametrize("case", sorted(MISUSE))
-def test_misuse_is_refused_and_changes_nothing(variant, case):
-    m, c, d, objs, k, f = misuse_setup(variant)
+def test_misuse_is_refused_and_changes_nothing(machine, case):
+    m, c, d, objs, k, f = misuse_setup(machine)
     bad = MISUSE[case](m, c, d, objs, k, f)
     kc = m.kmem_cache("kmalloc-64")
     before = S.snapshot(m, c, d, kc)
@@ -1012,19 +1011,19 @@ def test_misuse_is_refused_and_changes_nothing(variant, case):
 
 @pytest.mark.parametrize("case", ["double-free", "double-free-not-cpu-slab", "inside-object",
                                   "wrong-cache", "non-slab-address", "kfree-folio"])
-def test_refused_frees_are_vmbugs(variant, case):
+def test_refused_frees_are_vmbugs(machine, case):
     """A double or invalid free is a kernel BUG(), i.e. a VMBug."""
-    m, c, d, objs, k, f = misuse_setup(variant)
+    m, c, d, objs, k, f = misuse_setup(machine)
     bad = MISUSE[case](m, c, d, objs, k, f)
     with pytest.raises(VMBug):
         bad()
 
 
 @pytest.mark.parametrize("where", ["cpu-slab", "cpu-partial-slab"])
-def test_double_free_after_other_frees_is_refused(variant, where):
+def test_double_free_after_other_frees_is_refused(machine, where):
     """free(a), free(b), free(a): the kernel without debugging would link a twice;
     the model promises to refuse every double free and change nothing."""
-    m, c, d, objs, k, f = misuse_setup(variant)
+    m, c, d, objs, k, f = misuse_setup(machine)
     if where == "cpu-partial-slab":
         extra = []
         while P(c.cpu_slab(0)) == P(objs[0].slab):
@@ -1042,14 +1041,14 @@ def test_double_free_after_other_frees_is_refused(variant, where):
 
 # ---- check() catches corruption injected through memory writes ----------------------------------
 
-def test_check_catches_a_corrupt_cpu_freelist(variant):
-    m = boot(variant)
+def test_check_catches_a_corrupt_cpu_freelist(machine):
+    m = machine()
     c = m.kmem_cache_create("corrupt", 64)
     objs = [c.alloc() for _ in range(6)]
     objs[2].free()
     objs[4].free()                     # CPU freelist: objs[4] -> objs[2] -> rest of the slab
     slot = objs[2].address + c.offset
-    good = m.read(slot, variant[1] // 8)
+    good = m.read(slot, m.bits // 8)
     m.write(slot, b"\x41" * len(good))
     with pytest.raises(VMBug, match="freelist"):
         m.check()
@@ -1057,15 +1056,15 @@ def test_check_catches_a_corrupt_cpu_freelist(variant):
     m.check()
 
 
-def test_check_catches_a_corrupt_slab_freelist(variant):
-    m = boot(variant)
+def test_check_catches_a_corrupt_slab_freelist(machine):
+    m = machine()
     c = m.kmem_cache_create("corrupt", 64)
     objs = [c.alloc() for _ in range(6)]
     m.kmem_cache_shrink(c)
     (slab,) = c.node_partial_slabs()
     victim = slab.free_objects()[3]
     slot = victim + c.offset
-    good = m.read(slot, variant[1] // 8)
+    good = m.read(slot, m.bits // 8)
     # point the free pointer at the victim itself (a loop), encoded or not
     m.write(slot, bytes(len(good)))
     with pytest.raises(VMBug, match="freelist"):
@@ -1075,9 +1074,9 @@ def test_check_catches_a_corrupt_slab_freelist(variant):
     del objs
 
 
-def test_check_catches_wrong_inuse_and_lost_sl_partial(variant):
-    m = boot(variant)
-    bits = variant[1]
+def test_check_catches_wrong_inuse_and_lost_sl_partial(machine):
+    m = machine()
+    bits = m.bits
     c = m.kmem_cache_create("corrupt", 64)
     objs = [c.alloc() for _ in range(6)]
     m.kmem_cache_shrink(c)
