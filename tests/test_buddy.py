@@ -10,6 +10,7 @@ import pytest
 import memcore
 
 import kfacts as K
+from conftest import only_bits
 
 
 @pytest.fixture
@@ -580,8 +581,9 @@ def test_pcp_mixed_orders_random(variant, machine):
 
 # ---- zones ---------------------------------------------------------------------------
 
-def test_zone_selection_x86_64():
-    m = memcore.Machine(ram="5GiB", bits=64)
+@only_bits(64)
+def test_zone_selection_x86_64(machine):
+    m = machine(ram="5GiB")
     cases = [(dict(zone="DMA"), "DMA"), (dict(zone="DMA32"), "DMA32"),
              (dict(zone="Normal"), "Normal"), (dict(), "Normal"),
              (dict(movable=False), "Normal"), (dict(zone="DMA", movable=False), "DMA"),
@@ -597,8 +599,9 @@ def test_zone_selection_x86_64():
     m.check()
 
 
-def test_zone_selection_i386():
-    m = memcore.Machine(ram="1GiB", bits=32)
+@only_bits(32)
+def test_zone_selection_i386(machine):
+    m = machine(ram="1GiB")
     cases = [(dict(zone="DMA"), "DMA"), (dict(zone="Normal"), "Normal"),
              (dict(zone="HighMem"), "HighMem"), (dict(), "HighMem"),
              (dict(movable=False), "Normal"),
@@ -612,10 +615,10 @@ def test_zone_selection_i386():
     m.check()
 
 
-@pytest.mark.parametrize("variant_ram", [(64, "128MiB", "DMA32"), (32, "1GiB", "Normal")])
-def test_zone_limit_falls_back_only_downward(variant_ram):
-    bits, ram, limit = variant_ram
-    m = memcore.Machine(ram=ram, bits=bits)
+def test_zone_limit_falls_back_only_downward(machine, variant):
+    bits = variant[1]
+    ram, limit = {64: ("128MiB", "DMA32"), 32: ("1GiB", "Normal")}[bits]
+    m = machine(ram=ram)
     names = K.ZONES[bits]
     seen = []
     with pytest.raises(memcore.OutOfMemory):

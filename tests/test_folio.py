@@ -8,11 +8,15 @@ import functools
 import pytest
 
 import memcore
-from memcore import _classic32, _classic64
+from memcore import _variants
 
 import kfacts as K
+from conftest import only_bits
 
-HELPERS = {64: _classic64.FOLIO_FLAG_HELPERS, 32: _classic32.FOLIO_FLAG_HELPERS}
+
+def helpers(variant):
+    """The variant's table of generated folio flag helpers."""
+    return _variants.module(*variant).FOLIO_FLAG_HELPERS
 
 
 @pytest.fixture
@@ -486,8 +490,9 @@ def test_dump_of_a_reserved_page(machine):
     assert not any(line.startswith("page_type:") for line in lines)
 
 
-def test_dump_entire_mapcount_of_an_i386_order1_folio():
-    m = memcore.Machine(ram="64MiB", bits=32)
+@only_bits(32)
+def test_dump_entire_mapcount_of_an_i386_order1_folio(machine):
+    m = machine()
     folios = [m.alloc_folio(order=1) for _ in range(8)]
     for f in folios:
         assert "entire_mapcount:0 " in f.dump().splitlines()[1]
@@ -686,7 +691,7 @@ SECOND = {"large_rmappable", "partially_mapped", "has_hwpoisoned"}
 
 def test_helper_table_matches_the_kernel(variant):
     bits = variant[1]
-    rows = {r[0]: r for r in HELPERS[bits]}
+    rows = {r[0]: r for r in helpers(variant)}
     want = KERNEL_OPS_64 if bits == 64 else KERNEL_OPS_32
     assert set(rows) == set(want)
     bit = K.pg_bits(bits)
@@ -697,7 +702,7 @@ def test_helper_table_matches_the_kernel(variant):
             assert pgbit is None, name
         else:
             assert pgbit == "PG_" + name, name
-            assert int(memcore.pageflags("classic", bits)[pgbit]) == bit[name], name
+            assert int(memcore.pageflags(*variant)[pgbit]) == bit[name], name
     assert (rows["swapcache"][4] or "") != ""          # a special test
 
 
@@ -722,8 +727,9 @@ def test_helper_methods_exist_exactly_as_the_kernel_names_them(variant, machine)
     assert not hasattr(f, "set_uptodate") and hasattr(f, "mark_uptodate")
 
 
-def test_i386_has_young_and_idle_stubs():
-    m = memcore.Machine(ram="64MiB", bits=32)
+@only_bits(32)
+def test_i386_has_young_and_idle_stubs(machine):
+    m = machine()
     f = m.alloc_folio()
     w = K.flags_word(m, f.pfn)
     for meth in ("test_young", "set_young", "clear_young", "test_clear_young",
@@ -741,16 +747,16 @@ def _rd(m, addr):
     return m.pgflags(addr).word
 
 
-@pytest.mark.parametrize("bits", [64, 32])
-def test_every_generated_flag_helper_does_what_its_row_says(bits):
-    m = memcore.Machine(ram="1GiB", bits=bits)
+def test_every_generated_flag_helper_does_what_its_row_says(machine, variant):
+    bits = variant[1]
+    m = machine(ram="1GiB")
     pgbit = K.pg_bits(bits)
     small = m.alloc_folio(order=0, zone="Normal" if bits == 32 else None)
     large = m.alloc_folio(order=2, zone="Normal" if bits == 32 else None)
     keep = {f: (_rd(m, _word_addr(f, "head")), _rd(m, _word_addr(f, "second")))
             for f in (small, large)}
     allbits = (1 << K.NR_PAGEFLAGS[bits]) - 1
-    for name, bitname, page, ops, special in HELPERS[bits]:
+    for name, bitname, page, ops, special in helpers(variant):
         targets = [large] if page == "second" else [small, large]
         for f in targets:
             addr = _word_addr(f, page)
@@ -772,7 +778,7 @@ def test_every_generated_flag_helper_does_what_its_row_says(bits):
                 continue
             b = 1 << pgbit[name]
             assert bitname == "PG_" + name
-            assert int(memcore.pageflags("classic", bits)[bitname]) == pgbit[name]
+            assert int(memcore.pageflags(*variant)[bitname]) == pgbit[name]
             need = (1 << pgbit["swapbacked"]) if name == "swapcache" else 0
             for op, fn in call.items():
                 start = w0 | need
@@ -845,17 +851,18 @@ def test_anon_and_ksm_read_the_mapping(variant, machine):
     m.check()
 
 
-def test_highmem_helper():
-    m = memcore.Machine(ram="1GiB", bits=32)
-    assert m.alloc_folio(zone="HighMem").test_highmem() is True
-    assert m.alloc_folio(zone="Normal").test_highmem() is False
-    assert m.alloc_folio(zone="DMA").test_highmem() is False
-    m64 = memcore.Machine(ram="64MiB", bits=64)
-    g = m64.alloc_folio()
-    assert g.test_highmem() is False
-    w = g.flags.word
-    g.set_highmem()
-    assert g.flags.word == w
+def test_highmem_helper(machine, variant):
+    if variant[1] == 32:
+        m = machine(ram="1GiB")
+        assert m.alloc_folio(zone="HighMem").test_highmem() is True
+        assert m.alloc_folio(zone="Normal").test_highmem() is False
+        assert m.alloc_folio(zone="DMA").test_highmem() is False
+    else:
+        g = machine().alloc_folio()          # no CONFIG_HIGHMEM: a stub
+        assert g.test_highmem() is False
+        w = g.flags.word
+        g.set_highmem()
+        assert g.flags.word == w
 
 
 def test_aliases_share_bits(machine):

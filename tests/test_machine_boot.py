@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 import memcore
-from memcore import _classic32, _classic64
+from memcore import _variants
 
 import kfacts as K
+from conftest import only_bits
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -61,18 +62,21 @@ def test_bad_geometry_raises_clearly(machine, kw, exc, words):
         assert w in str(ei.value)
 
 
-def test_ram_too_large_for_32bit():
+@only_bits(32)
+def test_ram_too_large_for_32bit(machine):
     with pytest.raises(ValueError, match="too large"):
-        memcore.Machine(ram="5GiB", bits=32)
+        machine(ram="5GiB")
 
 
-def test_nodes_need_room():
-    # NODES_SHIFT 0 on i386: one node only
-    with pytest.raises(ValueError, match="nodes"):
-        memcore.Machine(ram="512MiB", bits=32, nodes=2)
-    # a node needs at least one 128 MiB section
-    with pytest.raises(ValueError, match="section"):
-        memcore.Machine(ram="128MiB", bits=64, nodes=2)
+def test_nodes_need_room(machine, variant):
+    if variant[1] == 32:
+        # NODES_SHIFT 0 on i386: one node only
+        with pytest.raises(ValueError, match="nodes"):
+            machine(ram="512MiB", nodes=2)
+    else:
+        # a node needs at least one 128 MiB section
+        with pytest.raises(ValueError, match="section"):
+            machine(ram="128MiB", nodes=2)
 
 
 @pytest.mark.parametrize("kw, what, valid", [
@@ -172,8 +176,9 @@ def test_every_page_flags_word_has_zone_node_section(variant, machine):
             assert f.last_cpupid == 0xFFFF
 
 
-def test_section_field_on_a_2gib_i386():
-    m = memcore.Machine(ram="2GiB", bits=32)
+@only_bits(32)
+def test_section_field_on_a_2gib_i386(machine):
+    m = machine(ram="2GiB")
     pps = K.PAGES_PER_SECTION[32]
     for sec in range(4):
         for pfn in (sec * pps, sec * pps + pps - 1):
@@ -181,8 +186,9 @@ def test_section_field_on_a_2gib_i386():
             assert (K.flags_word(m, pfn) >> 25) & 0x7F == sec
 
 
-def test_two_nodes_node_field():
-    m = memcore.Machine(ram="512MiB", bits=64, nodes=2, cpus=2)
+@only_bits(64)
+def test_two_nodes_node_field(machine):
+    m = machine(ram="512MiB", nodes=2, cpus=2)
     assert m.nodes == 2
     half = m.nr_pfns // 2
     nodes_of = {(z["node"], z["zone"]): (z["start_pfn"], z["spanned"]) for z in m.zones()}
@@ -352,9 +358,10 @@ def _mem_available_kib():
 
 
 @pytest.mark.skipif(_mem_available_kib() < 4 << 20, reason="needs 4 GiB of free host memory")
-def test_64gib_machine_costs_memmap_not_ram():
+@only_bits(64)
+def test_64gib_machine_costs_memmap_not_ram(machine):
     before = _vmrss_kib()
-    m = memcore.Machine(ram="64GiB", bits=64)
+    m = machine(ram="64GiB")
     grown = (_vmrss_kib() - before) << 10
     memmap = 64 * GiB // K.PAGE_SIZE * K.SIZEOF_PAGE[64]       # 1 GiB of struct page
     assert m.stats()["metadata_bytes"]["memmap_host"] == memmap
@@ -367,8 +374,9 @@ def test_64gib_machine_costs_memmap_not_ram():
     del m
 
 
-def test_i386_supports_2gib():
-    m = memcore.Machine(ram="2GiB", bits=32)
+@only_bits(32)
+def test_i386_supports_2gib(machine):
+    m = machine(ram="2GiB")
     assert m.nr_pfns == 2 * GiB // K.PAGE_SIZE
     spans = {z["zone"]: (z["start_pfn"], z["start_pfn"] + z["spanned"]) for z in m.zones()}
     assert spans == {"DMA": (0, 4096), "Normal": (4096, K.LOWMEM_PFNS_I386),
@@ -388,12 +396,14 @@ def test_i386_supports_2gib():
 
 # ---- boot-time tuning ----------------------------------------------------------------
 
-def test_zone_tuning_reproduces_reference_zoneinfo():
+@only_bits(64)
+def test_zone_tuning_reproduces_reference_zoneinfo(variant):
     sysctl, cpus, zones = K.parse_zoneinfo()
     assert [z["zone"] for z in zones] == list(K.ZONES[64])
     managed = [z["managed"] for z in zones]
-    got = _classic64._zone_tuning(managed, int(sysctl["vm.min_free_kbytes"]),
-                                  int(sysctl["vm.watermark_scale_factor"]), cpus)
+    got = _variants.module(*variant)._zone_tuning(managed, int(sysctl["vm.min_free_kbytes"]),
+                                                  int(sysctl["vm.watermark_scale_factor"]),
+                                                  cpus)
     assert [g["zone"] for g in got] == list(K.ZONES[64])
     for want, have in zip(zones, got):
         for key in ("managed", "min", "low", "high", "promo", "protection"):
@@ -406,10 +416,11 @@ def test_zone_tuning_reproduces_reference_zoneinfo():
             assert have["batch"] is None
 
 
-def test_zone_tuning_i386_zones():
+@only_bits(32)
+def test_zone_tuning_i386_zones(variant):
     # the same formulas with HIGHMEM: its min watermark is clamp(managed/1024, 32, 128)
     managed = [3840, 220158, 294912, 0]
-    got = {g["zone"]: g for g in _classic32._zone_tuning(managed, 45000, 10, 2)}
+    got = {g["zone"]: g for g in _variants.module(*variant)._zone_tuning(managed, 45000, 10, 2)}
     _, want = K.kernel_tuning(32, [managed], [2], min_free_kbytes=45000)
     for name in ("DMA", "Normal", "HighMem"):
         for key in ("min", "low", "high", "promo", "protection", "batch", "high_min",
@@ -445,8 +456,9 @@ def test_booted_tuning_follows_the_kernel_formulas(variant, machine, ram, kw):
             assert ps["high"] == 0 or w["high_min"] <= ps["high"] <= w["high_max"]
 
 
-def test_two_node_tuning_splits_pcp_per_node():
-    m = memcore.Machine(ram="512MiB", bits=64, nodes=2, cpus=2)
+@only_bits(64)
+def test_two_node_tuning_splits_pcp_per_node(machine):
+    m = machine(ram="512MiB", nodes=2, cpus=2)
     managed = [[0] * 5, [0] * 5]
     for z in m.zones():
         managed[z["node"]][K.ZONES[64].index(z["zone"])] = z["managed"]

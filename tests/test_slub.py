@@ -16,6 +16,7 @@ from memcore import MemcoreError, OutOfMemory, UnknownChoice, VMBug, _variants
 
 import kfacts as K
 import slabkit as S
+from conftest import only_bits
 
 
 def all_slots(c, slab):
@@ -599,8 +600,9 @@ def test_slab_pages_ignore_the_callers_zone_and_mobility(machine, gfp):
 
 
 HIGHMEM_SCRIPT = r"""
+import sys
 import memcore
-m = memcore.Machine("1GiB", bits=32)
+m = memcore.Machine("1GiB", design=sys.argv[1], bits=32)
 c = m.kmem_cache_create("plain", 64)
 objs = [m.kmem_cache_alloc(c, gfp="GFP_HIGHUSER_MOVABLE") for _ in range(200)]
 objs += [m.kmalloc(5000, gfp="__GFP_ACCOUNT|__GFP_HIGHMEM") for _ in range(20)]
@@ -617,13 +619,14 @@ print("OK")
 """
 
 
-def test_no_highmem_slabs_i386():
+@only_bits(32)
+def test_no_highmem_slabs_i386(variant):
     """Many HighMem-flagged allocations on i386, in a subprocess so that a
     regression (slabs in HighMem overrun the lowmem-sized shadow and object
     bitmap) shows as a failed test, not a dead test run."""
     import subprocess
     import sys
-    r = subprocess.run([sys.executable, "-c", HIGHMEM_SCRIPT], capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-c", HIGHMEM_SCRIPT, variant[0]], capture_output=True, text=True,
                        timeout=120, cwd=str(K.DATA.parent))
     assert r.returncode == 0 and r.stdout.strip() == "OK", (r.returncode, r.stderr[-2000:])
 
