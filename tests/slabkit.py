@@ -4,8 +4,6 @@ from memcore), raw struct slab readers, and snapshots of the machine that a
 refused operation must leave unchanged."""
 from __future__ import annotations
 
-import memcore
-
 import kfacts as K
 
 PAGE_SIZE = K.PAGE_SIZE
@@ -83,15 +81,14 @@ def word(m, address: int) -> int:
 
 # ---- raw struct slab -------------------------------------------------------------------
 
-def slab_raw(m, pfn: int) -> dict:
-    """struct slab of the slab whose first page is `pfn`, decoded from the raw bytes
-    of its struct page at the offsets of memcore.layout("slab")."""
-    lay = memcore.layout("slab", m.design, m.bits)
-    raw = m.page(pfn).raw()
+def slab_raw(m, slab) -> dict:
+    """The struct slab a Slab view stands for, decoded from modeled memory at
+    slab.address with the offsets memcore.layout("slab") gives the machine's design
+    (not through the Slab accessors)."""
+    lay = K.layout(m, "slab")
 
     def get(name):
-        mem = lay[name]
-        return K.raw_int(raw, mem.offset, mem.size)
+        return K.struct_field(m, "slab", slab.address, name)
 
     counters = get("counters")
 
@@ -102,8 +99,12 @@ def slab_raw(m, pfn: int) -> dict:
 
     return {"flags": get("flags"), "slab_cache": get("slab_cache"), "freelist": get("freelist"),
             "counters": counters, "inuse": bitfield("inuse"), "objects": bitfield("objects"),
-            "frozen": bitfield("frozen"), "page_type": get("__page_type"),
-            "refcount": get("__page_refcount"), "next": get("next"), "slabs": get("slabs")}
+            "frozen": bitfield("frozen"), "next": get("next"), "slabs": get("slabs")}
+
+
+def slab_flags(m, slab):
+    """slab->flags (where SL_partial lives) as a PgFlags view."""
+    return m.pgflags(slab.address + K.layout(m, "slab")["flags"].offset)
 
 
 def slab_pfns(m, cache):
@@ -128,9 +129,9 @@ def cache_state(m, cache, memory=True):
     nodes = tuple(tuple(x.pfn for x in cache.node_partial_slabs(nid)) for nid in range(m.nodes))
     slabs = []
     for pfn in sorted(slab_pfns(m, cache)):
-        entry = [pfn, m.page(pfn).raw()]
+        s = m.virt_to_slab(m.page_offset + pfn * PAGE_SIZE)
+        entry = [pfn, m.page(pfn).raw(), tuple(sorted(slab_raw(m, s).items()))]
         if memory and not m.kasan:
-            s = m.virt_to_slab(m.page_offset + pfn * PAGE_SIZE)
             entry.append(m.read(s.memory, PAGE_SIZE << s.order))
         slabs.append(tuple(entry))
     return (cache.name, cache.objects_inuse, cache.objects, cache.total_objects, cache.slabs,

@@ -61,7 +61,8 @@ def test_alloc_and_free_every_order(machine, order):
     assert f.pfn % nr == 0
     assert f.refcount == 1
     assert m.walk()["folio"] == nr
-    assert K.page_field(m, f.pfn, "page_type") == K.PAGE_TYPE_NONE   # no longer a buddy
+    assert m.page(f.pfn).buddy_order is None                          # no longer a buddy
+    assert m.page(f.pfn).type_name is None
     m.check()
     assert f.put() is True
     m.check()
@@ -132,8 +133,7 @@ def test_order0_from_a_pristine_order10_block_leaves_one_block_of_each_order(mac
     for order in range(10):
         buddy = base + (1 << order)
         assert m.page(buddy).buddy_order == order
-        assert K.page_field(m, buddy, "page_type") >> 24 == K.PGTY_BUDDY
-        assert K.page_field(m, buddy, "private") == order
+        assert m.page(buddy).type_name == "buddy"
     dma_pcp = {z["zone"]: z for z in m.zones()}["DMA"]["pagesets"][0]["count"]
     assert dma_pcp == 0
     m.check()
@@ -167,13 +167,28 @@ def test_split_puts_upper_halves_back(machine, order):
 
 # ---- merge, PGTY_buddy ----------------------------------------------------------------
 
+@pytest.mark.classic_overlay
+def test_allocation_clears_pgty_buddy_in_the_struct_page(machine):
+    """prep_new_page() on a block __rmqueue() took: page_type back to UINT_MAX (no
+    type), private 0, refcount 1, in the head's own struct page."""
+    m = machine()
+    for order in range(K.MAX_PAGE_ORDER + 1):
+        f = m.alloc_folio(order=order)
+        assert K.page_field(m, f.pfn, "page_type") == K.PAGE_TYPE_NONE
+        assert K.page_field(m, f.pfn, "private") == 0
+        assert K.page_field(m, f.pfn, "_refcount") == 1
+        assert f.put()
+    m.check()
+
+
+@pytest.mark.classic_overlay
 def test_buddy_pages_carry_pgty_buddy_and_order(machine):
     m = machine()
     folios = [m.alloc_folio(order=o) for o in (0, 3, 5, 9)]
     for f in folios[::2]:
         f.put()
     m.drain_pcp()
-    lay = K.layout("page", m.bits)
+    lay = K.layout(m, "page")
     pt, pv, rc = lay["page_type"], lay["private"], lay["_refcount"]
     heads = 0
     inside = 0
@@ -400,7 +415,7 @@ def test_frees_go_to_the_current_tasks_cpu(machine):
         f2.put()
     assert m.page(pfn).folio is None
     assert m.page(pfn).buddy_order is None
-    assert K.page_field(m, pfn, "_refcount") == 0
+    assert m.page(pfn).refcount == 0
     m.check()
     m.drain_pcp()
     assert _pcp(m, zone, 0)["count"] == _pcp(m, zone, 1)["count"] == 0

@@ -35,7 +35,7 @@ class Unchanged:
         snap = K.machine_snapshot(self.m)
         if self.pfn is not None:
             snap += (folio_bytes(self.m, self.pfn, self.nr),
-                     K.page_field(self.m, self.pfn, "_refcount"),
+                     self.m.page(self.pfn).refcount,
                      K.flags_word(self.m, self.pfn))
         return snap
 
@@ -222,10 +222,16 @@ def test_free_frozen_of_an_lru_folio_is_bad(machine):
     m.check()
 
 
-def _poke_field(m, f, struct, member, value, page_index=0):
-    lay = K.layout(struct, m.bits)
-    addr = f.address + page_index * K.SIZEOF_PAGE[m.bits] + lay[member].offset
-    if lay[member].size == 4:
+def _poke_field(m, f, member, value, page_index=0):
+    """Write a struct folio member of `f` (page_index > 0: a struct page member of
+    its page_index-th page, as the classic overlay places tail pages)."""
+    if page_index:
+        mem = K.layout(m, "page")[member]
+        addr = m.page(f.pfn + page_index).address + mem.offset
+    else:
+        mem = K.layout(m, "folio")[member]
+        addr = f.address + mem.offset
+    if mem.size == 4:
         K.poke_s32(m, addr, value)
     else:
         K.poke_word(m, addr, value)
@@ -239,9 +245,9 @@ def _poke_field(m, f, struct, member, value, page_index=0):
 def test_freeing_with_a_bad_head(machine, member, value, page_index, reason):
     m = machine()
     f = m.alloc_folio(order=0)
-    _poke_field(m, f, "page", member, value)
+    _poke_field(m, f, member, value)
     _bad_free(m, f, reason, run_check=False)
-    _poke_field(m, f, "page", member, -1 if member == "_mapcount" else 0)
+    _poke_field(m, f, member, -1 if member == "_mapcount" else 0)
     assert f.put()
     m.check()
 
@@ -249,12 +255,12 @@ def test_freeing_with_a_bad_head(machine, member, value, page_index, reason):
 def test_last_bad_reason_wins(machine):
     m = machine()
     f = m.alloc_folio()
-    _poke_field(m, f, "page", "_mapcount", 0)
-    _poke_field(m, f, "page", "mapping", 0x5000)
+    _poke_field(m, f, "_mapcount", 0)
+    _poke_field(m, f, "mapping", 0x5000)
     _bad_free(m, f, "non-NULL mapping", run_check=False)
     f.test_set_writeback()
     _bad_free(m, f, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set", run_check=False)
-    _poke_field(m, f, "page", "memcg_data", 0x7000)
+    _poke_field(m, f, "memcg_data", 0x7000)
     _bad_free(m, f, "page still charged to cgroup", run_check=False)
 
 
@@ -276,14 +282,15 @@ def test_check_accepts_an_allocated_folio_with_pg_reserved(machine, order):
 def test_anon_mapping_is_cleared_not_bad(machine):
     m = machine()
     f = m.alloc_folio(kind="anon", order=2)
-    _poke_field(m, f, "page", "mapping", 0x5001)             # anon_vma | FOLIO_MAPPING_ANON
+    _poke_field(m, f, "mapping", 0x5001)             # anon_vma | FOLIO_MAPPING_ANON
     assert f.test_anon()
     pfn = f.pfn
     assert f.put()
-    assert K.page_field(m, pfn, "mapping") == 0
+    assert m.page(pfn).mapping == 0
     m.check()
 
 
+@pytest.mark.classic_overlay
 def test_freeing_with_bad_tail_state(variant, machine):
     bits = variant[1]
     m = machine()
@@ -293,7 +300,7 @@ def test_freeing_with_bad_tail_state(variant, machine):
              ("_entire_mapcount", 0, 1 if bits == 64 else 2, "nonzero entire_mapcount")]
     for member, value, tail, reason in cases:
         f = m.alloc_folio(order=3)
-        lay = K.layout("folio", bits)
+        lay = K.layout(m, "folio")
         addr = f.address + lay[member].offset
         old = K.folio_field(m, f.pfn, member, signed=True)
         K.poke_s32(m, addr, value)
@@ -303,13 +310,13 @@ def test_freeing_with_bad_tail_state(variant, machine):
         m.check()
     # a corrupted tail mapping (tails 4.. carry TAIL_MAPPING)
     f = m.alloc_folio(order=3)
-    _poke_field(m, f, "page", "mapping", 0, page_index=5)
+    _poke_field(m, f, "mapping", 0, page_index=5)
     _bad_free(m, f, "corrupted mapping in tail page", pfn=f.pfn + 5, run_check=False)
-    _poke_field(m, f, "page", "mapping", K.TAIL_MAPPING[bits], page_index=5)
+    _poke_field(m, f, "mapping", K.TAIL_MAPPING[bits], page_index=5)
     assert f.put()
     # a folio still on a deferred-split list
     f = m.alloc_folio(order=4)
-    lay = K.layout("folio", bits)
+    lay = K.layout(m, "folio")
     dl = f.address + lay["_deferred_list"].offset
     K.poke_word(m, dl, dl + 0x40)
     _bad_free(m, f, "on deferred list", pfn=f.pfn + 2, run_check=False)
@@ -406,7 +413,7 @@ def _merged_stale_view(m):
     lower.put()
     m.drain_pcp()
     assert m.page(pfn).buddy_order is None           # merged: not a block head
-    assert K.page_field(m, pfn, "_refcount") == 0
+    assert m.page(pfn).refcount == 0
     assert m.page(pfn).folio is None
     return upper, pfn, keep
 

@@ -36,8 +36,8 @@ def test_geometry(machine, order):
     assert f.nr_pages == nr
     assert f.size == nr * K.PAGE_SIZE
     assert f.pfn % nr == 0
-    assert f.address == K.page_address(m, f.pfn)
-    assert f.refcount == 1 == K.page_field(m, f.pfn, "_refcount")
+    assert f.page(0) == m.page(f.pfn)
+    assert f.refcount == 1 == m.page(f.pfn).refcount
     assert f.mapcount == 0
     assert f.zone == K.expected_zone(m.bits, f.pfn)
     for n in (0, nr // 2, nr - 1):
@@ -49,7 +49,7 @@ def test_geometry(machine, order):
             f.page(bad)
     assert m.folio(f.pfn) == f and hash(m.folio(f.pfn)) == hash(f)
     assert f.flags.word == K.flags_word(m, f.pfn)
-    assert f.flags.address == f.address
+    assert f.flags.address == f.address + K.layout(m, "folio")["flags"].offset
 
 
 def test_get_put_try_get(machine):
@@ -57,11 +57,11 @@ def test_get_put_try_get(machine):
     f = m.alloc_folio(order=2)
     f.get()
     f.get()
-    assert f.refcount == 3 == K.page_field(m, f.pfn, "_refcount")
+    assert f.refcount == 3 == m.page(f.pfn).refcount
     assert f.try_get() is True
     assert f.refcount == 4
     # tail refcounts stay 0: references are counted on the head only
-    assert all(K.page_field(m, f.pfn + i, "_refcount") == 0 for i in range(1, 4))
+    assert all(m.page(f.pfn + i).refcount == 0 for i in range(1, 4))
     assert f.put() is False
     assert f.put() is False
     assert f.put() is False
@@ -80,7 +80,7 @@ def test_ref_freeze_unfreeze_free_frozen(machine):
     assert f.ref_freeze(1) is False and f.refcount == 2    # cmpxchg(count -> 0) failed
     assert f.ref_freeze(3) is False and f.refcount == 2
     assert f.ref_freeze(2) is True
-    assert f.refcount == 0 == K.page_field(m, f.pfn, "_refcount")
+    assert f.refcount == 0 == m.page(f.pfn).refcount
     m.check()                                               # frozen, not leaked
     assert m.page(f.pfn).folio == f                         # still a folio
     assert m.page(f.pfn + 5).folio == f
@@ -259,6 +259,41 @@ def test_a_sleeping_current_task_cannot_run_folio_ops(machine, op):
 
 # ---- compound pages as 6.18 sets them up --------------------------------------------------
 
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 9, 10])
+@pytest.mark.parametrize("kind", ["file", "anon"])
+def test_large_folio_through_the_views(machine, order, kind):
+    """prep_compound_page() as the views show it: a head with PG_head (and
+    PG_swapbacked if anon), tails that belong to the folio with no flags, no
+    references and no mappings, and that are no folio of their own; freeing
+    clears every page's flags."""
+    m = machine()
+    f = m.alloc_folio(order=order, kind=kind)
+    head, nr = f.pfn, 1 << order
+    pgmask = (1 << K.NR_PAGEFLAGS[m.bits]) - 1
+    bit = K.pg_bits(m.bits)
+    want = (1 << bit["head"]) | ((1 << bit["swapbacked"]) if kind == "anon" else 0)
+    assert K.flags_word(m, head) & pgmask == want
+    assert (f.order, f.nr_pages, f.refcount, f.mapcount) == (order, nr, 1, 0)
+    assert m.page(head).is_head and not m.page(head).is_tail
+    for i in sorted({1, 2, 3, nr // 2, nr - 1} & set(range(1, nr))):
+        p = m.page(head + i)
+        assert p.is_tail and not p.is_head
+        assert p.folio == f and f.page(i) == p
+        assert p.refcount == 0 and p.mapcount == 0
+        if i >= 2:
+            assert K.flags_word(m, head + i) & pgmask == 0
+        with pytest.raises(memcore.TailPageError):
+            m.folio(head + i)
+    m.check()
+    assert f.put()
+    m.drain_pcp()
+    for i in range(nr):
+        assert K.flags_word(m, head + i) & pgmask == 0
+        assert not m.page(head + i).is_tail and m.page(head + i).folio is None
+    m.check()
+
+
+@pytest.mark.classic_overlay
 @pytest.mark.parametrize("order", range(1, 11))
 @pytest.mark.parametrize("kind", ["file", "anon"])
 def test_compound_setup_from_raw_bytes(variant, machine, order, kind):
@@ -270,7 +305,7 @@ def test_compound_setup_from_raw_bytes(variant, machine, order, kind):
     haddr = K.page_address(m, head)
     pgmask = (1 << K.NR_PAGEFLAGS[bits]) - 1
     bit = K.pg_bits(bits)
-    flay = K.layout("folio", bits)
+    flay = K.layout(m, "folio")
     # head page
     hw = K.flags_word(m, head)
     want = (1 << bit["head"]) | ((1 << bit["swapbacked"]) if kind == "anon" else 0)
@@ -303,7 +338,7 @@ def test_compound_setup_from_raw_bytes(variant, machine, order, kind):
         dl = haddr + flay["_deferred_list"].offset
         w = K.WORD[bits]
         raw2 = m.page(head + 2).raw()
-        off = flay["_deferred_list"].offset - 2 * K.SIZEOF_PAGE[bits]
+        off = flay["_deferred_list"].offset - 2 * K.sizeof_page(m)
         assert K.raw_int(raw2, off, w) == dl                 # INIT_LIST_HEAD
         assert K.raw_int(raw2, off + w, w) == dl
     # every tail
@@ -354,19 +389,17 @@ def test_order0_folio_is_not_compound(machine):
 
 def test_page_view_basics(machine):
     m = machine()
-    bits = m.bits
     f = m.alloc_folio(order=2)
     p = m.page(f.pfn + 1)
     assert p.pfn == f.pfn + 1
+    assert p.address == K.page_address(m, f.pfn + 1)
     assert p.folio == f
-    assert p.compound_head == K.page_field(m, f.pfn + 1, "compound_head")
-    assert p.page_type == K.page_field(m, f.pfn + 1, "page_type") == K.PAGE_TYPE_NONE
     assert p.refcount == 0
     assert p.flags.word == K.flags_word(m, f.pfn + 1)
-    assert p.flags.address == K.page_address(m, f.pfn + 1)
+    assert p.flags.address == p.address + K.layout(m, "page")["flags"].offset
     assert p.type_name is None
     assert p == m.page(f.pfn + 1) and p != m.page(f.pfn)
-    assert len(p.raw()) == K.SIZEOF_PAGE[bits]
+    assert len(p.raw()) == K.sizeof_page(m)
     # reserved pages are no folios
     assert m.page(0).folio is None
     assert m.page(0).refcount == 1
@@ -374,7 +407,7 @@ def test_page_view_basics(machine):
     g = m.alloc_folio()
     gp = g.pfn
     g.put()
-    assert K.page_field(m, gp, "_refcount") == 0
+    assert m.page(gp).refcount == 0
     assert m.page(gp).folio is None
     m.drain_pcp()
     # free buddy heads
@@ -382,10 +415,40 @@ def test_page_view_basics(machine):
     assert heads
     for q in heads[:20]:
         assert m.page(q).folio is None
-        assert m.page(q).page_type == K.PGTY_BUDDY << 24
         assert m.page(q).type_name == "buddy"
         assert m.page(q).refcount == 0
-        assert m.page(q).private == m.page(q).buddy_order
+
+
+@pytest.mark.classic_overlay
+def test_page_view_reads_the_struct_page(machine):
+    """The Page and Folio accessors return the struct page's own members: tail pages
+    carry compound_head and no type, references live in the head's _refcount (0 on
+    the tails, 0 while frozen), a pcp page has refcount 0, a buddy head PGTY_buddy in
+    the top byte of page_type and its order in private."""
+    m = machine()
+    f = m.alloc_folio(order=2)
+    assert f.address == K.page_address(m, f.pfn) == m.page(f.pfn).address
+    p = m.page(f.pfn + 1)
+    assert p.compound_head == K.page_field(m, f.pfn + 1, "compound_head")
+    assert p.page_type == K.page_field(m, f.pfn + 1, "page_type") == K.PAGE_TYPE_NONE
+    f.get()
+    f.get()
+    assert f.refcount == 3 == K.page_field(m, f.pfn, "_refcount")
+    assert all(K.page_field(m, f.pfn + i, "_refcount") == 0 for i in range(1, 4))
+    assert f.ref_freeze(3)
+    assert f.refcount == 0 == K.page_field(m, f.pfn, "_refcount")
+    f.ref_unfreeze(1)
+    g = m.alloc_folio()
+    gp = g.pfn
+    g.put()
+    assert K.page_field(m, gp, "_refcount") == 0
+    m.drain_pcp()
+    heads = [q for q in range(K.FIRMWARE_PFNS, m.nr_pfns) if m.page(q).buddy_order is not None]
+    for q in heads[:20]:
+        assert m.page(q).page_type == K.page_field(m, q, "page_type") == K.PGTY_BUDDY << 24
+        assert m.page(q).private == K.page_field(m, q, "private") == m.page(q).buddy_order
+    assert f.put()
+    m.check()
 
 
 # ---- dump_page() ------------------------------------------------------------------------
@@ -432,44 +495,60 @@ def test_dump_of_a_free_buddy_head(machine):
     assert lines[1] == "flags: " + pgp(m, K.flags_word(m, pfn))
     assert lines[2] == "page_type: f0(buddy)"
     assert lines[3:] == hexdump(m, m.page(pfn).raw(), "raw: ")
-    assert len(lines[3:]) == -(-K.SIZEOF_PAGE[m.bits] // 32)
+    assert len(lines[3:]) == -(-K.sizeof_page(m) // 32)
     assert text.endswith("\n")
 
 
-def test_dump_of_a_large_folio_head_and_tail(machine):
-    m = machine()
+def dump_of_a_large_folio(m):
+    """An order-3 folio with referenced|uptodate|lru, the dump_page() lines of its
+    head and of its tail page 5 (reason "testing"), and the number of raw: lines."""
     f = m.alloc_folio(order=3)
     f.set_referenced()
     f.mark_uptodate()
     f.set_lru()
+    nraw = -(-K.sizeof_page(m) // 32)
+    return f, f.dump().splitlines(), m.page(f.pfn + 5).dump(reason="testing").splitlines(), nraw
+
+
+def test_dump_of_a_large_folio_head_and_tail(machine):
+    m = machine()
+    f, lines, tail_lines, nraw = dump_of_a_large_folio(m)
     w = K.WORD[m.bits]
-    hraw = m.page(f.pfn).raw() + m.page(f.pfn + 1).raw()
-    lines = f.dump().splitlines()
     assert lines[0] == (f"page: refcount:1 mapcount:0 mapping:{0:0{2 * w}x} index:0x0 "
                         f"pfn:{f.pfn:#x}")
     assert lines[1] == "head: order:3 mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0"
     assert lines[2] == "flags: " + pgp(m, K.flags_word(m, f.pfn))
     assert "referenced|uptodate|lru|head" in lines[2]
-    nraw = -(-K.SIZEOF_PAGE[m.bits] // 32)
     assert lines[3:3 + nraw] == hexdump(m, m.page(f.pfn).raw(), "raw: ")
-    assert lines[3 + nraw:] == hexdump(m, hraw, "head: ")
+    assert lines[3 + nraw:] and all(line.startswith("head: ") for line in lines[3 + nraw:])
     # a tail page: the head's refcount and flags, the tail's own raw words and index
     t = f.pfn + 5
-    lines = m.page(t).dump(reason="testing").splitlines()
+    lines = tail_lines
     assert lines[0] == (f"page: refcount:1 mapcount:0 mapping:{0:0{2 * w}x} index:0x5 "
                         f"pfn:{t:#x}")
     assert lines[1].startswith("head: order:3 ")
     assert lines[2] == "flags: " + pgp(m, K.flags_word(m, f.pfn))
     assert lines[3:3 + nraw] == hexdump(m, m.page(t).raw(), "raw: ")
-    assert lines[3 + nraw:-1] == hexdump(m, hraw, "head: ")
+    assert lines[3 + nraw:-1] and all(line.startswith("head: ") for line in lines[3 + nraw:-1])
     assert lines[-1] == "page dumped because: testing"
+    f.clear_lru()
+
+
+@pytest.mark.classic_overlay
+def test_dump_prints_the_folio_as_its_first_two_struct_pages(machine):
+    """__dump_folio(): print_hex_dump("head: ", folio, 2 * sizeof(struct page))."""
+    m = machine()
+    f, lines, tail_lines, nraw = dump_of_a_large_folio(m)
+    hraw = m.page(f.pfn).raw() + m.page(f.pfn + 1).raw()
+    assert lines[3 + nraw:] == hexdump(m, hraw, "head: ")
+    assert tail_lines[3 + nraw:-1] == hexdump(m, hraw, "head: ")
     f.clear_lru()
 
 
 def test_dump_shows_memcg_data(machine):
     m = machine()
     f = m.alloc_folio(order=1)
-    addr = f.address + K.layout("page", m.bits)["memcg_data"].offset
+    addr = f.address + K.layout(m, "folio")["memcg_data"].offset
     K.poke_word(m, addr, 0x7340)
     lines = f.dump().splitlines()
     assert lines[1].startswith("head: order:1 ")
@@ -502,7 +581,7 @@ def test_dump_of_an_anon_folio_shows_no_mapping(machine):
     m = machine()
     w = K.WORD[m.bits]
     f = m.alloc_folio(kind="anon", order=2)
-    mapping = f.address + K.layout("page", m.bits)["mapping"].offset
+    mapping = f.address + K.layout(m, "folio")["mapping"].offset
     for low, prefix in ((1, "anon "), (3, "ksm ")):
         K.poke_word(m, mapping, (K.PAGE_OFFSET[m.bits] + 0x1230) | low)
         lines = f.dump().splitlines()
@@ -740,7 +819,10 @@ def test_i386_has_young_and_idle_stubs(machine):
 
 
 def _word_addr(f, page):
-    return f.address + (K.SIZEOF_PAGE[f.machine.bits] if page == "second" else 0)
+    """The folio's flags word of its head page (folio->flags) or of its second
+    page (folio->_flags_1)."""
+    member = "_flags_1" if page == "second" else "flags"
+    return f.address + K.layout(f.machine, "folio")[member].offset
 
 
 def _rd(m, addr):
@@ -834,17 +916,16 @@ def test_stub_second_page_helpers_do_not_need_a_large_folio(machine):
     assert f.test_has_hwpoisoned() is False
 
 
-def test_anon_and_ksm_read_the_mapping(variant, machine):
-    bits = variant[1]
+def test_anon_and_ksm_read_the_mapping(machine):
     m = machine()
     f = m.alloc_folio(kind="anon")
     assert f.test_swapbacked()                       # anon folios are swap-backed
     assert f.test_anon() is False                    # not mapped yet: no anon_vma
-    mapping = f.address + K.layout("page", bits)["mapping"].offset
+    mapping = f.address + K.layout(m, "folio")["mapping"].offset
     for value, anon, ksm in ((0x1000 | 1, True, False), (0x1000 | 3, True, True),
                              (0x1000 | 2, False, False), (0x1000, False, False)):
         K.poke_word(m, mapping, value)
-        assert K.page_field(m, f.pfn, "mapping") == value
+        assert K.struct_field(m, "folio", f.address, "mapping") == value
         assert f.test_anon() is anon and f.test_ksm() is ksm
     K.poke_word(m, mapping, 0)
     assert f.put()
@@ -891,14 +972,14 @@ def test_aliases_share_bits(machine):
     getattr(f, "__set_reported")()
     assert f.test_uptodate() and f.test_movable_ops()
     f.clear_uptodate()
-    # second-page flags alias head-page names in page 1's flags word
+    # second-page flags alias head-page names in folio->_flags_1 (page 1's flags word)
     g.clear_large_rmappable()
     assert not g.test_large_rmappable()
     g.set_large_rmappable()
-    assert m.page(g.pfn + 1).flags.test("workingset")
+    assert m.pgflags(_word_addr(g, "second")).test("workingset")
     assert not g.test_workingset()                  # the head's own bit is separate
     g.set_partially_mapped()
-    assert m.page(g.pfn + 1).flags.test("reclaim") and not g.test_reclaim()
+    assert m.pgflags(_word_addr(g, "second")).test("reclaim") and not g.test_reclaim()
     g.clear_partially_mapped()
     assert K.flags_word(m, f.pfn) & ((1 << K.NR_PAGEFLAGS[bits]) - 1) == \
         1 << K.pg_bits(bits)["head"]

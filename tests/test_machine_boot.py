@@ -145,11 +145,9 @@ def test_every_page_flags_word_has_zone_node_section(variant, machine):
     m = machine(ram="48MiB")
     fl = memcore.flags_layout(m.config)
     zs, zw = fl.shift("ZONES"), fl.width("ZONES")
-    lay = K.layout("page", bits)
-    fo, fsz = lay["flags"].offset, lay["flags"].size
     section_shift = K.SECTION_SIZE_BITS[bits] - K.PAGE_SHIFT
     for pfn in range(m.nr_pfns):
-        word = K.raw_int(m.page(pfn).raw(), fo, fsz)
+        word = K.flags_word(m, pfn)
         zone = K.ZONES[bits].index(K.expected_zone(bits, pfn))
         assert (word >> zs) & ((1 << zw) - 1) == zone, pfn
         if fl.width("NODES"):
@@ -253,12 +251,23 @@ def test_reserved_pages(variant, machine, ram):
     nres = sum(b - a for a, b in runs)
     for a, b in runs:
         for pfn in (a, b - 1, (a + b) // 2):
-            assert K.page_field(m, pfn, "_refcount", signed=True) == 1
-            assert K.page_field(m, pfn, "page_type") == K.PAGE_TYPE_NONE
-            assert m.page(pfn).folio is None
+            p = m.page(pfn)
+            assert p.refcount == 1 and p.type_name is None and p.folio is None
     assert st["reserved_pages"] == nres
     assert m.walk()["reserved"] == nres
     assert sum(z["managed"] for z in m.zones()) + nres == m.nr_pfns
+
+
+@pytest.mark.classic_overlay
+@pytest.mark.parametrize("ram", ["64MiB", "200MiB"])
+def test_reserved_struct_pages(machine, ram):
+    """reserve_bootmem_region() -> init_reserved_page(): the struct page itself holds
+    refcount 1 and page_type UINT_MAX (no type)."""
+    m = machine(ram=ram)
+    for a, b in _reserved_runs(m):
+        for pfn in (a, b - 1, (a + b) // 2):
+            assert K.page_field(m, pfn, "_refcount", signed=True) == 1 == m.page(pfn).refcount
+            assert K.page_field(m, pfn, "page_type") == K.PAGE_TYPE_NONE == m.page(pfn).page_type
 
 
 @pytest.mark.parametrize("ram", ["64MiB", "200MiB", "512MiB", "1GiB"])
@@ -267,17 +276,17 @@ def test_metadata_bytes(variant, machine, ram):
     m = machine(ram=ram)
     pps = K.PAGES_PER_SECTION[bits]
     sections = -(-m.nr_pfns // pps)
-    memmap = sections * pps * K.SIZEOF_PAGE[bits]
+    memmap = sections * pps * K.sizeof_page(m)
     meta = m.stats()["metadata_bytes"]
     assert meta["memmap"] == memmap
     assert meta["memmap_host"] == memmap
     assert meta["firmware"] == K.FIRMWARE_PFNS * K.PAGE_SIZE
-    assert meta["unavailable"] == (sections * pps - m.nr_pfns) * K.SIZEOF_PAGE[bits]
+    assert meta["unavailable"] == (sections * pps - m.nr_pfns) * K.sizeof_page(m)
     # one pageblock flag byte per pageblock of each zone
     blocks = sum(-(-z["spanned"] // 512) for z in m.zones())
     assert meta["pageblock_flags"] >= blocks
-    assert m.stats()["sizeof_page"] == K.SIZEOF_PAGE[bits] == m.sizeof_page
-    assert m.stats()["sizeof_folio"] == 4 * K.SIZEOF_PAGE[bits]
+    assert m.stats()["sizeof_page"] == K.sizeof_page(m) == m.sizeof_page
+    assert m.stats()["sizeof_folio"] == K.layout(m, "folio").size
 
 
 @pytest.mark.parametrize("ram", ["64MiB", "1GiB"])
@@ -363,7 +372,7 @@ def test_64gib_machine_costs_memmap_not_ram(machine):
     before = _vmrss_kib()
     m = machine(ram="64GiB")
     grown = (_vmrss_kib() - before) << 10
-    memmap = 64 * GiB // K.PAGE_SIZE * K.SIZEOF_PAGE[64]       # 1 GiB of struct page
+    memmap = 64 * GiB // K.PAGE_SIZE * K.sizeof_page(m)        # 1 GiB of classic struct page
     assert m.stats()["metadata_bytes"]["memmap_host"] == memmap
     assert grown < memmap + 256 * MiB, f"host RSS grew by {grown >> 20} MiB"
     assert sum(m.walk().values()) == m.nr_pfns == 64 * GiB // K.PAGE_SIZE

@@ -348,7 +348,7 @@ class MachineRules(RuleBasedStateMachine):
         for pfn, r in self.live.items():
             f = r.folio
             assert f.refcount == (0 if r.frozen else r.refs)
-            assert K.page_field(m, pfn, "_refcount") == (0 if r.frozen else r.refs)
+            assert m.page(pfn).refcount == (0 if r.frozen else r.refs)
             word = K.flags_word(m, pfn)
             assert bool(word & 1) is (r.owner is not None)
             for name in FLAGS:

@@ -395,7 +395,8 @@ def test_typesafe_slab_pages_wait_for_a_grace_period(machine):
     m = machine()
     c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
     o = c.alloc()
-    pfn, nr = o.slab.pfn, 1 << c.order
+    slab = o.slab
+    pfn, nr = slab.pfn, 1 << c.order
     o.free()
     w0, pages0 = m.walk(), m.stats()["slab_pages"]
     seq = m.rcu.gp_seq
@@ -403,7 +404,7 @@ def test_typesafe_slab_pages_wait_for_a_grace_period(machine):
     # discarded: the cache's counters drop at once, the page stays a slab page
     assert c.slabs == 0
     assert m.rcu.slabs_waiting == 1 and m.page(pfn).type_name == "slab"
-    assert S.slab_raw(m, pfn)["slab_cache"] == c.address
+    assert S.slab_raw(m, slab)["slab_cache"] == c.address
     assert m.walk() == w0 and m.stats()["slab_pages"] == pages0
     m.check()
     assert m.rcu.advance() == 1 and m.rcu.gp_seq == seq + 1

@@ -235,7 +235,7 @@ def test_free_pointer_encoding(machine, hardened):
         (slab,) = c.node_partial_slabs()
         chain = slab.free_objects()
         assert set(chain) == all_slots(c, slab) - {o.address for o in taken}
-        assert S.slab_raw(m, slab.pfn)["freelist"] == chain[0] == slab.freelist
+        assert S.slab_raw(m, slab)["freelist"] == chain[0] == slab.freelist
         key = None
         for a, nxt in zip(chain, chain[1:] + [0]):
             slot = a + c.offset
@@ -254,41 +254,68 @@ def test_free_pointer_encoding(machine, hardened):
 
 # ---- struct slab overlays the page -----------------------------------------------------------
 
-@pytest.mark.parametrize("size", [64, 3000])
-def test_struct_slab_overlays_the_page(machine, size):
-    m = machine()
+def new_cpu_slab(m, size):
+    """A cache of `size`-byte objects and its first slab (the CPU slab, after one
+    allocation): (cache, slab, pfn, pages); the machine's walk() counted it."""
     c = m.kmem_cache_create("ovl", size)
     assert (c.order > 0) == (size == 3000)
     slab_before = m.walk()["slab"]
-    o = c.alloc()
-    s = o.slab
+    s = c.alloc().slab
     pfn, nr = s.pfn, 1 << c.order
     assert m.walk()["slab"] == slab_before + nr
     assert pfn % nr == 0
-    R = S.slab_raw(m, pfn)
+    return c, s, pfn, nr
+
+
+@pytest.mark.parametrize("size", [64, 3000])
+def test_a_new_cpu_slab(machine, size):
+    m = machine()
+    c, s, pfn, nr = new_cpu_slab(m, size)
+    R = S.slab_raw(m, s)
     p = m.page(pfn)
-    assert p.type_name == "slab" and R["page_type"] >> 24 == S.PGTY_SLAB
+    assert p.type_name == "slab"
     assert R["slab_cache"] == c.address and s.slab_cache == c
     # frozen pages (6.15+): refcount 0
-    assert p.refcount == 0 and R["refcount"] == 0
+    assert p.refcount == 0
     # the CPU slab: frozen, inuse == objects, its chain moved to the CPU freelist
     assert P(c.cpu_slab(0)) == s.pfn
     assert (R["frozen"], R["inuse"], R["objects"]) == (1, c.objs_per_slab, c.objs_per_slab)
     assert (s.frozen, s.inuse, s.objects) == (1, c.objs_per_slab, c.objs_per_slab)
     assert R["freelist"] == s.freelist == 0
     assert R["counters"] == s.counters == s.inuse | s.objects << 16 | s.frozen << 31
-    assert not p.flags.test(S.SL_PARTIAL)
+    assert not S.slab_flags(m, s).test(S.SL_PARTIAL) and not s.on_node_partial
     if nr > 1:
         assert p.is_head and s.order == c.order
-        assert K.folio_field(m, pfn, "_flags_1") & 0xff == c.order
-        head = K.page_address(m, pfn)
         for i in range(1, nr):
             t = m.page(pfn + i)
             assert t.is_tail and t.type_name is None
-            assert K.page_field(m, pfn + i, "compound_head") == head + 1
             assert P(m.virt_to_slab(s.memory + i * K.PAGE_SIZE + 5)) == s.pfn
     else:
         assert not p.is_head and s.order == 0
+    m.check()
+
+
+@pytest.mark.classic_overlay
+@pytest.mark.parametrize("size", [64, 3000])
+def test_struct_slab_overlays_the_page(machine, size):
+    """struct slab is the struct page of the slab's first page: its flags are the
+    page's flags, __page_type holds PGTY_slab, __page_refcount 0 (frozen), and a
+    compound slab keeps its order in _flags_1 and compound_head in the tails."""
+    m = machine()
+    c, s, pfn, nr = new_cpu_slab(m, size)
+    p = m.page(pfn)
+    assert s.address == p.address == K.page_address(m, pfn)
+    assert K.page_field(m, pfn, "page_type") >> 24 == S.PGTY_SLAB
+    assert K.page_field(m, pfn, "page_type") == K.struct_field(m, "slab", s.address,
+                                                               "__page_type")
+    assert K.page_field(m, pfn, "_refcount") == 0
+    assert S.slab_raw(m, s)["flags"] == K.flags_word(m, pfn) == p.flags.word
+    assert not p.flags.test(S.SL_PARTIAL)
+    if nr > 1:
+        assert K.folio_field(m, pfn, "_flags_1") & 0xff == c.order
+        head = K.page_address(m, pfn)
+        for i in range(1, nr):
+            assert K.page_field(m, pfn + i, "compound_head") == head + 1
     m.check()
 
 
@@ -304,29 +331,29 @@ def test_counters_and_lists_follow_frees(machine):
     s1, s2 = full1[0].slab, full2[0].slab
     assert P(c.cpu_slab(0)) == P(cur.slab)
     for s in (s1, s2):
-        R = S.slab_raw(m, s.pfn)
+        R = S.slab_raw(m, s)
         assert (R["frozen"], R["inuse"], R["freelist"]) == (0, s.objects, 0)
-        assert not s.on_node_partial and not m.page(s.pfn).flags.test(S.SL_PARTIAL)
+        assert not s.on_node_partial and not S.slab_flags(m, s).test(S.SL_PARTIAL)
     assert P(c.cpu_partial_slabs(0)) == [] and P(c.node_partial_slabs()) == []
 
     a, b = full1[3], full1[7]
     m.kmem_cache_free(c, a)
-    R = S.slab_raw(m, s1.pfn)
+    R = S.slab_raw(m, s1)
     assert P(c.cpu_partial_slabs(0)) == [s1.pfn] and P(c.cpu_partial_slabs(1)) == []
     assert (R["frozen"], R["inuse"], R["objects"]) == (0, s1.objects - 1, s1.objects)
     assert R["freelist"] == a.address == s1.freelist
     assert R["counters"] == (s1.objects - 1) | s1.objects << 16
     assert R["slabs"] == 1 and R["next"] == 0          # head of a 1-slab CPU partial list
-    assert not m.page(s1.pfn).flags.test(S.SL_PARTIAL)
+    assert not S.slab_flags(m, s1).test(S.SL_PARTIAL)
     m.kmem_cache_free(c, b)
-    R = S.slab_raw(m, s1.pfn)
+    R = S.slab_raw(m, s1)
     assert R["inuse"] == s1.objects - 2 and s1.free_objects() == [b.address, a.address]
     assert P(c.cpu_partial_slabs(0)) == [s1.pfn]
 
     # task B on CPU 1 frees into the other full slab: CPU 1's partial list
     m.kmem_cache_free(c, full2[0], task=B)
     assert P(c.cpu_partial_slabs(1)) == [s2.pfn] and P(c.cpu_partial_slabs(0)) == [s1.pfn]
-    assert S.slab_raw(m, s2.pfn)["frozen"] == 0
+    assert S.slab_raw(m, s2)["frozen"] == 0
     m.check()
 
 
@@ -346,14 +373,14 @@ def test_cpu_partial_list_drains_to_the_node_list(machine):
     for i in range(n):
         fulls[i][0].free()
         assert P(c.cpu_partial_slabs(0)) == pf[i::-1]
-        assert S.slab_raw(m, slabs[i].pfn)["slabs"] == i + 1
+        assert S.slab_raw(m, slabs[i])["slabs"] == i + 1
     fulls[n][0].free()
     assert P(c.cpu_partial_slabs(0)) == [pf[n]]
     assert P(c.node_partial_slabs()) == pf[n - 1::-1]     # __put_partials() from the head
     assert c.partial == n
     for s in slabs[:n]:
-        R = S.slab_raw(m, s.pfn)
-        assert m.page(s.pfn).flags.test(S.SL_PARTIAL) and s.on_node_partial
+        R = S.slab_raw(m, s)
+        assert S.slab_flags(m, s).test(S.SL_PARTIAL) and s.on_node_partial
         assert R["flags"] >> K.pg_bits(m.bits)["workingset"] & 1
         assert (R["frozen"], R["inuse"]) == (0, s.objects - 1)
     # use up the CPU slab and the CPU partial slab (one free object each)
@@ -369,8 +396,8 @@ def test_cpu_partial_list_drains_to_the_node_list(machine):
     assert P(c.cpu_partial_slabs(0)) == P(moved[::-1])
     assert P(c.node_partial_slabs()) == pf[n - 2 - (n // 2 + 1)::-1]
     for s in moved + [slabs[n - 1]]:
-        assert not m.page(s.pfn).flags.test(S.SL_PARTIAL)
-    assert S.slab_raw(m, slabs[n - 1].pfn)["frozen"] == 1
+        assert not S.slab_flags(m, s).test(S.SL_PARTIAL)
+    assert S.slab_raw(m, slabs[n - 1])["frozen"] == 1
     m.check()
 
 
@@ -381,14 +408,14 @@ def test_shrink_puts_the_cpu_slab_on_the_node_list(machine):
     s = objs[0].slab
     m.kmem_cache_shrink(c)
     assert c.cpu_slab(0) is None and P(c.node_partial_slabs()) == [s.pfn]
-    R = S.slab_raw(m, s.pfn)
+    R = S.slab_raw(m, s)
     assert (R["frozen"], R["inuse"]) == (0, 5)
-    assert m.page(s.pfn).flags.test(S.SL_PARTIAL)
+    assert S.slab_flags(m, s).test(S.SL_PARTIAL)
     assert len(s.free_objects()) == s.objects - 5
     # the next allocation takes it back: frozen, off the node list, flag clear
     o = c.alloc()
     assert P(o.slab) == s.pfn == P(c.cpu_slab(0)) and c.node_partial_slabs() == []
-    assert not m.page(s.pfn).flags.test(S.SL_PARTIAL) and S.slab_raw(m, s.pfn)["frozen"] == 1
+    assert not S.slab_flags(m, s).test(S.SL_PARTIAL) and S.slab_raw(m, s)["frozen"] == 1
     m.check()
 
 
@@ -406,14 +433,14 @@ def test_tasks_on_different_cpus_use_different_cpu_slabs(machine):
     # inuse drops, the slab stays frozen); CPU 0 picks it up when its CPU freelist
     # runs dry (get_freelist: inuse = objects again)
     m.kmem_cache_free(c, a, task=B)
-    R = S.slab_raw(m, a.slab.pfn)
+    R = S.slab_raw(m, a.slab)
     assert (R["freelist"], R["frozen"], R["inuse"]) == (a.address, 1, a.slab.objects - 1)
     m.check()
     assert P(c.cpu_slab(0)) == P(a.slab)
     got = [c.alloc(task=A) for _ in range(c.objs_per_slab - 2)]
     assert all(P(o.slab) == P(a.slab) for o in got) and a.address not in {o.address for o in got}
     assert c.alloc(task=A).address == a.address
-    R = S.slab_raw(m, a.slab.pfn)
+    R = S.slab_raw(m, a.slab)
     assert (R["freelist"], R["frozen"], R["inuse"]) == (0, 1, a.slab.objects)
     m.check()
 
@@ -512,7 +539,10 @@ def test_kmalloc_zero_and_null(machine):
     m.check()
 
 
-@pytest.mark.parametrize("size", [8193, 16384, 16385, 100000, 4 << 20])
+LARGE_KMALLOC_SIZES = [8193, 16384, 16385, 100000, 4 << 20]
+
+
+@pytest.mark.parametrize("size", LARGE_KMALLOC_SIZES)
 def test_large_kmalloc(machine, size):
     m = machine()
     bits = m.bits
@@ -527,14 +557,11 @@ def test_large_kmalloc(machine, size):
     assert o.address == K.PAGE_OFFSET[bits] + pfn * K.PAGE_SIZE and pfn % nr == 0
     p = m.page(pfn)
     assert p.type_name == "large_kmalloc"
-    assert K.page_field(m, pfn, "page_type") >> 24 == S.PGTY_LARGE_KMALLOC
-    assert p.refcount == 0 and K.page_field(m, pfn, "_refcount") == 0   # frozen pages
+    assert p.refcount == 0                                # frozen pages
     if nr > 1:
-        assert p.is_head and K.folio_field(m, pfn, "_flags_1") & 0xff == order
-        head = K.page_address(m, pfn)
+        assert p.is_head
         for i in (1, nr // 2, nr - 1):
             assert m.page(pfn + i).is_tail
-            assert K.page_field(m, pfn + i, "compound_head") == head + 1
     w1, st1 = m.walk(), m.stats()
     assert w1["large_kmalloc"] == w0["large_kmalloc"] + nr
     assert st1["large_kmalloc_pages"] == st0["large_kmalloc_pages"] + nr
@@ -553,6 +580,28 @@ def test_large_kmalloc(machine, size):
     m.drain_pcp()
     assert m.walk() == w0
     assert m.stats()["large_kmalloc_pages"] == st0["large_kmalloc_pages"]
+    m.check()
+
+
+@pytest.mark.classic_overlay
+@pytest.mark.parametrize("size", LARGE_KMALLOC_SIZES)
+def test_large_kmalloc_struct_pages(machine, size):
+    """A large kmalloc is a frozen compound page typed in its head's struct page:
+    PGTY_large_kmalloc in page_type's top byte, _refcount 0, the order in _flags_1,
+    compound_head in the tails."""
+    m = machine()
+    order = S.get_order(size)
+    nr = 1 << order
+    o = m.kmalloc(size)
+    pfn = (o.address - K.PAGE_OFFSET[m.bits]) >> K.PAGE_SHIFT
+    assert K.page_field(m, pfn, "page_type") >> 24 == S.PGTY_LARGE_KMALLOC
+    assert K.page_field(m, pfn, "_refcount") == 0
+    if nr > 1:
+        assert K.folio_field(m, pfn, "_flags_1") & 0xff == order
+        head = K.page_address(m, pfn)
+        for i in (1, nr // 2, nr - 1):
+            assert K.page_field(m, pfn + i, "compound_head") == head + 1
+    m.kfree(o)
     m.check()
 
 
@@ -1084,17 +1133,17 @@ def test_check_catches_wrong_inuse_and_lost_sl_partial(machine):
     objs = [c.alloc() for _ in range(6)]
     m.kmem_cache_shrink(c)
     (slab,) = c.node_partial_slabs()
-    lay = K.layout("slab", bits)
-    base = K.page_address(m, slab.pfn)
+    lay = K.layout(m, "slab")
+    base = slab.address
     counters = base + lay["counters"].offset
-    good = S.slab_raw(m, slab.pfn)["counters"]
+    good = S.slab_raw(m, slab)["counters"]
     K.poke_word(m, counters, good - 1)               # inuse 5 instead of 6
     with pytest.raises(VMBug, match="inuse"):
         m.check()
     K.poke_word(m, counters, good)
     m.check()
     flags = base + lay["flags"].offset
-    fw = S.slab_raw(m, slab.pfn)["flags"]
+    fw = S.slab_raw(m, slab)["flags"]
     K.poke_word(m, flags, fw & ~(1 << K.pg_bits(bits)["workingset"]))
     with pytest.raises(VMBug, match="SL_partial"):
         m.check()
