@@ -148,3 +148,33 @@ def snapshot(m, *caches):
 def slab_page_count(m) -> int:
     """Pages of all slabs the caches account, plus the ones waiting for RCU."""
     return sum(c.slabs << c.order for c in m.caches())
+
+
+# ---- slabs and objects in tests ---------------------------------------------------------
+
+def all_slots(c, slab):
+    """Every object address of a (non-debug) slab."""
+    return {slab.memory + i * c.slab_size for i in range(slab.objects)}
+
+
+def P(x):
+    """Slab views as PFNs, for comparisons."""
+    if x is None:
+        return None
+    if isinstance(x, list):
+        return [s.pfn for s in x]
+    return x.pfn
+
+
+def fill_slab(c, task=None):
+    """Allocate until the CPU slab changes: returns the objects of one full slab
+    (the cache must have no partially used slab yet)."""
+    first = c.alloc(task=task)
+    objs = [first] + [c.alloc(task=task) for _ in range(c.objs_per_slab - 1)]
+    assert {o.slab.pfn for o in objs} == {first.slab.pfn}
+    return objs
+
+
+def mem(m, folio):
+    """The direct-map address of a folio's memory (Folio.address is its descriptor)."""
+    return K.PAGE_OFFSET[m.bits] + folio.pfn * K.PAGE_SIZE

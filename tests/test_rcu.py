@@ -13,14 +13,11 @@ from memcore import Deadlock, MemcoreError, VMBug
 
 import kfacts as K
 import slabkit as S
+from slabkit import mem
 
 
 def tasks(m):
     return m.task("A", cpu=0), m.task("B", cpu=1)
-
-
-def P(x):
-    return None if x is None else x.pfn
 
 
 # ---- read-side critical sections -------------------------------------------------------------
@@ -327,7 +324,7 @@ def test_kfree_rcu_refuses_what_kfree_refuses(machine):
     k = m.kmalloc(64)
     freed = m.kmalloc(64)
     m.kfree(freed)
-    bad = [K.PAGE_OFFSET[m.bits] + f.pfn * K.PAGE_SIZE,     # folio memory
+    bad = [mem(m, f),                                          # folio memory
            k.address + 8,                                      # inside an object
            freed.address,                                      # already free
            0x1000]                                             # not direct-mapped
