@@ -21,16 +21,20 @@ SPECIAL = load_json("linux-6.18-x86_64-slab-creation-args.json")
 NR_CPUS = SNAP["machine"]["nr_cpu_ids"]
 
 
+def reference_machine(variant):
+    """A machine of the variant with the reference machine's CPU count."""
+    design, bits = variant
+    return memcore.Machine("512MiB", design=design, bits=bits, cpus=NR_CPUS)
+
+
 @pytest.fixture(scope="module", params=variants(64))
 def m64(request):
-    design, bits = request.param
-    return memcore.Machine("512MiB", design=design, bits=bits, cpus=NR_CPUS)
+    return reference_machine(request.param)
 
 
 @pytest.fixture(scope="module", params=variants(32))
 def m32(request):
-    design, bits = request.param
-    return memcore.Machine("512MiB", design=design, bits=bits, cpus=NR_CPUS)
+    return reference_machine(request.param)
 
 
 def geometry(c):
