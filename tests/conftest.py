@@ -1,4 +1,9 @@
-"""Shared fixtures: every API test runs on every compiled variant."""
+"""Shared fixtures: every API test runs on every compiled variant.
+
+`variant` is each (design, bits) of memcore.variants(); `machine` boots
+Machines on it. Tests that assert the classic struct page overlay carry the
+`classic_overlay` marker and are skipped on the variants of other designs;
+everything else must hold for every design."""
 from __future__ import annotations
 
 import json
@@ -27,11 +32,69 @@ def examples(n: int) -> int:
 VARIANTS = memcore.variants()
 VARIANT_IDS = [f"{d}{b}" for d, b in VARIANTS]
 
+OVERLAY_DESIGN = "classic"
+OVERLAY_MARKER = ("classic_overlay: asserts the Linux 6.18 struct page overlay; "
+                  "runs only on the classic design")
+
+
+def variants(bits=None):
+    """The compiled variants as pytest params, optionally only those of one word size."""
+    return [pytest.param(v, id=i) for v, i in zip(VARIANTS, VARIANT_IDS)
+            if bits is None or v[1] == bits]
+
+
+def only_bits(bits):
+    """Run a test that takes `variant` or `machine` on the variants of one word size only
+    (a configuration only x86_64 or only i386 has), still on every design."""
+    return pytest.mark.parametrize("variant", variants(bits), indirect=True)
+
 
 @pytest.fixture(params=VARIANTS, ids=VARIANT_IDS)
 def variant(request):
     """(design, bits) of each compiled variant."""
     return request.param
+
+
+@pytest.fixture
+def machine(variant):
+    """A factory booting memcore.Machine on the variant under test:
+    machine(ram="128MiB", nodes=..., cpus=..., kasan=..., ...)."""
+    design, bits = variant
+
+    def boot(ram="128MiB", **kw):
+        return memcore.Machine(ram=ram, design=design, bits=bits, **kw)
+
+    return boot
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", OVERLAY_MARKER)
+
+
+def pytest_collection_modifyitems(config, items):
+    """classic_overlay tests are skipped on the variants of other designs."""
+    for item in items:
+        if item.get_closest_marker("classic_overlay") is None:
+            continue
+        callspec = getattr(item, "callspec", None)
+        variant = callspec.params.get("variant") if callspec else None
+        if variant is not None and variant[0] != OVERLAY_DESIGN:
+            item.add_marker(pytest.mark.skip(
+                reason=f"classic_overlay: asserts the Linux 6.18 struct page overlay, "
+                       f"which the {variant[0]} design does not have"))
+
+
+def state_machine_tests(namespace, prefix, rules, settings, bits=None, **attrs):
+    """One hypothesis TestCase per compiled variant (of word size `bits`, if given):
+    namespace[f"{prefix}_{design}{bits}"] runs `rules` with DESIGN and BITS set (and
+    the class attributes `attrs`), under `settings`."""
+    for (design, b), vid in zip(VARIANTS, VARIANT_IDS):
+        if bits is not None and b != bits:
+            continue
+        cls = type(f"{rules.__name__}_{vid}", (rules,), dict(attrs, DESIGN=design, BITS=b))
+        case = cls.TestCase
+        case.settings = settings
+        namespace[f"{prefix}_{vid}"] = case
 
 
 def load_json(name):

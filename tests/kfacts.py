@@ -3,9 +3,17 @@
 The numbers here are written down from Linux 6.18 (see
 /work/notes/page-alloc-6.18.md and kernel-structs-6.18.md), not read from
 memcore, so that tests compare memcore against the kernel instead of
-against itself.  Raw struct fields are read from ``Page.raw()`` at the
-offsets ``memcore.layout()`` reports (the layouts are tested against BTF
-elsewhere), never through the view accessors under test.
+against itself.  They are facts of the kernel and the x86 configurations
+(flag bits, zones, address space), true whatever memory-descriptor design
+the machine runs.
+
+What depends on the design (struct sizes, member offsets) is never written
+down here: raw struct fields are read at the offsets ``memcore.layout()``
+reports for the design and word size of the machine under test (the
+classic layouts are tested against BTF elsewhere), never through the view
+accessors under test.  Readers that assume the classic overlay (a folio's
+fields in the struct pages after its head) say so; only tests marked
+``classic_overlay`` use them.
 """
 from __future__ import annotations
 
@@ -64,8 +72,6 @@ def pg_bits(bits: int) -> dict:
 
 NR_PAGEFLAGS = {64: 24, 32: 22}
 
-# struct page / folio sizes (BTF for x86_64; the -m32 reconstruction for i386)
-SIZEOF_PAGE = {64: 64, 32: 40}
 WORD = {64: 8, 32: 4}
 
 # modeled address space (x86)
@@ -124,8 +130,14 @@ def zone_spans(bits: int, nr_pfns: int) -> dict:
 
 # ---- raw struct access -----------------------------------------------------------
 
-def layout(struct: str, bits: int):
-    return memcore.layout(struct, "classic", bits)
+def layout(m, struct: str):
+    """memcore.layout() of `struct` in the design and word size of machine `m`."""
+    return memcore.layout(struct, m.design, m.bits)
+
+
+def sizeof_page(m) -> int:
+    """sizeof(struct page) in the design and word size of machine `m`."""
+    return layout(m, "page").size
 
 
 def raw_int(buf: bytes, off: int, size: int, signed: bool = False) -> int:
@@ -134,15 +146,15 @@ def raw_int(buf: bytes, off: int, size: int, signed: bool = False) -> int:
 
 def page_field(m, pfn: int, member: str, signed: bool = False) -> int:
     """A struct page member of PFN `pfn`, from its raw bytes."""
-    mem = layout("page", m.bits)[member]
+    mem = layout(m, "page")[member]
     return raw_int(m.page(pfn).raw(), mem.offset, mem.size, signed)
 
 
 def folio_field(m, head_pfn: int, member: str, signed: bool = False, index: int = 0) -> int:
     """A struct folio member of the folio headed at `head_pfn` (array element `index`),
-    read from the raw bytes of the struct page it lies in."""
-    mem = layout("folio", m.bits)[member]
-    psz = SIZEOF_PAGE[m.bits]
+    read from the raw bytes of the struct page it lies in (the classic overlay)."""
+    mem = layout(m, "folio")[member]
+    psz = sizeof_page(m)
     size = mem.size
     off = mem.offset
     if member in ("_mm_id_mapcount", "_mm_id"):
@@ -154,6 +166,23 @@ def folio_field(m, head_pfn: int, member: str, signed: bool = False, index: int 
 
 def flags_word(m, pfn: int) -> int:
     return page_field(m, pfn, "flags")
+
+
+def peek(m, address: int, size: int, signed: bool = False) -> int:
+    """A field of `size` bytes at `address` of modeled memory, inside one aligned word
+    (read through a PgFlags view of the word, little endian)."""
+    w = WORD[m.bits]
+    base = address - address % w
+    assert address + size <= base + w, "the field crosses a word"
+    word = m.pgflags(base).word.to_bytes(w, "little")
+    return raw_int(word, address - base, size, signed)
+
+
+def struct_field(m, struct: str, address: int, member: str) -> int:
+    """A member of the struct `struct` at modeled `address`, at the offset the
+    machine's design gives it."""
+    mem = layout(m, struct)[member]
+    return peek(m, address + mem.offset, mem.size)
 
 
 def poke_word(m, address: int, value: int) -> None:
@@ -173,19 +202,16 @@ def poke_s32(m, address: int, value: int) -> None:
 
 def page_address(m, pfn: int) -> int:
     """pfn_to_page() computed from the memmap base, not from m.pfn_to_page()."""
-    return m.memmap_address + pfn * SIZEOF_PAGE[m.bits]
+    return m.memmap_address + pfn * sizeof_page(m)
 
 
 def free_blocks_from_memmap(m):
-    """{(zone, order): count} of PageBuddy heads, read from raw page_type/private."""
-    lay = layout("page", m.bits)
-    pt, pv = lay["page_type"], lay["private"]
+    """{(zone, order): count} of the PageBuddy heads the struct pages show."""
     out = {}
     pfn = 0
     while pfn < m.nr_pfns:
-        raw = m.page(pfn).raw()
-        if raw_int(raw, pt.offset, 4) >> 24 == PGTY_BUDDY:
-            order = raw_int(raw, pv.offset, pv.size)
+        order = m.page(pfn).buddy_order
+        if order is not None:
             key = (expected_zone(m.bits, pfn), order)
             out[key] = out.get(key, 0) + 1
             pfn += 1 << order

@@ -4,8 +4,6 @@ from memcore), raw struct slab readers, and snapshots of the machine that a
 refused operation must leave unchanged."""
 from __future__ import annotations
 
-import memcore
-
 import kfacts as K
 
 PAGE_SIZE = K.PAGE_SIZE
@@ -23,11 +21,6 @@ KASAN_SLAB_FREE = 0xFB
 KMALLOC_SHORT = {1024: "1k", 2048: "2k", 4096: "4k", 8192: "8k"}
 KMALLOC_PREFIX = {"normal": "kmalloc-", "reclaim": "kmalloc-rcl-", "dma": "dma-kmalloc-",
                   "cgroup": "kmalloc-cg-"}
-
-
-def boot(variant, ram="128MiB", **kw):
-    design, bits = variant
-    return memcore.Machine(ram=ram, design=design, bits=bits, **kw)
 
 
 def kmalloc_class(size: int) -> int:
@@ -88,15 +81,14 @@ def word(m, address: int) -> int:
 
 # ---- raw struct slab -------------------------------------------------------------------
 
-def slab_raw(m, pfn: int) -> dict:
-    """struct slab of the slab whose first page is `pfn`, decoded from the raw bytes
-    of its struct page at the offsets of memcore.layout("slab")."""
-    lay = memcore.layout("slab", m.design, m.bits)
-    raw = m.page(pfn).raw()
+def slab_raw(m, slab) -> dict:
+    """The struct slab a Slab view stands for, decoded from modeled memory at
+    slab.address with the offsets memcore.layout("slab") gives the machine's design
+    (not through the Slab accessors)."""
+    lay = K.layout(m, "slab")
 
     def get(name):
-        mem = lay[name]
-        return K.raw_int(raw, mem.offset, mem.size)
+        return K.struct_field(m, "slab", slab.address, name)
 
     counters = get("counters")
 
@@ -107,8 +99,12 @@ def slab_raw(m, pfn: int) -> dict:
 
     return {"flags": get("flags"), "slab_cache": get("slab_cache"), "freelist": get("freelist"),
             "counters": counters, "inuse": bitfield("inuse"), "objects": bitfield("objects"),
-            "frozen": bitfield("frozen"), "page_type": get("__page_type"),
-            "refcount": get("__page_refcount"), "next": get("next"), "slabs": get("slabs")}
+            "frozen": bitfield("frozen"), "next": get("next"), "slabs": get("slabs")}
+
+
+def slab_flags(m, slab):
+    """slab->flags (where SL_partial lives) as a PgFlags view."""
+    return m.pgflags(slab.address + K.layout(m, "slab")["flags"].offset)
 
 
 def slab_pfns(m, cache):
@@ -133,9 +129,9 @@ def cache_state(m, cache, memory=True):
     nodes = tuple(tuple(x.pfn for x in cache.node_partial_slabs(nid)) for nid in range(m.nodes))
     slabs = []
     for pfn in sorted(slab_pfns(m, cache)):
-        entry = [pfn, m.page(pfn).raw()]
+        s = m.virt_to_slab(m.page_offset + pfn * PAGE_SIZE)
+        entry = [pfn, m.page(pfn).raw(), tuple(sorted(slab_raw(m, s).items()))]
         if memory and not m.kasan:
-            s = m.virt_to_slab(m.page_offset + pfn * PAGE_SIZE)
             entry.append(m.read(s.memory, PAGE_SIZE << s.order))
         slabs.append(tuple(entry))
     return (cache.name, cache.objects_inuse, cache.objects, cache.total_objects, cache.slabs,
@@ -152,3 +148,33 @@ def snapshot(m, *caches):
 def slab_page_count(m) -> int:
     """Pages of all slabs the caches account, plus the ones waiting for RCU."""
     return sum(c.slabs << c.order for c in m.caches())
+
+
+# ---- slabs and objects in tests ---------------------------------------------------------
+
+def all_slots(c, slab):
+    """Every object address of a (non-debug) slab."""
+    return {slab.memory + i * c.slab_size for i in range(slab.objects)}
+
+
+def P(x):
+    """Slab views as PFNs, for comparisons."""
+    if x is None:
+        return None
+    if isinstance(x, list):
+        return [s.pfn for s in x]
+    return x.pfn
+
+
+def fill_slab(c, task=None):
+    """Allocate until the CPU slab changes: returns the objects of one full slab
+    (the cache must have no partially used slab yet)."""
+    first = c.alloc(task=task)
+    objs = [first] + [c.alloc(task=task) for _ in range(c.objs_per_slab - 1)]
+    assert {o.slab.pfn for o in objs} == {first.slab.pfn}
+    return objs
+
+
+def mem(m, folio):
+    """The direct-map address of a folio's memory (Folio.address is its descriptor)."""
+    return K.PAGE_OFFSET[m.bits] + folio.pfn * K.PAGE_SIZE

@@ -10,15 +10,18 @@ import pytest
 import memcore
 
 import kfacts as K
+from conftest import only_bits
 
 
-def boot(variant, ram="128MiB", **kw):
-    """A machine right after boot, with the per-CPU lists drained (whatever boot
+@pytest.fixture
+def machine(machine):
+    """Machines right after boot, with the per-CPU lists drained (whatever boot
     itself allocated, e.g. for the kernel's own caches, stays allocated)."""
-    design, bits = variant
-    m = memcore.Machine(ram=ram, design=design, bits=bits, **kw)
-    m.drain_pcp()
-    return m
+    def boot(**kw):
+        m = machine(**kw)
+        m.drain_pcp()
+        return m
+    return boot
 
 
 def claim_fresh_block(m, zone):
@@ -49,8 +52,8 @@ def free_area(m, zone):
 # ---- every order -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("order", range(0, K.MAX_PAGE_ORDER + 1))
-def test_alloc_and_free_every_order(variant, order):
-    m = boot(variant)
+def test_alloc_and_free_every_order(machine, order):
+    m = machine()
     before = nr_free(m)
     f = m.alloc_folio(order=order)
     nr = 1 << order
@@ -58,7 +61,8 @@ def test_alloc_and_free_every_order(variant, order):
     assert f.pfn % nr == 0
     assert f.refcount == 1
     assert m.walk()["folio"] == nr
-    assert K.page_field(m, f.pfn, "page_type") == K.PAGE_TYPE_NONE   # no longer a buddy
+    assert m.page(f.pfn).buddy_order is None                          # no longer a buddy
+    assert m.page(f.pfn).type_name is None
     m.check()
     assert f.put() is True
     m.check()
@@ -68,8 +72,8 @@ def test_alloc_and_free_every_order(variant, order):
     assert m.walk()["folio"] == 0
 
 
-def test_many_orders_at_once_then_free_restores_blocks(variant):
-    m = boot(variant)
+def test_many_orders_at_once_then_free_restores_blocks(machine):
+    m = machine()
     before = nr_free(m)
     before_fa = {z["zone"]: z["free_area"] for z in m.stats()["zones"]}
     rng = random.Random(1)
@@ -89,10 +93,10 @@ def test_many_orders_at_once_then_free_restores_blocks(variant):
     assert {z["zone"]: z["free_area"] for z in m.stats()["zones"]} == before_fa
 
 
-def test_unmovable_churn_restores_block_counts(variant):
+def test_unmovable_churn_restores_block_counts(machine):
     """Claimed pageblocks keep their new type, but merging ignores mergeable
     type differences, so per-order totals come back."""
-    m = boot(variant)
+    m = machine()
     before = nr_free(m)
     rng = random.Random(2)
     folios = [m.alloc_folio(order=rng.choice((0, 0, 1, 2, 3, 4, 7, 9, 10)),
@@ -108,11 +112,11 @@ def test_unmovable_churn_restores_block_counts(variant):
 
 # ---- split ---------------------------------------------------------------------------------
 
-def test_order0_from_a_pristine_order10_block_leaves_one_block_of_each_order(variant):
+def test_order0_from_a_pristine_order10_block_leaves_one_block_of_each_order(machine):
     """__rmqueue_smallest + expand(): the lowest page is allocated, the upper halves
     go back, one block of every order 0..9.  The DMA zone's pcp batch is 1, so
     exactly one page leaves the free lists."""
-    m = boot(variant)
+    m = machine()
     dma = free_area(m, "DMA")["Movable"]
     assert dma == [0] * 8 + [1, 1, 3]                  # 256 + 512 + 3 * 1024 pages
     z = {z["zone"]: z for z in m.zones()}["DMA"]
@@ -129,8 +133,7 @@ def test_order0_from_a_pristine_order10_block_leaves_one_block_of_each_order(var
     for order in range(10):
         buddy = base + (1 << order)
         assert m.page(buddy).buddy_order == order
-        assert K.page_field(m, buddy, "page_type") >> 24 == K.PGTY_BUDDY
-        assert K.page_field(m, buddy, "private") == order
+        assert m.page(buddy).type_name == "buddy"
     dma_pcp = {z["zone"]: z for z in m.zones()}["DMA"]["pagesets"][0]["count"]
     assert dma_pcp == 0
     m.check()
@@ -143,13 +146,13 @@ def test_order0_from_a_pristine_order10_block_leaves_one_block_of_each_order(var
 
 
 @pytest.mark.parametrize("order", [4, 5, 6, 7, 8, 10])
-def test_split_puts_upper_halves_back(variant, order):
+def test_split_puts_upper_halves_back(machine, order):
     """Orders the pcp does not cache go straight to the buddy lists: the free_area
     after the allocation follows from the one before."""
-    m = boot(variant)
-    zone = top_zone(variant[1])
+    m = machine()
+    zone = top_zone(m.bits)
     before = free_area(m, zone)["Movable"]
-    f = m.alloc_folio(order=order, zone="DMA32" if variant[1] == 64 else "Normal")
+    f = m.alloc_folio(order=order, zone="DMA32" if m.bits == 64 else "Normal")
     assert f.zone == zone
     j = next(o for o in range(order, 11) if before[o])     # smallest block that fits
     want = list(before)
@@ -164,13 +167,28 @@ def test_split_puts_upper_halves_back(variant, order):
 
 # ---- merge, PGTY_buddy ----------------------------------------------------------------
 
-def test_buddy_pages_carry_pgty_buddy_and_order(variant):
-    m = boot(variant)
+@pytest.mark.classic_overlay
+def test_allocation_clears_pgty_buddy_in_the_struct_page(machine):
+    """prep_new_page() on a block __rmqueue() took: page_type back to UINT_MAX (no
+    type), private 0, refcount 1, in the head's own struct page."""
+    m = machine()
+    for order in range(K.MAX_PAGE_ORDER + 1):
+        f = m.alloc_folio(order=order)
+        assert K.page_field(m, f.pfn, "page_type") == K.PAGE_TYPE_NONE
+        assert K.page_field(m, f.pfn, "private") == 0
+        assert K.page_field(m, f.pfn, "_refcount") == 1
+        assert f.put()
+    m.check()
+
+
+@pytest.mark.classic_overlay
+def test_buddy_pages_carry_pgty_buddy_and_order(machine):
+    m = machine()
     folios = [m.alloc_folio(order=o) for o in (0, 3, 5, 9)]
     for f in folios[::2]:
         f.put()
     m.drain_pcp()
-    lay = K.layout("page", variant[1])
+    lay = K.layout(m, "page")
     pt, pv, rc = lay["page_type"], lay["private"], lay["_refcount"]
     heads = 0
     inside = 0
@@ -201,8 +219,8 @@ def test_buddy_pages_carry_pgty_buddy_and_order(variant):
     assert inside > 0
 
 
-def test_free_merges_with_free_buddies(variant):
-    m = boot(variant)
+def test_free_merges_with_free_buddies(machine):
+    m = machine()
     # find two order-4 folios that are each other's buddy (pfn ^ 16)
     by_pfn = {}
     for _ in range(64):
@@ -228,8 +246,8 @@ def test_free_merges_with_free_buddies(variant):
 # ---- orders out of range, allocation failure ----------------------------------------------
 
 @pytest.mark.parametrize("order", [-1, 11, 12, 64, -100])
-def test_order_out_of_range(variant, order):
-    m = boot(variant, ram="64MiB")
+def test_order_out_of_range(machine, order):
+    m = machine(ram="64MiB")
     before = K.machine_snapshot(m)
     with pytest.raises(memcore.OrderOutOfRange) as ei:
         m.alloc_folio(order=order)
@@ -240,15 +258,15 @@ def test_order_out_of_range(variant, order):
     m.check()
 
 
-def test_order_must_be_an_int(variant):
-    m = boot(variant, ram="64MiB")
+def test_order_must_be_an_int(machine):
+    m = machine(ram="64MiB")
     for bad in (1.0, "1", None, True):
         with pytest.raises(TypeError):
             m.alloc_folio(order=bad)
 
 
-def test_out_of_memory_then_recover(variant):
-    m = boot(variant, ram="64MiB")
+def test_out_of_memory_then_recover(machine):
+    m = machine(ram="64MiB")
     before = nr_free(m)
     folios = []
     with pytest.raises(memcore.OutOfMemory) as ei:
@@ -270,7 +288,7 @@ def test_out_of_memory_then_recover(variant):
     m.check()
     # every zone is at or near its min watermark (no reclaim is modeled)
     for z in m.zones():
-        assert z["free"] <= z["low"] + z["protection"][K.ZONES[variant[1]].index("Normal")] \
+        assert z["free"] <= z["low"] + z["protection"][K.ZONES[m.bits].index("Normal")] \
             + 1024
     for f in folios + small:
         f.put()
@@ -281,9 +299,9 @@ def test_out_of_memory_then_recover(variant):
 
 # ---- migratetypes ------------------------------------------------------------------------
 
-def test_unmovable_allocation_claims_a_whole_movable_block(variant):
-    m = boot(variant)
-    zone = top_zone(variant[1])
+def test_unmovable_allocation_claims_a_whole_movable_block(machine):
+    m = machine()
+    zone = top_zone(m.bits)
     f, before, types, _ = claim_fresh_block(m, zone)
     assert f.zone == zone
     after = free_area(m, zone)
@@ -316,9 +334,9 @@ def test_unmovable_allocation_claims_a_whole_movable_block(variant):
     m.check()
 
 
-def test_claimed_pageblocks_stay_unmovable_after_free(variant):
-    m = boot(variant)
-    zone = top_zone(variant[1])
+def test_claimed_pageblocks_stay_unmovable_after_free(machine):
+    m = machine()
+    zone = top_zone(m.bits)
     f, before, types, held = claim_fresh_block(m, zone)
     block = f.pfn & ~1023
     f.put()
@@ -336,9 +354,9 @@ def _pcp(m, zone, cpu):
     return {z["zone"]: z for z in m.zones()}[zone]["pagesets"][cpu]
 
 
-def test_order0_refill_takes_batch_pages_on_the_tasks_cpu(variant):
-    m = boot(variant)
-    zone = top_zone(variant[1])
+def test_order0_refill_takes_batch_pages_on_the_tasks_cpu(machine):
+    m = machine()
+    zone = top_zone(m.bits)
     a = m.task("A", cpu=1)
     batch = _pcp(m, zone, 1)["batch"]
     assert batch > 1
@@ -365,9 +383,9 @@ def test_order0_refill_takes_batch_pages_on_the_tasks_cpu(variant):
     m.check()
 
 
-def test_orders_1_to_3_refill_batch_shifted_by_order(variant):
-    m = boot(variant)
-    zone = top_zone(variant[1])
+def test_orders_1_to_3_refill_batch_shifted_by_order(machine):
+    m = machine()
+    zone = top_zone(m.bits)
     batch = _pcp(m, zone, 0)["batch"]
     for order in (1, 2, 3):
         before = _pcp(m, zone, 0)["count"]
@@ -377,9 +395,9 @@ def test_orders_1_to_3_refill_batch_shifted_by_order(variant):
     m.check()
 
 
-def test_frees_go_to_the_current_tasks_cpu(variant):
-    m = boot(variant)
-    zone = top_zone(variant[1])
+def test_frees_go_to_the_current_tasks_cpu(machine):
+    m = machine()
+    zone = top_zone(m.bits)
     a, b = m.task("A", cpu=0), m.task("B", cpu=1)
     folios = [m.alloc_folio(task=a) for _ in range(3)]
     c0 = _pcp(m, zone, 0)["count"]
@@ -397,7 +415,7 @@ def test_frees_go_to_the_current_tasks_cpu(variant):
         f2.put()
     assert m.page(pfn).folio is None
     assert m.page(pfn).buddy_order is None
-    assert K.page_field(m, pfn, "_refcount") == 0
+    assert m.page(pfn).refcount == 0
     m.check()
     m.drain_pcp()
     assert _pcp(m, zone, 0)["count"] == _pcp(m, zone, 1)["count"] == 0
@@ -541,10 +559,10 @@ def _replay(m, zone, cpu, ops):
     return flushes
 
 
-def test_pcp_refill_and_flush_follow_the_kernel(variant):
+def test_pcp_refill_and_flush_follow_the_kernel(variant, machine):
     """Allocate past pcp->high, free everything: every count/high step matches."""
     bits = variant[1]
-    m = boot(variant, ram="128MiB")
+    m = machine(ram="128MiB")
     zone = top_zone(bits)
     n = 3000
     ops = [("a", i, 0) for i in range(n)] + [("f", i, 0) for i in range(n)]
@@ -555,9 +573,9 @@ def test_pcp_refill_and_flush_follow_the_kernel(variant):
     m.check()
 
 
-def test_pcp_mixed_orders_random(variant):
+def test_pcp_mixed_orders_random(variant, machine):
     bits = variant[1]
-    m = boot(variant, ram="1GiB" if bits == 64 else "896MiB")
+    m = machine(ram="1GiB" if bits == 64 else "896MiB")
     zone = top_zone(bits)
     rng = random.Random(7)
     ops = []
@@ -578,8 +596,9 @@ def test_pcp_mixed_orders_random(variant):
 
 # ---- zones ---------------------------------------------------------------------------
 
-def test_zone_selection_x86_64():
-    m = memcore.Machine(ram="5GiB", bits=64)
+@only_bits(64)
+def test_zone_selection_x86_64(machine):
+    m = machine(ram="5GiB")
     cases = [(dict(zone="DMA"), "DMA"), (dict(zone="DMA32"), "DMA32"),
              (dict(zone="Normal"), "Normal"), (dict(), "Normal"),
              (dict(movable=False), "Normal"), (dict(zone="DMA", movable=False), "DMA"),
@@ -595,8 +614,9 @@ def test_zone_selection_x86_64():
     m.check()
 
 
-def test_zone_selection_i386():
-    m = memcore.Machine(ram="1GiB", bits=32)
+@only_bits(32)
+def test_zone_selection_i386(machine):
+    m = machine(ram="1GiB")
     cases = [(dict(zone="DMA"), "DMA"), (dict(zone="Normal"), "Normal"),
              (dict(zone="HighMem"), "HighMem"), (dict(), "HighMem"),
              (dict(movable=False), "Normal"),
@@ -610,10 +630,10 @@ def test_zone_selection_i386():
     m.check()
 
 
-@pytest.mark.parametrize("variant_ram", [(64, "128MiB", "DMA32"), (32, "1GiB", "Normal")])
-def test_zone_limit_falls_back_only_downward(variant_ram):
-    bits, ram, limit = variant_ram
-    m = memcore.Machine(ram=ram, bits=bits)
+def test_zone_limit_falls_back_only_downward(machine, variant):
+    bits = variant[1]
+    ram, limit = {64: ("128MiB", "DMA32"), 32: ("1GiB", "Normal")}[bits]
+    m = machine(ram=ram)
     names = K.ZONES[bits]
     seen = []
     with pytest.raises(memcore.OutOfMemory):
@@ -627,15 +647,15 @@ def test_zone_limit_falls_back_only_downward(variant_ram):
     m.check()
 
 
-def test_dma_keeps_its_lowmem_reserve(variant):
+def test_dma_keeps_its_lowmem_reserve(machine):
     """Allocations that may use higher zones must leave DMA's lowmem_reserve."""
-    m = boot(variant)
+    m = machine()
     folios = []
     with pytest.raises(memcore.OutOfMemory):
         for _ in range(100000):
             folios.append(m.alloc_folio(order=0, movable=False))
     dma = {z["zone"]: z for z in m.zones()}["DMA"]
-    normal_idx = K.ZONES[variant[1]].index("Normal")
+    normal_idx = K.ZONES[m.bits].index("Normal")
     # GFP_KERNEL: highest_zoneidx is ZONE_NORMAL; without reclaim the slow path goes
     # down to the min watermark, plus DMA's lowmem_reserve[ZONE_NORMAL]
     # (a pcp refill is checked once and then takes batch << alloc_factor pages, up to
@@ -652,8 +672,8 @@ def test_dma_keeps_its_lowmem_reserve(variant):
 
 # ---- vm events ------------------------------------------------------------------------
 
-def test_pgalloc_counts_pages_handed_out(variant):
-    m = boot(variant)
+def test_pgalloc_counts_pages_handed_out(machine):
+    m = machine()
     base = m.stats()["pgalloc"]
     m.alloc_folio(order=0)
     m.alloc_folio(order=3)
@@ -661,8 +681,8 @@ def test_pgalloc_counts_pages_handed_out(variant):
     assert m.stats()["pgalloc"] - base == 1 + 8 + 32
 
 
-def test_pgfree_counts_pages_freed(variant):
-    m = boot(variant)
+def test_pgfree_counts_pages_freed(machine):
+    m = machine()
     f = m.alloc_folio(order=0)
     g = m.alloc_folio(order=2)
     h = m.alloc_folio(order=5)

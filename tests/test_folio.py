@@ -3,36 +3,43 @@ modeled tasks, compound-page setup as 6.18 does it (read from raw struct
 bytes), dump_page() text, %pGp, and every generated folio flag helper."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 import memcore
-from memcore import _classic32, _classic64
+from memcore import _variants
 
 import kfacts as K
+from conftest import only_bits
 
-HELPERS = {64: _classic64.FOLIO_FLAG_HELPERS, 32: _classic32.FOLIO_FLAG_HELPERS}
+
+def helpers(variant):
+    """The variant's table of generated folio flag helpers."""
+    return _variants.module(*variant).FOLIO_FLAG_HELPERS
 
 
-def boot(variant, ram="64MiB", **kw):
-    design, bits = variant
-    return memcore.Machine(ram=ram, design=design, bits=bits, **kw)
+@pytest.fixture
+def machine(machine):
+    """Machines of 64 MiB unless a test says otherwise."""
+    return functools.partial(machine, ram="64MiB")
 
 
 # ---- geometry and references -------------------------------------------------------------
 
 @pytest.mark.parametrize("order", [0, 1, 2, 3, 9, 10])
-def test_geometry(variant, order):
-    m = boot(variant)
+def test_geometry(machine, order):
+    m = machine()
     f = m.alloc_folio(order=order)
     nr = 1 << order
     assert f.order == order
     assert f.nr_pages == nr
     assert f.size == nr * K.PAGE_SIZE
     assert f.pfn % nr == 0
-    assert f.address == K.page_address(m, f.pfn)
-    assert f.refcount == 1 == K.page_field(m, f.pfn, "_refcount")
+    assert f.page(0) == m.page(f.pfn)
+    assert f.refcount == 1 == m.page(f.pfn).refcount
     assert f.mapcount == 0
-    assert f.zone == K.expected_zone(variant[1], f.pfn)
+    assert f.zone == K.expected_zone(m.bits, f.pfn)
     for n in (0, nr // 2, nr - 1):
         p = f.page(n)
         assert p.pfn == f.pfn + n
@@ -42,19 +49,19 @@ def test_geometry(variant, order):
             f.page(bad)
     assert m.folio(f.pfn) == f and hash(m.folio(f.pfn)) == hash(f)
     assert f.flags.word == K.flags_word(m, f.pfn)
-    assert f.flags.address == f.address
+    assert f.flags.address == f.address + K.layout(m, "folio")["flags"].offset
 
 
-def test_get_put_try_get(variant):
-    m = boot(variant)
+def test_get_put_try_get(machine):
+    m = machine()
     f = m.alloc_folio(order=2)
     f.get()
     f.get()
-    assert f.refcount == 3 == K.page_field(m, f.pfn, "_refcount")
+    assert f.refcount == 3 == m.page(f.pfn).refcount
     assert f.try_get() is True
     assert f.refcount == 4
     # tail refcounts stay 0: references are counted on the head only
-    assert all(K.page_field(m, f.pfn + i, "_refcount") == 0 for i in range(1, 4))
+    assert all(m.page(f.pfn + i).refcount == 0 for i in range(1, 4))
     assert f.put() is False
     assert f.put() is False
     assert f.put() is False
@@ -66,14 +73,14 @@ def test_get_put_try_get(variant):
     m.check()
 
 
-def test_ref_freeze_unfreeze_free_frozen(variant):
-    m = boot(variant)
+def test_ref_freeze_unfreeze_free_frozen(machine):
+    m = machine()
     f = m.alloc_folio(order=3)
     f.get()
     assert f.ref_freeze(1) is False and f.refcount == 2    # cmpxchg(count -> 0) failed
     assert f.ref_freeze(3) is False and f.refcount == 2
     assert f.ref_freeze(2) is True
-    assert f.refcount == 0 == K.page_field(m, f.pfn, "_refcount")
+    assert f.refcount == 0 == m.page(f.pfn).refcount
     m.check()                                               # frozen, not leaked
     assert m.page(f.pfn).folio == f                         # still a folio
     assert m.page(f.pfn + 5).folio == f
@@ -95,8 +102,8 @@ def test_ref_freeze_unfreeze_free_frozen(variant):
     m.check()
 
 
-def test_ref_unfreeze_of_a_live_folio_is_a_bug(variant):
-    m = boot(variant)
+def test_ref_unfreeze_of_a_live_folio_is_a_bug(machine):
+    m = machine()
     f = m.alloc_folio()
     before = K.machine_snapshot(m)
     with pytest.raises(memcore.RefcountError):
@@ -122,8 +129,8 @@ def _locked_bit(m, f):
     return K.flags_word(m, f.pfn) & 1
 
 
-def test_trylock(variant):
-    m = boot(variant)
+def test_trylock(machine):
+    m = machine()
     a, b = m.task("A"), m.task("B", cpu=1)
     f = m.alloc_folio()
     assert f.trylock(a) is True
@@ -137,8 +144,8 @@ def test_trylock(variant):
     m.check()
 
 
-def test_lock_contention_and_handoff(variant):
-    m = boot(variant, cpus=3)
+def test_lock_contention_and_handoff(machine):
+    m = machine(cpus=3)
     a, b, c = m.task("A", cpu=0), m.task("B", cpu=1), m.task("C", cpu=2)
     f = m.alloc_folio()
     g = m.alloc_folio()
@@ -181,8 +188,8 @@ def test_lock_contention_and_handoff(variant):
     m.check()
 
 
-def test_self_deadlock(variant):
-    m = boot(variant)
+def test_self_deadlock(machine):
+    m = machine()
     a = m.task("A")
     f = m.alloc_folio(order=1)
     assert f.lock(a)
@@ -196,8 +203,8 @@ def test_self_deadlock(variant):
     m.check()
 
 
-def test_current_task_is_the_default_lock_owner(variant):
-    m = boot(variant)
+def test_current_task_is_the_default_lock_owner(machine):
+    m = machine()
     a = m.task("A", cpu=1)
     f = m.alloc_folio()
     with a:
@@ -213,8 +220,8 @@ def test_current_task_is_the_default_lock_owner(variant):
     m.check()
 
 
-def test_tasks_are_per_machine(variant):
-    m1, m2 = boot(variant), boot(variant)
+def test_tasks_are_per_machine(machine):
+    m1, m2 = machine(), machine()
     t = m1.task("A", cpu=1)
     assert m1.task("A") is t and t.cpu == 1
     with pytest.raises(ValueError):
@@ -231,8 +238,8 @@ def test_tasks_are_per_machine(variant):
     "free_frozen",
     "get",
 ])
-def test_a_sleeping_current_task_cannot_run_folio_ops(variant, op):
-    m = boot(variant)
+def test_a_sleeping_current_task_cannot_run_folio_ops(machine, op):
+    m = machine()
     a, b = m.task("A"), m.task("B", cpu=1)
     f = m.alloc_folio()
     g = m.alloc_folio(order=1)
@@ -254,20 +261,55 @@ def test_a_sleeping_current_task_cannot_run_folio_ops(variant, op):
 
 @pytest.mark.parametrize("order", range(1, 11))
 @pytest.mark.parametrize("kind", ["file", "anon"])
-def test_compound_setup_from_raw_bytes(variant, order, kind):
+def test_large_folio_through_the_views(machine, order, kind):
+    """prep_compound_page() as the views show it: a head with PG_head (and
+    PG_swapbacked if anon), tails that belong to the folio with no flags, no
+    references and no mappings, and that are no folio of their own; freeing
+    clears every page's flags."""
+    m = machine()
+    f = m.alloc_folio(order=order, kind=kind)
+    head, nr = f.pfn, 1 << order
+    pgmask = (1 << K.NR_PAGEFLAGS[m.bits]) - 1
+    bit = K.pg_bits(m.bits)
+    want = (1 << bit["head"]) | ((1 << bit["swapbacked"]) if kind == "anon" else 0)
+    assert K.flags_word(m, head) & pgmask == want
+    assert (f.order, f.nr_pages, f.refcount, f.mapcount) == (order, nr, 1, 0)
+    assert m.page(head).is_head and not m.page(head).is_tail
+    for i in range(2, nr):
+        assert K.flags_word(m, head + i) & pgmask == 0
+    for i in sorted(({1, 2, 3, nr - 1} | set(range(97, nr, 97))) & set(range(1, nr))):
+        p = m.page(head + i)
+        assert p.is_tail and not p.is_head
+        assert p.folio == f and f.page(i) == p
+        assert p.refcount == 0 and p.mapcount == 0
+        with pytest.raises(memcore.TailPageError):
+            m.folio(head + i)
+    m.check()
+    assert f.put()
+    m.drain_pcp()
+    for i in range(nr):
+        assert K.flags_word(m, head + i) & pgmask == 0
+        assert not m.page(head + i).is_tail and m.page(head + i).folio is None
+    m.check()
+
+
+@pytest.mark.classic_overlay
+@pytest.mark.parametrize("order", range(1, 11))
+@pytest.mark.parametrize("kind", ["file", "anon"])
+def test_compound_setup_from_raw_bytes(variant, machine, order, kind):
+    """What prep_compound_page() writes into the struct pages (the flags and what
+    the views show are test_large_folio_through_the_views, on every design)."""
     bits = variant[1]
-    m = boot(variant, ram="64MiB")
+    m = machine(ram="64MiB")
     f = m.alloc_folio(order=order, kind=kind)
     head = f.pfn
     nr = 1 << order
     haddr = K.page_address(m, head)
     pgmask = (1 << K.NR_PAGEFLAGS[bits]) - 1
     bit = K.pg_bits(bits)
-    flay = K.layout("folio", bits)
+    flay = K.layout(m, "folio")
     # head page
     hw = K.flags_word(m, head)
-    want = (1 << bit["head"]) | ((1 << bit["swapbacked"]) if kind == "anon" else 0)
-    assert hw & pgmask == want
     assert K.page_field(m, head, "_refcount", signed=True) == 1
     assert K.page_field(m, head, "_mapcount", signed=True) == -1
     assert K.page_field(m, head, "mapping") == 0
@@ -296,7 +338,7 @@ def test_compound_setup_from_raw_bytes(variant, order, kind):
         dl = haddr + flay["_deferred_list"].offset
         w = K.WORD[bits]
         raw2 = m.page(head + 2).raw()
-        off = flay["_deferred_list"].offset - 2 * K.SIZEOF_PAGE[bits]
+        off = flay["_deferred_list"].offset - 2 * K.sizeof_page(m)
         assert K.raw_int(raw2, off, w) == dl                 # INIT_LIST_HEAD
         assert K.raw_int(raw2, off + w, w) == dl
     # every tail
@@ -308,19 +350,8 @@ def test_compound_setup_from_raw_bytes(variant, order, kind):
         if i >= 3:
             assert K.page_field(m, pfn, "mapping") == K.TAIL_MAPPING[bits]
             assert K.page_field(m, pfn, "private") == 0
-        if i >= 2:
-            assert K.flags_word(m, pfn) & pgmask == 0
-        p = m.page(pfn)
         if i in (1, 2, 3, nr - 1) or i % 97 == 0:
-            assert p.is_tail and not p.is_head
-            assert p.compound_head == haddr + 1
-            assert p.folio == f
-            assert p.refcount == 0
-            assert p.mapcount == 0
-            with pytest.raises(memcore.TailPageError):
-                m.folio(pfn)
-    assert f.mapcount == 0
-    assert m.page(head).is_head and not m.page(head).is_tail
+            assert m.page(pfn).compound_head == haddr + 1
     assert m.page(head).compound_head == 0 or m.page(head).compound_head & 1 == 0
     m.check()
     # freeing undoes it all
@@ -329,37 +360,34 @@ def test_compound_setup_from_raw_bytes(variant, order, kind):
     for i in range(nr):
         pfn = head + i
         assert K.page_field(m, pfn, "compound_head") & 1 == 0
-        assert K.flags_word(m, pfn) & pgmask == 0
         assert K.page_field(m, pfn, "mapping") == 0
         assert K.page_field(m, pfn, "_refcount") == 0
     m.check()
 
 
-def test_order0_folio_is_not_compound(variant):
-    m = boot(variant)
+def test_order0_folio_is_not_compound(machine):
+    m = machine()
     f = m.alloc_folio()
-    assert K.flags_word(m, f.pfn) & (1 << K.pg_bits(variant[1])["head"]) == 0
+    assert K.flags_word(m, f.pfn) & (1 << K.pg_bits(m.bits)["head"]) == 0
     assert f.order == 0 and f.nr_pages == 1 and f.mapcount == 0
     assert not m.page(f.pfn).is_head and not m.page(f.pfn).is_tail
 
 
 # ---- Page views ------------------------------------------------------------------------
 
-def test_page_view_basics(variant):
-    m = boot(variant)
-    bits = variant[1]
+def test_page_view_basics(machine):
+    m = machine()
     f = m.alloc_folio(order=2)
     p = m.page(f.pfn + 1)
     assert p.pfn == f.pfn + 1
+    assert p.address == K.page_address(m, f.pfn + 1)
     assert p.folio == f
-    assert p.compound_head == K.page_field(m, f.pfn + 1, "compound_head")
-    assert p.page_type == K.page_field(m, f.pfn + 1, "page_type") == K.PAGE_TYPE_NONE
     assert p.refcount == 0
     assert p.flags.word == K.flags_word(m, f.pfn + 1)
-    assert p.flags.address == K.page_address(m, f.pfn + 1)
+    assert p.flags.address == p.address + K.layout(m, "page")["flags"].offset
     assert p.type_name is None
     assert p == m.page(f.pfn + 1) and p != m.page(f.pfn)
-    assert len(p.raw()) == K.SIZEOF_PAGE[bits]
+    assert len(p.raw()) == K.sizeof_page(m)
     # reserved pages are no folios
     assert m.page(0).folio is None
     assert m.page(0).refcount == 1
@@ -367,7 +395,7 @@ def test_page_view_basics(variant):
     g = m.alloc_folio()
     gp = g.pfn
     g.put()
-    assert K.page_field(m, gp, "_refcount") == 0
+    assert m.page(gp).refcount == 0
     assert m.page(gp).folio is None
     m.drain_pcp()
     # free buddy heads
@@ -375,10 +403,40 @@ def test_page_view_basics(variant):
     assert heads
     for q in heads[:20]:
         assert m.page(q).folio is None
-        assert m.page(q).page_type == K.PGTY_BUDDY << 24
         assert m.page(q).type_name == "buddy"
         assert m.page(q).refcount == 0
-        assert m.page(q).private == m.page(q).buddy_order
+
+
+@pytest.mark.classic_overlay
+def test_page_view_reads_the_struct_page(machine):
+    """The Page and Folio accessors return the struct page's own members: tail pages
+    carry compound_head and no type, references live in the head's _refcount (0 on
+    the tails, 0 while frozen), a pcp page has refcount 0, a buddy head PGTY_buddy in
+    the top byte of page_type and its order in private."""
+    m = machine()
+    f = m.alloc_folio(order=2)
+    assert f.address == K.page_address(m, f.pfn) == m.page(f.pfn).address
+    p = m.page(f.pfn + 1)
+    assert p.compound_head == K.page_field(m, f.pfn + 1, "compound_head")
+    assert p.page_type == K.page_field(m, f.pfn + 1, "page_type") == K.PAGE_TYPE_NONE
+    f.get()
+    f.get()
+    assert f.refcount == 3 == K.page_field(m, f.pfn, "_refcount")
+    assert all(K.page_field(m, f.pfn + i, "_refcount") == 0 for i in range(1, 4))
+    assert f.ref_freeze(3)
+    assert f.refcount == 0 == K.page_field(m, f.pfn, "_refcount")
+    f.ref_unfreeze(1)
+    g = m.alloc_folio()
+    gp = g.pfn
+    g.put()
+    assert K.page_field(m, gp, "_refcount") == 0
+    m.drain_pcp()
+    heads = [q for q in range(K.FIRMWARE_PFNS, m.nr_pfns) if m.page(q).buddy_order is not None]
+    for q in heads[:20]:
+        assert m.page(q).page_type == K.page_field(m, q, "page_type") == K.PGTY_BUDDY << 24
+        assert m.page(q).private == K.page_field(m, q, "private") == m.page(q).buddy_order
+    assert f.put()
+    m.check()
 
 
 # ---- dump_page() ------------------------------------------------------------------------
@@ -414,8 +472,8 @@ def hexdump(m, raw, prefix):
     return lines
 
 
-def test_dump_of_a_free_buddy_head(variant):
-    m = boot(variant)
+def test_dump_of_a_free_buddy_head(machine):
+    m = machine()
     m.drain_pcp()
     pfn = next(q for q in range(K.FIRMWARE_PFNS, m.nr_pfns) if m.page(q).buddy_order)
     text = m.page(pfn).dump()
@@ -425,44 +483,60 @@ def test_dump_of_a_free_buddy_head(variant):
     assert lines[1] == "flags: " + pgp(m, K.flags_word(m, pfn))
     assert lines[2] == "page_type: f0(buddy)"
     assert lines[3:] == hexdump(m, m.page(pfn).raw(), "raw: ")
-    assert len(lines[3:]) == -(-K.SIZEOF_PAGE[m.bits] // 32)
+    assert len(lines[3:]) == -(-K.sizeof_page(m) // 32)
     assert text.endswith("\n")
 
 
-def test_dump_of_a_large_folio_head_and_tail(variant):
-    m = boot(variant)
+def dump_of_a_large_folio(m):
+    """An order-3 folio with referenced|uptodate|lru, the dump_page() lines of its
+    head and of its tail page 5 (reason "testing"), and the number of raw: lines."""
     f = m.alloc_folio(order=3)
     f.set_referenced()
     f.mark_uptodate()
     f.set_lru()
+    nraw = -(-K.sizeof_page(m) // 32)
+    return f, f.dump().splitlines(), m.page(f.pfn + 5).dump(reason="testing").splitlines(), nraw
+
+
+def test_dump_of_a_large_folio_head_and_tail(machine):
+    m = machine()
+    f, lines, tail_lines, nraw = dump_of_a_large_folio(m)
     w = K.WORD[m.bits]
-    hraw = m.page(f.pfn).raw() + m.page(f.pfn + 1).raw()
-    lines = f.dump().splitlines()
     assert lines[0] == (f"page: refcount:1 mapcount:0 mapping:{0:0{2 * w}x} index:0x0 "
                         f"pfn:{f.pfn:#x}")
     assert lines[1] == "head: order:3 mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0"
     assert lines[2] == "flags: " + pgp(m, K.flags_word(m, f.pfn))
     assert "referenced|uptodate|lru|head" in lines[2]
-    nraw = -(-K.SIZEOF_PAGE[m.bits] // 32)
     assert lines[3:3 + nraw] == hexdump(m, m.page(f.pfn).raw(), "raw: ")
-    assert lines[3 + nraw:] == hexdump(m, hraw, "head: ")
+    assert lines[3 + nraw:] and all(line.startswith("head: ") for line in lines[3 + nraw:])
     # a tail page: the head's refcount and flags, the tail's own raw words and index
     t = f.pfn + 5
-    lines = m.page(t).dump(reason="testing").splitlines()
+    lines = tail_lines
     assert lines[0] == (f"page: refcount:1 mapcount:0 mapping:{0:0{2 * w}x} index:0x5 "
                         f"pfn:{t:#x}")
     assert lines[1].startswith("head: order:3 ")
     assert lines[2] == "flags: " + pgp(m, K.flags_word(m, f.pfn))
     assert lines[3:3 + nraw] == hexdump(m, m.page(t).raw(), "raw: ")
-    assert lines[3 + nraw:-1] == hexdump(m, hraw, "head: ")
+    assert lines[3 + nraw:-1] and all(line.startswith("head: ") for line in lines[3 + nraw:-1])
     assert lines[-1] == "page dumped because: testing"
     f.clear_lru()
 
 
-def test_dump_shows_memcg_data(variant):
-    m = boot(variant)
+@pytest.mark.classic_overlay
+def test_dump_prints_the_folio_as_its_first_two_struct_pages(machine):
+    """__dump_folio(): print_hex_dump("head: ", folio, 2 * sizeof(struct page))."""
+    m = machine()
+    f, lines, tail_lines, nraw = dump_of_a_large_folio(m)
+    hraw = m.page(f.pfn).raw() + m.page(f.pfn + 1).raw()
+    assert lines[3 + nraw:] == hexdump(m, hraw, "head: ")
+    assert tail_lines[3 + nraw:-1] == hexdump(m, hraw, "head: ")
+    f.clear_lru()
+
+
+def test_dump_shows_memcg_data(machine):
+    m = machine()
     f = m.alloc_folio(order=1)
-    addr = f.address + K.layout("page", variant[1])["memcg_data"].offset
+    addr = f.address + K.layout(m, "folio")["memcg_data"].offset
     K.poke_word(m, addr, 0x7340)
     lines = f.dump().splitlines()
     assert lines[1].startswith("head: order:1 ")
@@ -473,8 +547,8 @@ def test_dump_shows_memcg_data(variant):
     assert f.put()
 
 
-def test_dump_of_a_reserved_page(variant):
-    m = boot(variant)
+def test_dump_of_a_reserved_page(machine):
+    m = machine()
     lines = m.page(7).dump().splitlines()
     assert lines[0].startswith("page: refcount:1 mapcount:0 ")
     assert lines[0].endswith(" pfn:0x7")
@@ -483,20 +557,21 @@ def test_dump_of_a_reserved_page(variant):
     assert not any(line.startswith("page_type:") for line in lines)
 
 
-def test_dump_entire_mapcount_of_an_i386_order1_folio():
-    m = memcore.Machine(ram="64MiB", bits=32)
+@only_bits(32)
+def test_dump_entire_mapcount_of_an_i386_order1_folio(machine):
+    m = machine()
     folios = [m.alloc_folio(order=1) for _ in range(8)]
     for f in folios:
         assert "entire_mapcount:0 " in f.dump().splitlines()[1]
 
 
-def test_dump_of_an_anon_folio_shows_no_mapping(variant):
-    m = boot(variant)
-    w = K.WORD[variant[1]]
+def test_dump_of_an_anon_folio_shows_no_mapping(machine):
+    m = machine()
+    w = K.WORD[m.bits]
     f = m.alloc_folio(kind="anon", order=2)
-    mapping = f.address + K.layout("page", variant[1])["mapping"].offset
+    mapping = f.address + K.layout(m, "folio")["mapping"].offset
     for low, prefix in ((1, "anon "), (3, "ksm ")):
-        K.poke_word(m, mapping, (K.PAGE_OFFSET[variant[1]] + 0x1230) | low)
+        K.poke_word(m, mapping, (K.PAGE_OFFSET[m.bits] + 0x1230) | low)
         lines = f.dump().splitlines()
         assert lines[2].startswith(prefix + "flags: ")
         assert f" mapping:{0:0{2 * w}x} " in lines[0], lines[0]
@@ -505,11 +580,11 @@ def test_dump_of_an_anon_folio_shows_no_mapping(variant):
 
 # ---- PgFlags -----------------------------------------------------------------------
 
-def test_pgflags_word_and_bits(variant):
-    m = boot(variant)
+def test_pgflags_word_and_bits(machine):
+    m = machine()
     f = m.alloc_folio()
     pf = f.flags
-    bit = K.pg_bits(variant[1])
+    bit = K.pg_bits(m.bits)
     w0 = K.flags_word(m, f.pfn)
     assert pf.word == w0
     assert pf.test("dirty") is False
@@ -533,7 +608,7 @@ def test_pgflags_word_and_bits(variant):
     pf.clear(bit["private"])
     assert pf.word == w0
     # fields
-    fields = K.FLAG_FIELDS[variant[1]]
+    fields = K.FLAG_FIELDS[m.bits]
     shift, width = fields["ZONES"]
     assert pf.zone_idx == (w0 >> shift) & ((1 << width) - 1)
     assert pf.zone == f.zone
@@ -542,17 +617,17 @@ def test_pgflags_word_and_bits(variant):
     pf.word = w0 | 1 << bit["uptodate"]
     assert K.flags_word(m, f.pfn) == w0 | 1 << bit["uptodate"] and f.test_uptodate()
     pf.word = w0
-    for bad in (-1, 1 << variant[1], "0"):
+    for bad in (-1, 1 << m.bits, "0"):
         with pytest.raises(ValueError):
             pf.word = bad
     assert pf.word == w0
     m.check()
 
 
-def test_pgflags_str_is_pgp(variant):
-    m = boot(variant)
+def test_pgflags_str_is_pgp(machine):
+    m = machine()
     f = m.alloc_folio()
-    bits = variant[1]
+    bits = m.bits
     f.set_referenced()
     f.mark_uptodate()
     f.set_lru()
@@ -584,8 +659,8 @@ def test_pgflags_str_is_pgp(variant):
     f.clear_lru()
 
 
-def test_pgflags_unknown_names(variant):
-    m = boot(variant)
+def test_pgflags_unknown_names(machine):
+    m = machine()
     pf = m.page(100).flags
     for bad in ("bogus", "PG_bogus", "Dirty", ""):
         with pytest.raises(memcore.UnknownChoice) as ei:
@@ -593,18 +668,18 @@ def test_pgflags_unknown_names(variant):
         assert "dirty" in ei.value.valid and "locked" in ei.value.valid
         assert isinstance(ei.value, ValueError)
     with pytest.raises(memcore.UnknownChoice):
-        pf.set(K.NR_PAGEFLAGS[variant[1]])
+        pf.set(K.NR_PAGEFLAGS[m.bits])
     with pytest.raises(TypeError):
         pf.test(1.5)
 
 
-def test_pgflags_bit_lock_on_any_flags_word(variant):
-    m = boot(variant)
+def test_pgflags_bit_lock_on_any_flags_word(machine):
+    m = machine()
     a, b = m.task("A"), m.task("B", cpu=1)
     # a reserved page, a tail page, and a word of the direct map: all bit-lockable
     f = m.alloc_folio(order=2)
     views = [m.page(3).flags, m.page(f.pfn + 2).flags,
-             m.pgflags(m.page_offset + 64 * K.WORD[variant[1]])]
+             m.pgflags(m.page_offset + 64 * K.WORD[m.bits])]
     for pf in views:
         w0 = pf.word
         assert pf.pgflags_trylock(a) is True
@@ -683,7 +758,7 @@ SECOND = {"large_rmappable", "partially_mapped", "has_hwpoisoned"}
 
 def test_helper_table_matches_the_kernel(variant):
     bits = variant[1]
-    rows = {r[0]: r for r in HELPERS[bits]}
+    rows = {r[0]: r for r in helpers(variant)}
     want = KERNEL_OPS_64 if bits == 64 else KERNEL_OPS_32
     assert set(rows) == set(want)
     bit = K.pg_bits(bits)
@@ -694,13 +769,13 @@ def test_helper_table_matches_the_kernel(variant):
             assert pgbit is None, name
         else:
             assert pgbit == "PG_" + name, name
-            assert int(memcore.pageflags("classic", bits)[pgbit]) == bit[name], name
+            assert int(memcore.pageflags(*variant)[pgbit]) == bit[name], name
     assert (rows["swapcache"][4] or "") != ""          # a special test
 
 
-def test_helper_methods_exist_exactly_as_the_kernel_names_them(variant):
+def test_helper_methods_exist_exactly_as_the_kernel_names_them(variant, machine):
     bits = variant[1]
-    m = boot(variant)
+    m = machine()
     f = m.alloc_folio()
     cls = type(f)
     want = KERNEL_OPS_64 if bits == 64 else KERNEL_OPS_32
@@ -719,8 +794,9 @@ def test_helper_methods_exist_exactly_as_the_kernel_names_them(variant):
     assert not hasattr(f, "set_uptodate") and hasattr(f, "mark_uptodate")
 
 
-def test_i386_has_young_and_idle_stubs():
-    m = memcore.Machine(ram="64MiB", bits=32)
+@only_bits(32)
+def test_i386_has_young_and_idle_stubs(machine):
+    m = machine()
     f = m.alloc_folio()
     w = K.flags_word(m, f.pfn)
     for meth in ("test_young", "set_young", "clear_young", "test_clear_young",
@@ -731,23 +807,26 @@ def test_i386_has_young_and_idle_stubs():
 
 
 def _word_addr(f, page):
-    return f.address + (K.SIZEOF_PAGE[f.machine.bits] if page == "second" else 0)
+    """The folio's flags word of its head page (folio->flags) or of its second
+    page (folio->_flags_1)."""
+    member = "_flags_1" if page == "second" else "flags"
+    return f.address + K.layout(f.machine, "folio")[member].offset
 
 
 def _rd(m, addr):
     return m.pgflags(addr).word
 
 
-@pytest.mark.parametrize("bits", [64, 32])
-def test_every_generated_flag_helper_does_what_its_row_says(bits):
-    m = memcore.Machine(ram="1GiB", bits=bits)
+def test_every_generated_flag_helper_does_what_its_row_says(machine, variant):
+    bits = variant[1]
+    m = machine(ram="1GiB")
     pgbit = K.pg_bits(bits)
     small = m.alloc_folio(order=0, zone="Normal" if bits == 32 else None)
     large = m.alloc_folio(order=2, zone="Normal" if bits == 32 else None)
     keep = {f: (_rd(m, _word_addr(f, "head")), _rd(m, _word_addr(f, "second")))
             for f in (small, large)}
     allbits = (1 << K.NR_PAGEFLAGS[bits]) - 1
-    for name, bitname, page, ops, special in HELPERS[bits]:
+    for name, bitname, page, ops, special in helpers(variant):
         targets = [large] if page == "second" else [small, large]
         for f in targets:
             addr = _word_addr(f, page)
@@ -769,7 +848,7 @@ def test_every_generated_flag_helper_does_what_its_row_says(bits):
                 continue
             b = 1 << pgbit[name]
             assert bitname == "PG_" + name
-            assert int(memcore.pageflags("classic", bits)[bitname]) == pgbit[name]
+            assert int(memcore.pageflags(*variant)[bitname]) == pgbit[name]
             need = (1 << pgbit["swapbacked"]) if name == "swapcache" else 0
             for op, fn in call.items():
                 start = w0 | need
@@ -817,47 +896,47 @@ def test_every_generated_flag_helper_does_what_its_row_says(bits):
     m.check()
 
 
-def test_stub_second_page_helpers_do_not_need_a_large_folio(variant):
-    m = boot(variant)
+def test_stub_second_page_helpers_do_not_need_a_large_folio(machine):
+    m = machine()
     f = m.alloc_folio()
     assert f.test_has_hwpoisoned() is False
     f.set_has_hwpoisoned()
     assert f.test_has_hwpoisoned() is False
 
 
-def test_anon_and_ksm_read_the_mapping(variant):
-    bits = variant[1]
-    m = boot(variant)
+def test_anon_and_ksm_read_the_mapping(machine):
+    m = machine()
     f = m.alloc_folio(kind="anon")
     assert f.test_swapbacked()                       # anon folios are swap-backed
     assert f.test_anon() is False                    # not mapped yet: no anon_vma
-    mapping = f.address + K.layout("page", bits)["mapping"].offset
+    mapping = f.address + K.layout(m, "folio")["mapping"].offset
     for value, anon, ksm in ((0x1000 | 1, True, False), (0x1000 | 3, True, True),
                              (0x1000 | 2, False, False), (0x1000, False, False)):
         K.poke_word(m, mapping, value)
-        assert K.page_field(m, f.pfn, "mapping") == value
+        assert K.struct_field(m, "folio", f.address, "mapping") == value
         assert f.test_anon() is anon and f.test_ksm() is ksm
     K.poke_word(m, mapping, 0)
     assert f.put()
     m.check()
 
 
-def test_highmem_helper():
-    m = memcore.Machine(ram="1GiB", bits=32)
-    assert m.alloc_folio(zone="HighMem").test_highmem() is True
-    assert m.alloc_folio(zone="Normal").test_highmem() is False
-    assert m.alloc_folio(zone="DMA").test_highmem() is False
-    m64 = memcore.Machine(ram="64MiB", bits=64)
-    g = m64.alloc_folio()
-    assert g.test_highmem() is False
-    w = g.flags.word
-    g.set_highmem()
-    assert g.flags.word == w
+def test_highmem_helper(machine, variant):
+    if variant[1] == 32:
+        m = machine(ram="1GiB")
+        assert m.alloc_folio(zone="HighMem").test_highmem() is True
+        assert m.alloc_folio(zone="Normal").test_highmem() is False
+        assert m.alloc_folio(zone="DMA").test_highmem() is False
+    else:
+        g = machine().alloc_folio()          # no CONFIG_HIGHMEM: a stub
+        assert g.test_highmem() is False
+        w = g.flags.word
+        g.set_highmem()
+        assert g.flags.word == w
 
 
-def test_aliases_share_bits(variant):
-    m = boot(variant)
-    bits = variant[1]
+def test_aliases_share_bits(machine):
+    m = machine()
+    bits = m.bits
     f = m.alloc_folio(order=1)
     g = m.alloc_folio(order=1)
     f.set_checked()
@@ -881,14 +960,14 @@ def test_aliases_share_bits(variant):
     getattr(f, "__set_reported")()
     assert f.test_uptodate() and f.test_movable_ops()
     f.clear_uptodate()
-    # second-page flags alias head-page names in page 1's flags word
+    # second-page flags alias head-page names in folio->_flags_1 (page 1's flags word)
     g.clear_large_rmappable()
     assert not g.test_large_rmappable()
     g.set_large_rmappable()
-    assert m.page(g.pfn + 1).flags.test("workingset")
+    assert m.pgflags(_word_addr(g, "second")).test("workingset")
     assert not g.test_workingset()                  # the head's own bit is separate
     g.set_partially_mapped()
-    assert m.page(g.pfn + 1).flags.test("reclaim") and not g.test_reclaim()
+    assert m.pgflags(_word_addr(g, "second")).test("reclaim") and not g.test_reclaim()
     g.clear_partially_mapped()
     assert K.flags_word(m, f.pfn) & ((1 << K.NR_PAGEFLAGS[bits]) - 1) == \
         1 << K.pg_bits(bits)["head"]
@@ -896,8 +975,8 @@ def test_aliases_share_bits(variant):
     m.check()
 
 
-def test_second_page_flags_need_a_large_folio(variant):
-    m = boot(variant)
+def test_second_page_flags_need_a_large_folio(machine):
+    m = machine()
     f = m.alloc_folio()
     w = K.flags_word(m, f.pfn)
     for meth in ("test_large_rmappable", "set_large_rmappable", "clear_partially_mapped",

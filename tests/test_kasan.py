@@ -15,11 +15,6 @@ from memcore.errors import KASANReport
 
 import kfacts as K
 import slabkit as S
-from slabkit import boot
-
-
-def kboot(variant, **kw):
-    return boot(variant, kasan=True, **kw)
 
 
 def hexw(m, v):
@@ -94,8 +89,8 @@ def check_rows(m, text, c, slab, live, freed, bad):
 # ---- use-after-free -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("write", [False, True])
-def test_slab_use_after_free(variant, write):
-    m = kboot(variant)
+def test_slab_use_after_free(machine, write):
+    m = machine(kasan=True)
     A = m.task("A")
     c = m.kmem_cache_create("uaf", 100)
     objs = [c.alloc() for _ in range(4)]
@@ -131,8 +126,8 @@ def test_slab_use_after_free(variant, write):
     assert again.address == o.address and again.read(8, 2) == b"xx"
 
 
-def test_in_bounds_accesses_are_not_reported(variant):
-    m = kboot(variant)
+def test_in_bounds_accesses_are_not_reported(machine):
+    m = machine(kasan=True)
     c = m.kmem_cache_create("ok", 100)
     o = c.alloc()
     o.write(0, b"a" * 100)
@@ -165,8 +160,8 @@ def kmalloc_before_redzone(m, size):
     raise AssertionError("no kmalloc object before a redzone")
 
 
-def test_kmalloc_out_of_bounds(variant):
-    m = kboot(variant)
+def test_kmalloc_out_of_bounds(machine):
+    m = machine(kasan=True)
     k, _keep = kmalloc_before_redzone(m, 13)
     assert k.kmem_cache.name == "kmalloc-16"
     kc = k.kmem_cache
@@ -195,10 +190,10 @@ def test_kmalloc_out_of_bounds(variant):
     m.check()
 
 
-def test_kmalloc_out_of_bounds_region_description(variant):
+def test_kmalloc_out_of_bounds_region_description(machine):
     """describe_object_addr(): distances from the access address, region size
     kasan_get_alloc_size() (13 for kmalloc(13), read from the shadow)."""
-    m = kboot(variant)
+    m = machine(kasan=True)
     k, _keep = kmalloc_before_redzone(m, 13)
     a, w = k.address, m.bits // 4
     with pytest.raises(KASANReport) as ei:
@@ -222,10 +217,10 @@ def adjacent_kmalloc_pair(m, size=13):
     raise AssertionError("no two adjacent kmalloc-16 objects")
 
 
-def test_partial_granule_before_a_freed_neighbour(variant):
+def test_partial_granule_before_a_freed_neighbour(machine):
     """get_shadow_bug_type(): for a shadow byte 1..7 the next shadow byte decides:
     a freed neighbour (fb) makes it "slab-use-after-free"."""
-    m = kboot(variant, freelist_random=False)
+    m = machine(kasan=True, freelist_random=False)
     first, second = adjacent_kmalloc_pair(m)
     m.kfree(second)
     with pytest.raises(KASANReport) as ei:
@@ -234,18 +229,18 @@ def test_partial_granule_before_a_freed_neighbour(variant):
     m.check()
 
 
-def test_partial_granule_before_an_allocated_neighbour(variant):
-    m = kboot(variant, freelist_random=False)
+def test_partial_granule_before_an_allocated_neighbour(machine):
+    m = machine(kasan=True, freelist_random=False)
     first, second = adjacent_kmalloc_pair(m)
     with pytest.raises(KASANReport) as ei:
         first.read(13, 1)
     assert ei.value.bug_type == "out-of-bounds"
 
 
-def test_cache_object_padding_is_out_of_bounds(variant):
+def test_cache_object_padding_is_out_of_bounds(machine):
     """kasan_slab_alloc() unpoisons object_size bytes; the slab padding up to the
     next object stays KASAN_SLAB_REDZONE."""
-    m = kboot(variant)
+    m = machine(kasan=True)
     c = m.kmem_cache_create("pad", 100)
     assert c.slab_size > 100
     o = c.alloc()
@@ -264,8 +259,8 @@ def test_cache_object_padding_is_out_of_bounds(variant):
 
 # ---- bad frees ----------------------------------------------------------------------------------
 
-def test_double_free(variant):
-    m = kboot(variant)
+def test_double_free(machine):
+    m = machine(kasan=True)
     c = m.kmem_cache_create("df", 64)
     objs = [c.alloc() for _ in range(5)]
     objs[0].free()
@@ -289,8 +284,8 @@ def test_double_free(variant):
     m.check()
 
 
-def test_invalid_free(variant):
-    m = kboot(variant)
+def test_invalid_free(machine):
+    m = machine(kasan=True)
     c = m.kmem_cache_create("if", 64)
     o = c.alloc()
     before = S.snapshot(m, c)
@@ -310,8 +305,8 @@ def test_invalid_free(variant):
 
 # ---- large kmalloc ------------------------------------------------------------------------------
 
-def test_large_kmalloc_use_after_free_and_redzone(variant):
-    m = kboot(variant)
+def test_large_kmalloc_use_after_free_and_redzone(machine):
+    m = machine(kasan=True)
     o = m.kmalloc(20000)                                # order 3, 32 KiB
     o.write(19996, b"last")
     with pytest.raises(KASANReport) as ei:
@@ -330,10 +325,10 @@ def test_large_kmalloc_use_after_free_and_redzone(variant):
     m.check()
 
 
-def test_access_to_a_freed_slab_page(variant):
+def test_access_to_a_freed_slab_page(machine):
     """A normal cache's empty slab goes back to the page allocator at once:
     kasan_poison_pages() marks it KASAN_PAGE_FREE."""
-    m = kboot(variant)
+    m = machine(kasan=True)
     c = m.kmem_cache_create("gone", 128)
     o = c.alloc()
     pfn = o.slab.pfn
@@ -348,8 +343,8 @@ def test_access_to_a_freed_slab_page(variant):
 
 # ---- SLAB_TYPESAFE_BY_RCU -----------------------------------------------------------------------
 
-def test_typesafe_access_after_free_is_legitimate(variant):
-    m = kboot(variant)
+def test_typesafe_access_after_free_is_legitimate(machine):
+    m = machine(kasan=True)
     c = m.kmem_cache_create("ts", 64, flags="SLAB_TYPESAFE_BY_RCU")
     o = c.alloc()
     o.write(0, b"type-safe")
@@ -373,8 +368,8 @@ def test_typesafe_access_after_free_is_legitimate(variant):
 
 # ---- without KASAN ------------------------------------------------------------------------------
 
-def test_without_kasan_bad_accesses_go_through(variant):
-    m = boot(variant)
+def test_without_kasan_bad_accesses_go_through(machine):
+    m = machine()
     assert not m.kasan
     c = m.kmem_cache_create("nok", 100)
     o = c.alloc()
@@ -390,8 +385,8 @@ def test_without_kasan_bad_accesses_go_through(variant):
     m.check()
 
 
-def test_without_kasan_only_the_naive_double_free_is_caught(variant):
-    m = boot(variant)
+def test_without_kasan_only_the_naive_double_free_is_caught(machine):
+    m = machine()
     c = m.kmem_cache_create("nok", 64)
     o = c.alloc()
     c.alloc()
@@ -407,10 +402,10 @@ def test_without_kasan_only_the_naive_double_free_is_caught(variant):
 
 # ---- constructors under KASAN -------------------------------------------------------------------
 
-def test_ctor_cache_unallocated_objects_are_redzone(variant):
+def test_ctor_cache_unallocated_objects_are_redzone(machine):
     """setup_object(): the ctor runs between kasan_unpoison_new_object() and
     kasan_poison_new_object(); objects not yet allocated stay KASAN_SLAB_REDZONE."""
-    m = kboot(variant)
+    m = machine(kasan=True)
     c = m.kmem_cache_create("kct", 64, ctor=lambda ob: ob.write(0, b"q" * 64))
     first = c.alloc()
     second = c.alloc()
@@ -423,10 +418,10 @@ def test_ctor_cache_unallocated_objects_are_redzone(variant):
     m.check()
 
 
-def test_ctor_cache_first_object_of_a_slab_is_accessible(variant):
+def test_ctor_cache_first_object_of_a_slab_is_accessible(machine):
     """The ctors run in allocate_slab() (setup_object), before kasan_slab_alloc()
     unpoisons the object handed out: the first object of a new slab is accessible."""
-    m = kboot(variant)
+    m = machine(kasan=True)
     c = m.kmem_cache_create("kct", 64, ctor=lambda ob: ob.write(0, b"q" * 64))
     first = c.alloc()
     assert first.read(0, 64) == b"q" * 64

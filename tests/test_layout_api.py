@@ -22,15 +22,24 @@ def test_layout_fields(variant, name):
     json.dumps(lay.to_dict())
 
 
-def test_paths_name_only_named_members(variant):
+@pytest.mark.parametrize("name", STRUCTS)
+def test_paths_name_only_named_members(variant, name):
+    lay = memcore.layout(name, *variant)
+    assert all(m.path and "." not in m.path for m in lay.members)
+    assert all(m.path in lay for m in lay.members)
+    if name == "slab":
+        assert "inuse" in lay
+
+
+@pytest.mark.classic_overlay
+def test_struct_page_members_of_the_overlay(variant):
     page = memcore.layout("page", *variant)
     for path in ("lru", "compound_head", "page_type", "_mapcount", "private"):
         assert path in page
     assert "_flags_1" in memcore.layout("folio", *variant)
-    assert "inuse" in memcore.layout("slab", *variant)
-    assert all("." not in m.path for m in page.members)
 
 
+@pytest.mark.classic_overlay
 def test_32bit_specifics():
     page = memcore.layout("page", bits=32)
     assert page.size == 40 and page.align == 8       # 36 bytes padded to 2 * sizeof(long)
@@ -46,6 +55,7 @@ def test_32bit_specifics():
     assert slab["freelist"].offset % 8 == 0
 
 
+@pytest.mark.classic_overlay
 def test_folio_overlays_match_page(variant):
     page = memcore.layout("page", *variant)
     folio = memcore.layout("folio", *variant)
@@ -82,6 +92,7 @@ def test_unknown_choices_list_valid_ones(kwargs, what):
         memcore.layout(**kwargs)
 
 
+@pytest.mark.classic_overlay
 def test_pahole_has_totals_and_cachelines():
     text = memcore.layout("folio").pahole()
     assert "/* --- cacheline 1 boundary (64 bytes) --- */" in text

@@ -11,6 +11,7 @@ import platform
 import pytest
 
 import memcore
+from conftest import only_bits
 from memcore import btf
 
 pytestmark = [
@@ -34,6 +35,7 @@ def live_is_618():
         pytest.skip(f"running kernel is {release}, the model is Linux 6.18")
 
 
+@pytest.mark.classic_overlay
 @pytest.mark.parametrize("name", ["page", "folio", "slab", "ptdesc"])
 def test_live_btf_matches_model(live, live_is_618, name):
     ours = memcore.layout(name, bits=64)
@@ -43,14 +45,16 @@ def test_live_btf_matches_model(live, live_is_618, name):
         [(m["path"], m["offset_bits"], m["size_bits"]) for m in theirs["members"]]
 
 
-def test_live_enums_match_model(live, live_is_618):
-    pg = memcore.pageflags(bits=64)
+@only_bits(64)
+def test_live_enums_match_model(live, live_is_618, variant):
+    pg = memcore.pageflags(*variant)
     for name, value in live["enums"]["pageflags"].items():
         if name != "__NR_PAGEFLAGS":
             assert pg[name] == value
     assert pg.NR_PAGEFLAGS == live["enums"]["pageflags"]["__NR_PAGEFLAGS"]
 
 
+@pytest.mark.classic_overlay
 @pytest.mark.skipif(shutil.which("pahole") is None, reason="pahole unavailable (dwarves)")
 @pytest.mark.parametrize("name", ["page", "folio", "slab", "ptdesc"])
 def test_live_pahole_text_equals_ours(live_is_618, name):

@@ -17,7 +17,7 @@ import sys
 import pytest
 
 import memcore
-from conftest import ROOT, have_m32_gcc
+from conftest import ROOT, have_m32_gcc, only_bits
 
 sys.path.insert(0, str(ROOT / "tools"))
 import codegen  # noqa: E402
@@ -63,9 +63,13 @@ int main(void)
 """
 
 
-def native_layouts(bits: int, tmp_path):
-    """Compile the headers with native types at `-m<bits>`; return their layouts."""
-    defs = dict(codegen.variant_defines("classic", bits), MC_PARSE=1)
+def design_define(design: str) -> str:
+    return f"-DMC_DESIGN_{design.upper()}=1"
+
+
+def native_layouts(design: str, bits: int, tmp_path):
+    """Compile the design's headers with native types at `-m<bits>`; return their layouts."""
+    defs = dict(codegen.variant_defines(design, bits), MC_PARSE=1)
     text = codegen.preprocess(codegen.LAYOUT_HEADER, defs, [f"-m{bits}"])
     structs = codegen.parse_structs(text)
     (tmp_path / "mc_layout_table.h").write_text(codegen.emit_layout_table(structs))
@@ -73,7 +77,7 @@ def native_layouts(bits: int, tmp_path):
     src.write_text(PROBE_MAIN)
     exe = tmp_path / "probe"
     cmd = codegen.c_compiler() + [f"-m{bits}", "-std=gnu11", "-O0", "-Wno-unused-function",
-                                  f"-DMC_BITS={bits}", "-DMC_DESIGN_CLASSIC=1",
+                                  f"-DMC_BITS={bits}", design_define(design),
                                   "-DMC_NATIVE_TYPES=1", f"-I{tmp_path}",
                                   f"-I{codegen.INCLUDE}", str(src), "-o", str(exe)]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -81,11 +85,12 @@ def native_layouts(bits: int, tmp_path):
     return {d["struct"]: d for d in map(json.loads, out.splitlines())}
 
 
-def compare(bits, tmp_path):
-    native = native_layouts(bits, tmp_path)
-    assert set(native) == set(memcore.struct_names("classic", bits))
+def compare(variant, tmp_path):
+    design, bits = variant
+    native = native_layouts(design, bits, tmp_path)
+    assert set(native) == set(memcore.struct_names(design, bits))
     for name, ref in native.items():
-        lay = memcore.layout(name, "classic", bits)
+        lay = memcore.layout(name, design, bits)
         assert lay.size == ref["size"], name
         assert lay.align == ref["align"], name
         assert [(m.path, m.bit_offset, m.bit_size) for m in lay.members] == \
@@ -93,14 +98,16 @@ def compare(bits, tmp_path):
 
 
 @pytest.mark.skipif(not have_m32_gcc(), reason="gcc -m32 unavailable (install gcc-multilib)")
-def test_i386_layouts_equal_gcc_m32(tmp_path):
-    compare(32, tmp_path)
+@only_bits(32)
+def test_i386_layouts_equal_gcc_m32(variant, tmp_path):
+    compare(variant, tmp_path)
 
 
-def test_x86_64_layouts_equal_gcc_m64(tmp_path):
+@only_bits(64)
+def test_x86_64_layouts_equal_gcc_m64(variant, tmp_path):
     if shutil.which("gcc") is None:
         pytest.skip("no gcc")
-    compare(64, tmp_path)
+    compare(variant, tmp_path)
 
 
 def _pahole_of(obj, name):
@@ -122,14 +129,19 @@ def _pahole_of(obj, name):
 
 @pytest.mark.skipif(shutil.which("pahole") is None, reason="pahole unavailable (dwarves)")
 @pytest.mark.skipif(not have_m32_gcc(), reason="gcc -m32 unavailable (install gcc-multilib)")
+@only_bits(32)
 @pytest.mark.parametrize("name", ["page", "folio", "slab", "ptdesc"])
-def test_i386_pahole_rendering_equals_pahole(tmp_path, name):
+def test_i386_pahole_rendering_equals_pahole(variant, tmp_path, name):
+    design, bits = variant
+    names = memcore.struct_names(design, bits)
+    if name not in names:
+        pytest.skip(f"the {design} design has no struct {name}")
     src = tmp_path / "objs.c"
     src.write_text('#include "memcore/layout_structs.h"\n'
-                   "struct page p; struct folio f; struct slab s; struct ptdesc t;\n")
+                   + "".join(f"struct {n} v_{n};\n" for n in names))
     obj = tmp_path / "objs.o"
     subprocess.run(codegen.c_compiler() + ["-m32", "-g", "-c", "-std=gnu11", "-DMC_BITS=32",
-                                           "-DMC_DESIGN_CLASSIC=1", "-DMC_NATIVE_TYPES=1",
+                                           design_define(design), "-DMC_NATIVE_TYPES=1",
                                            f"-I{codegen.INCLUDE}", str(src), "-o", str(obj)],
                    check=True, capture_output=True)
-    assert memcore.layout(name, bits=32).pahole() == _pahole_of(obj, name)
+    assert memcore.layout(name, design, bits).pahole() == _pahole_of(obj, name)

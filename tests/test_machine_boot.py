@@ -7,17 +7,13 @@ from __future__ import annotations
 import pytest
 
 import memcore
-from memcore import _classic32, _classic64
+from memcore import _variants
 
 import kfacts as K
+from conftest import only_bits
 
 MiB = 1 << 20
 GiB = 1 << 30
-
-
-def boot(variant, ram="128MiB", **kw):
-    design, bits = variant
-    return memcore.Machine(ram=ram, design=design, bits=bits, **kw)
 
 
 # ---- construction -------------------------------------------------------------------
@@ -27,13 +23,13 @@ def boot(variant, ram="128MiB", **kw):
     ("0.25GiB", 256 * MiB), ("64M", 64 * MiB), ("33554432", 32 * MiB),
     (40 * MiB + 4096, 40 * MiB + 4096),
 ])
-def test_ram_as_int_and_string(variant, ram, nbytes):
-    m = boot(variant, ram=ram)
+def test_ram_as_int_and_string(variant, machine, ram, nbytes):
+    m = machine(ram=ram)
     assert m.ram == nbytes
     assert m.nr_pfns == nbytes // K.PAGE_SIZE
     assert m.stats()["nr_pfns"] == nbytes // K.PAGE_SIZE
     assert (m.design, m.bits) == variant
-    assert m.config == ("x86_64" if variant[1] == 64 else "i386")
+    assert m.config == ("x86_64" if m.bits == 64 else "i386")
     assert isinstance(m, memcore.Machine)
 
 
@@ -58,26 +54,29 @@ def test_default_is_4gib_classic64():
     (dict(cpus=0), ValueError, ["cpus"]),
     (dict(cpus=100000), ValueError, ["cpus"]),
 ])
-def test_bad_geometry_raises_clearly(variant, kw, exc, words):
+def test_bad_geometry_raises_clearly(machine, kw, exc, words):
     kw.setdefault("ram", "128MiB")
     with pytest.raises(exc) as ei:
-        boot(variant, **kw)
+        machine(**kw)
     for w in words:
         assert w in str(ei.value)
 
 
-def test_ram_too_large_for_32bit():
+@only_bits(32)
+def test_ram_too_large_for_32bit(machine):
     with pytest.raises(ValueError, match="too large"):
-        memcore.Machine(ram="5GiB", bits=32)
+        machine(ram="5GiB")
 
 
-def test_nodes_need_room():
-    # NODES_SHIFT 0 on i386: one node only
-    with pytest.raises(ValueError, match="nodes"):
-        memcore.Machine(ram="512MiB", bits=32, nodes=2)
-    # a node needs at least one 128 MiB section
-    with pytest.raises(ValueError, match="section"):
-        memcore.Machine(ram="128MiB", bits=64, nodes=2)
+def test_nodes_need_room(machine, variant):
+    if variant[1] == 32:
+        # NODES_SHIFT 0 on i386: one node only
+        with pytest.raises(ValueError, match="nodes"):
+            machine(ram="512MiB", nodes=2)
+    else:
+        # a node needs at least one 128 MiB section
+        with pytest.raises(ValueError, match="section"):
+            machine(ram="128MiB", nodes=2)
 
 
 @pytest.mark.parametrize("kw, what, valid", [
@@ -96,13 +95,13 @@ def test_unknown_choice_lists_valid_choices(kw, what, valid):
     assert valid in [str(v) for v in e.valid]
 
 
-def test_unknown_config(variant):
+def test_unknown_config(variant, machine):
     with pytest.raises(memcore.UnknownChoice) as ei:
-        boot(variant, config="arm64")
+        machine(config="arm64")
     canonical = "x86_64" if variant[1] == 64 else "i386"
     assert "arm64" in str(ei.value) and canonical in ei.value.valid
     # the canonical name is accepted explicitly
-    assert boot(variant, config=canonical).config == canonical
+    assert machine(config=canonical).config == canonical
 
 
 # ---- zones ----------------------------------------------------------------------------
@@ -111,9 +110,9 @@ def test_unknown_config(variant):
     {64: 64 * MiB, 32: 64 * MiB},
     {64: 5 * GiB, 32: 1 * GiB},
 ])
-def test_zones_as_the_canonical_config_defines_them(variant, ram_by_bits):
+def test_zones_as_the_canonical_config_defines_them(variant, machine, ram_by_bits):
     bits = variant[1]
-    m = boot(variant, ram=ram_by_bits[bits])
+    m = machine(ram=ram_by_bits[bits])
     spans = K.zone_spans(bits, m.nr_pfns)
     got = {z["zone"]: (z["start_pfn"], z["start_pfn"] + z["spanned"]) for z in m.zones()}
     assert got == spans
@@ -130,27 +129,25 @@ def test_zones_as_the_canonical_config_defines_them(variant, ram_by_bits):
                 K.ZONES[bits].index(name)
 
 
-def test_flags_layout_is_the_kernels(variant):
+def test_flags_layout_is_the_kernels(variant, machine):
     bits = variant[1]
     fl = memcore.flags_layout("x86_64" if bits == 64 else "i386")
     for field, (shift, width) in K.FLAG_FIELDS[bits].items():
         assert fl.width(field) == width, field
         if width:
             assert fl.shift(field) == shift, field
-    m = boot(variant, ram="64MiB")
+    m = machine(ram="64MiB")
     assert m.flags_layout.fields == fl.fields
 
 
-def test_every_page_flags_word_has_zone_node_section(variant):
+def test_every_page_flags_word_has_zone_node_section(variant, machine):
     bits = variant[1]
-    m = boot(variant, ram="48MiB")
+    m = machine(ram="48MiB")
     fl = memcore.flags_layout(m.config)
     zs, zw = fl.shift("ZONES"), fl.width("ZONES")
-    lay = K.layout("page", bits)
-    fo, fsz = lay["flags"].offset, lay["flags"].size
     section_shift = K.SECTION_SIZE_BITS[bits] - K.PAGE_SHIFT
     for pfn in range(m.nr_pfns):
-        word = K.raw_int(m.page(pfn).raw(), fo, fsz)
+        word = K.flags_word(m, pfn)
         zone = K.ZONES[bits].index(K.expected_zone(bits, pfn))
         assert (word >> zs) & ((1 << zw) - 1) == zone, pfn
         if fl.width("NODES"):
@@ -177,8 +174,9 @@ def test_every_page_flags_word_has_zone_node_section(variant):
             assert f.last_cpupid == 0xFFFF
 
 
-def test_section_field_on_a_2gib_i386():
-    m = memcore.Machine(ram="2GiB", bits=32)
+@only_bits(32)
+def test_section_field_on_a_2gib_i386(machine):
+    m = machine(ram="2GiB")
     pps = K.PAGES_PER_SECTION[32]
     for sec in range(4):
         for pfn in (sec * pps, sec * pps + pps - 1):
@@ -186,8 +184,9 @@ def test_section_field_on_a_2gib_i386():
             assert (K.flags_word(m, pfn) >> 25) & 0x7F == sec
 
 
-def test_two_nodes_node_field():
-    m = memcore.Machine(ram="512MiB", bits=64, nodes=2, cpus=2)
+@only_bits(64)
+def test_two_nodes_node_field(machine):
+    m = machine(ram="512MiB", nodes=2, cpus=2)
     assert m.nodes == 2
     half = m.nr_pfns // 2
     nodes_of = {(z["node"], z["zone"]): (z["start_pfn"], z["spanned"]) for z in m.zones()}
@@ -226,9 +225,9 @@ def _reserved_runs(m):
 
 
 @pytest.mark.parametrize("ram", ["64MiB", "200MiB"])
-def test_reserved_pages(variant, ram):
+def test_reserved_pages(variant, machine, ram):
     bits = variant[1]
-    m = boot(variant, ram=ram)
+    m = machine(ram=ram)
     st = m.stats()
     meta = st["metadata_bytes"]
     # everything memblock hands out at boot: memmap, node data, pageblock bitmaps,
@@ -252,36 +251,47 @@ def test_reserved_pages(variant, ram):
     nres = sum(b - a for a, b in runs)
     for a, b in runs:
         for pfn in (a, b - 1, (a + b) // 2):
-            assert K.page_field(m, pfn, "_refcount", signed=True) == 1
-            assert K.page_field(m, pfn, "page_type") == K.PAGE_TYPE_NONE
-            assert m.page(pfn).folio is None
+            p = m.page(pfn)
+            assert p.refcount == 1 and p.type_name is None and p.folio is None
     assert st["reserved_pages"] == nres
     assert m.walk()["reserved"] == nres
     assert sum(z["managed"] for z in m.zones()) + nres == m.nr_pfns
 
 
+@pytest.mark.classic_overlay
+@pytest.mark.parametrize("ram", ["64MiB", "200MiB"])
+def test_reserved_struct_pages(machine, ram):
+    """reserve_bootmem_region() -> init_reserved_page(): the struct page itself holds
+    refcount 1 and page_type UINT_MAX (no type)."""
+    m = machine(ram=ram)
+    for a, b in _reserved_runs(m):
+        for pfn in (a, b - 1, (a + b) // 2):
+            assert K.page_field(m, pfn, "_refcount", signed=True) == 1 == m.page(pfn).refcount
+            assert K.page_field(m, pfn, "page_type") == K.PAGE_TYPE_NONE == m.page(pfn).page_type
+
+
 @pytest.mark.parametrize("ram", ["64MiB", "200MiB", "512MiB", "1GiB"])
-def test_metadata_bytes(variant, ram):
+def test_metadata_bytes(variant, machine, ram):
     bits = variant[1]
-    m = boot(variant, ram=ram)
+    m = machine(ram=ram)
     pps = K.PAGES_PER_SECTION[bits]
     sections = -(-m.nr_pfns // pps)
-    memmap = sections * pps * K.SIZEOF_PAGE[bits]
+    memmap = sections * pps * K.sizeof_page(m)
     meta = m.stats()["metadata_bytes"]
     assert meta["memmap"] == memmap
     assert meta["memmap_host"] == memmap
     assert meta["firmware"] == K.FIRMWARE_PFNS * K.PAGE_SIZE
-    assert meta["unavailable"] == (sections * pps - m.nr_pfns) * K.SIZEOF_PAGE[bits]
+    assert meta["unavailable"] == (sections * pps - m.nr_pfns) * K.sizeof_page(m)
     # one pageblock flag byte per pageblock of each zone
     blocks = sum(-(-z["spanned"] // 512) for z in m.zones())
     assert meta["pageblock_flags"] >= blocks
-    assert m.stats()["sizeof_page"] == K.SIZEOF_PAGE[bits] == m.sizeof_page
-    assert m.stats()["sizeof_folio"] == 4 * K.SIZEOF_PAGE[bits]
+    assert m.stats()["sizeof_page"] == K.sizeof_page(m) == m.sizeof_page
+    assert m.stats()["sizeof_folio"] == K.layout(m, "folio").size
 
 
 @pytest.mark.parametrize("ram", ["64MiB", "1GiB"])
-def test_check_passes_and_counts_add_up_after_boot(variant, ram):
-    m = boot(variant, ram=ram)
+def test_check_passes_and_counts_add_up_after_boot(machine, ram):
+    m = machine(ram=ram)
     assert m.check() is True
     walk = m.walk()
     st = m.stats()
@@ -317,9 +327,9 @@ def test_check_passes_and_counts_add_up_after_boot(variant, ram):
         assert st["pgalloc"] == 0 and st["pgfree"] == 0
 
 
-def test_modeled_addresses(variant):
+def test_modeled_addresses(variant, machine):
     bits = variant[1]
-    m = boot(variant, ram="64MiB")
+    m = machine(ram="64MiB")
     if bits == 64:
         assert m.memmap_address == K.VMEMMAP_START
     else:
@@ -357,11 +367,12 @@ def _mem_available_kib():
 
 
 @pytest.mark.skipif(_mem_available_kib() < 4 << 20, reason="needs 4 GiB of free host memory")
-def test_64gib_machine_costs_memmap_not_ram():
+@only_bits(64)
+def test_64gib_machine_costs_memmap_not_ram(machine):
     before = _vmrss_kib()
-    m = memcore.Machine(ram="64GiB", bits=64)
+    m = machine(ram="64GiB")
     grown = (_vmrss_kib() - before) << 10
-    memmap = 64 * GiB // K.PAGE_SIZE * K.SIZEOF_PAGE[64]       # 1 GiB of struct page
+    memmap = 64 * GiB // K.PAGE_SIZE * K.sizeof_page(m)        # 1 GiB of classic struct page
     assert m.stats()["metadata_bytes"]["memmap_host"] == memmap
     assert grown < memmap + 256 * MiB, f"host RSS grew by {grown >> 20} MiB"
     assert sum(m.walk().values()) == m.nr_pfns == 64 * GiB // K.PAGE_SIZE
@@ -372,8 +383,9 @@ def test_64gib_machine_costs_memmap_not_ram():
     del m
 
 
-def test_i386_supports_2gib():
-    m = memcore.Machine(ram="2GiB", bits=32)
+@only_bits(32)
+def test_i386_supports_2gib(machine):
+    m = machine(ram="2GiB")
     assert m.nr_pfns == 2 * GiB // K.PAGE_SIZE
     spans = {z["zone"]: (z["start_pfn"], z["start_pfn"] + z["spanned"]) for z in m.zones()}
     assert spans == {"DMA": (0, 4096), "Normal": (4096, K.LOWMEM_PFNS_I386),
@@ -393,12 +405,14 @@ def test_i386_supports_2gib():
 
 # ---- boot-time tuning ----------------------------------------------------------------
 
-def test_zone_tuning_reproduces_reference_zoneinfo():
+@only_bits(64)
+def test_zone_tuning_reproduces_reference_zoneinfo(variant):
     sysctl, cpus, zones = K.parse_zoneinfo()
     assert [z["zone"] for z in zones] == list(K.ZONES[64])
     managed = [z["managed"] for z in zones]
-    got = _classic64._zone_tuning(managed, int(sysctl["vm.min_free_kbytes"]),
-                                  int(sysctl["vm.watermark_scale_factor"]), cpus)
+    got = _variants.module(*variant)._zone_tuning(managed, int(sysctl["vm.min_free_kbytes"]),
+                                                  int(sysctl["vm.watermark_scale_factor"]),
+                                                  cpus)
     assert [g["zone"] for g in got] == list(K.ZONES[64])
     for want, have in zip(zones, got):
         for key in ("managed", "min", "low", "high", "promo", "protection"):
@@ -411,10 +425,11 @@ def test_zone_tuning_reproduces_reference_zoneinfo():
             assert have["batch"] is None
 
 
-def test_zone_tuning_i386_zones():
+@only_bits(32)
+def test_zone_tuning_i386_zones(variant):
     # the same formulas with HIGHMEM: its min watermark is clamp(managed/1024, 32, 128)
     managed = [3840, 220158, 294912, 0]
-    got = {g["zone"]: g for g in _classic32._zone_tuning(managed, 45000, 10, 2)}
+    got = {g["zone"]: g for g in _variants.module(*variant)._zone_tuning(managed, 45000, 10, 2)}
     _, want = K.kernel_tuning(32, [managed], [2], min_free_kbytes=45000)
     for name in ("DMA", "Normal", "HighMem"):
         for key in ("min", "low", "high", "promo", "protection", "batch", "high_min",
@@ -427,9 +442,9 @@ def test_zone_tuning_i386_zones():
     ("64MiB", {}), ("512MiB", {}), ("1GiB", dict(cpus=4)),
     ("256MiB", dict(min_free_kbytes=8192)), ("256MiB", dict(watermark_scale_factor=200)),
 ])
-def test_booted_tuning_follows_the_kernel_formulas(variant, ram, kw):
+def test_booted_tuning_follows_the_kernel_formulas(variant, machine, ram, kw):
     bits = variant[1]
-    m = boot(variant, ram=ram, **kw)
+    m = machine(ram=ram, **kw)
     names = K.ZONES[bits]
     managed = [0] * len(names)
     for z in m.zones():
@@ -450,8 +465,9 @@ def test_booted_tuning_follows_the_kernel_formulas(variant, ram, kw):
             assert ps["high"] == 0 or w["high_min"] <= ps["high"] <= w["high_max"]
 
 
-def test_two_node_tuning_splits_pcp_per_node():
-    m = memcore.Machine(ram="512MiB", bits=64, nodes=2, cpus=2)
+@only_bits(64)
+def test_two_node_tuning_splits_pcp_per_node(machine):
+    m = machine(ram="512MiB", nodes=2, cpus=2)
     managed = [[0] * 5, [0] * 5]
     for z in m.zones():
         managed[z["node"]][K.ZONES[64].index(z["zone"])] = z["managed"]

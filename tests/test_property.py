@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 import memcore
 
 import kfacts as K
-from conftest import examples
+from conftest import VARIANT_IDS, VARIANTS, examples, state_machine_tests
 
 # orders, weighted towards the pcp-cached small ones
 ORDERS = st.sampled_from([0, 0, 0, 0, 1, 1, 2, 3, 3, 4, 5, 6, 8, 9, 9, 10])
@@ -51,12 +51,13 @@ class Rec:
 
 
 class MachineRules(RuleBasedStateMachine):
+    DESIGN = "classic"
     BITS = 64
-    RAM = "48MiB"
+    RAM = "32MiB"
 
     def __init__(self):
         super().__init__()
-        self.m = memcore.Machine(ram=self.RAM, bits=self.BITS, cpus=3)
+        self.m = memcore.Machine(ram=self.RAM, design=self.DESIGN, bits=self.BITS, cpus=3)
         self.tasks = [self.m.task(f"T{i}", cpu=i) for i in range(3)]
         self.live: dict[int, Rec] = {}
         self.asleep: dict[int, int] = {}          # task -> pfn it sleeps on
@@ -347,7 +348,7 @@ class MachineRules(RuleBasedStateMachine):
         for pfn, r in self.live.items():
             f = r.folio
             assert f.refcount == (0 if r.frozen else r.refs)
-            assert K.page_field(m, pfn, "_refcount") == (0 if r.frozen else r.refs)
+            assert m.page(pfn).refcount == (0 if r.frozen else r.refs)
             word = K.flags_word(m, pfn)
             assert bool(word & 1) is (r.owner is not None)
             for name in FLAGS:
@@ -389,20 +390,7 @@ SETTINGS = settings(max_examples=examples(40), stateful_step_count=80, deadline=
                                            HealthCheck.filter_too_much])
 
 
-class Classic64Rules(MachineRules):
-    BITS = 64
-    RAM = "32MiB"
-
-
-class Classic32Rules(MachineRules):
-    BITS = 32
-    RAM = "32MiB"
-
-
-TestClassic64 = Classic64Rules.TestCase
-TestClassic64.settings = SETTINGS
-TestClassic32 = Classic32Rules.TestCase
-TestClassic32.settings = SETTINGS
+state_machine_tests(globals(), "TestMachine", MachineRules, SETTINGS)
 
 
 # ---- a second, simpler property: any sequence of allocations and frees, in any
@@ -411,13 +399,13 @@ TestClassic32.settings = SETTINGS
 from hypothesis import given  # noqa: E402
 
 
-@pytest.mark.parametrize("bits", [64, 32])
+@pytest.mark.parametrize("design, bits", VARIANTS, ids=VARIANT_IDS)
 @settings(max_examples=examples(25), deadline=None)
 @given(ops=st.lists(st.tuples(ORDERS, st.booleans(), st.integers(0, 1)),
                     min_size=1, max_size=60),
        seed=st.randoms(use_true_random=False))
-def test_any_alloc_free_sequence_restores_the_free_lists(bits, ops, seed):
-    m = memcore.Machine(ram="40MiB", bits=bits)
+def test_any_alloc_free_sequence_restores_the_free_lists(design, bits, ops, seed):
+    m = memcore.Machine(ram="40MiB", design=design, bits=bits)
     m.drain_pcp()
     before = {z["zone"]: z["nr_free"] for z in m.stats()["zones"]}
     folios = []

@@ -17,7 +17,7 @@ import memcore
 import memcore.errors
 
 import slabkit as S
-from conftest import examples
+from conftest import examples, state_machine_tests
 
 SIZES = st.sampled_from([8, 24, 64, 100, 200, 512, 1000, 3000])
 FLAGS = st.sampled_from([(), ("SLAB_HWCACHE_ALIGN",), ("SLAB_TYPESAFE_BY_RCU",),
@@ -43,6 +43,7 @@ class Obj:
 
 
 class SlabRules(RuleBasedStateMachine):
+    DESIGN = "classic"
     BITS = 64
     RAM = "64MiB"
     KASAN = False
@@ -50,8 +51,8 @@ class SlabRules(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        m = self.m = memcore.Machine(ram=self.RAM, bits=self.BITS, cpus=2, kasan=self.KASAN,
-                                     nodes=self.NODES)
+        m = self.m = memcore.Machine(ram=self.RAM, design=self.DESIGN, bits=self.BITS, cpus=2,
+                                     kasan=self.KASAN, nodes=self.NODES)
         self.tasks = [m.task("T0", cpu=0), m.task("T1", cpu=1)]
         self.caches = []                       # created KmemCaches
         self.live: dict[int, Obj] = {}         # address -> object (incl. kfree_rcu pending)
@@ -307,30 +308,10 @@ SETTINGS = settings(max_examples=examples(40), stateful_step_count=50, deadline=
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
-class Classic64Slab(SlabRules):
-    BITS = 64
-
-
-class Classic32Slab(SlabRules):
-    BITS = 32
-
-
-class Classic64KasanSlab(SlabRules):
-    BITS = 64
-    KASAN = True
-
-
-class Classic64TwoNodesSlab(SlabRules):
-    BITS = 64
-    RAM = "256MiB"                 # a 128 MiB memory section per node
-    NODES = 2
-
-
-TestSlab64 = Classic64Slab.TestCase
-TestSlab64.settings = SETTINGS
-TestSlab32 = Classic32Slab.TestCase
-TestSlab32.settings = SETTINGS
-TestSlab64Kasan = Classic64KasanSlab.TestCase
-TestSlab64Kasan.settings = settings(SETTINGS, max_examples=examples(20))
-TestSlab64TwoNodes = Classic64TwoNodesSlab.TestCase
-TestSlab64TwoNodes.settings = settings(SETTINGS, max_examples=examples(20))
+state_machine_tests(globals(), "TestSlab", SlabRules, SETTINGS)
+# KASAN and two nodes on the 64-bit variants (i386 has no NUMA: NODES_SHIFT 0)
+state_machine_tests(globals(), "TestSlabKasan", SlabRules,
+                    settings(SETTINGS, max_examples=examples(20)), bits=64, KASAN=True)
+state_machine_tests(globals(), "TestSlabTwoNodes", SlabRules,
+                    settings(SETTINGS, max_examples=examples(20)), bits=64,
+                    RAM="256MiB", NODES=2)       # a 128 MiB memory section per node

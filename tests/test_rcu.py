@@ -13,21 +13,17 @@ from memcore import Deadlock, MemcoreError, VMBug
 
 import kfacts as K
 import slabkit as S
-from slabkit import boot
+from slabkit import mem
 
 
 def tasks(m):
     return m.task("A", cpu=0), m.task("B", cpu=1)
 
 
-def P(x):
-    return None if x is None else x.pfn
-
-
 # ---- read-side critical sections -------------------------------------------------------------
 
-def test_read_lock_nests_per_task(variant):
-    m = boot(variant)
+def test_read_lock_nests_per_task(machine):
+    m = machine()
     A, B = tasks(m)
     for depth in (1, 2, 3):
         m.rcu_read_lock(A)
@@ -44,8 +40,8 @@ def test_read_lock_nests_per_task(variant):
     m.check()
 
 
-def test_unlock_without_lock_raises(variant):
-    m = boot(variant)
+def test_unlock_without_lock_raises(machine):
+    m = machine()
     A, B = tasks(m)
     m.rcu_read_lock(B)
     log = []
@@ -61,8 +57,8 @@ def test_unlock_without_lock_raises(variant):
     m.check()
 
 
-def test_rcu_read_context_manager(variant):
-    m = boot(variant)
+def test_rcu_read_context_manager(machine):
+    m = machine()
     A, _ = tasks(m)
     with m.rcu_read(A):
         assert A.rcu_nesting == 1
@@ -79,8 +75,8 @@ def test_rcu_read_context_manager(variant):
 
 # ---- call_rcu and the grace-period engine -------------------------------------------------------
 
-def test_call_rcu_runs_after_a_grace_period(variant):
-    m = boot(variant)
+def test_call_rcu_runs_after_a_grace_period(machine):
+    m = machine()
     log = []
     seq = m.rcu.gp_seq
     m.call_rcu(lambda: log.append("cb"))
@@ -94,8 +90,8 @@ def test_call_rcu_runs_after_a_grace_period(variant):
     m.check()
 
 
-def test_callbacks_run_in_queue_order(variant):
-    m = boot(variant)
+def test_callbacks_run_in_queue_order(machine):
+    m = machine()
     log = []
     for i in range(5):
         m.call_rcu(lambda i=i: log.append(i))
@@ -103,8 +99,8 @@ def test_callbacks_run_in_queue_order(variant):
     assert log == list(range(5))
 
 
-def test_reader_from_before_the_gp_holds_it_back(variant):
-    m = boot(variant)
+def test_reader_from_before_the_gp_holds_it_back(machine):
+    m = machine()
     A, B = tasks(m)
     log = []
     m.rcu_read_lock(A)
@@ -129,8 +125,8 @@ def test_reader_from_before_the_gp_holds_it_back(variant):
     m.check()
 
 
-def test_reader_after_the_gp_started_does_not_hold_it_back(variant):
-    m = boot(variant)
+def test_reader_after_the_gp_started_does_not_hold_it_back(machine):
+    m = machine()
     A, B = tasks(m)
     log = []
     m.call_rcu(lambda: log.append(1))
@@ -145,8 +141,8 @@ def test_reader_after_the_gp_started_does_not_hold_it_back(variant):
 
 # ---- synchronize_rcu ----------------------------------------------------------------------------
 
-def test_synchronize_rcu_without_readers(variant):
-    m = boot(variant)
+def test_synchronize_rcu_without_readers(machine):
+    m = machine()
     A, _ = tasks(m)
     seq = m.rcu.gp_seq
     assert m.synchronize_rcu(A) is True
@@ -155,8 +151,8 @@ def test_synchronize_rcu_without_readers(variant):
     m.check()
 
 
-def test_synchronize_rcu_sleeps_until_the_reader_leaves(variant):
-    m = boot(variant)
+def test_synchronize_rcu_sleeps_until_the_reader_leaves(machine):
+    m = machine()
     A, B = tasks(m)
     m.rcu_read_lock(B)
     assert m.synchronize_rcu(A) is False
@@ -171,10 +167,10 @@ def test_synchronize_rcu_sleeps_until_the_reader_leaves(variant):
     m.check()
 
 
-def test_synchronize_rcu_queued_behind_a_running_grace_period(variant):
+def test_synchronize_rcu_queued_behind_a_running_grace_period(machine):
     """Called while GP 1 runs, synchronize_rcu() needs GP 2: it also waits for a reader
     that is inside a section when GP 2 starts."""
-    m = boot(variant)
+    m = machine()
     A, B = tasks(m)
     C = m.task("C", cpu=1)
     log = []
@@ -195,9 +191,9 @@ def test_synchronize_rcu_queued_behind_a_running_grace_period(variant):
     m.check()
 
 
-def test_synchronize_rcu_names_the_grace_period_it_waits_for(variant):
+def test_synchronize_rcu_names_the_grace_period_it_waits_for(machine):
     """With no GP running, the caller's own callback starts the GP that wakes it."""
-    m = boot(variant)
+    m = machine()
     A, B = tasks(m)
     m.rcu_read_lock(B)
     assert m.synchronize_rcu(A) is False
@@ -207,8 +203,8 @@ def test_synchronize_rcu_names_the_grace_period_it_waits_for(variant):
     assert named == m.rcu.gp_seq
 
 
-def test_synchronize_rcu_inside_a_read_section_is_a_deadlock(variant):
-    m = boot(variant)
+def test_synchronize_rcu_inside_a_read_section_is_a_deadlock(machine):
+    m = machine()
     A, _ = tasks(m)
     m.rcu_read_lock(A)
     pending = m.rcu.pending
@@ -220,8 +216,8 @@ def test_synchronize_rcu_inside_a_read_section_is_a_deadlock(variant):
     m.check()
 
 
-def test_no_sleeping_on_a_folio_lock_inside_a_read_section(variant):
-    m = boot(variant)
+def test_no_sleeping_on_a_folio_lock_inside_a_read_section(machine):
+    m = machine()
     A, B = tasks(m)
     f = m.alloc_folio(order=0)
     assert f.lock(task=B) is True
@@ -240,8 +236,8 @@ def test_no_sleeping_on_a_folio_lock_inside_a_read_section(variant):
 
 # ---- kfree_rcu and rcu_barrier ------------------------------------------------------------------
 
-def test_kfree_rcu_frees_after_a_grace_period(variant):
-    m = boot(variant)
+def test_kfree_rcu_frees_after_a_grace_period(machine):
+    m = machine()
     A, _ = tasks(m)
     kc = m.kmem_cache("kmalloc-128")
     o = m.kmalloc(100)
@@ -260,10 +256,10 @@ def test_kfree_rcu_frees_after_a_grace_period(variant):
     m.check()
 
 
-def test_kfree_rcu_of_a_large_kmalloc(variant):
-    m = boot(variant)
+def test_kfree_rcu_of_a_large_kmalloc(machine):
+    m = machine()
     o = m.kmalloc(5 * K.PAGE_SIZE)                    # order 3
-    pfn = (o.address - K.PAGE_OFFSET[variant[1]]) >> K.PAGE_SHIFT
+    pfn = (o.address - K.PAGE_OFFSET[m.bits]) >> K.PAGE_SHIFT
     w = m.walk()
     m.kfree_rcu(o)
     assert m.walk() == w and m.page(pfn).type_name == "large_kmalloc"
@@ -273,8 +269,8 @@ def test_kfree_rcu_of_a_large_kmalloc(variant):
     m.check()
 
 
-def test_rcu_barrier(variant):
-    m = boot(variant)
+def test_rcu_barrier(machine):
+    m = machine()
     A, _ = tasks(m)
     log = []
     for i in range(3):
@@ -289,10 +285,10 @@ def test_rcu_barrier(variant):
     m.check()
 
 
-def test_a_failing_callback_does_not_lose_the_rest_of_its_batch(variant):
+def test_a_failing_callback_does_not_lose_the_rest_of_its_batch(machine):
     """rcu_do_batch() runs every callback of the batch: one that raises must not strand
     the others (an RCU-freed slab, a synchronize_rcu() sleeper, later callbacks)."""
-    m = boot(variant)
+    m = machine()
     A, B = tasks(m)
     c = m.kmem_cache_create("ts", 128, flags="SLAB_TYPESAFE_BY_RCU")
     o = c.alloc()
@@ -320,15 +316,15 @@ def test_a_failing_callback_does_not_lose_the_rest_of_its_batch(variant):
     m.check()
 
 
-def test_kfree_rcu_refuses_what_kfree_refuses(variant):
+def test_kfree_rcu_refuses_what_kfree_refuses(machine):
     """The model checks kfree_rcu() like kfree(): a bad address is refused at the call,
     not a grace period later in whichever task ends it."""
-    m = boot(variant)
+    m = machine()
     f = m.alloc_folio(order=0)
     k = m.kmalloc(64)
     freed = m.kmalloc(64)
     m.kfree(freed)
-    bad = [K.PAGE_OFFSET[variant[1]] + f.pfn * K.PAGE_SIZE,     # folio memory
+    bad = [mem(m, f),                                          # folio memory
            k.address + 8,                                      # inside an object
            freed.address,                                      # already free
            0x1000]                                             # not direct-mapped
@@ -350,8 +346,8 @@ def test_kfree_rcu_refuses_what_kfree_refuses(variant):
 
 
 @pytest.mark.parametrize("how", ["kfree", "kmem_cache_free"])
-def test_free_of_an_object_queued_by_kfree_rcu_is_refused(variant, how):
-    m = boot(variant)
+def test_free_of_an_object_queued_by_kfree_rcu_is_refused(machine, how):
+    m = machine()
     c = m.kmem_cache_create("q", 64)
     o = c.alloc()
     m.kfree_rcu(o)
@@ -378,8 +374,8 @@ def typesafe_cache_with_an_empty_slab(m):
     return c, pfn
 
 
-def test_typesafe_object_is_reused_at_once(variant):
-    m = boot(variant)
+def test_typesafe_object_is_reused_at_once(machine):
+    m = machine()
     c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
     assert c.destroy_by_rcu and c.offset >= c.object_size
     o = c.alloc()
@@ -392,11 +388,12 @@ def test_typesafe_object_is_reused_at_once(variant):
     m.check()
 
 
-def test_typesafe_slab_pages_wait_for_a_grace_period(variant):
-    m = boot(variant)
+def test_typesafe_slab_pages_wait_for_a_grace_period(machine):
+    m = machine()
     c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
     o = c.alloc()
-    pfn, nr = o.slab.pfn, 1 << c.order
+    slab = o.slab
+    pfn, nr = slab.pfn, 1 << c.order
     o.free()
     w0, pages0 = m.walk(), m.stats()["slab_pages"]
     seq = m.rcu.gp_seq
@@ -404,7 +401,7 @@ def test_typesafe_slab_pages_wait_for_a_grace_period(variant):
     # discarded: the cache's counters drop at once, the page stays a slab page
     assert c.slabs == 0
     assert m.rcu.slabs_waiting == 1 and m.page(pfn).type_name == "slab"
-    assert S.slab_raw(m, pfn)["slab_cache"] == c.address
+    assert S.slab_raw(m, slab)["slab_cache"] == c.address
     assert m.walk() == w0 and m.stats()["slab_pages"] == pages0
     m.check()
     assert m.rcu.advance() == 1 and m.rcu.gp_seq == seq + 1
@@ -414,10 +411,10 @@ def test_typesafe_slab_pages_wait_for_a_grace_period(variant):
     m.check()
 
 
-def test_typesafe_slabs_discarded_by_frees_wait_too(variant):
+def test_typesafe_slabs_discarded_by_frees_wait_too(machine):
     """Empty slabs beyond min_partial are discarded by the frees themselves
     (__put_partials when the CPU partial list drains)."""
-    m = boot(variant, ram="256MiB")
+    m = machine(ram="256MiB")
     c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
     objs = [c.alloc() for _ in range(12 * c.objs_per_slab)]
     pfns = {o.slab.pfn for o in objs}
@@ -436,8 +433,8 @@ def test_typesafe_slabs_discarded_by_frees_wait_too(variant):
     m.check()
 
 
-def test_normal_cache_slab_pages_are_freed_at_once(variant):
-    m = boot(variant)
+def test_normal_cache_slab_pages_are_freed_at_once(machine):
+    m = machine()
     c = m.kmem_cache_create("plain", 256)
     objs = [c.alloc() for _ in range(12 * c.objs_per_slab)]
     pfns = {o.slab.pfn for o in objs}
@@ -449,8 +446,8 @@ def test_normal_cache_slab_pages_are_freed_at_once(variant):
     m.check()
 
 
-def test_reader_across_the_free_holds_the_slab_page(variant):
-    m = boot(variant)
+def test_reader_across_the_free_holds_the_slab_page(machine):
+    m = machine()
     A, B = tasks(m)
     c = m.kmem_cache_create("ts", 256, flags="SLAB_TYPESAFE_BY_RCU")
     o = c.alloc()
@@ -470,8 +467,8 @@ def test_reader_across_the_free_holds_the_slab_page(variant):
     m.check()
 
 
-def test_reader_started_after_the_discard_does_not_hold_the_page(variant):
-    m = boot(variant)
+def test_reader_started_after_the_discard_does_not_hold_the_page(machine):
+    m = machine()
     A, _ = tasks(m)
     c, pfn = typesafe_cache_with_an_empty_slab(m)
     m.kmem_cache_shrink(c)
@@ -481,8 +478,8 @@ def test_reader_started_after_the_discard_does_not_hold_the_page(variant):
     m.check()
 
 
-def test_destroy_typesafe_cache_with_a_reader_and_waiting_slabs(variant):
-    m = boot(variant)
+def test_destroy_typesafe_cache_with_a_reader_and_waiting_slabs(machine):
+    m = machine()
     A, _ = tasks(m)
     c, pfn = typesafe_cache_with_an_empty_slab(m)
     m.rcu_read_lock(A)
@@ -500,10 +497,10 @@ def test_destroy_typesafe_cache_with_a_reader_and_waiting_slabs(variant):
     m.check()
 
 
-def test_destroy_typesafe_cache_with_a_reader_and_empty_slabs(variant):
+def test_destroy_typesafe_cache_with_a_reader_and_empty_slabs(machine):
     """__kmem_cache_shutdown() hands the empty slabs to RCU; rcu_barrier() then waits
     for the reader, so the destroy cannot complete (Deadlock) and changes nothing."""
-    m = boot(variant)
+    m = machine()
     A, _ = tasks(m)
     c, pfn = typesafe_cache_with_an_empty_slab(m)       # an empty CPU slab, no RCU work yet
     m.rcu_read_lock(A)
@@ -515,8 +512,8 @@ def test_destroy_typesafe_cache_with_a_reader_and_empty_slabs(variant):
     m.check()
 
 
-def test_destroy_waits_for_pending_kfree_rcu(variant):
-    m = boot(variant)
+def test_destroy_waits_for_pending_kfree_rcu(machine):
+    m = machine()
     A, _ = tasks(m)
     c = m.kmem_cache_create("plain", 64)
     k = m.kmalloc(64)
@@ -531,9 +528,9 @@ def test_destroy_waits_for_pending_kfree_rcu(variant):
     m.check()
 
 
-def test_destroy_of_a_plain_cache_does_not_wait_for_call_rcu(variant):
+def test_destroy_of_a_plain_cache_does_not_wait_for_call_rcu(machine):
     """kvfree_rcu_barrier() waits for kfree_rcu() only; a plain cache has no rcu_barrier()."""
-    m = boot(variant)
+    m = machine()
     A, _ = tasks(m)
     c = m.kmem_cache_create("plain", 64)
     c.alloc().free()

@@ -7,6 +7,8 @@ import pytest
 
 from memcore import _variants
 
+from conftest import only_bits
+
 
 def test_bit_positions_in_counters(variant):
     mod = _variants.module(*variant)
@@ -24,8 +26,9 @@ def test_counters_read_back_through_bitfields(variant):
         assert mod.slab_fields(word) == (inuse, objects, frozen)
 
 
-def test_upper_half_of_64bit_counters_is_outside_the_bitfields():
-    mod = _variants.module("classic", 64)
+@only_bits(64)
+def test_upper_half_of_64bit_counters_is_outside_the_bitfields(variant):
+    mod = _variants.module(*variant)
     assert mod.slab_fields(0xffffffff00000000) == (0, 0, 0)
 
 

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 import memcore
-from conftest import DATA, ROOT, load_json
+from conftest import ROOT, load_json, only_bits, variants
 from slabref import create_args, kind, model_cache
 
 SNAP = load_json("linux-6.18-x86_64-sys-kernel-slab.json")
@@ -21,14 +21,20 @@ SPECIAL = load_json("linux-6.18-x86_64-slab-creation-args.json")
 NR_CPUS = SNAP["machine"]["nr_cpu_ids"]
 
 
-@pytest.fixture(scope="module")
-def m64():
-    return memcore.Machine("512MiB", bits=64, cpus=NR_CPUS)
+def reference_machine(variant):
+    """A machine of the variant with the reference machine's CPU count."""
+    design, bits = variant
+    return memcore.Machine("512MiB", design=design, bits=bits, cpus=NR_CPUS)
 
 
-@pytest.fixture(scope="module")
-def m32():
-    return memcore.Machine("512MiB", bits=32, cpus=NR_CPUS)
+@pytest.fixture(scope="module", params=variants(64))
+def m64(request):
+    return reference_machine(request.param)
+
+
+@pytest.fixture(scope="module", params=variants(32))
+def m32(request):
+    return reference_machine(request.param)
 
 
 def geometry(c):
@@ -79,10 +85,11 @@ def test_kmalloc_caches_exist_in_all_four_families(m64):
             assert prefix + size in names
 
 
-def test_geometry_changes_with_cpus():
+@only_bits(64)
+def test_geometry_changes_with_cpus(machine):
     """min_objects = 4 * (fls(nr_cpus) + 1) decides the order of large objects."""
-    small = memcore.Machine("256MiB", cpus=1).kmem_cache("kmalloc-1k")
-    large = memcore.Machine("256MiB", cpus=16).kmem_cache("kmalloc-1k")
+    small = machine("256MiB", cpus=1).kmem_cache("kmalloc-1k")
+    large = machine("256MiB", cpus=16).kmem_cache("kmalloc-1k")
     assert small.order < large.order
 
 
@@ -98,13 +105,14 @@ def _live_snapshot():
                     reason="no /sys/kernel/slab here")
 @pytest.mark.skipif(not platform.release().startswith("6.18"),
                     reason="the model is Linux 6.18")
-def test_live_sys_kernel_slab():
+@only_bits(64)
+def test_live_sys_kernel_slab(machine):
     """Every cache of the running kernel, when it is a 6.18 like the reference."""
-    caches, machine = _live_snapshot()
-    cpus = machine["nr_cpu_ids"]
+    caches, facts = _live_snapshot()
+    cpus = facts["nr_cpu_ids"]
     if cpus > 64:
         pytest.skip("more CPUs than the model supports")
-    m = memcore.Machine("512MiB", cpus=cpus)
+    m = machine("512MiB", cpus=cpus)
     bad = []
     for name, entry in sorted(caches.items()):
         c = model_cache(m, name, entry, SPECIAL, 64)
