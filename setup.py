@@ -15,6 +15,7 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tools"))
 import codegen  # noqa: E402  (build-time generator, not installed)
+import stubgen  # noqa: E402  (type stubs of the variant modules)
 
 #: (design, word size in bits): one extension module memcore._<design><bits> each.
 VARIANTS = [
@@ -45,6 +46,7 @@ def extensions():
     from Cython.Build import cythonize
 
     exts = []
+    stubgen.write_stubs(VARIANTS, ROOT / "memcore")  # memcore/_variant.pyi, _<design><bits>.pyi
     for design, bits in VARIANTS:
         gen_dir = GEN / f"{design}{bits}"
         codegen.generate_variant(design, bits, gen_dir)

@@ -13,6 +13,11 @@ The rules follow pahole's own output (checked against
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .layout import Layout
+
 CACHELINE = 64
 _COMMENT_COL = 56
 
@@ -34,7 +39,7 @@ def _decl(type_base: str, name: str, depth: int) -> str:
     return f"{type_base:<{abs(width)}} {name}"
 
 
-def render(layout) -> str:
+def render(layout: Layout) -> str:
     nodes = layout._nodes
     children: dict[int, list[int]] = {-1: []}
     for i, n in enumerate(nodes):
@@ -42,9 +47,9 @@ def render(layout) -> str:
         children[n.parent].append(i)
 
     out = [f"struct {layout.name} {{"]
-    holes = []
+    holes: list[int] = []
 
-    def boundary(state: dict, offset: int, depth: int):
+    def boundary(state: dict[str, int], offset: int, depth: int) -> None:
         # each nesting level keeps its own "last cacheline", as pahole does
         line = offset // CACHELINE
         if line > state["cacheline"]:
@@ -54,8 +59,8 @@ def render(layout) -> str:
             out.append("\t" * depth +
                        f"/* --- cacheline {line} boundary ({line * CACHELINE} bytes){tail} --- */")
 
-    def emit(idx_list, depth, in_union, start):
-        prev_end = None
+    def emit(idx_list: list[int], depth: int, in_union: bool, start: int) -> None:
+        prev_end: int | None = None
         state = {"cacheline": start // CACHELINE}
         for i in idx_list:
             n = nodes[i]

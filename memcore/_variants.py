@@ -9,6 +9,7 @@ import importlib
 import pkgutil
 import re
 from functools import lru_cache
+from types import ModuleType
 
 from .errors import UnknownChoice
 
@@ -42,7 +43,7 @@ def designs() -> tuple[str, ...]:
     return tuple(seen)
 
 
-def check(design, bits) -> tuple[str, int]:
+def check(design: str, bits: int) -> tuple[str, int]:
     """Validate a (design, bits) pair, raising UnknownChoice listing valid values."""
     if design not in designs():
         raise UnknownChoice("design", design, designs())
@@ -57,7 +58,7 @@ def check(design, bits) -> tuple[str, int]:
 
 
 @lru_cache(maxsize=None)
-def module(design: str = "classic", bits: int = 64):
+def module(design: str = "classic", bits: int = 64) -> ModuleType:
     """The compiled module of one variant."""
     design, bits = check(design, bits)
     return importlib.import_module(f"memcore._{design}{bits}")

@@ -7,6 +7,8 @@ derives from the closest Python built-in so generic handlers work.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class MemcoreError(Exception):
     """Base class of every memcore error."""
@@ -19,7 +21,7 @@ class MemcoreError(Exception):
 class UnknownChoice(MemcoreError, ValueError):
     """A name (struct, design, word size, config, flag, ...) that does not exist."""
 
-    def __init__(self, what: str, value, valid):
+    def __init__(self, what: str, value: object, valid: Iterable[object]):
         self.what, self.value = what, value
         self.valid = tuple(valid)
         super().__init__(f"unknown {what} {value!r}; valid: "

@@ -14,6 +14,7 @@ include/memcore/page_flags_layout.h; tests check that the two agree.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from .errors import MemcoreError, UnknownChoice
 
@@ -62,7 +63,7 @@ class FlagsConfig:
         except KeyError:
             raise UnknownChoice("config", name, CONFIGS) from None
 
-    def replace(self, **changes) -> "FlagsConfig":
+    def replace(self, **changes: Any) -> "FlagsConfig":
         valid = [f.name for f in fields(self)]
         for key in changes:
             if key not in valid:
@@ -71,7 +72,7 @@ class FlagsConfig:
             changes["name"] = self.name + "+" + ",".join(f"{k}={v}" for k, v in changes.items())
         return replace(self, **changes)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -97,7 +98,7 @@ class FlagsLayout:
     """The result: where each field of the flags word lives."""
 
     config: FlagsConfig
-    fields: dict            #: name -> (width, shift); absent fields are (0, 0)
+    fields: dict[str, tuple[int, int]]  #: name -> (width, shift); absent fields are (0, 0)
     free_bits: int          #: bits between the last flag and the lowest field
     last_cpupid_in_flags: bool  #: False means LAST_CPUPID_NOT_IN_PAGE_FLAGS
     last_cpupid_shift: int  #: LAST_CPUPID_SHIFT (bits wanted, in flags or not)
@@ -123,7 +124,7 @@ class FlagsLayout:
         w, s = self._field(name)
         return ((1 << w) - 1) << s
 
-    def _field(self, name):
+    def _field(self, name: str) -> tuple[int, int]:
         try:
             return self.fields[name]
         except KeyError:
@@ -137,7 +138,7 @@ class FlagsLayout:
         w, s = self._field(name)
         return (word >> s) & ((1 << w) - 1) if w else 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"config": self.config.to_dict(),
                 "fields": {k: {"width": w, "shift": s} for k, (w, s) in self.fields.items()},
                 "free_bits": self.free_bits,
@@ -146,7 +147,7 @@ class FlagsLayout:
                 "node_in_flags": self.node_in_flags,
                 "section_in_flags": self.section_in_flags}
 
-    def regions(self):
+    def regions(self) -> list[tuple[str, int, int]]:
         """(name, high bit, low bit) of every region of the word, top bit down."""
         out = []
         for name in FIELD_ORDER:
@@ -257,7 +258,8 @@ def compute(cfg: FlagsConfig) -> FlagsLayout:
         section_in_flags=sections != 0)
 
 
-def flags_layout(config="x86_64", **overrides) -> FlagsLayout:
+def flags_layout(config: str | FlagsConfig | dict[str, Any] = "x86_64",
+                 **overrides: Any) -> FlagsLayout:
     """The flags-word layout of a configuration.
 
     *config* is a canonical name (``"x86_64"``, ``"i386"``), a

@@ -8,8 +8,10 @@ structs add nothing to a path.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from . import _variants
 from .errors import UnknownChoice
@@ -35,7 +37,7 @@ class Member:
     def is_bitfield(self) -> bool:
         return self.bit_size != self.size * 8
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "type": self.type, "offset": self.offset,
                 "size": self.size, "bit_offset": self.bit_offset, "bit_size": self.bit_size}
 
@@ -60,7 +62,8 @@ class _Node:
 class Layout:
     """The layout of one struct in one variant (design, word size)."""
 
-    def __init__(self, name: str, design: str, bits: int, size: int, align: int, nodes):
+    def __init__(self, name: str, design: str, bits: int, size: int, align: int,
+                 nodes: Sequence[_Node]):
         self.name = name
         self.design = design
         self.bits = bits
@@ -72,7 +75,7 @@ class Layout:
             for n in nodes if n.name is not None)
         self._by_path = {m.path: m for m in self.members}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"<Layout struct {self.name} ({self.design}, {self.bits}-bit): "
                 f"{self.size} bytes, {len(self.members)} members>")
 
@@ -82,13 +85,13 @@ class Layout:
         except KeyError:
             raise KeyError(f"struct {self.name} has no member {path!r}") from None
 
-    def __contains__(self, path) -> bool:
+    def __contains__(self, path: object) -> bool:
         return path in self._by_path
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Member]:
         return iter(self.members)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "design": self.design, "bits": self.bits,
                 "size": self.size, "align": self.align,
                 "members": [m.to_dict() for m in self.members]}
@@ -103,10 +106,10 @@ class Layout:
         return render(self)
 
 
-def _derive_extents(rows):
+def _derive_extents(rows: Iterable[Sequence[Any]]) -> list[_Node]:
     """Fill in offset/size/align of anonymous aggregates from their members."""
     nodes = [list(r) for r in rows]
-    children = {i: [] for i in range(len(nodes))}
+    children: dict[int, list[int]] = {i: [] for i in range(len(nodes))}
     for i, r in enumerate(nodes):
         if r[4] >= 0:
             children[r[4]].append(i)
@@ -129,9 +132,10 @@ def _derive_extents(rows):
 
 
 @lru_cache(maxsize=None)
-def _tables(design: str, bits: int):
-    mod = _variants.module(design, bits)
-    return mod._layout_tables()
+def _tables(design: str, bits: int) -> dict[str, tuple[int, int, list[tuple[Any, ...]]]]:
+    tables: dict[str, tuple[int, int, list[tuple[Any, ...]]]] = \
+        _variants.module(design, bits)._layout_tables()
+    return tables
 
 
 def struct_names(design: str = "classic", bits: int = 64) -> tuple[str, ...]:

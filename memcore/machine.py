@@ -4,61 +4,62 @@
 names over the variant modules' classes: ``memcore.Machine(...)`` returns
 an instance of ``memcore._<design><bits>.Machine`` and ``isinstance(x,
 memcore.Folio)`` holds for a folio of any variant.
+
+To a type checker these names are the classes of ``memcore/_variant.pyi``
+(generated at build time by tools/stubgen.py), which every variant's
+classes derive from: the API all variants share.
 """
 from __future__ import annotations
 
 import abc
+from typing import TYPE_CHECKING
 
 from . import _variants
 
 __all__ = ["Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "Slab", "SlabObject"]
 
+if TYPE_CHECKING:
+    from ._variant import Folio, KmemCache, Machine, Page, PgFlags, Slab, SlabObject, Task
+else:
+    class Machine(abc.ABC):
+        """A modeled machine running Linux 6.18's memory management.
 
-class Machine(abc.ABC):
-    """A modeled machine running Linux 6.18's memory management.
+        ``Machine(ram="4GiB", design="classic", bits=64, config=None, nodes=1,
+        cpus=2, min_free_kbytes=None, watermark_scale_factor=10, ...)``
 
-    ``Machine(ram="4GiB", design="classic", bits=64, config=None, nodes=1,
-    cpus=2, min_free_kbytes=None, watermark_scale_factor=10)``
+        ram is bytes or a size string; config defaults to the canonical
+        configuration of the word size (``x86_64`` or ``i386``).  The keyword
+        arguments after cpus are those of the variant's Machine.
+        """
 
-    ram is bytes or a size string; config defaults to the canonical
-    configuration of the word size (``x86_64`` or ``i386``).
-    """
+        def __new__(cls, ram: int | str = "4GiB", design: str = "classic", bits: int = 64,
+                    config: str | None = None, nodes: int = 1, cpus: int = 2,
+                    **tunables: object) -> Machine:
+            mod = _variants.module(design, bits)
+            return mod.Machine(ram, config=config, nodes=nodes, cpus=cpus, **tunables)
 
-    def __new__(cls, ram="4GiB", design="classic", bits=64, config=None, nodes=1, cpus=2,
-                **tunables):
-        mod = _variants.module(design, bits)
-        return mod.Machine(ram, config=config, nodes=nodes, cpus=cpus, **tunables)
+    class Page(abc.ABC):
+        """A struct page view (``m.page(pfn)``)."""
 
+    class Folio(abc.ABC):
+        """A folio view (``m.alloc_folio()``, ``page.folio``)."""
 
-class Page(abc.ABC):
-    """A struct page view (``m.page(pfn)``)."""
+    class PgFlags(abc.ABC):
+        """A flags-word view (``page.flags``, ``folio.flags``, ``m.pgflags(address)``)."""
 
+    class Task(abc.ABC):
+        """A modeled task (``m.task(name)``)."""
 
-class Folio(abc.ABC):
-    """A folio view (``m.alloc_folio()``, ``page.folio``)."""
+    class KmemCache(abc.ABC):
+        """A slab cache (``m.kmem_cache_create(...)``, ``m.kmem_cache("kmalloc-64")``)."""
 
+    class Slab(abc.ABC):
+        """A struct slab (``m.virt_to_slab(address)``)."""
 
-class PgFlags(abc.ABC):
-    """A flags-word view (``page.flags``, ``folio.flags``, ``m.pgflags(address)``)."""
+    class SlabObject(abc.ABC):
+        """An object from kmem_cache_alloc() or kmalloc()."""
 
-
-class Task(abc.ABC):
-    """A modeled task (``m.task(name)``)."""
-
-
-class KmemCache(abc.ABC):
-    """A slab cache (``m.kmem_cache_create(...)``, ``m.kmem_cache("kmalloc-64")``)."""
-
-
-class Slab(abc.ABC):
-    """A struct slab (``m.virt_to_slab(address)``)."""
-
-
-class SlabObject(abc.ABC):
-    """An object from kmem_cache_alloc() or kmalloc()."""
-
-
-for _design, _bits in _variants.available():
-    _mod = _variants.module(_design, _bits)
-    for _abc in (Machine, Page, Folio, PgFlags, Task, KmemCache, Slab, SlabObject):
-        _abc.register(getattr(_mod, _abc.__name__))
+    for _design, _bits in _variants.available():
+        _mod = _variants.module(_design, _bits)
+        for _abc in (Machine, Page, Folio, PgFlags, Task, KmemCache, Slab, SlabObject):
+            _abc.register(getattr(_mod, _abc.__name__))
