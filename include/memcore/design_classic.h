@@ -601,6 +601,28 @@ static inline const char *page_bad_reason(const struct page *p, mc_ulong flags,
 	return bad;
 }
 
+/* The entire mapcount and pincount, which live in page 1 on 64-bit and in
+ * page 2 on 32-bit. */
+static inline const char *entire_and_pincount_bad(const struct folio *f)
+{
+	if (f->_entire_mapcount.counter + 1 != 0)
+		return "nonzero entire_mapcount";
+	if (f->_pincount.counter != 0)
+		return "nonzero pincount";
+	return NULL;
+}
+
+/* Every tail page: PG_tail set and compound_head pointing at the head. */
+static inline const char *tail_page_link_bad(const struct mc_machine *m, struct page *head,
+					     struct page *p)
+{
+	if (!PageTail(p))
+		return "PageTail not set";
+	if (mc_compound_head(m, p) != head)
+		return "compound_head not consistent";
+	return NULL;
+}
+
 /*
  * free_tail_page_prepare()'s checks: what is wrong with tail `p` of the
  * compound page `head`, or NULL.  The first problem found is the reason
@@ -622,10 +644,8 @@ static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
 		if (f->_mm_id_mapcount[1] != -1)
 			return "nonzero mm mapcount 1";
 #if defined(CONFIG_64BIT)
-		if (f->_entire_mapcount.counter + 1 != 0)
-			return "nonzero entire_mapcount";
-		if (f->_pincount.counter != 0)
-			return "nonzero pincount";
+		if (entire_and_pincount_bad(f))
+			return entire_and_pincount_bad(f);
 #endif
 		break;
 	case 2:
@@ -633,10 +653,8 @@ static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
 		    mc_page_va(m, head) + offsetof(struct folio, _deferred_list))
 			return "on deferred list";
 #if !defined(CONFIG_64BIT)
-		if (f->_entire_mapcount.counter + 1 != 0)
-			return "nonzero entire_mapcount";
-		if (f->_pincount.counter != 0)
-			return "nonzero pincount";
+		if (entire_and_pincount_bad(f))
+			return entire_and_pincount_bad(f);
 #endif
 		break;
 	case 3:
@@ -645,11 +663,7 @@ static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
 		if (p->mapping != TAIL_MAPPING)
 			return "corrupted mapping in tail page";
 	}
-	if (!PageTail(p))
-		return "PageTail not set";
-	if (mc_compound_head(m, p) != head)
-		return "compound_head not consistent";
-	return NULL;
+	return tail_page_link_bad(m, head, p);
 }
 
 /*
