@@ -7,6 +7,11 @@
 # classic design) with modeled addresses; PGTY_buddy marks the first page of
 # a free block and `private` holds its order.  Merging looks only at the
 # buddy's struct page: it never scans a free list.
+#
+# Provides: the free lists (__add_to_free_list, __del_page_from_free_list),
+#   __free_one_page/free_one_page, expand, __rmqueue and its fallbacks,
+#   pageblock migratetypes.
+# Uses: decl.pxi (design accessors, zones), errors.pxi.
 
 from libc.stdio cimport snprintf
 

@@ -1,5 +1,9 @@
 # Bulk nogil entry points: the loops that benchmarks and profiles run, with
 # no Python between iterations, and the baselines they are measured against.
+#
+# Provides: walk_pfns, walk_plain, bulk_alloc_free_pairs, bulk_alloc,
+#   bulk_put, bulk_cache_alloc_free, the free-list baseline.
+# Uses: folio.pxi, slub.pxi.
 
 import numpy as _np
 cimport numpy as cnp

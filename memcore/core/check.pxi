@@ -5,6 +5,9 @@
 # frozen) folio.  Free lists must agree with page types, orders, zones,
 # pageblock migratetypes and the counters; no two free buddies may be left
 # unmerged; every compound page must be well formed.
+#
+# Provides: machine_check (free lists, pcp lists, compound pages, every PFN).
+# Uses: buddy.pxi, pcp.pxi, the design's mc_compound_bad_reason, pfn_marks.
 
 cdef enum:
     CLAIM_NONE, CLAIM_FREE, CLAIM_PCP, CLAIM_RESERVED, CLAIM_FOLIO

@@ -4,6 +4,10 @@
 # bitfields and exact layout exist only in C.  Types named after the kernel
 # (page, folio, slab, ...) are the modeled kernel's structs; mc_* types are
 # the model's own.
+#
+# Provides: every C name the .pxi files use, the design accessors (the seam:
+#   struct page and struct folio are opaque here), the extension types.
+# Uses: include/memcore/*.h and the generated mc_*_table.h.
 
 cimport cython
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t

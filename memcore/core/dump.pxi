@@ -2,6 +2,9 @@
 #
 # One deliberate difference: the kernel prints pointers with %p, hashed per
 # boot; memcore prints the modeled address itself (as no_hash_pointers does).
+#
+# Provides: dump_page, format_pgp, format_flag_names.
+# Uses: the design accessors (page_folio, folio_* counters), layout.pxi.
 
 # pageflag_names[] order of include/trace/events/mmflags.h: the printing order
 _PAGEFLAG_PRINT_ORDER = ("locked", "waiters", "referenced", "uptodate", "dirty", "lru", "active",

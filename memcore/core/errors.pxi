@@ -46,7 +46,7 @@ _ERRORS = {
 cdef int machine_raise(Machine machine, int rc) except -1:
     """Turn a nogil error code into the memcore exception, with a dump_page()."""
     cdef mc_machine *m = machine.m
-    if rc == MC_ECTOR:                     # a constructor's own exception
+    if rc == MC_ECTOR and machine._ctor_error is not None:   # the constructor's own exception
         err, machine._ctor_error = machine._ctor_error, None
         m.err = 0
         m.err_msg[0] = 0

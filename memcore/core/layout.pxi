@@ -5,6 +5,9 @@
 # constants of this module, and bitfield positions are found here by
 # probing: each bitfield is set to all ones in a zeroed buffer and the
 # resulting bits are read back.
+#
+# Provides: BITS, DESIGN, the layout and enum tables, flags-word constants.
+# Uses: decl.pxi, the generated mc_layout_table.h / mc_enum_table.h.
 
 from libc.string cimport memset
 

@@ -5,6 +5,12 @@
 # Not modeled: reclaim, compaction, kswapd (so no watermark boost), the
 # high-order atomic reserve, CMA, page reporting and shuffling.  An
 # allocation that finds no zone above its watermark fails (OutOfMemory).
+#
+# Provides: the watermark checks, get_page_from_freelist,
+#   __alloc_frozen_pages, prep_new_page, free_pages_check,
+#   __free_pages_prepare, __free_frozen_pages, the boot-time tuning.
+# Uses: buddy.pxi, pcp.pxi, kasan.pxi, errors.pxi, the design's free-path
+#   checks and resets (page_bad_reason() ...).
 
 from libc.math cimport sqrt
 

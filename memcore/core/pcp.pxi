@@ -5,6 +5,10 @@
 # pcp_list (the same words as buddy_list).  Refill takes `batch` blocks
 # (scaled by alloc_factor) from the buddy lists; a free flushes when the
 # count reaches the (self-tuning) high mark.  The formulas are the kernel's.
+#
+# Provides: zone_pcp, rmqueue_pcplist, free_frozen_page_commit,
+#   free_pcppages_bulk, drain_all_pages, the pcp batch/high arithmetic.
+# Uses: buddy.pxi, decl.pxi.
 
 cdef inline per_cpu_pages *zone_pcp(const mc_machine *m, const zone *z, int cpu) noexcept nogil:
     return <per_cpu_pages *>mc_host(m, z.per_cpu_pageset + <mc_ulong>cpu * sizeof(per_cpu_pages))

@@ -8,6 +8,9 @@
 # asked (m.rcu.advance()) and by itself at quiescent points: when the last
 # task holding back a GP leaves its read section, the GP ends and its
 # callbacks run.  No threads are needed: tasks are modeled.
+#
+# Provides: RCU, _RCUReadSection, the Machine's RCU API (machine_rcu_*).
+# Uses: tasks.pxi (Task state), slub.pxi (rcu_slabs).
 
 
 @cython.final

@@ -1,6 +1,11 @@
 # The Python side of SLUB: creating and destroying caches (boot caches,
 # kmalloc caches, kmem_cache_create), views (KmemCache, Slab, SlabObject),
-# /proc/slabinfo, KASAN reports, and the slab part of Machine.check().
+# /proc/slabinfo, the Machine's SLUB API, and the slab part of Machine.check().
+#
+# Provides: the cache constructors, KmemCache/Slab/SlabObject, run_ctors and
+#   ctor_hook, the Machine's SLUB API (machine_kmem_cache_*, machine_kmalloc,
+#   machine_kfree*), check_slabs.
+# Uses: slub.pxi, rcu.pxi, kasan_api.pxi (reports), errors.pxi.
 
 from memcore.errors import KASANReport
 

@@ -1,7 +1,8 @@
 # SLUB (mm/slub.c, Linux 6.18) running on the model.
 #
 # Slab pages come from the model's page allocator (frozen, compound,
-# PGTY_slab); struct slab overlays their first struct page; objects are real
+# PGTY_slab); struct slab describes them (the design says where it lives:
+# over the first struct page in the classic design); objects are real
 # bytes of modeled RAM linked through (hardened) free pointers.  Per CPU:
 # kmem_cache_cpu with the active slab (the only frozen slab) and a list of
 # partial slabs; per node: kmem_cache_node with the partial list (slabs on
@@ -15,6 +16,11 @@
 #
 # Not modeled: the 6.18 per-CPU sheaves (opt-in, used by vm_area_struct and
 # maple_node only), kmalloc_nolock, memcg accounting, the KASAN quarantine.
+#
+# Provides: allocate_slab, slab_alloc_node, slab_free(_checked), __kmalloc,
+#   kfree(_check), flush_cpu_slab, discard_slab, the cache walks.
+# Uses: page_alloc.pxi (slab pages), kasan.pxi, errors.pxi, the design's
+#   page <-> slab accessors, mc_machine.ctor_hook (constructors).
 
 # slab->flags bits (enum slab_flags, 6.18): they alias page flags
 cdef enum:

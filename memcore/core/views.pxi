@@ -9,6 +9,9 @@
 # owns no state, is cheap to create, and every access goes to the struct in
 # the machine's memory.  Flag helpers of Folio are generated from the one
 # table in include/memcore/folio_flags_table.h (folio_flags.pxi).
+#
+# Provides: Page, Folio, PgFlags, _make_folio, _make_pgflags.
+# Uses: folio.pxi, tasks.pxi (bit locks through the Machine), dump.pxi.
 
 cimport cython
 from cpython.object cimport PyTypeObject
