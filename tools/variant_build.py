@@ -26,10 +26,21 @@ import codegen
 
 ROOT = codegen.ROOT
 
-#: Cython directives of every variant module.
+#: Cython directives of every variant module, for all of memcore/core/*.pxi.
+#: (`# cython:` comments only count at the top of the compiled .pyx, and the
+#: implementation is in included .pxi files, so they are set here.)
 CYTHON_DIRECTIVES = {
     "language_level": 3,
     "embedsignature": True,
+    # No implicit checks when a C integer indexes a list, tuple or memoryview:
+    # where such an index can be out of range the code checks it and raises
+    # (tests/test_build.py reads the generated C to hold this).
+    "boundscheck": False,
+    "wraparound": False,
+    # C division and remainder (truncating), as in the kernel; divisors that
+    # can be zero are ruled out before the division.
+    "cdivision": True,
+    "initializedcheck": False,
 }
 
 STUB = """\

@@ -1,4 +1,11 @@
-# Layout export: what the compiler says about this variant's structs.
+# Layout export: what the compiler says about this variant's structs, and
+# checked lookups in name tables.
+#
+# Provides: BITS, DESIGN, CONFIG_NAME; _layout_tables(), _enum_table(),
+#   _flags_layout() (read by memcore/layout.py, enums.py, flagslayout.py);
+#   slab_counters()/slab_fields(); _table_entry() for every .pxi.
+# Uses: the generated mc_layout_table.h / mc_enum_table.h and the headers
+#   declared in core/decl.pxi; memcore.errors.
 #
 # The member tables are generated at build time from the parsed headers
 # (tools/codegen.py); offsets, sizes and alignments are compile-time
@@ -8,9 +15,23 @@
 
 from libc.string cimport memset
 
+from memcore.errors import VMBug
+
 BITS = MC_BITS
 DESIGN = MC_DESIGN_NAME.decode()
 CONFIG_NAME = MC_CONFIG_NAME.decode()
+
+
+cdef object _table_entry(object table, Py_ssize_t i, str what):
+    """table[i] for an index that comes from modeled state (a flags word, a
+    pageblock, a kmem_cache field), which the user can set to anything.
+
+    The module is compiled without bounds checks (tools/variant_build.py),
+    so an index that is not known to be in range is checked here."""
+    cdef Py_ssize_t n = len(table)
+    if not 0 <= i < n:
+        raise VMBug(f"{what} is {i}, which names nothing (valid: 0..{n - 1})")
+    return table[i]
 
 
 cdef tuple _probe_bits(const mc_struct_desc *s, const mc_member_desc *md):

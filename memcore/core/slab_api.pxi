@@ -1,6 +1,7 @@
 # The Python side of SLUB: creating and destroying caches (boot caches,
 # kmalloc caches, kmem_cache_create), views (KmemCache, Slab, SlabObject),
 # /proc/slabinfo, KASAN reports, and the slab part of Machine.check().
+# Uses: the nogil SLUB of slub.pxi, Machine (machine.pxi), _table_entry (layout.pxi).
 
 from memcore.errors import KASANReport
 
@@ -101,8 +102,8 @@ cdef class _PercpuArea:
         self.free.sort()
         merged = []
         for o, s in self.free:
-            if merged and merged[-1][0] + merged[-1][1] == o:
-                merged[-1][1] += s
+            if merged and merged[len(merged) - 1][0] + merged[len(merged) - 1][1] == o:
+                merged[len(merged) - 1][1] += s
             else:
                 merged.append([o, s])
         self.free = merged
@@ -339,7 +340,7 @@ cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
     cdef kmem_cache *s = KC(m, sl.slab_cache)
     cdef mc_ulong base = slab_address(m, sl) + s.red_left_pad, obj
     cdef bytes saved = b""
-    ctor = machine._ctors[s.ctor - 1]
+    ctor = _table_entry(machine._ctors, s.ctor - 1, "constructor index (kmem_cache.ctor - 1)")
     for j in range(sl.objects):
         # The object already handed out is KASAN-unpoisoned and the others are
         # redzone: each object's shadow is saved around the ctor's unpoisoned
@@ -508,7 +509,9 @@ cdef class KmemCache:
     @property
     def ctor(self):
         cdef kmem_cache *s = self._s()
-        return self.machine._ctors[s.ctor - 1] if s.ctor else None
+        if not s.ctor:
+            return None
+        return _table_entry(self.machine._ctors, s.ctor - 1, "constructor index (kmem_cache.ctor - 1)")
 
     @property
     def slabs(self):

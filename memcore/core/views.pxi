@@ -117,7 +117,7 @@ cdef class Page:
 
     @property
     def zone(self):
-        return ZONE_NAMES[page_zonenum(self._p())]
+        return _table_entry(ZONE_NAMES, page_zonenum(self._p()), "zone number in the flags word")
 
     @property
     def node(self):
@@ -133,7 +133,8 @@ cdef class Page:
     def migratetype(self):
         """The migratetype of the page's pageblock."""
         cdef uint64_t pfn = mc_page_to_pfn(self.machine.m, self._p())
-        return MIGRATETYPE_NAMES[get_pfnblock_migratetype(self.machine.m, self._p(), pfn)]
+        return _table_entry(MIGRATETYPE_NAMES, get_pfnblock_migratetype(self.machine.m, self._p(), pfn),
+                            "migratetype of the pageblock")
 
     def raw(self):
         """The bytes of the struct page."""
@@ -230,7 +231,7 @@ cdef class Folio:
 
     @property
     def zone(self):
-        return ZONE_NAMES[page_zonenum(&self._f().page)]
+        return _table_entry(ZONE_NAMES, page_zonenum(&self._f().page), "zone number in the flags word")
 
     @property
     def node(self):
@@ -390,7 +391,7 @@ cdef class PgFlags:
 
     @property
     def zone(self):
-        return ZONE_NAMES[self.field("ZONES")]
+        return _table_entry(ZONE_NAMES, self.field("ZONES"), "zone number in the flags word")
 
     @property
     def zone_idx(self):
