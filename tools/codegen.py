@@ -16,7 +16,9 @@ what the compiler sees:
 * ``folio_flags.pxi``: the Folio methods generated from the one flag-helper
   table in ``include/memcore/folio_flags.h``.
 
-tests/test_layout_m32.py reuses :func:`parse_structs` to build an
+The structs covered are the design's list (``MC_LAYOUT_STRUCTS(X)`` in its
+types header, read back from the same preprocessed text).
+tests/test_layout_native.py reuses :func:`parse_structs` to build an
 independent ``gcc -m32`` probe of the same declarations.
 """
 from __future__ import annotations
@@ -32,11 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 INCLUDE = ROOT / "include"
 
-#: Structs whose layouts memcore exports, in display order.
-LAYOUT_STRUCTS = ("page", "folio", "slab", "ptdesc")
-
-#: Header that declares everything the layout tables need.
+#: Header that declares everything the layout tables need, including the
+#: design's list of exported structs (enum mc_layout_struct, from the design's
+#: MC_LAYOUT_STRUCTS(X)).
 LAYOUT_HEADER = "memcore/layout_structs.h"
+
+#: enum mc_layout_struct spells the list as MC_LAYOUT_STRUCT_<name>, then a count.
+_STRUCT_LIST_ENUM, _STRUCT_LIST_PREFIX, _STRUCT_LIST_END = (
+    "mc_layout_struct", "MC_LAYOUT_STRUCT_", "MC_NR_LAYOUT_STRUCT_LIST")
 
 
 # --------------------------------------------------------------------------
@@ -155,11 +160,37 @@ def _members(decls) -> list[Node]:
     return out
 
 
-def parse_structs(text: str, names=LAYOUT_STRUCTS) -> dict[str, list[Node]]:
-    """Parse preprocessed C and return the member trees of *names*."""
+def _enumerators(ast, names) -> dict[str, list[str]]:
+    """Enumerator names of the named enums of a parse, in declaration order."""
+    from pycparser import c_ast
+
+    out: dict[str, list[str]] = {}
+
+    class V(c_ast.NodeVisitor):
+        def visit_Enum(self, node):
+            if node.name in names and node.values is not None:
+                out[node.name] = [e.name for e in node.values.enumerators]
+
+    V().visit(ast)
+    return out
+
+
+def layout_struct_names(ast) -> tuple[str, ...]:
+    """The design's MC_LAYOUT_STRUCTS(X) list, as layout_structs.h spells it."""
+    found = _enumerators(ast, (_STRUCT_LIST_ENUM,)).get(_STRUCT_LIST_ENUM)
+    if not found or found[-1] != _STRUCT_LIST_END:
+        raise ValueError(f"enum {_STRUCT_LIST_ENUM} not found in the preprocessed {LAYOUT_HEADER}")
+    return tuple(e[len(_STRUCT_LIST_PREFIX):] for e in found[:-1])
+
+
+def parse_structs(text: str, names=None) -> dict[str, list[Node]]:
+    """Parse preprocessed C and return the member trees of *names* (by
+    default: of the design's struct list, read from the same text)."""
     from pycparser import CParser, c_ast
 
     ast = CParser().parse(text, "<memcore headers>")
+    if names is None:
+        names = layout_struct_names(ast)
     found: dict[str, list[Node]] = {}
 
     class V(c_ast.NodeVisitor):
@@ -177,18 +208,9 @@ def parse_structs(text: str, names=LAYOUT_STRUCTS) -> dict[str, list[Node]]:
 
 def parse_enums(text: str, names=("pageflags", "pagetype")) -> dict[str, list[str]]:
     """Enumerator names of the given enums, in declaration order."""
-    from pycparser import CParser, c_ast
+    from pycparser import CParser
 
-    ast = CParser().parse(text, "<memcore headers>")
-    out: dict[str, list[str]] = {}
-
-    class V(c_ast.NodeVisitor):
-        def visit_Enum(self, node):
-            if node.name in names and node.values is not None:
-                out[node.name] = [e.name for e in node.values.enumerators]
-
-    V().visit(ast)
-    return out
+    return _enumerators(CParser().parse(text, "<memcore headers>"), names)
 
 
 def flatten(nodes: list[Node], parent: int = -1, depth: int = 1, out=None):
@@ -255,6 +277,8 @@ def emit_layout_table(structs: dict[str, list[Node]]) -> str:
             f"mc_members_{sname}, sizeof(mc_members_{sname}) / sizeof(mc_members_{sname}[0]) }},")
     lines.append("};")
     lines.append(f"#define MC_NR_LAYOUT_STRUCTS {len(structs)}")
+    lines.append("_Static_assert(MC_NR_LAYOUT_STRUCTS == MC_NR_LAYOUT_STRUCT_LIST,")
+    lines.append('\t       "the table covers the design\'s MC_LAYOUT_STRUCTS list");')
     return "\n".join(lines) + "\n"
 
 

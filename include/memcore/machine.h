@@ -19,7 +19,7 @@
 #ifndef MEMCORE_MACHINE_H
 #define MEMCORE_MACHINE_H
 
-#include "memcore/mm_types.h"
+#include "memcore/design_types.h"	/* struct page, ... of the design */
 #include "memcore/mmzone.h"
 
 /* ---- the modeled kernel address space (x86) ------------------------------ */

@@ -75,7 +75,7 @@ cdef extern from "memcore/types.h" nogil:
         mc_ulong next
         mc_ulong prev
 
-cdef extern from "memcore/mm_types.h" nogil:
+cdef extern from "memcore/design_types.h" nogil:    # the design's struct page, folio, ...
     cdef struct page:
         memdesc_flags_t flags
         list_head lru
