@@ -108,7 +108,7 @@ class Node:
     """One member of a struct as declared: named, or an anonymous aggregate."""
 
     name: str | None          # member name; None for anonymous struct/union
-    kind: str                 # "member", "bitfield", "struct", "union"
+    kind: str                 # MC_MEMBER_KINDS name: "plain", "bitfield", "anon_struct", "anon_union"
     type: str                 # kernel type name ("struct list_head", ...)
     type_base: str = ""       # type without array suffix (for rendering)
     array: str = ""           # "[2]" for arrays
@@ -143,20 +143,18 @@ def _members(decls) -> list[Node]:
     out = []
     for d in decls or ():
         t = d.type
-        if d.name is None and isinstance(t, (c_ast.Struct, c_ast.Union)):
-            kind = "struct" if isinstance(t, c_ast.Struct) else "union"
-            out.append(Node(None, kind, kind, kind, children=_members(t.decls)))
-            continue
         if d.name is None and isinstance(t, c_ast.TypeDecl) and \
                 isinstance(t.type, (c_ast.Struct, c_ast.Union)) and t.type.decls:
-            kind = "struct" if isinstance(t.type, c_ast.Struct) else "union"
-            out.append(Node(None, kind, kind, kind, children=_members(t.type.decls)))
+            t = t.type
+        if d.name is None and isinstance(t, (c_ast.Struct, c_ast.Union)):
+            word = "struct" if isinstance(t, c_ast.Struct) else "union"
+            out.append(Node(None, "anon_" + word, word, word, children=_members(t.decls)))
             continue
         base, arr = _type_of(t)
         if d.bitsize is not None:
             out.append(Node(d.name, "bitfield", base, base, "", int(d.bitsize.value, 0)))
         else:
-            out.append(Node(d.name, "member", base + arr, base, arr))
+            out.append(Node(d.name, "plain", base + arr, base, arr))
     return out
 
 
@@ -229,9 +227,6 @@ def flatten(nodes: list[Node], parent: int = -1, depth: int = 1, out=None):
 # C table emission
 # --------------------------------------------------------------------------
 
-_KIND_CODE = {"member": 0, "bitfield": 1, "struct": 2, "union": 3}
-
-
 def _cstr(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -254,8 +249,8 @@ def emit_layout_table(structs: dict[str, list[Node]]) -> str:
                     f"{{ struct {sname} *s = (struct {sname} *)buf; s->{n.name} = ~s->{n.name}; }}")
         lines.append(f"static const struct mc_member_desc mc_members_{sname}[] = {{")
         for i, (n, parent, depth) in enumerate(flat):
-            code = _KIND_CODE[n.kind]
-            if n.kind == "member":
+            code = f"MC_MEMBER_{n.kind.upper()}"     # enum mc_member_kind (layout_table.h)
+            if n.kind == "plain":
                 acc = f"((struct {sname} *)0)->{n.name}"
                 nums = (f"offsetof(struct {sname}, {n.name}), sizeof({acc}), "
                         f"__alignof__({acc}), 0, 0")
@@ -301,46 +296,50 @@ def emit_enum_table(enums: dict[str, list[str]]) -> str:
 # folio flag helpers
 # --------------------------------------------------------------------------
 
-#: ops a table row may list, and the kernel helper each becomes
-FLAG_OPS = ("test", "set", "clear", "__set", "__clear", "test_set", "test_clear",
-            "mark", "__mark")
-
-#: MCF_SPECIAL_* of include/memcore/folio_flags_table.h, and what the test means
-SPECIALS = {0: None, 1: "PG_swapcache and PG_swapbacked", 2: "not configured: always false",
-            3: "the zone field is ZONE_HIGHMEM", 4: "folio->mapping has FOLIO_MAPPING_ANON",
-            5: "folio->mapping low bits are FOLIO_MAPPING_KSM"}
-
+_OP = re.compile(r'@MCFOP\s+"(\w+)"\s*@')
+_SPECIAL = re.compile(r'@MCFSPECIAL\s+"(\w+)"\s*;\s*"((?:[^"\\]|\\.)*)"\s*@')
 _ROW = re.compile(r"@MCFLAG\s+(\w+)\s*;([^;@]*);\s*(\w+)\s*;([^;@]*);([^;@]*)@")
-_CONST_EXPR = re.compile(r"^[0-9()|<\s-]+$")
-
-
-def _const(expr: str) -> int:
-    """Value of a preprocessed integer constant like ((1 << 0) | (1 << 3))."""
-    if not _CONST_EXPR.match(expr):
-        raise ValueError(f"not a constant expression: {expr!r}")
-    return int(eval(expr, {"__builtins__": {}}))  # digits, parens, | and << only
+_OPS_EXPR = re.compile(r"^[\sA-Z_|()]+$")
 
 
 @dataclass
 class FlagRow:
-    name: str      # helper suffix: folio_test_<name>
-    bit: str | None  # PG_* enumerator, None when the test is not one bit
-    page: str      # FOLIO_HEAD_PAGE or FOLIO_SECOND_PAGE
-    ops: int       # bitmask of FLAG_OPS (bit i = FLAG_OPS[i])
-    special: int   # MCF_* special semantics
+    name: str              # helper suffix: folio_test_<name>
+    bit: str | None        # PG_* enumerator, None when the test is not one bit
+    page: str              # FOLIO_HEAD_PAGE or FOLIO_SECOND_PAGE
+    ops: tuple[str, ...]   # the helpers the kernel defines: "test", "__set", ... (MCF_OPS order)
+    special: str           # MCF_SPECIALS name: "NONE", "SWAPCACHE", "FALSE", ...
+    meaning: str | None    # what the test means when it is not one bit (MCF_SPECIALS)
+
+
+def _ops_of(expr: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """The ops of a preprocessed ops column, (MCF_OP_TEST | MCF_OP___SET) | ..."""
+    if not _OPS_EXPR.match(expr):
+        raise ValueError(f"ops column is not an | of MCF_OP_* names: {expr!r}")
+    names = set(re.findall(r"\w+", expr))
+    unknown = names - {f"MCF_OP_{op.upper()}" for op in known}
+    if unknown:
+        raise ValueError(f"unknown ops {sorted(unknown)} in {expr!r}")
+    return tuple(op for op in known if f"MCF_OP_{op.upper()}" in names)
 
 
 def parse_flag_table(design: str, bits: int) -> list[FlagRow]:
-    """Rows of MC_FOLIO_FLAGS(X) as the variant's configuration selects them."""
+    """Rows of MC_FOLIO_FLAGS(X) as the variant's configuration selects them,
+    with their ops (MCF_OPS) and special meanings (MCF_SPECIALS) by name."""
     text = preprocess("memcore/folio_flags_table.h", variant_defines(design, bits),
                       ["-DMC_FLAG_TABLE_DUMP"])
+    ops = tuple(op.lower() for op in _OP.findall(text))
+    meanings = {name: meaning or None for name, meaning in _SPECIAL.findall(text)}
     rows = []
     for m in _ROW.findall(text):
         bit = m[1].strip()
-        rows.append(FlagRow(m[0], bit if re.fullmatch(r"PG_\w+", bit) else None,
-                            m[2], _const(m[3]), _const(m[4])))
-    if not rows:
-        raise RuntimeError("folio flag table is empty")
+        special = re.fullmatch(r"\s*MCF_SPECIAL_(\w+)\s*", m[4])
+        if special is None or special.group(1) not in meanings:
+            raise ValueError(f"row {m[0]}: special column {m[4]!r} is not an MCF_SPECIAL_* name")
+        rows.append(FlagRow(m[0], bit if re.fullmatch(r"PG_\w+", bit) else None, m[2],
+                            _ops_of(m[3], ops), special.group(1), meanings[special.group(1)]))
+    if not ops or not meanings or not rows:
+        raise RuntimeError("folio flag table: no ops, specials or rows found")
     return rows
 
 
@@ -348,8 +347,8 @@ def _op_doc(r: FlagRow, op: str) -> str:
     pre = "__" if op.startswith("__") else ""
     base = op.lstrip("_")
     kname = f"{pre}folio_{base}_{r.name}" if base != "test" or pre else f"folio_test_{r.name}"
-    what = SPECIALS.get(r.special) or r.bit
-    where = "" if r.special else (" in page 1's flags (_flags_1)" if r.page == "FOLIO_SECOND_PAGE"
+    what = r.meaning or r.bit
+    where = "" if r.special != "NONE" else (" in page 1's flags (_flags_1)" if r.page == "FOLIO_SECOND_PAGE"
                                    else " in the head page's flags")
     if base == "test":
         return f"{kname}(): {what}{where}."
@@ -383,11 +382,9 @@ def emit_folio_flags_pxi(rows: list[FlagRow]) -> str:
     ]
     for r in rows:
         # stubs of unconfigured flags touch nothing, so any folio will do
-        second = r.page == "FOLIO_SECOND_PAGE" and r.special != 2
+        second = r.page == "FOLIO_SECOND_PAGE" and r.special != "FALSE"
         getter = "self._f2()" if second else "self._f()"
-        for i, op in enumerate(FLAG_OPS):
-            if not (r.ops >> i) & 1:
-                continue
+        for op in r.ops:
             cfun = f"mcf_{op}_{r.name}"
             out.append(f"    def {method_name(op, r.name)}(self):")
             out.append(f'        """{_op_doc(r, op)}"""')
@@ -404,24 +401,22 @@ def emit_folio_flags_decl(rows: list[FlagRow]) -> str:
     out = ["# Generated by tools/codegen.py; do not edit.",
            'cdef extern from "memcore/folio_flags.h" nogil:']
     for r in rows:
-        for i, op in enumerate(FLAG_OPS):
-            if (r.ops >> i) & 1:
-                ret = "int" if op.lstrip("_").startswith("test") else "void"
-                out.append(f"    {ret} mcf_{op}_{r.name}(folio *f)")
+        for op in r.ops:
+            ret = "int" if op.lstrip("_").startswith("test") else "void"
+            out.append(f"    {ret} mcf_{op}_{r.name}(folio *f)")
     out.append("")
     out.append("# (name, PG_ bit or None, page, ops, special meaning or None)")
     out.append("FOLIO_FLAG_HELPERS = (")
     for r in rows:
-        ops = tuple(op for i, op in enumerate(FLAG_OPS) if (r.ops >> i) & 1)
         page = "second" if r.page == "FOLIO_SECOND_PAGE" else "head"
-        out.append(f"    ({r.name!r}, {r.bit!r}, {page!r}, {ops!r}, {SPECIALS.get(r.special)!r}),")
+        out.append(f"    ({r.name!r}, {r.bit!r}, {page!r}, {r.ops!r}, {r.meaning!r}),")
     out.append(")")
     out.append("")
     out.append("# Folio methods under the kernel's __<op>_<flag> spelling (see codegen.method_name)")
     out.append("FOLIO_KERNEL_NAMES = {")
     for r in rows:
-        for i, op in enumerate(FLAG_OPS):
-            if (r.ops >> i) & 1 and method_name(op, r.name) != f"{op}_{r.name}":
+        for op in r.ops:
+            if method_name(op, r.name) != f"{op}_{r.name}":
                 out.append(f"    {op + '_' + r.name!r}: {method_name(op, r.name)!r},")
     out.append("}")
     return "\n".join(out) + "\n"

@@ -10,12 +10,31 @@
 
 #include <stddef.h>
 
+/*
+ * The kinds of rows in a member table: X(KIND, name) gives MC_MEMBER_<KIND>
+ * and the name memcore.layout and tools/codegen.py know the kind by.
+ */
+#define MC_MEMBER_KINDS(X) \
+	X(PLAIN, "plain")		/* named member with its own storage */ \
+	X(BITFIELD, "bitfield")		/* named bitfield */ \
+	X(ANON_STRUCT, "anon_struct")	/* anonymous struct: groups children */ \
+	X(ANON_UNION, "anon_union")	/* anonymous union: overlays children */
+
 enum mc_member_kind {
-	MC_MEMBER_PLAIN = 0,		/* named member with its own storage */
-	MC_MEMBER_BITFIELD = 1,		/* named bitfield */
-	MC_MEMBER_ANON_STRUCT = 2,	/* anonymous struct: groups children */
-	MC_MEMBER_ANON_UNION = 3,	/* anonymous union: overlays children */
+#define MC_MEMBER_KIND_ENUM(kind, name)	MC_MEMBER_##kind,
+	MC_MEMBER_KINDS(MC_MEMBER_KIND_ENUM)
+#undef MC_MEMBER_KIND_ENUM
+	MC_NR_MEMBER_KINDS
 };
+
+/* The name of a member kind ("plain", ...); NULL for a value that is none. */
+static inline const char *mc_member_kind_name(int kind)
+{
+#define MC_MEMBER_KIND_NAME(kind, name)	name,
+	static const char *const names[MC_NR_MEMBER_KINDS] = { MC_MEMBER_KINDS(MC_MEMBER_KIND_NAME) };
+#undef MC_MEMBER_KIND_NAME
+	return kind >= 0 && kind < MC_NR_MEMBER_KINDS ? names[kind] : NULL;
+}
 
 /* Sets the bitfield to all ones in a zeroed buffer the size of the struct. */
 typedef void (*mc_bitprobe_fn)(unsigned char *buf);

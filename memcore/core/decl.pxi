@@ -4,10 +4,17 @@
 # bitfields and exact layout exist only in C.  Types named after the kernel
 # (page, folio, slab, ...) are the modeled kernel's structs; mc_* types are
 # the model's own.
+#
+# Provides: the cdef extern declarations every other .pxi uses.
+# Uses: include/memcore/*.h (struct page & co. through design_types.h, the
+#   variant's design) and the generated mc_layout_table.h / mc_enum_table.h.
 
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
 
 cdef extern from "memcore/layout_table.h":
+    enum:
+        MC_MEMBER_PLAIN, MC_MEMBER_BITFIELD, MC_NR_MEMBER_KINDS
+    const char *mc_member_kind_name(int kind)
     ctypedef void (*mc_bitprobe_fn)(unsigned char *buf)
     cdef struct mc_member_desc:
         const char *name
@@ -206,6 +213,11 @@ cdef extern from "memcore/mmzone.h" nogil:
         mc_ulong node_spanned_pages
         int node_id
 
+cdef extern from "memcore/slub_sizing.h" nogil:
+    enum:
+        MC_NR_KMALLOC_TYPES     # rows of kmalloc_caches[][] (enum mc_kmalloc_type)
+        MC_KMALLOC_NR_INDEX     # kmalloc size indexes, 0 unused (KMALLOC_SHIFT_HIGH + 1)
+
 cdef extern from "memcore/machine.h" nogil:
     mc_ulong MC_PAGE_OFFSET, MC_VMEMMAP_START, TAIL_MAPPING, LIST_POISON1, LIST_POISON2
     uint64_t MC_LOWMEM_LIMIT, MAX_DMA_PFN, MAX_DMA32_PFN, PAGES_PER_SECTION
@@ -217,6 +229,7 @@ cdef extern from "memcore/machine.h" nogil:
     enum:
         MC_RES_FIRMWARE, MC_RES_MEMMAP, MC_RES_PGDAT, MC_RES_PAGEBLOCK, MC_RES_PERCPU
         MC_RES_UNAVAILABLE, MC_RES_PERCPU_AREA, MC_RES_SLAB_BOOT, MC_NR_RESERVE_KINDS
+    const char *mc_reserve_kind_name(int kind)
     cdef struct mc_machine:
         page *memmap
         unsigned char *phys
@@ -235,10 +248,10 @@ cdef extern from "memcore/machine.h" nogil:
         mc_ulong pgdat_va[64]
         pglist_data *pgdat[64]
         uint64_t memblock_top[64]
-        uint64_t reserved_bytes[8]
+        uint64_t reserved_bytes[MC_NR_RESERVE_KINDS]
         mc_ulong kmem_cache
         mc_ulong kmem_cache_node
-        mc_ulong kmalloc_caches[4][14]
+        mc_ulong kmalloc_caches[MC_NR_KMALLOC_TYPES][MC_KMALLOC_NR_INDEX]
         mc_ulong percpu_base
         uint64_t percpu_unit
         int freelist_hardened
