@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "memcore/xnames.h"
+
 /*
  * The kinds of rows in a member table: X(KIND, name) gives MC_MEMBER_<KIND>
  * and the name memcore.layout and tools/codegen.py know the kind by.
@@ -27,14 +29,8 @@ enum mc_member_kind {
 	MC_NR_MEMBER_KINDS
 };
 
-/* The name of a member kind ("plain", ...); NULL for a value that is none. */
-static inline const char *mc_member_kind_name(int kind)
-{
-#define MC_MEMBER_KIND_NAME(kind, name)	name,
-	static const char *const names[MC_NR_MEMBER_KINDS] = { MC_MEMBER_KINDS(MC_MEMBER_KIND_NAME) };
-#undef MC_MEMBER_KIND_NAME
-	return kind >= 0 && kind < MC_NR_MEMBER_KINDS ? names[kind] : NULL;
-}
+/* mc_member_kind_name(kind): "plain", ...; NULL for a value that is none. */
+MC_DEFINE_NAME_OF(mc_member_kind_name, MC_MEMBER_KINDS, MC_NR_MEMBER_KINDS)
 
 /* Sets the bitfield to all ones in a zeroed buffer the size of the struct. */
 typedef void (*mc_bitprobe_fn)(unsigned char *buf);

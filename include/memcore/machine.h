@@ -21,6 +21,7 @@
 
 #include "memcore/design_types.h"	/* struct page, ... of the design */
 #include "memcore/mmzone.h"
+#include "memcore/xnames.h"
 
 /* ---- the modeled kernel address space (x86) ------------------------------ */
 #if MC_BITS == 64
@@ -91,14 +92,8 @@ enum mc_reserve_kind {
 	MC_NR_RESERVE_KINDS
 };
 
-/* The name of a reservation kind; NULL for a value that is none. */
-static inline const char *mc_reserve_kind_name(int kind)
-{
-#define MC_RES_NAME(kind, name)	name,
-	static const char *const names[MC_NR_RESERVE_KINDS] = { MC_RESERVE_KINDS(MC_RES_NAME) };
-#undef MC_RES_NAME
-	return kind >= 0 && kind < MC_NR_RESERVE_KINDS ? names[kind] : NULL;
-}
+/* mc_reserve_kind_name(kind): "firmware", ...; NULL for a value that is none. */
+MC_DEFINE_NAME_OF(mc_reserve_kind_name, MC_RESERVE_KINDS, MC_NR_RESERVE_KINDS)
 
 struct mc_machine {
 	/* host memory */
