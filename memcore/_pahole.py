@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .layout import Layout
 
-CACHELINE = 64
+from .layout import AGGREGATE_KINDS, CACHELINE
 _COMMENT_COL = 56
 
 
@@ -70,11 +70,11 @@ def render(layout: Layout) -> str:
                 out.append("\t" * depth + f"/* XXX {gap} byte{'s' if gap != 1 else ''} hole, try to pack */")
             boundary(state, n.offset, depth)
             ind = "\t" * depth
-            if n.kind in (2, 3):
-                out.append(ind + ("struct {" if n.kind == 2 else "union {"))
-                emit(children[i], depth + 1, n.kind == 3, n.offset)
+            if n.kind in AGGREGATE_KINDS:
+                out.append(ind + n.type + " {")            # "struct" or "union"
+                emit(children[i], depth + 1, n.kind == "anon_union", n.offset)
                 out.append(_with_comment(ind + "};", f"/* {n.offset:5d} {n.size:5d} */"))
-            elif n.kind == 1:
+            elif n.kind == "bitfield":
                 bit_in_unit = n.bit_offset - n.offset * 8
                 text = ind + _decl(n.type, f"{n.name}:{n.bit_size};", depth)
                 out.append(_with_comment(text, f"/* {n.offset:5d}:{bit_in_unit:2d} {n.size:2d} */"))

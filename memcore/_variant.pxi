@@ -1,11 +1,16 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-# cython: initializedcheck=False, embedsignature=True
-#
 # The body of every variant module memcore._<design><bits>.
 #
 # setup.py compiles this one implementation once per variant with C macros
 # (MC_BITS, MC_DESIGN_*) choosing word size and design, like one kernel tree
-# built for several configurations.  One .pxi per subsystem,
+# built for several configurations.  Its Cython directives (boundscheck,
+# wraparound and initializedcheck off, cdivision on) are set for the whole
+# module by tools/variant_build.py: `# cython:` comments in an included file
+# such as this one are ignored.
+#
+# Provides: the module's whole Python API (Machine, the views, layout and
+#   enum tables).  Uses: include/memcore/*.h through core/decl.pxi and the
+#   generated sources in build/memcore-gen/<variant>/ (views_generated.pxi,
+#   folio_flags_decl.pxi, mc_*_table.h).  One .pxi per subsystem,
 # each included after the files it uses (the nogil core first, then the
 # Python-facing layers, then the Machine facade that calls them all):
 

@@ -19,7 +19,8 @@ from .errors import UnknownChoice
 #: Cache line size used for pahole's cacheline annotations (x86: 64 bytes).
 CACHELINE = 64
 
-_KIND_PLAIN, _KIND_BITFIELD, _KIND_STRUCT, _KIND_UNION = 0, 1, 2, 3
+#: Row kinds (MC_MEMBER_KINDS of include/memcore/layout_table.h) that group members.
+AGGREGATE_KINDS = ("anon_struct", "anon_union")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class _Node:
     name: str | None
     type: str
     array: str
-    kind: int
+    kind: str        #: a name of the variant's MEMBER_KIND_NAMES
     parent: int
     depth: int
     offset: int
@@ -117,7 +118,7 @@ def _derive_extents(rows: Iterable[Sequence[Any]]) -> list[_Node]:
     for i in range(len(nodes) - 1, -1, -1):
         r = nodes[i]
         kind = r[3]
-        if kind not in (_KIND_STRUCT, _KIND_UNION):
+        if kind not in AGGREGATE_KINDS:
             continue
         kids = [nodes[j] for j in children[i]]
         if not kids:

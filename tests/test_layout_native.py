@@ -39,7 +39,7 @@ int main(void)
 			long off = -1, bits = 0;
 			if (md->name == NULL)
 				continue;
-			if (md->kind == 1) {
+			if (md->kind == MC_MEMBER_BITFIELD) {
 				unsigned char buf[512];
 				memset(buf, 0, sizeof(buf));
 				md->bitprobe(buf);

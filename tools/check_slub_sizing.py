@@ -64,14 +64,11 @@ KMALLOC_PREFIX_TO_TYPE = {
     "dma-kmalloc": "MC_KMALLOC_DMA",
     "kmalloc-cg": "MC_KMALLOC_CGROUP",
 }
-SHORT_TO_INDEX = {"96": 1, "192": 2, "8": 3, "16": 4, "32": 5, "64": 6,
-                  "128": 7, "256": 8, "512": 9, "1k": 10, "2k": 11,
-                  "4k": 12, "8k": 13}
 
 # The C side of the harness.  One request per input line:
 #   C name word nr_cpus object_size align flags ctor use_fp fp_off sheaf boot
-#   K name word nr_cpus type_enum_value index
-#   B name word nr_cpus index flags ctor
+#   K name word nr_cpus type_enum_value size_suffix   (size_suffix: "96", "1k", ...)
+#   B name word nr_cpus size_suffix flags ctor
 #   I size                       (kmalloc index/roundup probe)
 # Flags are '0' or NAME|NAME|... using the MC_SLAB_* suffixes.
 HARNESS_C = r'''
@@ -114,6 +111,16 @@ static int parse_flags(char *s, uint32_t *out)
         }
     }
     return 0;
+}
+
+/* kmalloc index of a size suffix ("96", "1k"): the model's own table. */
+static int kmalloc_index_of(const char *short_name)
+{
+    int i;
+    for (i = 0; i < (int)MC_KMALLOC_NR_INDEX; i++)
+        if (mc_kmalloc_short_name(i) && strcmp(mc_kmalloc_short_name(i), short_name) == 0)
+            return i;
+    return -1;
 }
 
 static void emit(const char *name, int rc, const struct mc_kmem_cache_layout *l)
@@ -169,18 +176,24 @@ int main(void)
             emit(name, mc_slub_create(&cfg, &a, &lay), &lay);
         } else if (kind[0] == 'K') {
             int type, idx;
-            if (sscanf(line, "%3s %255s %u %u %d %d", kind, name, &word,
-                       &ncpu, &type, &idx) != 6)
+            char short_name[16];
+            if (sscanf(line, "%3s %255s %u %u %d %15s", kind, name, &word,
+                       &ncpu, &type, short_name) != 6)
                 return 3;
+            if ((idx = kmalloc_index_of(short_name)) < 0)
+                return 5;
             emit(name, mc_kmalloc_cache_layout(&cfg, type, idx, &lay), &lay);
         } else if (kind[0] == 'B') {
             struct mc_slub_cache_args a;
             int idx, rc;
             unsigned int ctor;
             uint32_t fl;
-            if (sscanf(line, "%3s %255s %u %u %d %511s %u", kind, name, &word,
-                       &ncpu, &idx, flagbuf, &ctor) != 7)
+            char short_name[16];
+            if (sscanf(line, "%3s %255s %u %u %15s %511s %u", kind, name, &word,
+                       &ncpu, short_name, flagbuf, &ctor) != 7)
                 return 3;
+            if ((idx = kmalloc_index_of(short_name)) < 0)
+                return 5;
             if (parse_flags(flagbuf, &fl))
                 return 4;
             rc = mc_kmem_buckets_cache_args(idx, fl, (int)ctor, &a);
@@ -276,16 +289,14 @@ def build_requests(snap, special, word, nr_cpus, type_values):
         m_bk = bk_re.match(name)
         if m_km:
             tval = type_values[KMALLOC_PREFIX_TO_TYPE[m_km.group(1)]]
-            idx = SHORT_TO_INDEX[m_km.group(2)]
-            lines.append("K %s %d %d %d %d" % (name, word, nr_cpus, tval, idx))
+            lines.append("K %s %d %d %d %s" % (name, word, nr_cpus, tval, m_km.group(2)))
             meta[name] = {"source": "kmalloc family (mc_kmalloc_cache_args)",
                           "well_defined_32bit": True}
             continue
         if m_bk:
             member = bk_members[m_bk.group(1)]
-            idx = SHORT_TO_INDEX[m_bk.group(2)]
-            lines.append("B %s %d %d %d %s %d" % (
-                name, word, nr_cpus, idx, flags_str(member["flags"]),
+            lines.append("B %s %d %d %s %s %d" % (
+                name, word, nr_cpus, m_bk.group(2), flags_str(member["flags"]),
                 1 if entry["has_ctor"] else 0))
             meta[name] = {"source": "kmem_buckets (mc_kmem_buckets_cache_args)",
                           "well_defined_32bit": True}
@@ -344,7 +355,10 @@ def kmalloc_index_probes():
 
 
 def check_kmalloc_index(probes):
-    """Property check: the class chosen is the smallest class >= size."""
+    """Property check: the class chosen is the smallest class >= size.
+
+    The classes and limits are written out here from the kernel, not read
+    from slub_sizing.h: they are the oracle the C is checked against."""
     classes = sorted([8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048,
                       4096, 8192])
     bad = []

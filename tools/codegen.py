@@ -16,7 +16,9 @@ what the compiler sees:
 * ``folio_flags.pxi``: the Folio methods generated from the one flag-helper
   table in ``include/memcore/folio_flags.h``.
 
-tests/test_layout_m32.py reuses :func:`parse_structs` to build an
+The structs covered are the design's list (``MC_LAYOUT_STRUCTS(X)`` in its
+types header, read back from the same preprocessed text).
+tests/test_layout_native.py reuses :func:`parse_structs` to build an
 independent ``gcc -m32`` probe of the same declarations.
 """
 from __future__ import annotations
@@ -32,11 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 INCLUDE = ROOT / "include"
 
-#: Structs whose layouts memcore exports, in display order.
-LAYOUT_STRUCTS = ("page", "folio", "slab", "ptdesc")
-
-#: Header that declares everything the layout tables need.
+#: Header that declares everything the layout tables need, including the
+#: design's list of exported structs (enum mc_layout_struct, from the design's
+#: MC_LAYOUT_STRUCTS(X)).
 LAYOUT_HEADER = "memcore/layout_structs.h"
+
+#: enum mc_layout_struct spells the list as MC_LAYOUT_STRUCT_<name>, then a count.
+_STRUCT_LIST_ENUM, _STRUCT_LIST_PREFIX, _STRUCT_LIST_END = (
+    "mc_layout_struct", "MC_LAYOUT_STRUCT_", "MC_NR_LAYOUT_STRUCT_LIST")
 
 
 # --------------------------------------------------------------------------
@@ -103,7 +108,7 @@ class Node:
     """One member of a struct as declared: named, or an anonymous aggregate."""
 
     name: str | None          # member name; None for anonymous struct/union
-    kind: str                 # "member", "bitfield", "struct", "union"
+    kind: str                 # MC_MEMBER_KINDS name: "plain", "bitfield", "anon_struct", "anon_union"
     type: str                 # kernel type name ("struct list_head", ...)
     type_base: str = ""       # type without array suffix (for rendering)
     array: str = ""           # "[2]" for arrays
@@ -138,28 +143,52 @@ def _members(decls) -> list[Node]:
     out = []
     for d in decls or ():
         t = d.type
-        if d.name is None and isinstance(t, (c_ast.Struct, c_ast.Union)):
-            kind = "struct" if isinstance(t, c_ast.Struct) else "union"
-            out.append(Node(None, kind, kind, kind, children=_members(t.decls)))
-            continue
         if d.name is None and isinstance(t, c_ast.TypeDecl) and \
                 isinstance(t.type, (c_ast.Struct, c_ast.Union)) and t.type.decls:
-            kind = "struct" if isinstance(t.type, c_ast.Struct) else "union"
-            out.append(Node(None, kind, kind, kind, children=_members(t.type.decls)))
+            t = t.type
+        if d.name is None and isinstance(t, (c_ast.Struct, c_ast.Union)):
+            word = "struct" if isinstance(t, c_ast.Struct) else "union"
+            out.append(Node(None, "anon_" + word, word, word, children=_members(t.decls)))
             continue
         base, arr = _type_of(t)
         if d.bitsize is not None:
             out.append(Node(d.name, "bitfield", base, base, "", int(d.bitsize.value, 0)))
         else:
-            out.append(Node(d.name, "member", base + arr, base, arr))
+            out.append(Node(d.name, "plain", base + arr, base, arr))
     return out
 
 
-def parse_structs(text: str, names=LAYOUT_STRUCTS) -> dict[str, list[Node]]:
-    """Parse preprocessed C and return the member trees of *names*."""
+def _enumerators(ast, names) -> dict[str, list[str]]:
+    """Enumerator names of the named enums of a parse, in declaration order."""
+    from pycparser import c_ast
+
+    out: dict[str, list[str]] = {}
+
+    class V(c_ast.NodeVisitor):
+        def visit_Enum(self, node):
+            if node.name in names and node.values is not None:
+                out[node.name] = [e.name for e in node.values.enumerators]
+
+    V().visit(ast)
+    return out
+
+
+def layout_struct_names(ast) -> tuple[str, ...]:
+    """The design's MC_LAYOUT_STRUCTS(X) list, as layout_structs.h spells it."""
+    found = _enumerators(ast, (_STRUCT_LIST_ENUM,)).get(_STRUCT_LIST_ENUM)
+    if not found or found[-1] != _STRUCT_LIST_END:
+        raise ValueError(f"enum {_STRUCT_LIST_ENUM} not found in the preprocessed {LAYOUT_HEADER}")
+    return tuple(e[len(_STRUCT_LIST_PREFIX):] for e in found[:-1])
+
+
+def parse_structs(text: str, names=None) -> dict[str, list[Node]]:
+    """Parse preprocessed C and return the member trees of *names* (by
+    default: of the design's struct list, read from the same text)."""
     from pycparser import CParser, c_ast
 
     ast = CParser().parse(text, "<memcore headers>")
+    if names is None:
+        names = layout_struct_names(ast)
     found: dict[str, list[Node]] = {}
 
     class V(c_ast.NodeVisitor):
@@ -177,18 +206,9 @@ def parse_structs(text: str, names=LAYOUT_STRUCTS) -> dict[str, list[Node]]:
 
 def parse_enums(text: str, names=("pageflags", "pagetype")) -> dict[str, list[str]]:
     """Enumerator names of the given enums, in declaration order."""
-    from pycparser import CParser, c_ast
+    from pycparser import CParser
 
-    ast = CParser().parse(text, "<memcore headers>")
-    out: dict[str, list[str]] = {}
-
-    class V(c_ast.NodeVisitor):
-        def visit_Enum(self, node):
-            if node.name in names and node.values is not None:
-                out[node.name] = [e.name for e in node.values.enumerators]
-
-    V().visit(ast)
-    return out
+    return _enumerators(CParser().parse(text, "<memcore headers>"), names)
 
 
 def flatten(nodes: list[Node], parent: int = -1, depth: int = 1, out=None):
@@ -206,9 +226,6 @@ def flatten(nodes: list[Node], parent: int = -1, depth: int = 1, out=None):
 # --------------------------------------------------------------------------
 # C table emission
 # --------------------------------------------------------------------------
-
-_KIND_CODE = {"member": 0, "bitfield": 1, "struct": 2, "union": 3}
-
 
 def _cstr(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -232,8 +249,8 @@ def emit_layout_table(structs: dict[str, list[Node]]) -> str:
                     f"{{ struct {sname} *s = (struct {sname} *)buf; s->{n.name} = ~s->{n.name}; }}")
         lines.append(f"static const struct mc_member_desc mc_members_{sname}[] = {{")
         for i, (n, parent, depth) in enumerate(flat):
-            code = _KIND_CODE[n.kind]
-            if n.kind == "member":
+            code = f"MC_MEMBER_{n.kind.upper()}"     # enum mc_member_kind (layout_table.h)
+            if n.kind == "plain":
                 acc = f"((struct {sname} *)0)->{n.name}"
                 nums = (f"offsetof(struct {sname}, {n.name}), sizeof({acc}), "
                         f"__alignof__({acc}), 0, 0")
@@ -255,6 +272,8 @@ def emit_layout_table(structs: dict[str, list[Node]]) -> str:
             f"mc_members_{sname}, sizeof(mc_members_{sname}) / sizeof(mc_members_{sname}[0]) }},")
     lines.append("};")
     lines.append(f"#define MC_NR_LAYOUT_STRUCTS {len(structs)}")
+    lines.append("_Static_assert(MC_NR_LAYOUT_STRUCTS == MC_NR_LAYOUT_STRUCT_LIST,")
+    lines.append('\t       "the table covers the design\'s MC_LAYOUT_STRUCTS list");')
     return "\n".join(lines) + "\n"
 
 
@@ -277,46 +296,50 @@ def emit_enum_table(enums: dict[str, list[str]]) -> str:
 # folio flag helpers
 # --------------------------------------------------------------------------
 
-#: ops a table row may list, and the kernel helper each becomes
-FLAG_OPS = ("test", "set", "clear", "__set", "__clear", "test_set", "test_clear",
-            "mark", "__mark")
-
-#: MCF_SPECIAL_* of include/memcore/folio_flags_table.h, and what the test means
-SPECIALS = {0: None, 1: "PG_swapcache and PG_swapbacked", 2: "not configured: always false",
-            3: "the zone field is ZONE_HIGHMEM", 4: "folio->mapping has FOLIO_MAPPING_ANON",
-            5: "folio->mapping low bits are FOLIO_MAPPING_KSM"}
-
+_OP = re.compile(r'@MCFOP\s+"(\w+)"\s*@')
+_SPECIAL = re.compile(r'@MCFSPECIAL\s+"(\w+)"\s*;\s*"((?:[^"\\]|\\.)*)"\s*@')
 _ROW = re.compile(r"@MCFLAG\s+(\w+)\s*;([^;@]*);\s*(\w+)\s*;([^;@]*);([^;@]*)@")
-_CONST_EXPR = re.compile(r"^[0-9()|<\s-]+$")
-
-
-def _const(expr: str) -> int:
-    """Value of a preprocessed integer constant like ((1 << 0) | (1 << 3))."""
-    if not _CONST_EXPR.match(expr):
-        raise ValueError(f"not a constant expression: {expr!r}")
-    return int(eval(expr, {"__builtins__": {}}))  # digits, parens, | and << only
+_OPS_EXPR = re.compile(r"^[\sA-Z_|()]+$")
 
 
 @dataclass
 class FlagRow:
-    name: str      # helper suffix: folio_test_<name>
-    bit: str | None  # PG_* enumerator, None when the test is not one bit
-    page: str      # FOLIO_HEAD_PAGE or FOLIO_SECOND_PAGE
-    ops: int       # bitmask of FLAG_OPS (bit i = FLAG_OPS[i])
-    special: int   # MCF_* special semantics
+    name: str              # helper suffix: folio_test_<name>
+    bit: str | None        # PG_* enumerator, None when the test is not one bit
+    page: str              # FOLIO_HEAD_PAGE or FOLIO_SECOND_PAGE
+    ops: tuple[str, ...]   # the helpers the kernel defines: "test", "__set", ... (MCF_OPS order)
+    special: str           # MCF_SPECIALS name: "NONE", "SWAPCACHE", "FALSE", ...
+    meaning: str | None    # what the test means when it is not one bit (MCF_SPECIALS)
+
+
+def _ops_of(expr: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """The ops of a preprocessed ops column, (MCF_OP_TEST | MCF_OP___SET) | ..."""
+    if not _OPS_EXPR.match(expr):
+        raise ValueError(f"ops column is not an | of MCF_OP_* names: {expr!r}")
+    names = set(re.findall(r"\w+", expr))
+    unknown = names - {f"MCF_OP_{op.upper()}" for op in known}
+    if unknown:
+        raise ValueError(f"unknown ops {sorted(unknown)} in {expr!r}")
+    return tuple(op for op in known if f"MCF_OP_{op.upper()}" in names)
 
 
 def parse_flag_table(design: str, bits: int) -> list[FlagRow]:
-    """Rows of MC_FOLIO_FLAGS(X) as the variant's configuration selects them."""
+    """Rows of MC_FOLIO_FLAGS(X) as the variant's configuration selects them,
+    with their ops (MCF_OPS) and special meanings (MCF_SPECIALS) by name."""
     text = preprocess("memcore/folio_flags_table.h", variant_defines(design, bits),
                       ["-DMC_FLAG_TABLE_DUMP"])
+    ops = tuple(op.lower() for op in _OP.findall(text))
+    meanings = {name: meaning or None for name, meaning in _SPECIAL.findall(text)}
     rows = []
     for m in _ROW.findall(text):
         bit = m[1].strip()
-        rows.append(FlagRow(m[0], bit if re.fullmatch(r"PG_\w+", bit) else None,
-                            m[2], _const(m[3]), _const(m[4])))
-    if not rows:
-        raise RuntimeError("folio flag table is empty")
+        special = re.fullmatch(r"\s*MCF_SPECIAL_(\w+)\s*", m[4])
+        if special is None or special.group(1) not in meanings:
+            raise ValueError(f"row {m[0]}: special column {m[4]!r} is not an MCF_SPECIAL_* name")
+        rows.append(FlagRow(m[0], bit if re.fullmatch(r"PG_\w+", bit) else None, m[2],
+                            _ops_of(m[3], ops), special.group(1), meanings[special.group(1)]))
+    if not ops or not meanings or not rows:
+        raise RuntimeError("folio flag table: no ops, specials or rows found")
     return rows
 
 
@@ -324,8 +347,8 @@ def _op_doc(r: FlagRow, op: str) -> str:
     pre = "__" if op.startswith("__") else ""
     base = op.lstrip("_")
     kname = f"{pre}folio_{base}_{r.name}" if base != "test" or pre else f"folio_test_{r.name}"
-    what = SPECIALS.get(r.special) or r.bit
-    where = "" if r.special else (" in page 1's flags (_flags_1)" if r.page == "FOLIO_SECOND_PAGE"
+    what = r.meaning or r.bit
+    where = "" if r.special != "NONE" else (" in page 1's flags (_flags_1)" if r.page == "FOLIO_SECOND_PAGE"
                                    else " in the head page's flags")
     if base == "test":
         return f"{kname}(): {what}{where}."
@@ -337,13 +360,21 @@ def _op_doc(r: FlagRow, op: str) -> str:
     return f"{kname}(): {kind}{verb} {what}{where}."
 
 
-def emit_folio_flags_pxi(rows: list[FlagRow]) -> str:
-    """Cython methods of Folio, one per (flag, op) the kernel defines.
+def method_name(op: str, name: str) -> str:
+    """The Folio method of one (op, flag): ``test_dirty``, ``_nonatomic_set_locked``.
 
-    Methods spelled ``__set_X`` are name-mangled by Cython inside the class;
-    the module restores the kernel spelling after the class is created
-    (see core/views.pxi: _unmangle).
-    """
+    The kernel's non-atomic helpers (``__folio_set_X``) would be methods
+    ``__set_X``, which a class body cannot define: Python and Cython mangle a
+    leading double underscore to ``_Folio__set_X``.  They are generated as
+    ``_nonatomic_set_X``; Folio.__getattr__ answers to the kernel spelling
+    through :data:`FOLIO_KERNEL_NAMES` (folio_flags_decl.pxi)."""
+    if op.startswith("__"):
+        return f"_nonatomic_{op[2:]}_{name}"
+    return f"{op}_{name}"
+
+
+def emit_folio_flags_pxi(rows: list[FlagRow]) -> str:
+    """Cython methods of Folio, one per (flag, op) the kernel defines."""
     out = [
         "# Generated by tools/codegen.py from include/memcore/folio_flags_table.h.",
         "# Included inside `cdef class Folio`; do not edit.",
@@ -351,13 +382,11 @@ def emit_folio_flags_pxi(rows: list[FlagRow]) -> str:
     ]
     for r in rows:
         # stubs of unconfigured flags touch nothing, so any folio will do
-        second = r.page == "FOLIO_SECOND_PAGE" and r.special != 2
+        second = r.page == "FOLIO_SECOND_PAGE" and r.special != "FALSE"
         getter = "self._f2()" if second else "self._f()"
-        for i, op in enumerate(FLAG_OPS):
-            if not (r.ops >> i) & 1:
-                continue
+        for op in r.ops:
             cfun = f"mcf_{op}_{r.name}"
-            out.append(f"    def {op}_{r.name}(self):")
+            out.append(f"    def {method_name(op, r.name)}(self):")
             out.append(f'        """{_op_doc(r, op)}"""')
             if op.lstrip("_") in ("test", "test_set", "test_clear"):
                 out.append(f"        return {cfun}({getter}) != 0")
@@ -369,21 +398,29 @@ def emit_folio_flags_pxi(rows: list[FlagRow]) -> str:
 
 def emit_folio_flags_decl(rows: list[FlagRow]) -> str:
     """extern declarations of the C helpers, and the table as Python data."""
-    out = ["# Generated by tools/codegen.py; do not edit.",
+    out = ["# Generated by tools/codegen.py from include/memcore/folio_flags_table.h; do not edit.",
+           "# Provides: the mcf_* helpers of memcore/folio_flags.h, FOLIO_FLAG_HELPERS (the",
+           "#   table as data) and FOLIO_KERNEL_NAMES; included by core/views.pxi.",
            'cdef extern from "memcore/folio_flags.h" nogil:']
     for r in rows:
-        for i, op in enumerate(FLAG_OPS):
-            if (r.ops >> i) & 1:
-                ret = "int" if op.lstrip("_").startswith("test") else "void"
-                out.append(f"    {ret} mcf_{op}_{r.name}(folio *f)")
+        for op in r.ops:
+            ret = "int" if op.lstrip("_").startswith("test") else "void"
+            out.append(f"    {ret} mcf_{op}_{r.name}(folio *f)")
     out.append("")
     out.append("# (name, PG_ bit or None, page, ops, special meaning or None)")
     out.append("FOLIO_FLAG_HELPERS = (")
     for r in rows:
-        ops = tuple(op for i, op in enumerate(FLAG_OPS) if (r.ops >> i) & 1)
         page = "second" if r.page == "FOLIO_SECOND_PAGE" else "head"
-        out.append(f"    ({r.name!r}, {r.bit!r}, {page!r}, {ops!r}, {SPECIALS.get(r.special)!r}),")
+        out.append(f"    ({r.name!r}, {r.bit!r}, {page!r}, {r.ops!r}, {r.meaning!r}),")
     out.append(")")
+    out.append("")
+    out.append("# Folio methods under the kernel's __<op>_<flag> spelling (see codegen.method_name)")
+    out.append("FOLIO_KERNEL_NAMES = {")
+    for r in rows:
+        for op in r.ops:
+            if method_name(op, r.name) != f"{op}_{r.name}":
+                out.append(f"    {op + '_' + r.name!r}: {method_name(op, r.name)!r},")
+    out.append("}")
     return "\n".join(out) + "\n"
 
 

@@ -54,10 +54,11 @@ def flag_methods(rows: list[codegen.FlagRow]) -> dict[str, str]:
     (the methods codegen.emit_folio_flags_pxi writes)."""
     out = {}
     for r in rows:
-        for i, op in enumerate(codegen.FLAG_OPS):
-            if (r.ops >> i) & 1:
-                returns = op.lstrip("_") in ("test", "test_set", "test_clear")
-                out[f"{op}_{r.name}"] = "bool" if returns else "None"
+        for op in r.ops:
+            returns = "bool" if op.lstrip("_") in ("test", "test_set", "test_clear") else "None"
+            out[codegen.method_name(op, r.name)] = returns
+            # the kernel's __<op>_<flag> spelling, which Folio.__getattr__ answers to
+            out[f"{op}_{r.name}"] = returns
     return out
 
 

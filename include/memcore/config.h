@@ -3,7 +3,8 @@
  * memcore/config.h - the kernel configuration one variant is compiled for.
  *
  * Every variant module (memcore._<design><bits>) is the same C and Cython
- * compiled with -DMC_BITS=32|64 and -DMC_DESIGN_<NAME>=1.  This header turns
+ * compiled with -DMC_BITS=32|64 and -DMC_DESIGN_<NAME>=1 (no default: the
+ * design is checked by memcore/design_types.h).  This header turns
  * MC_BITS into the CONFIG_* symbols of the canonical configuration for that
  * word size, exactly as a kernel .config would, and everything downstream
  * (struct declarations, the flags-word layout, the allocators) tests only
@@ -20,10 +21,6 @@
 
 #if !defined(MC_BITS) || (MC_BITS != 32 && MC_BITS != 64)
 #error "memcore: define MC_BITS as 32 or 64"
-#endif
-
-#if !defined(MC_DESIGN_CLASSIC)
-#define MC_DESIGN_CLASSIC 1		/* only design so far */
 #endif
 
 /* --- common to both canonical configurations ---------------------------- */

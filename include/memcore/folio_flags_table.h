@@ -10,8 +10,8 @@
  *   bit      the PG_* bit tested
  *   page     FOLIO_HEAD_PAGE (folio->flags) or FOLIO_SECOND_PAGE
  *            (folio->_flags_1, large folios only)
- *   ops      which helpers the kernel defines for it (MCF_OP_* below)
- *   special  MCF_SPECIAL_* when the test is more than one bit
+ *   ops      which helpers the kernel defines for it (MCF_OPS below)
+ *   special  what the test means (MCF_SPECIALS below)
  *
  * From this one table the preprocessor generates the C helpers
  * (memcore/folio_flags.h) and tools/codegen.py generates the Python
@@ -23,27 +23,59 @@
 
 #include "memcore/page_flags.h"
 
-#define MCF_OP_TEST		(1 << 0)	/* folio_test_X */
-#define MCF_OP_SET		(1 << 1)	/* folio_set_X (atomic) */
-#define MCF_OP_CLEAR		(1 << 2)	/* folio_clear_X (atomic) */
-#define MCF_OP___SET		(1 << 3)	/* __folio_set_X (non-atomic) */
-#define MCF_OP___CLEAR		(1 << 4)	/* __folio_clear_X (non-atomic) */
-#define MCF_OP_TEST_SET		(1 << 5)	/* folio_test_set_X */
-#define MCF_OP_TEST_CLEAR	(1 << 6)	/* folio_test_clear_X */
-#define MCF_OP_MARK		(1 << 7)	/* folio_mark_X (set, with a barrier) */
-#define MCF_OP___MARK		(1 << 8)	/* __folio_mark_X */
+/*
+ * The helpers a row may list, in the order memcore generates them:
+ * X(OP) gives MCF_OP_<OP>, the kernel helper spelled <op>_<name> with the
+ * folio_ moved in (folio_test_X, __folio_set_X, ...).
+ */
+#define MCF_OPS(X) \
+	X(TEST)		/* folio_test_X */ \
+	X(SET)		/* folio_set_X (atomic) */ \
+	X(CLEAR)	/* folio_clear_X (atomic) */ \
+	X(__SET)	/* __folio_set_X (non-atomic) */ \
+	X(__CLEAR)	/* __folio_clear_X (non-atomic) */ \
+	X(TEST_SET)	/* folio_test_set_X */ \
+	X(TEST_CLEAR)	/* folio_test_clear_X */ \
+	X(MARK)		/* folio_mark_X (set, with a barrier) */ \
+	X(__MARK)	/* __folio_mark_X */
+
+enum mcf_op_bit {
+#define MCF_OP_BIT(op)	MCF_OPBIT_##op,
+	MCF_OPS(MCF_OP_BIT)
+#undef MCF_OP_BIT
+	MCF_NR_OPS
+};
+
+enum mcf_op {
+#define MCF_OP_MASK(op)	MCF_OP_##op = 1 << MCF_OPBIT_##op,
+	MCF_OPS(MCF_OP_MASK)
+#undef MCF_OP_MASK
+};
 
 /* The kernel's helper-generating macros, as op sets. */
 #define MCF_FLAG		(MCF_OP_TEST | MCF_OP_SET | MCF_OP_CLEAR)	/* FOLIO_FLAG, PAGEFLAG */
 #define MCF_TESTSC		(MCF_OP_TEST_SET | MCF_OP_TEST_CLEAR)		/* TESTSCFLAG */
 #define MCF___FLAG		(MCF_OP_TEST | MCF_OP___SET | MCF_OP___CLEAR)	/* __PAGEFLAG */
 
-#define MCF_SPECIAL_NONE	0	/* one bit of the flags word */
-#define MCF_SPECIAL_SWAPCACHE	1	/* the bit, and PG_swapbacked */
-#define MCF_SPECIAL_FALSE	2	/* not configured: test is false, set/clear do nothing */
-#define MCF_SPECIAL_HIGHMEM	3	/* the zone field is ZONE_HIGHMEM, not a bit */
-#define MCF_SPECIAL_ANON	4	/* mapping has FOLIO_MAPPING_ANON, not a bit */
-#define MCF_SPECIAL_KSM		5	/* mapping low bits are FOLIO_MAPPING_KSM, not a bit */
+/*
+ * What a row's test means when it is more than one bit: X(SPECIAL, meaning)
+ * gives MCF_SPECIAL_<SPECIAL>; the meaning ("" for one bit) is what the
+ * Python table FOLIO_FLAG_HELPERS and the method docstrings say.
+ */
+#define MCF_SPECIALS(X) \
+	X(NONE, "")					/* one bit of the flags word */ \
+	X(SWAPCACHE, "PG_swapcache and PG_swapbacked")	/* the bit, and PG_swapbacked */ \
+	X(FALSE, "not configured: always false")	/* test is false, set/clear do nothing */ \
+	X(HIGHMEM, "the zone field is ZONE_HIGHMEM")	/* not a bit */ \
+	X(ANON, "folio->mapping has FOLIO_MAPPING_ANON")	/* not a bit */ \
+	X(KSM, "folio->mapping low bits are FOLIO_MAPPING_KSM")	/* not a bit */
+
+enum mcf_special {
+#define MCF_SPECIAL_ENUM(special, meaning)	MCF_SPECIAL_##special,
+	MCF_SPECIALS(MCF_SPECIAL_ENUM)
+#undef MCF_SPECIAL_ENUM
+	MCF_NR_SPECIALS
+};
 
 /* Rows whose test is not a flag bit use this bit number. */
 #define MCF_NO_BIT		(-1)
@@ -185,8 +217,13 @@
 	X(anon, MCF_NO_BIT, FOLIO_HEAD_PAGE, MCF_OP_TEST, MCF_SPECIAL_ANON) \
 	X(ksm, MCF_NO_BIT, FOLIO_HEAD_PAGE, MCF_OP_TEST, MCF_SPECIAL_KSM)
 
-/* tools/codegen.py preprocesses this file with MC_FLAG_TABLE_DUMP to read the rows. */
+/* tools/codegen.py preprocesses this file with MC_FLAG_TABLE_DUMP to read
+ * the ops, the specials and the rows. */
 #if defined(MC_FLAG_TABLE_DUMP)
+#define MCF_DUMP_OP(op) @MCFOP #op @
+MCF_OPS(MCF_DUMP_OP)
+#define MCF_DUMP_SPECIAL(special, meaning) @MCFSPECIAL #special ; meaning @
+MCF_SPECIALS(MCF_DUMP_SPECIAL)
 #define MCF_DUMP_ROW(name, bit, page, ops, special) @MCFLAG name ; bit ; page ; ops ; special @
 MC_FOLIO_FLAGS(MCF_DUMP_ROW)
 #endif

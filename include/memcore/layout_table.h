@@ -10,12 +10,27 @@
 
 #include <stddef.h>
 
+#include "memcore/xnames.h"
+
+/*
+ * The kinds of rows in a member table: X(KIND, name) gives MC_MEMBER_<KIND>
+ * and the name memcore.layout and tools/codegen.py know the kind by.
+ */
+#define MC_MEMBER_KINDS(X) \
+	X(PLAIN, "plain")		/* named member with its own storage */ \
+	X(BITFIELD, "bitfield")		/* named bitfield */ \
+	X(ANON_STRUCT, "anon_struct")	/* anonymous struct: groups children */ \
+	X(ANON_UNION, "anon_union")	/* anonymous union: overlays children */
+
 enum mc_member_kind {
-	MC_MEMBER_PLAIN = 0,		/* named member with its own storage */
-	MC_MEMBER_BITFIELD = 1,		/* named bitfield */
-	MC_MEMBER_ANON_STRUCT = 2,	/* anonymous struct: groups children */
-	MC_MEMBER_ANON_UNION = 3,	/* anonymous union: overlays children */
+#define MC_MEMBER_KIND_ENUM(kind, name)	MC_MEMBER_##kind,
+	MC_MEMBER_KINDS(MC_MEMBER_KIND_ENUM)
+#undef MC_MEMBER_KIND_ENUM
+	MC_NR_MEMBER_KINDS
 };
+
+/* mc_member_kind_name(kind): "plain", ...; NULL for a value that is none. */
+MC_DEFINE_NAME_OF(mc_member_kind_name, MC_MEMBER_KINDS, MC_NR_MEMBER_KINDS)
 
 /* Sets the bitfield to all ones in a zeroed buffer the size of the struct. */
 typedef void (*mc_bitprobe_fn)(unsigned char *buf);

@@ -19,8 +19,9 @@
 #ifndef MEMCORE_MACHINE_H
 #define MEMCORE_MACHINE_H
 
-#include "memcore/mm_types.h"
+#include "memcore/design_types.h"	/* struct page, ... of the design */
 #include "memcore/mmzone.h"
+#include "memcore/xnames.h"
 
 /* ---- the modeled kernel address space (x86) ------------------------------ */
 #if MC_BITS == 64
@@ -82,18 +83,30 @@ enum mc_err {
 	MC_ECTOR = -18,		/* a slab constructor failed (the caller has its error) */
 };
 
-/* One memblock reservation made at boot: metadata the model accounts. */
+/*
+ * The kinds of memblock reservation made at boot: metadata the model
+ * accounts.  X(KIND, name) gives MC_RES_<KIND> and the name Machine.stats()
+ * reports its bytes under (RESERVE_KIND_NAMES of the module).
+ */
+#define MC_RESERVE_KINDS(X) \
+	X(FIRMWARE, "firmware")		/* x86 reserves the first 1 MiB */ \
+	X(MEMMAP, "memmap")		/* struct page arrays */ \
+	X(PGDAT, "pglist_data")		/* pglist_data (zones, free lists) */ \
+	X(PAGEBLOCK, "pageblock_flags")	/* pageblock flag bytes */ \
+	X(PERCPU, "per_cpu_pages")	/* per_cpu_pages of every zone and CPU */ \
+	X(UNAVAILABLE, "unavailable")	/* memmap of the PFNs past the end of RAM */ \
+	X(PERCPU_AREA, "percpu_area")	/* the per-CPU units (kmem_cache_cpu, ...) */ \
+	X(SLAB_BOOT, "slab_boot_caches") /* the two boot kmem_caches (kmem_cache, kmem_cache_node) */
+
 enum mc_reserve_kind {
-	MC_RES_FIRMWARE,	/* x86 reserves the first 1 MiB */
-	MC_RES_MEMMAP,		/* struct page arrays */
-	MC_RES_PGDAT,		/* pglist_data (zones, free lists) */
-	MC_RES_PAGEBLOCK,	/* pageblock flag bytes */
-	MC_RES_PERCPU,		/* per_cpu_pages of every zone and CPU */
-	MC_RES_UNAVAILABLE,	/* memmap of the PFNs past the end of RAM */
-	MC_RES_PERCPU_AREA,	/* the per-CPU units (kmem_cache_cpu, ...) */
-	MC_RES_SLAB_BOOT,	/* the two boot kmem_caches (kmem_cache, kmem_cache_node) */
+#define MC_RES_ENUM(kind, name)	MC_RES_##kind,
+	MC_RESERVE_KINDS(MC_RES_ENUM)
+#undef MC_RES_ENUM
 	MC_NR_RESERVE_KINDS
 };
+
+/* mc_reserve_kind_name(kind): "firmware", ...; NULL for a value that is none. */
+MC_DEFINE_NAME_OF(mc_reserve_kind_name, MC_RESERVE_KINDS, MC_NR_RESERVE_KINDS)
 
 /*
  * The model's own state beside the kernel structs: everything a step of the

@@ -10,7 +10,7 @@
 #ifndef MEMCORE_SLAB_H
 #define MEMCORE_SLAB_H
 
-#include "memcore/mm_types.h"
+#include "memcore/design_types.h"	/* struct page, ... of the design */
 
 /* The double word SLUB swaps atomically: u128 on 64-bit, u64 on 32-bit. */
 #if defined(CONFIG_64BIT)

@@ -6,7 +6,7 @@
 # min_free_kbytes, the watermarks, the lowmem reserves and the pcp batch/high
 # limits are computed and SLUB's boot caches made.
 #
-# Provides: ZONE_NAMES, MIGRATETYPE_NAMES, RESERVE_KINDS, parse_size, lazy_map,
+# Provides: ZONE_NAMES, MIGRATETYPE_NAMES, parse_size, lazy_map,
 #   memmap_init, free_all_bootmem, the reservations, machine_boot() and its
 #   steps, _zone_tuning.
 # Uses: decl.pxi, buddy.pxi/pcp.pxi/page_alloc.pxi (freeing, watermarks),
@@ -134,8 +134,6 @@ cdef extern from "memcore/config.h":
 PAGE_SIZE = 1 << PAGE_SHIFT
 ZONE_NAMES = tuple(mc_zone_names[i].decode() for i in range(MAX_NR_ZONES_C))
 MIGRATETYPE_NAMES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")
-RESERVE_KINDS = ("firmware", "memmap", "pglist_data", "pageblock_flags", "per_cpu_pages",
-                 "unavailable", "percpu_area", "slab_boot_caches")
 
 # sysctl_lowmem_reserve_ratio[] defaults by zone name
 for _i, _name in enumerate(ZONE_NAMES):
@@ -214,7 +212,7 @@ cdef uint64_t machine_memblock_alloc(Machine machine, uint64_t size, uint64_t al
     cdef uint64_t floor = (m.node_start_pfn[nid] << PAGE_SHIFT) + (16 << 20 if nid == 0 else 0)
     if size > top or addr < floor:
         raise ValueError(f"ram too small: node {nid} cannot hold the boot metadata "
-                         f"({size} more bytes of {RESERVE_KINDS[kind]})")
+                         f"({size} more bytes of {RESERVE_KIND_NAMES[kind]})")
     m.memblock_top[nid] = addr
     m.reserved_bytes[kind] += size
     return addr

@@ -5,9 +5,10 @@
 # (page, folio, slab, ...) are the modeled kernel's structs; mc_* types are
 # the model's own.
 #
-# Provides: every C name the .pxi files use, the design accessors (the seam:
-#   struct page and struct folio are opaque here), the extension types.
-# Uses: include/memcore/*.h and the generated mc_*_table.h.
+# Provides: every C name the other .pxi files use, the design accessors (the
+#   seam: struct page and struct folio are opaque here), the extension types.
+# Uses: include/memcore/*.h (struct page & co. through design_types.h, the
+#   variant's design) and the generated mc_layout_table.h / mc_enum_table.h.
 
 cimport cython
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
@@ -16,6 +17,9 @@ from libc.string cimport memset, memcpy, memmove
 from libc.stdio cimport snprintf
 
 cdef extern from "memcore/layout_table.h":
+    enum:
+        MC_MEMBER_PLAIN, MC_MEMBER_BITFIELD, MC_NR_MEMBER_KINDS
+    const char *mc_member_kind_name(int kind)
     ctypedef void (*mc_bitprobe_fn)(unsigned char *buf)
     cdef struct mc_member_desc:
         const char *name
@@ -83,7 +87,7 @@ cdef extern from "memcore/types.h" nogil:
         mc_ulong next
         mc_ulong prev
 
-cdef extern from "memcore/design.h" nogil:
+cdef extern from "memcore/design_types.h" nogil:    # the design's struct page, folio, ...
     # Opaque to generic code: what a page and a folio hold is the design's
     # business, reached only through the accessors declared below.
     cdef struct page
@@ -185,6 +189,11 @@ cdef extern from "memcore/mmzone.h" nogil:
         mc_ulong node_spanned_pages
         int node_id
 
+cdef extern from "memcore/slub_sizing.h" nogil:
+    enum:
+        MC_NR_KMALLOC_TYPES     # rows of kmalloc_caches[][] (enum mc_kmalloc_type)
+        MC_KMALLOC_NR_INDEX     # kmalloc size indexes, 0 unused (KMALLOC_SHIFT_HIGH + 1)
+
 cdef extern from "memcore/machine.h" nogil:
     mc_ulong MC_PAGE_OFFSET, MC_VMEMMAP_START, TAIL_MAPPING, LIST_POISON1, LIST_POISON2
     uint64_t MC_LOWMEM_LIMIT, MAX_DMA_PFN, MAX_DMA32_PFN, PAGES_PER_SECTION
@@ -225,6 +234,7 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t start
         uint64_t end
         int kind
+    const char *mc_reserve_kind_name(int kind)
     cdef struct mc_machine:
         page *memmap
         unsigned char *phys
@@ -243,10 +253,10 @@ cdef extern from "memcore/machine.h" nogil:
         mc_ulong pgdat_va[64]
         pglist_data *pgdat[64]
         uint64_t memblock_top[64]
-        uint64_t reserved_bytes[8]
+        uint64_t reserved_bytes[MC_NR_RESERVE_KINDS]
         mc_ulong kmem_cache
         mc_ulong kmem_cache_node
-        mc_ulong kmalloc_caches[4][14]
+        mc_ulong kmalloc_caches[MC_NR_KMALLOC_TYPES][MC_KMALLOC_NR_INDEX]
         mc_ulong percpu_base
         uint64_t percpu_unit
         int freelist_hardened

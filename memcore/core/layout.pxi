@@ -1,4 +1,12 @@
-# Layout export: what the compiler says about this variant's structs.
+# Layout export: what the compiler says about this variant's structs, and
+# checked lookups in name tables.
+#
+# Provides: BITS, DESIGN, CONFIG_NAME, MEMBER_KIND_NAMES, RESERVE_KIND_NAMES;
+#   _layout_tables(), _enum_table(), _flags_layout() (read by memcore/layout.py,
+#   enums.py, flagslayout.py); slab_counters()/slab_fields(); _table_entry()
+#   for every .pxi.
+# Uses: the generated mc_layout_table.h / mc_enum_table.h and the headers
+#   declared in core/decl.pxi; memcore.errors.
 #
 # The member tables are generated at build time from the parsed headers
 # (tools/codegen.py); offsets, sizes and alignments are compile-time
@@ -11,9 +19,29 @@
 
 from libc.string cimport memset
 
+from memcore.errors import VMBug
+
 BITS = MC_BITS
 DESIGN = MC_DESIGN_NAME.decode()
 CONFIG_NAME = MC_CONFIG_NAME.decode()
+
+# Names of C enums, by value, from the X-macro tables that define the enums:
+#: enum mc_member_kind (layout_table.h MC_MEMBER_KINDS): the kinds of layout rows
+MEMBER_KIND_NAMES = tuple(mc_member_kind_name(i).decode() for i in range(MC_NR_MEMBER_KINDS))
+#: enum mc_reserve_kind (machine.h MC_RESERVE_KINDS): boot reservations, as stats() names them
+RESERVE_KIND_NAMES = tuple(mc_reserve_kind_name(i).decode() for i in range(MC_NR_RESERVE_KINDS))
+
+
+cdef object _table_entry(object table, Py_ssize_t i, str what):
+    """table[i] for an index that comes from modeled state (a flags word, a
+    pageblock, a kmem_cache field), which the user can set to anything.
+
+    The module is compiled without bounds checks (tools/variant_build.py),
+    so an index that is not known to be in range is checked here."""
+    cdef Py_ssize_t n = len(table)
+    if not 0 <= i < n:
+        raise VMBug(f"{what} is {i}, which names nothing (valid: 0..{n - 1})")
+    return table[i]
 
 
 cdef tuple _probe_bits(const mc_struct_desc *s, const mc_member_desc *md):
@@ -38,8 +66,9 @@ def _layout_tables():
     """{struct name: (size, align, [member rows])} as compiled into this module.
 
     A member row is (name, type, array, kind, parent, depth, offset, size,
-    align, bit_offset, bit_size); anonymous aggregates have name None and
-    zero numbers (memcore.layout derives their extent from their members).
+    align, bit_offset, bit_size), kind a name of MEMBER_KIND_NAMES; anonymous
+    aggregates have name None and zero numbers (memcore.layout derives their
+    extent from their members).
     """
     cdef int i
     cdef size_t j
@@ -52,20 +81,20 @@ def _layout_tables():
         for j in range(s.nr_members):
             md = &s.members[j]
             name = md.name.decode() if md.name != NULL else None
-            if md.kind == 1:
+            if md.kind == MC_MEMBER_BITFIELD:
                 bit_offset, bit_size = _probe_bits(s, md)
                 if bit_size != md.bit_width:
                     raise RuntimeError(f"bitfield {name}: probe found {bit_size} bits, "
                                        f"declared {md.bit_width}")
                 unit = md.size * 8
                 offset = (bit_offset // unit) * md.size
-            elif md.kind == 0:
+            elif md.kind == MC_MEMBER_PLAIN:
                 offset = md.offset
                 bit_offset, bit_size = md.offset * 8, md.size * 8
             else:
                 offset = bit_offset = bit_size = 0
-            rows.append((name, md.type.decode(), md.array.decode(), md.kind, md.parent,
-                         md.depth, offset, md.size, md.align, bit_offset, bit_size))
+            rows.append((name, md.type.decode(), md.array.decode(), MEMBER_KIND_NAMES[md.kind],
+                         md.parent, md.depth, offset, md.size, md.align, bit_offset, bit_size))
         out[s.name.decode()] = (s.size, s.align, rows)
     return out
 

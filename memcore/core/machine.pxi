@@ -26,7 +26,7 @@ cdef class Machine:
     cdef readonly str design
     cdef readonly str config
     cdef readonly object flags_layout
-    cdef readonly list tasks
+    cdef list _tasks                 # Task views by id (mc_machine.tasks[id])
     cdef public Task current
     cdef dict _task_by_name
     cdef object PG                   # enum pageflags of this variant
@@ -77,7 +77,7 @@ cdef class Machine:
         ram_bytes = parse_size(ram)
         machine_check_geometry(self, ram_bytes, nodes, cpus)
         self.ram = ram_bytes
-        self.tasks = []
+        self._tasks = []
         self._task_by_name = {}
         self._caches = {}
         self._cache_names = {}
@@ -146,6 +146,11 @@ cdef class Machine:
                             f"(0..{self.m.nr_pfns - 1:#x})")
 
     # ---- the public API -------------------------------------------------------------
+
+    @property
+    def tasks(self):
+        """Every task of the machine, in creation order (a tuple)."""
+        return tuple(self._tasks)
 
     @property
     def nr_pfns(self):

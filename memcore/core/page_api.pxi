@@ -142,7 +142,7 @@ cdef object machine_stats(Machine machine):
                 "nr_free": [z.free_area[o].nr_free for o in range(NR_PAGE_ORDERS)],
                 "free_area": machine.free_area(nid, ZONE_NAMES[zi]),
             })
-    meta = {RESERVE_KINDS[i]: m.reserved_bytes[i] for i in range(MC_NR_RESERVE_KINDS)}
+    meta = {RESERVE_KIND_NAMES[i]: m.reserved_bytes[i] for i in range(MC_NR_RESERVE_KINDS)}
     slab_pages = {}
     for pfn in _slab_heads(machine):
         sl = mc_va_to_slab(m, mc_pfn_to_va(m, pfn))

@@ -68,7 +68,7 @@ cdef class RCU:
         self.gp_in_progress = True
         self._wait = self._next
         self._next = []
-        self._holdouts = {t for t in self.machine.tasks if (<Task>t)._t().rcu_nesting > 0}
+        self._holdouts = {t for t in self.machine._tasks if (<Task>t)._t().rcu_nesting > 0}
 
     cdef int _try_end_gp(self) except -1:
         cdef list done

@@ -5,7 +5,8 @@
 # Provides: the cache constructors, KmemCache/Slab/SlabObject, run_ctors and
 #   ctor_hook, the Machine's SLUB API (machine_kmem_cache_*, machine_kmalloc,
 #   machine_kfree*), check_slabs.
-# Uses: slub.pxi, rcu.pxi, kasan_api.pxi (reports), errors.pxi.
+# Uses: slub.pxi, rcu.pxi, kasan_api.pxi (reports), errors.pxi, _table_entry
+#   (layout.pxi).
 
 from memcore.errors import KASANReport
 
@@ -106,8 +107,8 @@ cdef class _PercpuArea:
         self.free.sort()
         merged = []
         for o, s in self.free:
-            if merged and merged[-1][0] + merged[-1][1] == o:
-                merged[-1][1] += s
+            if merged and merged[len(merged) - 1][0] + merged[len(merged) - 1][1] == o:
+                merged[len(merged) - 1][1] += s
             else:
                 merged.append([o, s])
         self.free = merged
@@ -342,7 +343,7 @@ cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
     cdef kmem_cache *s = KC(m, sl.slab_cache)
     cdef mc_ulong base = slab_address(m, sl) + s.red_left_pad, obj
     cdef bytes saved = b""
-    ctor = machine._ctors[s.ctor - 1]
+    ctor = _table_entry(machine._ctors, s.ctor - 1, "constructor index (kmem_cache.ctor - 1)")
     for j in range(sl.objects):
         # the objects are KASAN redzone until allocated: each object's shadow is
         # unpoisoned around the ctor call and put back as it was
@@ -483,7 +484,9 @@ cdef class KmemCache:
     @property
     def ctor(self):
         cdef kmem_cache *s = self._s()
-        return self.machine._ctors[s.ctor - 1] if s.ctor else None
+        if not s.ctor:
+            return None
+        return _table_entry(self.machine._ctors, s.ctor - 1, "constructor index (kmem_cache.ctor - 1)")
 
     @property
     def slabs(self):
@@ -952,7 +955,7 @@ cdef object machine_kmem_cache_destroy(Machine machine, cache):
     # kvfree_rcu_barrier(): in-flight kfree_rcu()s may hold objects of this cache;
     # a reader that holds their grace period back means waiting forever
     if machine._kfree_rcu_queued:
-        if any((<Task>t)._t().rcu_nesting for t in machine.tasks):
+        if any((<Task>t)._t().rcu_nesting for t in machine._tasks):
             raise Deadlock(f"kmem_cache_destroy {name}: kvfree_rcu_barrier() would wait "
                            f"for tasks inside RCU read-side critical sections "
                            f"({len(machine._kfree_rcu_queued)} kfree_rcu() pending)")
@@ -964,7 +967,7 @@ cdef object machine_kmem_cache_destroy(Machine machine, cache):
     typesafe = s.flags & MC_SLAB_TYPESAFE_BY_RCU
     # every slab left is empty and __kmem_cache_shutdown() will free it through
     # RCU; rcu_barrier() then waits for a GP that any reader holds back
-    if typesafe and any((<Task>t)._t().rcu_nesting for t in machine.tasks) and (
+    if typesafe and any((<Task>t)._t().rcu_nesting for t in machine._tasks) and (
             machine.m.rcu_slabs or machine.rcu.pending or
             any(get_node(machine.m, s, nid).nr_slabs for nid in range(machine.m.nr_nodes))):
         raise Deadlock(f"kmem_cache_destroy {name}: rcu_barrier() would wait for tasks "

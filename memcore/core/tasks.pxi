@@ -289,7 +289,7 @@ cdef object machine_task(Machine machine, str name, cpu):
     t.name = name
     t.id = tid
     t.machine = machine
-    machine.tasks.append(t)
+    machine._tasks.append(t)
     machine._task_by_name[name] = t
     return t
 
@@ -333,7 +333,7 @@ cdef object machine_bit_unlock(Machine machine, mc_ulong key, mc_ulong *word, ob
 cdef object machine_lock_owner(Machine machine, mc_ulong key):
     """The Task holding the bit lock of the flags word at `key`, or None."""
     cdef int tid = lock_owner(machine.m, key)
-    return machine.tasks[tid] if tid >= 0 else None
+    return machine._tasks[tid] if tid >= 0 else None
 
 
 cdef str machine_dump_key(Machine machine, mc_ulong key):
@@ -345,4 +345,4 @@ cdef str machine_dump_key(Machine machine, mc_ulong key):
 cdef object machine_waiters(Machine machine, address):
     cdef mc_ulong key = address
     cdef mc_waitq *q = &machine.m.wait_table[mc_wait_hash(key)]
-    return [machine.tasks[q.w[i].task] for i in range(q.nr) if q.w[i].key == key]
+    return [machine._tasks[q.w[i].task] for i in range(q.nr) if q.w[i].key == key]

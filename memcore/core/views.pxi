@@ -1,5 +1,11 @@
 # Python views: Page, Folio, PgFlags.
 #
+# Provides: Page, Folio, PgFlags and their constructors _make_folio() and
+#   _make_pgflags(); FOLIO_FLAG_HELPERS and FOLIO_KERNEL_NAMES (generated).
+# Uses: Machine (machine.pxi), the design's accessors (core/decl.pxi),
+#   _table_entry (layout.pxi), dump_page/format_pgp (dump.pxi) and the
+#   generated folio_flags_decl.pxi.
+#
 # This file is a template: tools/codegen.py writes it to the variant's build
 # directory as views_generated.pxi with the folio flag methods (generated
 # from the flag table) in place of the @FOLIO_FLAG_METHODS@ line, because
@@ -14,12 +20,8 @@
 # Uses: folio.pxi, tasks.pxi (bit locks through the Machine), dump.pxi.
 
 cimport cython
-from cpython.object cimport PyTypeObject
 
 include "folio_flags_decl.pxi"
-
-cdef extern from "Python.h":
-    void PyType_Modified(PyTypeObject *t)
 
 
 cdef inline Folio _make_folio(Machine machine, mc_ulong addr):
@@ -121,7 +123,7 @@ cdef class Page:
 
     @property
     def zone(self):
-        return ZONE_NAMES[page_zonenum(self._p())]
+        return _table_entry(ZONE_NAMES, page_zonenum(self._p()), "zone number in the flags word")
 
     @property
     def node(self):
@@ -137,7 +139,8 @@ cdef class Page:
     def migratetype(self):
         """The migratetype of the page's pageblock."""
         cdef uint64_t pfn = mc_page_to_pfn(self.machine.m, self._p())
-        return MIGRATETYPE_NAMES[get_pfnblock_migratetype(self.machine.m, self._p(), pfn)]
+        return _table_entry(MIGRATETYPE_NAMES, get_pfnblock_migratetype(self.machine.m, self._p(), pfn),
+                            "migratetype of the pageblock")
 
     def raw(self):
         """The bytes of the struct page."""
@@ -238,7 +241,7 @@ cdef class Folio:
 
     @property
     def zone(self):
-        return ZONE_NAMES[page_zonenum(folio_page(self._f(), 0))]
+        return _table_entry(ZONE_NAMES, page_zonenum(folio_page(self._f(), 0)), "zone number in the flags word")
 
     @property
     def node(self):
@@ -342,6 +345,21 @@ cdef class Folio:
         cdef folio *f = mc_va_to_folio(self.machine.m, self.addr)
         return f"<Folio pfn {folio_pfn(self.machine.m, f):#x} order {folio_order(f)}>"
 
+    # ---- the kernel's non-atomic helpers, by their kernel names ----
+    def __getattr__(self, str name):
+        """f.__set_X(), f.__clear_X(), f.__mark_X(): __folio_set_X() & co.
+
+        A class body cannot define these names (they would be mangled to
+        _Folio__set_X), so the generated methods are _nonatomic_set_X & co.
+        and are found here under the kernel's spelling."""
+        method = FOLIO_KERNEL_NAMES.get(name)
+        if method is None:
+            raise AttributeError(f"'Folio' object has no attribute {name!r}")
+        return getattr(self, method)
+
+    def __dir__(self):
+        return object.__dir__(self) + list(FOLIO_KERNEL_NAMES)
+
     # ---- generated: every folio flag helper of the kernel ----
     # @FOLIO_FLAG_METHODS@  (tools/codegen.py puts the generated methods here)
 
@@ -396,7 +414,7 @@ cdef class PgFlags:
 
     @property
     def zone(self):
-        return ZONE_NAMES[self.field("ZONES")]
+        return _table_entry(ZONE_NAMES, self.field("ZONES"), "zone number in the flags word")
 
     @property
     def zone_idx(self):
@@ -441,17 +459,3 @@ cdef class PgFlags:
     def pgflags_unlock(self, task=None):
         return self.machine._bit_unlock(self.addr, self._w(), task)
 
-
-cdef _unmangle(type cls):
-    """Give the generated __set_X/__clear_X/__mark_X methods their kernel names.
-
-    Cython (like Python) mangles double-underscore names in a class body to
-    _Folio__set_X; the type's dict gets the kernel spelling back here."""
-    cdef dict d = <dict>(<PyTypeObject *>cls).tp_dict
-    prefix = "_" + cls.__name__
-    for key in [k for k in d if k.startswith(prefix + "__")]:
-        d[key[len(prefix):]] = d.pop(key)
-    PyType_Modified(<PyTypeObject *>cls)
-
-
-_unmangle(Folio)
