@@ -22,6 +22,7 @@
 #include "memcore/design_types.h"	/* struct page, ... of the design */
 #include "memcore/mmzone.h"
 #include "memcore/xnames.h"
+#include "memcore/slub_sizing.h"	/* kmalloc_caches[][] dimensions */
 
 /* ---- the modeled kernel address space (x86) ------------------------------ */
 #if MC_BITS == 64
@@ -197,7 +198,7 @@ struct mc_machine {
 	/* SLUB */
 	mc_ulong kmem_cache;		/* the "kmem_cache" cache (boot cache) */
 	mc_ulong kmem_cache_node;	/* the "kmem_cache_node" cache (boot cache) */
-	mc_ulong kmalloc_caches[4][14];	/* kmalloc_caches[type][index] */
+	mc_ulong kmalloc_caches[MC_NR_KMALLOC_TYPES][MC_KMALLOC_NR_INDEX];	/* [type][index] */
 	mc_ulong percpu_base;		/* modeled address of CPU 0's per-CPU unit */
 	uint64_t percpu_unit;		/* bytes of one CPU's unit */
 	int freelist_hardened;		/* CONFIG_SLAB_FREELIST_HARDENED */

@@ -505,6 +505,11 @@ cdef extern from "memcore/slub_sizing.h" nogil:
     unsigned int MC_SLAB_OBJECT_POISON, MC_SLAB_NO_OBJ_EXT, MC_SLAB_FLAGS_PERMITTED
     unsigned int MC_SLAB_DEBUG_FLAGS
     unsigned int MC_KMALLOC_MAX_CACHE_SIZE
+    unsigned long MC_KMALLOC_MAX_SIZE
+    int mc_kmalloc_type_of(int gfp_dma, int gfp_reclaimable, int gfp_account)
+    enum:
+        MC_SLUB_ERR_SIZE_ZERO, MC_SLUB_ERR_TOO_BIG, MC_SLUB_ERR_ALIGN, MC_SLUB_ERR_FLAGS
+        MC_SLUB_ERR_FREEPTR, MC_SLUB_ERR_ORDER
     cdef struct mc_slub_config:
         unsigned int word_size
         unsigned int page_size

@@ -151,13 +151,14 @@ cdef int _fill_cache(Machine machine, kmem_cache *s, mc_slub_cache_args *args) e
 
 
 _SLUB_ERRORS = {
-    -6: "kmem_cache_create: object size 0",
-    -7: "kmem_cache_create: object size above KMALLOC_MAX_SIZE (4 MiB)",
-    -8: "kmem_cache_create: align must be 0 or a power of two",
-    -9: "kmem_cache_create: flags outside SLAB_FLAGS_PERMITTED (-EINVAL)",
-    -10: "kmem_cache_create: freeptr_offset must be a word-aligned offset inside the object "
-         "of a SLAB_TYPESAFE_BY_RCU cache",
-    -11: "kmem_cache_create: no page order up to MAX_PAGE_ORDER holds one object",
+    MC_SLUB_ERR_SIZE_ZERO: "kmem_cache_create: object size 0",
+    MC_SLUB_ERR_TOO_BIG: f"kmem_cache_create: object size above KMALLOC_MAX_SIZE "
+                         f"({MC_KMALLOC_MAX_SIZE >> 20} MiB)",
+    MC_SLUB_ERR_ALIGN: "kmem_cache_create: align must be 0 or a power of two",
+    MC_SLUB_ERR_FLAGS: "kmem_cache_create: flags outside SLAB_FLAGS_PERMITTED (-EINVAL)",
+    MC_SLUB_ERR_FREEPTR: "kmem_cache_create: freeptr_offset must be a word-aligned offset "
+                         "inside the object of a SLAB_TYPESAFE_BY_RCU cache",
+    MC_SLUB_ERR_ORDER: "kmem_cache_create: no page order up to MAX_PAGE_ORDER holds one object",
 }
 
 
@@ -271,8 +272,8 @@ cdef int slab_boot(Machine machine, uint64_t boot_pa) except -1:
             _init_cache_percpu_nodes(machine, s, False)
         machine._register_cache(name, va)
     # create_kmalloc_caches()
-    for t in range(4):
-        for idx in range(1, 14):
+    for t in range(MC_NR_KMALLOC_TYPES):
+        for idx in range(1, MC_KMALLOC_NR_INDEX):
             if idx >= 3 or idx in (1, 2):
                 if mc_kmalloc_cache_args(t, idx, &args):
                     continue
@@ -887,9 +888,8 @@ cdef object machine_kmalloc(Machine machine, size, gfp, node, task):
     cdef slab *sl
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise ValueError(f"kmalloc size must be a non-negative int, not {size!r}")
-    if size > (PAGE_SIZE << MAX_PAGE_ORDER):
-        raise OutOfMemory(f"kmalloc({size}): above KMALLOC_MAX_SIZE "
-                          f"({PAGE_SIZE << MAX_PAGE_ORDER})")
+    if size > MC_KMALLOC_MAX_SIZE:
+        raise OutOfMemory(f"kmalloc({size}): above KMALLOC_MAX_SIZE ({MC_KMALLOC_MAX_SIZE})")
     obj = __kmalloc(machine.m, size, g, nid, t._t().cpu)
     if obj == 0:
         machine._raise(machine.m.err or MC_ENOMEM)
@@ -949,7 +949,8 @@ cdef object machine_kmem_cache_destroy(Machine machine, cache):
     cdef mc_ulong va = mc_virt(machine.m, s)
     cdef int nid
     name = machine._cache_names[va]
-    if s.refcount < 0 or va in [machine.m.kmalloc_caches[t][i] for t in range(4) for i in range(14)]:
+    if s.refcount < 0 or va in [machine.m.kmalloc_caches[t][i] for t in range(MC_NR_KMALLOC_TYPES)
+                                 for i in range(MC_KMALLOC_NR_INDEX)]:
         raise ValueError(f"kmem_cache_destroy: {name} is a boot cache")
     machine._running(None)
     # kvfree_rcu_barrier(): in-flight kfree_rcu()s may hold objects of this cache;

@@ -758,13 +758,8 @@ cdef int slab_free_check(mc_machine *m, kmem_cache *s, mc_ulong obj, slab **slp)
 # ---- kmalloc ----------------------------------------------------------------------------
 
 cdef inline int kmalloc_type(unsigned int gfp) noexcept nogil:
-    if gfp & __GFP_DMA:
-        return 2            # KMALLOC_DMA
-    if gfp & __GFP_RECLAIMABLE:
-        return 1            # KMALLOC_RECLAIM
-    if gfp & __GFP_ACCOUNT:
-        return 3            # KMALLOC_CGROUP
-    return 0
+    return mc_kmalloc_type_of((gfp & __GFP_DMA) != 0, (gfp & __GFP_RECLAIMABLE) != 0,
+                              (gfp & __GFP_ACCOUNT) != 0)
 
 
 cdef mc_ulong __kmalloc(mc_machine *m, uint64_t size, unsigned int gfp, int node,
