@@ -95,6 +95,11 @@ cdef object machine_free_area(Machine machine, int nid, zone_name):
         raise ValueError(f"node must be 0..{machine.m.nr_nodes - 1}")
     zi = machine_zone_index(machine, zone_name)
     z = &machine.m.pgdat[nid].node_zones[zi]
+    if z.spanned_pages == 0:
+        # the zones /proc/pagetypeinfo lists for this node: a missing one has no free area
+        raise UnknownChoice(f"zone of node {nid}", ZONE_NAMES[zi],
+                            [ZONE_NAMES[i] for i in range(MAX_NR_ZONES_C)
+                             if machine.m.pgdat[nid].node_zones[i].spanned_pages])
     out = {}
     for mt in range(MIGRATE_TYPES):
         counts = []
