@@ -168,12 +168,21 @@ cdef page *get_page_from_freelist(mc_machine *m, unsigned int gfp, int order, in
     cdef long mark
     cdef int flags = alloc_flags
     cdef int nr_nodes = 1 if (gfp & __GFP_THISNODE) else m.nr_nodes
+    cdef bint retry
     # avoid fragmenting ZONE_NORMAL while DMA32 still has memory (alloc_flags_nofragment)
     while True:
+        retry = False
         for i in range(nr_nodes):
             n = nid + i                            # (nid + i) % nr_nodes, without a divide
             if n >= m.nr_nodes:
                 n -= m.nr_nodes
+            if (flags & ALLOC_NOFRAGMENT) and m.nr_nodes > 1 and n != nid:
+                # moving to a remote node: retry the local one allowing fragmenting
+                # fallbacks first ("Locality is more important than fragmentation
+                # avoidance", get_page_from_freelist() in mm/page_alloc.c)
+                flags &= ~ALLOC_NOFRAGMENT
+                retry = True
+                break
             zi = highest
             while zi >= 0:
                 z = &m.pgdat[n].node_zones[zi]
@@ -190,6 +199,8 @@ cdef page *get_page_from_freelist(mc_machine *m, unsigned int gfp, int order, in
                 p = rmqueue(m, z, cpu, order, mt, flags)
                 if p != NULL:
                     return p
+        if retry:
+            continue
         if flags & ALLOC_NOFRAGMENT:
             flags &= ~ALLOC_NOFRAGMENT
             continue
