@@ -395,6 +395,7 @@ cdef extern from "memcore/design.h" nogil:
     const char *page_bad_reason(const page *p, mc_ulong flags, int expected_ref,
                                 int skip_anon_mapping)
     const char *free_tail_page_bad_reason(const mc_machine *m, page *head, page *p)
+    const char *mc_free_tail_page_is_bad_reason(page *head, page *p, int compound)
     void mc_free_pages_prepare_desc(page *p, unsigned int order)
     # page <-> slab
     page *slab_page(slab *sl)

@@ -102,9 +102,16 @@ cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
     cdef uint64_t i, nr = <uint64_t>1 << order
     cdef const char *bad
     cdef mc_ulong flags = PAGE_FLAGS_CHECK_AT_FREE
-    if order and PageHead(p):
+    cdef bint compound = PageHead(p) != 0
+    if order:
+        # __free_pages_prepare(): every tail page of any order > 0 block, compound or
+        # not, gets free_page_is_bad(); a compound one free_tail_page_prepare() first
         for i in range(1, nr):
-            bad = free_tail_page_bad_reason(m, p, nth_page(p, i))
+            bad = NULL
+            if compound:
+                bad = free_tail_page_bad_reason(m, p, nth_page(p, i))
+            if bad == NULL:
+                bad = mc_free_tail_page_is_bad_reason(p, nth_page(p, i), compound)
             if bad != NULL:
                 return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p) + i, bad)
     # __free_pages_prepare() clears PG_mlocked before it checks
