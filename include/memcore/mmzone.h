@@ -64,10 +64,13 @@ enum migratetype {
 };
 #define MIGRATETYPE_MASK	0x7
 
-/* Pageblock bits, one byte per pageblock (NR_PAGEBLOCK_BITS = 8 with
- * MEMORY_ISOLATION): bits 0-2 migratetype, 3 compaction skip, 7 isolated. */
+/* Pageblock bits (enum pageblock_bits, include/linux/pageblock-flags.h):
+ * bits 0-2 migratetype, 3 compaction skip, 4 isolated (MEMORY_ISOLATION);
+ * __NR_PAGEBLOCK_BITS = 5 rounds up to NR_PAGEBLOCK_BITS = 8, one byte per
+ * pageblock, so bits 5-7 are unused. */
 #define PB_migrate_skip		3
-#define PB_migrate_isolate	7
+#define PB_migrate_isolate	4
+#define NR_PAGEBLOCK_BITS	8
 
 /* ---- watermarks ---------------------------------------------------------- */
 enum zone_watermarks {
