@@ -67,6 +67,7 @@ cdef extern from "memcore/page_flags_layout.h":
     int LRU_REFS_WIDTH, LRU_REFS_PGSHIFT
     int NR_CPUS_BITS
     int MC_FLAGS_FREE_BITS
+    int NR_UNUSED_PAGEFLAG_BITS
     int MC_LAST_CPUPID_IN_FLAGS "(LAST_CPUPID_WIDTH == LAST_CPUPID_SHIFT)"
 
 
