@@ -107,6 +107,10 @@ struct per_cpu_pages {
 	u8 alloc_factor;		/* allocation batch scale, 0..PCP_BATCH_SCALE_MAX */
 	u8 expire;			/* NUMA: remote drain countdown */
 	short free_count;		/* pages freed in a row (decays on allocation) */
+	/* model: this CPU's net change of the zone's NR_FREE_PAGES since its last
+	 * vmstat tick, the kernel's per_cpu_zonestats vm_stat_diff (which the
+	 * kernel keeps per zone and CPU beside the pageset, with thresholds) */
+	int mc_free_diff;
 	struct list_head lists[NR_PCP_LISTS];	/* one per (order, migratetype) */
 };
 

@@ -156,7 +156,9 @@ cdef extern from "memcore/mmzone.h" nogil:
         int batch
         unsigned char flags
         unsigned char alloc_factor
+        unsigned char expire
         short free_count
+        int mc_free_diff
         list_head lists[1]          # NR_PCP_LISTS in C
     cdef struct free_area:
         list_head free_list[1]      # MIGRATE_TYPES in C
@@ -277,6 +279,8 @@ cdef extern from "memcore/machine.h" nogil:
         int percpu_pagelist_high_fraction
         uint64_t pgalloc
         uint64_t pgfree
+        uint64_t vmstat_ticks
+        unsigned char vmstat_work_queued[64]    # MC_MAX_CPUS
         int err
         int64_t err_pfn
         char err_msg[256]
@@ -449,6 +453,7 @@ cdef extern from "memcore/zones.h" nogil:
     int gfp_zone(unsigned int gfp)
     int gfp_migratetype(unsigned int gfp)
     int mc_has_dma32()
+    int mc_has_numa()
 
 cdef extern from "memcore/slub.h" nogil:
     ctypedef unsigned int slab_flags_t

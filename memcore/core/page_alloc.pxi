@@ -134,35 +134,43 @@ cdef void __free_pages_prepare(mc_machine *m, page *p, int order) noexcept nogil
                      KASAN_PAGE_FREE)
 
 
+cdef inline void account_cpu_free_diff(const mc_machine *m, zone *z, int cpu,
+                                       long before) noexcept nogil:
+    """__mod_zone_page_state(NR_FREE_PAGES) on `cpu`: its vm_stat_diff for the zone."""
+    if z.per_cpu_pageset:
+        zone_pcp(m, z, cpu).mc_free_diff += <int>(z.vm_stat[NR_FREE_PAGES] - before)
+
+
 cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexcept nogil:
     """Free a block whose refcount is 0: to the CPU's pcp list, or to the buddy."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
     cdef zone *z = page_zone(m, p)
     cdef int mt
+    cdef long before = z.vm_stat[NR_FREE_PAGES]
     __free_pages_prepare(m, p, order)
-    if not pcp_allowed_order(order):
-        free_one_page(m, z, p, pfn, order, FPI_NONE)
-        return
     mt = get_pfnblock_migratetype(m, p, pfn)
-    if mt >= MIGRATE_PCPTYPES:
-        if mt == MIGRATE_ISOLATE:
-            free_one_page(m, z, p, pfn, order, FPI_NONE)
-            return
-        mt = MIGRATE_MOVABLE
-    free_frozen_page_commit(m, z, zone_pcp(m, z, cpu), p, mt, order)
+    if not pcp_allowed_order(order) or mt == MIGRATE_ISOLATE:
+        free_one_page(m, z, p, pfn, order, FPI_NONE)
+    else:
+        if mt >= MIGRATE_PCPTYPES:
+            mt = MIGRATE_MOVABLE
+        free_frozen_page_commit(m, z, zone_pcp(m, z, cpu), p, mt, order)
+    account_cpu_free_diff(m, z, cpu, before)
 
 
 # ---- the zonelist walk ------------------------------------------------------------
 
 cdef page *rmqueue(mc_machine *m, zone *z, int cpu, int order, int mt,
                    int alloc_flags) noexcept nogil:
-    cdef page *p
+    cdef page *p = NULL
     cdef int mode = RMQUEUE_NORMAL
+    cdef long before = z.vm_stat[NR_FREE_PAGES]
     if pcp_allowed_order(order):
         p = rmqueue_pcplist(m, z, cpu, order, mt, alloc_flags)
-        if p != NULL:
-            return p
-    return __rmqueue(m, z, order, mt, alloc_flags, &mode)       # rmqueue_buddy()
+    if p == NULL:
+        p = __rmqueue(m, z, order, mt, alloc_flags, &mode)      # rmqueue_buddy()
+    account_cpu_free_diff(m, z, cpu, before)
+    return p
 
 
 cdef page *get_page_from_freelist(mc_machine *m, unsigned int gfp, int order, int nid, int cpu,

@@ -72,7 +72,7 @@ cdef object machine_zones(Machine machine):
                 pcp = zone_pcp(machine.m, z, cpu)
                 pcps.append({"cpu": cpu, "count": pcp.count, "high": pcp.high,
                              "high_min": pcp.high_min, "high_max": pcp.high_max,
-                             "batch": pcp.batch})
+                             "batch": pcp.batch, "expire": pcp.expire})
             out.append({
                 "node": nid, "zone": ZONE_NAMES[zi], "start_pfn": z.zone_start_pfn,
                 "spanned": z.spanned_pages, "present": z.present_pages,
@@ -86,6 +86,14 @@ cdef object machine_zones(Machine machine):
                 "pagesets": pcps,
             })
     return out
+
+
+cdef object machine_tick(Machine machine, n):
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, not {type(n).__name__}")
+    if not 0 <= n <= 1 << 32:
+        raise ValueError(f"n must be 0..{1 << 32} ticks, not {n}")
+    vmstat_tick(machine.m, <uint64_t>n)
 
 
 cdef object machine_free_area(Machine machine, int nid, zone_name):
@@ -170,7 +178,7 @@ cdef object machine_stats(Machine machine):
         "reserved_pages": reserved_pages(m),
         "slab_pages": m.slab_pages, "large_kmalloc_pages": m.large_kmalloc_pages,
         "slab_caches": caches,
-        "pgalloc": m.pgalloc, "pgfree": m.pgfree,
+        "pgalloc": m.pgalloc, "pgfree": m.pgfree, "vmstat_ticks": m.vmstat_ticks,
         "min_free_kbytes": m.min_free_kbytes,
     }
 
