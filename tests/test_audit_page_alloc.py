@@ -301,3 +301,5 @@ def test_tick_arguments(machine):
     with pytest.raises(TypeError):
         m.tick(True)
     assert m.stats()["vmstat_ticks"] == 0
+    m.tick(1 << 32)                       # an idle machine skips the idle ticks
+    assert m.stats()["vmstat_ticks"] == 1 << 32

@@ -382,10 +382,17 @@ cdef void vmstat_tick(mc_machine *m, uint64_t n) noexcept nogil:
     refresh_cpu_vm_stats(true), requeueing itself while that reports changes."""
     cdef uint64_t t
     cdef int cpu
+    cdef bint busy
     for t in range(n):
+        busy = False
         for cpu in range(m.nr_cpus):
             if not m.vmstat_work_queued[cpu] and vmstat_need_update(m, cpu):
                 m.vmstat_work_queued[cpu] = 1           # vmstat_shepherd()
             if m.vmstat_work_queued[cpu]:
                 m.vmstat_work_queued[cpu] = refresh_cpu_vm_stats(m, cpu) != 0
+            busy = busy or m.vmstat_work_queued[cpu] or vmstat_need_update(m, cpu)
         m.vmstat_ticks += 1
+        if not busy:
+            # no work queued and no diffs: the remaining ticks change nothing
+            m.vmstat_ticks += n - t - 1
+            return
