@@ -1,6 +1,6 @@
 """The page-flags word layout calculator.
 
-Computes what include/linux/page-flags-layout.h and include/linux/mm.h
+Computes what include/linux/page-flags-layout.h and include/linux/mmzone.h
 compute with the preprocessor: for a configuration, the width and shift of
 every field packed into the top of ``page->flags``, whether the NUMA
 balancing ``last_cpupid`` fits (else ``LAST_CPUPID_NOT_IN_PAGE_FLAGS`` adds
@@ -28,6 +28,11 @@ FIELD_PRINT_NAMES = {"SECTIONS": ("section", False), "NODES": ("node", False),
                      "KASAN_TAG": ("kasantag", True)}
 
 
+#: KASAN_TAG_WIDTH by KASAN mode (include/linux/page-flags-layout.h): software
+#: tags take a byte, hardware (MTE) tags 4 bits, generic KASAN none
+KASAN_TAG_WIDTHS: dict[str | None, int] = {None: 0, "generic": 0, "sw_tags": 8, "hw_tags": 4}
+
+
 class FlagsLayoutError(MemcoreError, ValueError):
     """The configuration does not fit, exactly where the kernel's #error fires."""
 
@@ -53,7 +58,9 @@ class FlagsConfig:
     NUMA_BALANCING: bool = True
     NR_CPUS: int = 256
     SMP: bool = True
-    KASAN_TAGS: bool = False         #: CONFIG_KASAN_SW_TAGS or CONFIG_KASAN_HW_TAGS
+    #: the KASAN mode: None (no KASAN), "generic", "sw_tags" (CONFIG_KASAN_SW_TAGS:
+    #: an 8-bit tag in the flags word) or "hw_tags" (CONFIG_KASAN_HW_TAGS: 4 bits)
+    KASAN: str | None = None
     LRU_GEN: bool = False
 
     @classmethod
@@ -83,13 +90,13 @@ CONFIGS = {
     "x86_64": FlagsConfig(
         name="x86_64", BITS_PER_LONG=64, NR_PAGEFLAGS=24, MAX_NR_ZONES=5, NODES_SHIFT=10,
         SPARSEMEM=True, SPARSEMEM_VMEMMAP=True, MAX_PHYSMEM_BITS=52, SECTION_SIZE_BITS=27,
-        NUMA_BALANCING=True, NR_CPUS=256, KASAN_TAGS=False, LRU_GEN=False),
+        NUMA_BALANCING=True, NR_CPUS=256, KASAN=None, LRU_GEN=False),
     # i386 PAE HIGHMEM: MEMCG, no NUMA, classic SPARSEMEM, zones DMA NORMAL HIGHMEM MOVABLE;
     # 20 base flags + mlocked + arch_2 (X86_PAT) = 22
     "i386": FlagsConfig(
         name="i386", BITS_PER_LONG=32, NR_PAGEFLAGS=22, MAX_NR_ZONES=4, NODES_SHIFT=0,
         SPARSEMEM=True, SPARSEMEM_VMEMMAP=False, MAX_PHYSMEM_BITS=36, SECTION_SIZE_BITS=29,
-        NUMA_BALANCING=False, NR_CPUS=8, KASAN_TAGS=False, LRU_GEN=False),
+        NUMA_BALANCING=False, NR_CPUS=8, KASAN=None, LRU_GEN=False),
 }
 
 
@@ -100,6 +107,10 @@ class FlagsLayout:
     config: FlagsConfig
     fields: dict[str, tuple[int, int]]  #: name -> (width, shift); absent fields are (0, 0)
     free_bits: int          #: bits between the last flag and the lowest field
+    #: the kernel's NR_UNUSED_PAGEFLAG_BITS (page-flags-layout.h): it subtracts
+    #: LAST_CPUPID_SHIFT even when last_cpupid lives in struct page, so it is
+    #: free_bits minus that shift then (and may be negative)
+    unused_pageflag_bits: int
     last_cpupid_in_flags: bool  #: False means LAST_CPUPID_NOT_IN_PAGE_FLAGS
     last_cpupid_shift: int  #: LAST_CPUPID_SHIFT (bits wanted, in flags or not)
     node_in_flags: bool     #: False means NODE_NOT_IN_PAGE_FLAGS (node from section)
@@ -142,6 +153,7 @@ class FlagsLayout:
         return {"config": self.config.to_dict(),
                 "fields": {k: {"width": w, "shift": s} for k, (w, s) in self.fields.items()},
                 "free_bits": self.free_bits,
+                "unused_pageflag_bits": self.unused_pageflag_bits,
                 "last_cpupid_in_flags": self.last_cpupid_in_flags,
                 "last_cpupid_shift": self.last_cpupid_shift,
                 "node_in_flags": self.node_in_flags,
@@ -183,6 +195,8 @@ class FlagsLayout:
                      f"{(1 << self.nr_pageflags) - 1:#0{self.bits // 4 + 2}x}")
         lines.append("")
         lines.append(f"free bits (room for a compound order field): {self.free_bits}")
+        lines.append(f"NR_UNUSED_PAGEFLAG_BITS (the kernel's figure): "
+                     f"{self.unused_pageflag_bits}")
         if self.last_cpupid_shift == 0:
             lines.append("last_cpupid: not configured (no NUMA_BALANCING)")
         elif self.last_cpupid_in_flags:
@@ -231,7 +245,10 @@ def compute(cfg: FlagsConfig) -> FlagsLayout:
     else:
         nodes = 0
 
-    kasan = 8 if cfg.KASAN_TAGS else 0
+    try:
+        kasan = KASAN_TAG_WIDTHS[cfg.KASAN]
+    except (KeyError, TypeError):
+        raise UnknownChoice("KASAN mode", cfg.KASAN, KASAN_TAG_WIDTHS) from None
     cpus_bits = _order_base_2(cfg.NR_CPUS) if cfg.SMP else 0
     lcp_shift = 8 + cpus_bits if cfg.NUMA_BALANCING else 0
     lcp = lcp_shift if zones + lru_gen + sections + nodes + kasan + lcp_shift <= room else 0
@@ -252,6 +269,8 @@ def compute(cfg: FlagsConfig) -> FlagsLayout:
         out[name] = (widths[name], off if widths[name] else 0)
     return FlagsLayout(
         config=cfg, fields=out, free_bits=off - nrf,
+        # NR_NON_PAGEFLAG_BITS counts LAST_CPUPID_SHIFT, not LAST_CPUPID_WIDTH
+        unused_pageflag_bits=off - nrf - (lcp_shift - lcp),
         last_cpupid_in_flags=not (lcp_shift != 0 and lcp == 0),
         last_cpupid_shift=lcp_shift,
         node_in_flags=not (cfg.NODES_SHIFT != 0 and nodes == 0),

@@ -64,9 +64,10 @@ def test_last_cpupid_moves_out_of_flags_when_it_does_not_fit():
     assert fl.last_cpupid_shift == 21
 
 
-def test_not_enough_bits_is_the_kernels_error():
+@pytest.mark.parametrize("kasan", ["sw_tags", "hw_tags"])
+def test_not_enough_bits_is_the_kernels_error(kasan):
     with pytest.raises(FlagsLayoutError, match="Not enough bits in page flags"):
-        flags_layout("i386", KASAN_TAGS=True)
+        flags_layout("i386", KASAN=kasan)
 
 
 def test_vmemmap_without_room_for_nodes():

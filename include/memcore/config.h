@@ -42,6 +42,7 @@
 #define CONFIG_SLAB_OBJ_EXT		1	/* selected by MEMCG */
 #define CONFIG_HUGETLB_PAGE		1
 #define CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING 1
+#define CONFIG_MM_ID			1	/* selected by TRANSPARENT_HUGEPAGE (mm/Kconfig) */
 
 #if MC_BITS == 64
 /* --- x86_64 (tests/data/linux-6.18-x86_64-config-mm.txt) ---------------- */
@@ -56,7 +57,6 @@
 #define CONFIG_ZONE_DMA32		1
 #define CONFIG_ZONE_DEVICE		1
 #define CONFIG_PAGE_IDLE_FLAG		1
-#define CONFIG_MM_ID			1	/* TRANSPARENT_HUGEPAGE on 64BIT */
 #define CONFIG_MEMORY_HOTPLUG		1	/* 64BIT only */
 #define MC_MAX_PHYSMEM_BITS		52	/* 5-level paging */
 #define MC_SECTION_SIZE_BITS		27	/* 128 MiB sections */

@@ -106,14 +106,12 @@ static inline mc_ulong mc_folio_flags_va(const struct mc_machine *m, const struc
 /* Flags that must be clear when a page is handed out, and cleared on free. */
 #define PAGE_FLAGS_CHECK_AT_PREP \
 	((PAGEFLAGS_MASK & ~__PG_HWPOISON) | LRU_GEN_MASK | LRU_REFS_MASK)
-/* Flags of page 1 of a large folio: the order byte and the PF_SECOND flags. */
-#if defined(CONFIG_MEMORY_FAILURE)
-#define MC_PF_SECOND_HWP	MC_BIT(PG_has_hwpoisoned)
-#else
-#define MC_PF_SECOND_HWP	0
-#endif
+/* Flags of page 1 of a large folio: the order byte and the PF_SECOND flags.
+ * include/linux/page-flags.h includes PG_has_hwpoisoned (= PG_active) whatever
+ * CONFIG_MEMORY_FAILURE says: __free_pages_prepare() clears it before
+ * free_page_is_bad() looks at page 1. */
 #define PAGE_FLAGS_SECOND \
-	((mc_ulong)0xff | MC_PF_SECOND_HWP | MC_BIT(PG_large_rmappable) | \
+	((mc_ulong)0xff | MC_BIT(PG_has_hwpoisoned) | MC_BIT(PG_large_rmappable) | \
 	 MC_BIT(PG_partially_mapped))
 
 /* ---- fields of the flags word -------------------------------------------- */
@@ -552,9 +550,11 @@ static inline void prep_compound_head(const struct mc_machine *m, struct page *p
 	folio_set_order(f, order);
 	f->_large_mapcount.counter = -1;
 	f->_nr_pages_mapped.counter = 0;		/* CONFIG_PAGE_MAPCOUNT */
-	f->_mm_ids = 0;					/* CONFIG_MM_ID */
+#if defined(CONFIG_MM_ID)
+	f->_mm_ids = 0;
 	f->_mm_id_mapcount[0] = -1;
 	f->_mm_id_mapcount[1] = -1;
+#endif
 	if (mc_folio_has_page2_counters(f)) {		/* 32-bit: page 2, order > 1 */
 		f->_pincount.counter = 0;
 		f->_entire_mapcount.counter = -1;
@@ -639,10 +639,12 @@ static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
 			return "nonzero large_mapcount";
 		if (f->_nr_pages_mapped.counter != 0)
 			return "nonzero nr_pages_mapped";
+#if defined(CONFIG_MM_ID)
 		if (f->_mm_id_mapcount[0] != -1)
 			return "nonzero mm mapcount 0";
 		if (f->_mm_id_mapcount[1] != -1)
 			return "nonzero mm mapcount 1";
+#endif
 #if defined(CONFIG_64BIT)
 		if (entire_and_pincount_bad(f))
 			return entire_and_pincount_bad(f);
@@ -664,6 +666,54 @@ static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
 			return "corrupted mapping in tail page";
 	}
 	return tail_page_link_bad(m, head, p);
+}
+
+/*
+ * free_page_is_bad() of tail `p` of the order > 0 block at `head`, compound
+ * or not, as __free_pages_prepare() runs it (mm/page_alloc.c): on a compound
+ * page after free_tail_page_prepare() cleared the tail's mapping and
+ * compound_head, and after page 1 lost PAGE_FLAGS_SECOND and _nr_pages.  The
+ * page is not changed: the checks run on a copy.  page_bad_reason()'s
+ * checks in its order (the last matching reason wins), with the tail's
+ * expected refcount 0 and no page-type or anon exception.
+ */
+static inline const char *mc_free_tail_page_is_bad_reason(struct page *head, struct page *p,
+							  int compound)
+{
+	struct page q[2];
+	const struct page *t = p;
+	const char *bad = NULL;
+	_Static_assert(offsetof(struct folio, _flags_1) == sizeof(struct page),
+		       "page 1 of a folio is the second struct page");
+	if (compound) {
+		q[1] = *p;
+		if (p - head == 1) {
+			q[0] = *head;
+			q[1].flags.f &= ~PAGE_FLAGS_SECOND;
+#if defined(NR_PAGES_IN_LARGE_FOLIO)
+			_Static_assert(offsetof(struct folio, _nr_pages) + sizeof(unsigned int) <=
+				       2 * sizeof(struct page), "_nr_pages is in page 1");
+			memset((char *)q + offsetof(struct folio, _nr_pages), 0,
+			       sizeof(((struct folio *)0)->_nr_pages));
+#endif
+		}
+		q[1].mapping = 0;
+		clear_compound_head(&q[1]);
+		t = &q[1];
+	}
+	if (t->_mapcount.counter != -1)
+		bad = "nonzero mapcount";
+	if (t->mapping != 0)
+		bad = "non-NULL mapping";
+	if (t->_refcount.counter != 0)
+		bad = "nonzero _refcount";
+	if (t->flags.f & PAGE_FLAGS_CHECK_AT_FREE)
+		bad = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+#if defined(CONFIG_MEMCG)
+	if (t->memcg_data != 0)
+		bad = "page still charged to cgroup";
+#endif
+	return bad;
 }
 
 /*

@@ -195,6 +195,12 @@ struct mc_machine {
 	/* statistics (vmstat events) */
 	uint64_t pgalloc;		/* pages allocated */
 	uint64_t pgfree;		/* pages freed */
+	/* the model's time: vmstat ticks (sysctl_stat_interval, 1 s) run so far,
+	 * and which CPUs' vmstat_update work is queued (it requeues itself while
+	 * refresh_cpu_vm_stats() reports changes; the shepherd requeues it when
+	 * the CPU has counter diffs) */
+	uint64_t vmstat_ticks;
+	unsigned char vmstat_work_queued[MC_MAX_CPUS];
 	/* SLUB */
 	mc_ulong kmem_cache;		/* the "kmem_cache" cache (boot cache) */
 	mc_ulong kmem_cache_node;	/* the "kmem_cache_node" cache (boot cache) */

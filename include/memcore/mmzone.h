@@ -64,10 +64,13 @@ enum migratetype {
 };
 #define MIGRATETYPE_MASK	0x7
 
-/* Pageblock bits, one byte per pageblock (NR_PAGEBLOCK_BITS = 8 with
- * MEMORY_ISOLATION): bits 0-2 migratetype, 3 compaction skip, 7 isolated. */
+/* Pageblock bits (enum pageblock_bits, include/linux/pageblock-flags.h):
+ * bits 0-2 migratetype, 3 compaction skip, 4 isolated (MEMORY_ISOLATION);
+ * __NR_PAGEBLOCK_BITS = 5 rounds up to NR_PAGEBLOCK_BITS = 8, one byte per
+ * pageblock, so bits 5-7 are unused. */
 #define PB_migrate_skip		3
-#define PB_migrate_isolate	7
+#define PB_migrate_isolate	4
+#define NR_PAGEBLOCK_BITS	8
 
 /* ---- watermarks ---------------------------------------------------------- */
 enum zone_watermarks {
@@ -104,6 +107,10 @@ struct per_cpu_pages {
 	u8 alloc_factor;		/* allocation batch scale, 0..PCP_BATCH_SCALE_MAX */
 	u8 expire;			/* NUMA: remote drain countdown */
 	short free_count;		/* pages freed in a row (decays on allocation) */
+	/* model: this CPU's net change of the zone's NR_FREE_PAGES since its last
+	 * vmstat tick, the kernel's per_cpu_zonestats vm_stat_diff (which the
+	 * kernel keeps per zone and CPU beside the pageset, with thresholds) */
+	int mc_free_diff;
 	struct list_head lists[NR_PCP_LISTS];	/* one per (order, migratetype) */
 };
 

@@ -2,7 +2,8 @@
 /*
  * memcore/page_flags_layout.h - where the fields of the page-flags word go,
  * computed by the preprocessor from the configuration exactly as
- * include/linux/page-flags-layout.h and include/linux/mm.h do in 6.18.
+ * include/linux/page-flags-layout.h (widths) and include/linux/mmzone.h
+ * (positions and masks) do in 6.18.
  *
  * The word, top bit down (absent fields have width 0):
  *
@@ -156,8 +157,10 @@
 # define NODES_WIDTH	0
 #endif
 
-#if defined(CONFIG_KASAN_SW_TAGS) || defined(CONFIG_KASAN_HW_TAGS)
-# define KASAN_TAG_WIDTH 8
+#if defined(CONFIG_KASAN_SW_TAGS)
+# define KASAN_TAG_WIDTH 8		/* a byte: the pointer's top-byte tag */
+#elif defined(CONFIG_KASAN_HW_TAGS)
+# define KASAN_TAG_WIDTH 4		/* MTE tags are 4 bits */
 #else
 # define KASAN_TAG_WIDTH 0
 #endif
@@ -210,7 +213,10 @@
 # define NODE_NOT_IN_PAGE_FLAGS 1
 #endif
 
-/* ---- positions: packed from the top of the word (include/linux/mm.h) --- */
+/* ---- positions: packed from the top of the word -------------------------
+ * The kernel defines the *_PGOFF / *_PGSHIFT / *_MASK macros in
+ * include/linux/mmzone.h (6.18 ~1148-1170), after page-flags-layout.h; the
+ * model keeps them here with the widths, so one header holds the word. */
 #define SECTIONS_PGOFF		(BITS_PER_LONG - SECTIONS_WIDTH)
 #define NODES_PGOFF		(SECTIONS_PGOFF - NODES_WIDTH)
 #define ZONES_PGOFF		(NODES_PGOFF - ZONES_WIDTH)
@@ -237,5 +243,13 @@
 /* Bits between the flags and the lowest field: room for new fields (the
  * flags_memdesc design keeps the compound order here when it fits). */
 #define MC_FLAGS_FREE_BITS	(LRU_REFS_PGOFF - NR_PAGEFLAGS)
+
+/* The kernel's own figure (page-flags-layout.h): it counts LAST_CPUPID_SHIFT,
+ * so with LAST_CPUPID_NOT_IN_PAGE_FLAGS it is MC_FLAGS_FREE_BITS minus that
+ * shift (and may be negative). */
+#define NR_NON_PAGEFLAG_BITS	(SECTIONS_WIDTH + NODES_WIDTH + ZONES_WIDTH + \
+				 LAST_CPUPID_SHIFT + KASAN_TAG_WIDTH + \
+				 LRU_GEN_WIDTH + LRU_REFS_WIDTH)
+#define NR_UNUSED_PAGEFLAG_BITS	(BITS_PER_LONG - (NR_NON_PAGEFLAG_BITS + NR_PAGEFLAGS))
 
 #endif /* MEMCORE_PAGE_FLAGS_LAYOUT_H */

@@ -61,6 +61,15 @@ static inline int mc_boot_zone_of(uint64_t pfn, uint64_t lowmem_pfns)
 	return ZONE_NORMAL;
 }
 
+static inline int mc_has_numa(void)
+{
+#if defined(CONFIG_NUMA)
+	return 1;
+#else
+	return 0;
+#endif
+}
+
 static inline int mc_has_dma32(void)
 {
 #if defined(CONFIG_ZONE_DMA32)

@@ -59,8 +59,7 @@ cdef void __free_pages_core(mc_machine *m, page *p, uint64_t pfn, int order) noe
         set_page_count(nth_page(p, i), 0)
     z.managed_pages += nr
     __free_pages_prepare(m, p, order)
-    free_one_page(m, z, p, pfn, order, FPI_TO_TAIL)
-    m.pgfree -= nr                              # boot memory is not a PGFREE event
+    free_one_page(m, z, p, pfn, order, FPI_TO_TAIL)   # counts PGFREE, as the kernel's does
 
 
 cdef void __free_pages_memory(mc_machine *m, uint64_t start, uint64_t end) noexcept nogil:

@@ -67,6 +67,7 @@ cdef extern from "memcore/page_flags_layout.h":
     int LRU_REFS_WIDTH, LRU_REFS_PGSHIFT
     int NR_CPUS_BITS
     int MC_FLAGS_FREE_BITS
+    int NR_UNUSED_PAGEFLAG_BITS
     int MC_LAST_CPUPID_IN_FLAGS "(LAST_CPUPID_WIDTH == LAST_CPUPID_SHIFT)"
 
 
@@ -155,7 +156,9 @@ cdef extern from "memcore/mmzone.h" nogil:
         int batch
         unsigned char flags
         unsigned char alloc_factor
+        unsigned char expire
         short free_count
+        int mc_free_diff
         list_head lists[1]          # NR_PCP_LISTS in C
     cdef struct free_area:
         list_head free_list[1]      # MIGRATE_TYPES in C
@@ -276,6 +279,8 @@ cdef extern from "memcore/machine.h" nogil:
         int percpu_pagelist_high_fraction
         uint64_t pgalloc
         uint64_t pgfree
+        uint64_t vmstat_ticks
+        unsigned char vmstat_work_queued[64]    # MC_MAX_CPUS
         int err
         int64_t err_pfn
         char err_msg[256]
@@ -395,6 +400,7 @@ cdef extern from "memcore/design.h" nogil:
     const char *page_bad_reason(const page *p, mc_ulong flags, int expected_ref,
                                 int skip_anon_mapping)
     const char *free_tail_page_bad_reason(const mc_machine *m, page *head, page *p)
+    const char *mc_free_tail_page_is_bad_reason(page *head, page *p, int compound)
     void mc_free_pages_prepare_desc(page *p, unsigned int order)
     # page <-> slab
     page *slab_page(slab *sl)
@@ -447,6 +453,7 @@ cdef extern from "memcore/zones.h" nogil:
     int gfp_zone(unsigned int gfp)
     int gfp_migratetype(unsigned int gfp)
     int mc_has_dma32()
+    int mc_has_numa()
 
 cdef extern from "memcore/slub.h" nogil:
     ctypedef unsigned int slab_flags_t

@@ -131,6 +131,8 @@ def _flags_layout():
         "LAST_CPUPID_SHIFT": LAST_CPUPID_SHIFT,
         "last_cpupid_in_flags": bool(MC_LAST_CPUPID_IN_FLAGS),
         "free_bits": MC_FLAGS_FREE_BITS,
+        "unused_pageflag_bits": NR_UNUSED_PAGEFLAG_BITS,
+        "KASAN_TAG_WIDTH": KASAN_TAG_WIDTH,
     }
 
 

@@ -244,6 +244,11 @@ cdef class Machine:
         """drain_all_pages(): return every CPU's cached pages to the buddy lists."""
         drain_all_pages(self.m)
 
+    def tick(self, n=1):
+        """Let n vmstat intervals (1 s each) pass: on every CPU, vmstat_update's
+        per-CPU page work (decay_pcp_high(), draining expired remote pagesets)."""
+        machine_tick(self, n)
+
     # ---- zones and statistics ---------------------------------------------------------
 
     def zones(self):

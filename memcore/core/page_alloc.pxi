@@ -102,9 +102,16 @@ cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
     cdef uint64_t i, nr = <uint64_t>1 << order
     cdef const char *bad
     cdef mc_ulong flags = PAGE_FLAGS_CHECK_AT_FREE
-    if order and PageHead(p):
+    cdef bint compound = PageHead(p) != 0
+    if order:
+        # __free_pages_prepare(): every tail page of any order > 0 block, compound or
+        # not, gets free_page_is_bad(); a compound one free_tail_page_prepare() first
         for i in range(1, nr):
-            bad = free_tail_page_bad_reason(m, p, nth_page(p, i))
+            bad = NULL
+            if compound:
+                bad = free_tail_page_bad_reason(m, p, nth_page(p, i))
+            if bad == NULL:
+                bad = mc_free_tail_page_is_bad_reason(p, nth_page(p, i), compound)
             if bad != NULL:
                 return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p) + i, bad)
     # __free_pages_prepare() clears PG_mlocked before it checks
@@ -127,35 +134,43 @@ cdef void __free_pages_prepare(mc_machine *m, page *p, int order) noexcept nogil
                      KASAN_PAGE_FREE)
 
 
+cdef inline void account_cpu_free_diff(const mc_machine *m, zone *z, int cpu,
+                                       long before) noexcept nogil:
+    """__mod_zone_page_state(NR_FREE_PAGES) on `cpu`: its vm_stat_diff for the zone."""
+    if z.per_cpu_pageset:
+        zone_pcp(m, z, cpu).mc_free_diff += <int>(z.vm_stat[NR_FREE_PAGES] - before)
+
+
 cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexcept nogil:
     """Free a block whose refcount is 0: to the CPU's pcp list, or to the buddy."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
     cdef zone *z = page_zone(m, p)
     cdef int mt
+    cdef long before = z.vm_stat[NR_FREE_PAGES]
     __free_pages_prepare(m, p, order)
-    if not pcp_allowed_order(order):
-        free_one_page(m, z, p, pfn, order, FPI_NONE)
-        return
     mt = get_pfnblock_migratetype(m, p, pfn)
-    if mt >= MIGRATE_PCPTYPES:
-        if mt == MIGRATE_ISOLATE:
-            free_one_page(m, z, p, pfn, order, FPI_NONE)
-            return
-        mt = MIGRATE_MOVABLE
-    free_frozen_page_commit(m, z, zone_pcp(m, z, cpu), p, mt, order)
+    if not pcp_allowed_order(order) or mt == MIGRATE_ISOLATE:
+        free_one_page(m, z, p, pfn, order, FPI_NONE)
+    else:
+        if mt >= MIGRATE_PCPTYPES:
+            mt = MIGRATE_MOVABLE
+        free_frozen_page_commit(m, z, zone_pcp(m, z, cpu), p, mt, order)
+    account_cpu_free_diff(m, z, cpu, before)
 
 
 # ---- the zonelist walk ------------------------------------------------------------
 
 cdef page *rmqueue(mc_machine *m, zone *z, int cpu, int order, int mt,
                    int alloc_flags) noexcept nogil:
-    cdef page *p
+    cdef page *p = NULL
     cdef int mode = RMQUEUE_NORMAL
+    cdef long before = z.vm_stat[NR_FREE_PAGES]
     if pcp_allowed_order(order):
         p = rmqueue_pcplist(m, z, cpu, order, mt, alloc_flags)
-        if p != NULL:
-            return p
-    return __rmqueue(m, z, order, mt, alloc_flags, &mode)       # rmqueue_buddy()
+    if p == NULL:
+        p = __rmqueue(m, z, order, mt, alloc_flags, &mode)      # rmqueue_buddy()
+    account_cpu_free_diff(m, z, cpu, before)
+    return p
 
 
 cdef page *get_page_from_freelist(mc_machine *m, unsigned int gfp, int order, int nid, int cpu,
@@ -168,12 +183,21 @@ cdef page *get_page_from_freelist(mc_machine *m, unsigned int gfp, int order, in
     cdef long mark
     cdef int flags = alloc_flags
     cdef int nr_nodes = 1 if (gfp & __GFP_THISNODE) else m.nr_nodes
+    cdef bint retry
     # avoid fragmenting ZONE_NORMAL while DMA32 still has memory (alloc_flags_nofragment)
     while True:
+        retry = False
         for i in range(nr_nodes):
             n = nid + i                            # (nid + i) % nr_nodes, without a divide
             if n >= m.nr_nodes:
                 n -= m.nr_nodes
+            if (flags & ALLOC_NOFRAGMENT) and m.nr_nodes > 1 and n != nid:
+                # moving to a remote node: retry the local one allowing fragmenting
+                # fallbacks first ("Locality is more important than fragmentation
+                # avoidance", get_page_from_freelist() in mm/page_alloc.c)
+                flags &= ~ALLOC_NOFRAGMENT
+                retry = True
+                break
             zi = highest
             while zi >= 0:
                 z = &m.pgdat[n].node_zones[zi]
@@ -190,6 +214,8 @@ cdef page *get_page_from_freelist(mc_machine *m, unsigned int gfp, int order, in
                 p = rmqueue(m, z, cpu, order, mt, flags)
                 if p != NULL:
                     return p
+        if retry:
+            continue
         if flags & ALLOC_NOFRAGMENT:
             flags &= ~ALLOC_NOFRAGMENT
             continue

@@ -72,7 +72,7 @@ cdef object machine_zones(Machine machine):
                 pcp = zone_pcp(machine.m, z, cpu)
                 pcps.append({"cpu": cpu, "count": pcp.count, "high": pcp.high,
                              "high_min": pcp.high_min, "high_max": pcp.high_max,
-                             "batch": pcp.batch})
+                             "batch": pcp.batch, "expire": pcp.expire})
             out.append({
                 "node": nid, "zone": ZONE_NAMES[zi], "start_pfn": z.zone_start_pfn,
                 "spanned": z.spanned_pages, "present": z.present_pages,
@@ -81,9 +81,19 @@ cdef object machine_zones(Machine machine):
                 "min": z._watermark[WMARK_MIN], "low": z._watermark[WMARK_LOW],
                 "high": z._watermark[WMARK_HIGH], "promo": z._watermark[WMARK_PROMO],
                 "protection": [z.lowmem_reserve[i] for i in range(MAX_NR_ZONES_C)],
+                # modeled address of the pageblock bitmap: one byte per pageblock
+                "pageblock_flags": z.pageblock_flags,
                 "pagesets": pcps,
             })
     return out
+
+
+cdef object machine_tick(Machine machine, n):
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, not {type(n).__name__}")
+    if not 0 <= n <= 1 << 32:
+        raise ValueError(f"n must be 0..{1 << 32} ticks, not {n}")
+    vmstat_tick(machine.m, <uint64_t>n)
 
 
 cdef object machine_free_area(Machine machine, int nid, zone_name):
@@ -95,6 +105,11 @@ cdef object machine_free_area(Machine machine, int nid, zone_name):
         raise ValueError(f"node must be 0..{machine.m.nr_nodes - 1}")
     zi = machine_zone_index(machine, zone_name)
     z = &machine.m.pgdat[nid].node_zones[zi]
+    if z.spanned_pages == 0:
+        # the zones /proc/pagetypeinfo lists for this node: a missing one has no free area
+        raise UnknownChoice(f"zone of node {nid}", ZONE_NAMES[zi],
+                            [ZONE_NAMES[i] for i in range(MAX_NR_ZONES_C)
+                             if machine.m.pgdat[nid].node_zones[i].spanned_pages])
     out = {}
     for mt in range(MIGRATE_TYPES):
         counts = []
@@ -163,7 +178,7 @@ cdef object machine_stats(Machine machine):
         "reserved_pages": reserved_pages(m),
         "slab_pages": m.slab_pages, "large_kmalloc_pages": m.large_kmalloc_pages,
         "slab_caches": caches,
-        "pgalloc": m.pgalloc, "pgfree": m.pgfree,
+        "pgalloc": m.pgalloc, "pgfree": m.pgfree, "vmstat_ticks": m.vmstat_ticks,
         "min_free_kbytes": m.min_free_kbytes,
     }
 

@@ -286,3 +286,113 @@ cdef void drain_all_pages(mc_machine *m) noexcept nogil:
                 continue
             for cpu in range(m.nr_cpus):
                 drain_pages_zone(m, z, cpu)
+
+
+# ---- the vmstat tick: pcp->high decay and remote drain (mm/vmstat.c) ----------------
+
+cdef inline int max3_int(long a, long b, long c) noexcept nogil:
+    if b > a:
+        a = b
+    if c > a:
+        a = c
+    return <int>a
+
+
+cdef int decay_pcp_high(mc_machine *m, zone *z, per_cpu_pages *pcp) noexcept nogil:
+    """decay_pcp_high(): lower pcp->high by an eighth toward high_min (but never
+    below count - batch << PCP_BATCH_SCALE_MAX) and free what is above it.
+    Returns how much work there is still to do (the kernel's todo)."""
+    cdef int high_min = pcp.high_min, batch = pcp.batch, to_drain, todo = 0
+    if pcp.high > high_min:
+        pcp.high = max3_int(pcp.count - (batch << CONFIG_PCP_BATCH_SCALE_MAX),
+                            pcp.high - (pcp.high >> 3), high_min)
+        if pcp.high > high_min:
+            todo += 1
+    to_drain = pcp.count - pcp.high
+    if to_drain > 0:
+        free_pcppages_bulk(m, z, to_drain, pcp, 0)
+        todo += 1
+    return todo
+
+
+cdef void drain_zone_pages(mc_machine *m, zone *z, per_cpu_pages *pcp) noexcept nogil:
+    """drain_zone_pages(): one batch of an expired remote pageset."""
+    cdef int to_drain = pcp.count if pcp.count < pcp.batch else pcp.batch
+    if to_drain > 0:
+        free_pcppages_bulk(m, z, to_drain, pcp, 0)
+
+
+cdef int refresh_cpu_vm_stats(mc_machine *m, int cpu) noexcept nogil:
+    """refresh_cpu_vm_stats(true) on `cpu`: fold its counter diffs (arming the
+    remote-drain countdown of each zone it changed), decay every pageset's high
+    and drain the expired remote ones.  Returns the kernel's `changes`."""
+    cdef int nid, zi, changes = 0
+    cdef long before
+    cdef bint folded
+    cdef zone *z
+    cdef per_cpu_pages *pcp
+    for nid in range(m.nr_nodes):
+        for zi in range(MAX_NR_ZONES_C):              # for_each_populated_zone()
+            z = &m.pgdat[nid].node_zones[zi]
+            if z.present_pages == 0 or z.per_cpu_pageset == 0:
+                continue
+            pcp = zone_pcp(m, z, cpu)
+            folded = pcp.mc_free_diff != 0
+            pcp.mc_free_diff = 0                        # this_cpu_xchg(vm_stat_diff, 0)
+            if folded:
+                changes += 1                            # fold_diff(): a global counter moved
+                if mc_has_numa():
+                    pcp.expire = 3                      # 3 seconds idle till flush
+            before = z.vm_stat[NR_FREE_PAGES]
+            changes += decay_pcp_high(m, z, pcp)
+            if mc_has_numa():
+                if pcp.expire == 0 or pcp.count == 0:
+                    pass
+                elif z.node == m.cpu_node[cpu]:
+                    pcp.expire = 0                      # never drain local zones
+                else:
+                    pcp.expire -= 1
+                    if pcp.expire:
+                        changes += 1
+                    elif pcp.count:
+                        drain_zone_pages(m, z, pcp)
+                        changes += 1
+            # the frees above are this CPU's counter changes, seen at its next tick
+            pcp.mc_free_diff += <int>(z.vm_stat[NR_FREE_PAGES] - before)
+    return changes
+
+
+cdef bint vmstat_need_update(const mc_machine *m, int cpu) noexcept nogil:
+    """need_update(): does the CPU have counter diffs to fold?"""
+    cdef int nid, zi
+    cdef const zone *z
+    for nid in range(m.nr_nodes):
+        for zi in range(MAX_NR_ZONES_C):
+            z = &m.pgdat[nid].node_zones[zi]
+            if z.present_pages == 0 or z.per_cpu_pageset == 0:
+                continue
+            if zone_pcp(m, z, cpu).mc_free_diff != 0:
+                return True
+    return False
+
+
+cdef void vmstat_tick(mc_machine *m, uint64_t n) noexcept nogil:
+    """n ticks of sysctl_stat_interval (1 s): on each CPU in turn, the shepherd
+    queues vmstat_update when the CPU has diffs, and a queued vmstat_update runs
+    refresh_cpu_vm_stats(true), requeueing itself while that reports changes."""
+    cdef uint64_t t
+    cdef int cpu
+    cdef bint busy
+    for t in range(n):
+        busy = False
+        for cpu in range(m.nr_cpus):
+            if not m.vmstat_work_queued[cpu] and vmstat_need_update(m, cpu):
+                m.vmstat_work_queued[cpu] = 1           # vmstat_shepherd()
+            if m.vmstat_work_queued[cpu]:
+                m.vmstat_work_queued[cpu] = refresh_cpu_vm_stats(m, cpu) != 0
+            busy = busy or m.vmstat_work_queued[cpu] or vmstat_need_update(m, cpu)
+        m.vmstat_ticks += 1
+        if not busy:
+            # no work queued and no diffs: the remaining ticks change nothing
+            m.vmstat_ticks += n - t - 1
+            return
