@@ -89,6 +89,13 @@ cdef class _PercpuArea:
     def __cinit__(self, uint64_t unit):
         self.free = [[0, unit]]
 
+    cdef bint fits(self, uint64_t size, uint64_t align):
+        """Would alloc(size, align) succeed?  (Changes nothing.)"""
+        for off, sz in self.free:
+            if (off + align - 1) // align * align + size <= off + sz:
+                return True
+        return False
+
     cdef uint64_t alloc(self, uint64_t size, uint64_t align) except? 0:
         for i, (off, sz) in enumerate(self.free):
             start = (off + align - 1) // align * align
@@ -100,7 +107,7 @@ cdef class _PercpuArea:
                     rest.append([start + size, off + sz - start - size])
                 self.free[i:i + 1] = rest
                 return start
-        raise MemoryError("the per-CPU area is full (too many kmem_caches)")
+        raise OutOfMemory("pcpu_alloc: the per-CPU area is full (too many kmem_caches)")
 
     cdef dealloc(self, uint64_t off, uint64_t size):
         self.free.append([off, size])
@@ -320,19 +327,46 @@ cdef mc_ulong kmem_cache_create(Machine machine, str name, size, align, flags, c
     if freeptr_offset is not None:
         args.use_freeptr_offset = 1
         args.freeptr_offset = freeptr_offset
-    # check the geometry before touching the machine
+    # check the geometry and the per-CPU space before touching the machine
     scratch = bytearray(MC_KMEM_CACHE_SIZE(m.nr_nodes))
     _fill_cache(machine, <kmem_cache *><char *>scratch, &args)
+    if not (<_PercpuArea>machine._percpu).fits(sizeof(kmem_cache_cpu), 2 * sizeof(mc_ulong)):
+        raise OutOfMemory(f"kmem_cache_create {name}: pcpu_alloc: the per-CPU area is full "
+                          f"(too many kmem_caches)")
     va = _alloc_from(machine, m.kmem_cache, MC_KMEM_CACHE_SIZE(m.nr_nodes))
     s = KC(m, va)
-    _fill_cache(machine, s, &args)
-    _init_cache_percpu_nodes(machine, s, False)
-    _init_random_seq(machine, s)
+    s.cpu_slab = <mc_ulong>-1                  # no per-CPU part yet (see _unwind_create)
+    try:
+        _fill_cache(machine, s, &args)
+        s.cpu_slab = <mc_ulong>-1
+        _init_cache_percpu_nodes(machine, s, False)
+        _init_random_seq(machine, s)
+    except BaseException:
+        _unwind_create(machine, va)
+        raise
     if ctor is not None:
         machine._ctors.append(ctor)
         s.ctor = len(machine._ctors)
     machine._register_cache(name, va)
     return va
+
+
+cdef int _unwind_create(Machine machine, mc_ulong va) except -1:
+    """kmem_cache_create() failed half way (an allocation after the checks): give
+    back what it took, newest first (kmem_cache_release() of a partial cache)."""
+    cdef mc_machine *m = machine.m
+    cdef kmem_cache *s = KC(m, va)
+    cdef int nid
+    if s.random_seq:
+        kfree(m, s.random_seq, 0)
+    for nid in range(m.nr_nodes):
+        if s.node[nid]:
+            slab_free_checked(m, KC(m, m.kmem_cache_node), s.node[nid], 0)
+    if s.cpu_slab != <mc_ulong>-1:
+        (<_PercpuArea>machine._percpu).dealloc(s.cpu_slab, sizeof(kmem_cache_cpu))
+    slab_free_checked(m, KC(m, m.kmem_cache), va, 0)
+    machine.rcu._kick()
+    return 0
 
 
 cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
@@ -932,7 +966,7 @@ cdef object machine_kfree_rcu(Machine machine, obj):
     cdef mc_ulong addr = machine._obj_addr(obj) if obj is not None else 0
     cdef int rc
     cdef page *head
-    machine._running(None)
+    cdef Task t = machine._running(None)
     if addr <= ZERO_SIZE_PTR:
         return                                  # kvfree_call_rcu(NULL) does nothing
     if addr in machine._kfree_rcu_queued:
@@ -941,7 +975,7 @@ cdef object machine_kfree_rcu(Machine machine, obj):
     if rc:
         machine_raise_free(machine, rc, addr)
     machine._kfree_rcu_queued.add(addr)
-    machine.rcu._queue(_DeferredKfree(machine, addr))
+    machine.rcu._queue(_DeferredKfree(machine, addr, t._t().cpu))
 
 
 cdef object machine_kmem_cache_destroy(Machine machine, cache):

@@ -31,6 +31,9 @@ cdef enum:
 cdef enum:
     DEACTIVATE_TO_HEAD, DEACTIVATE_TO_TAIL
 
+cdef extern from "memcore/gfp.h" nogil:
+    unsigned int GFP_NOWAIT, __GFP_NOWARN
+
 
 # ---- the model's get_random_*() ---------------------------------------------------
 
@@ -408,19 +411,27 @@ cdef void rcu_free_slabs(mc_machine *m, mc_ulong head) noexcept nogil:
 # ---- per-CPU partial slabs -------------------------------------------------------------
 
 cdef void __put_partials(mc_machine *m, kmem_cache *s, mc_ulong head) noexcept nogil:
-    """Move a per-CPU partial list to the node lists, discarding surplus empty slabs."""
+    """Move a per-CPU partial list to the node lists.  As the kernel does, the
+    surplus empty slabs are collected on slab_to_discard (linked through
+    slab->next, so newest first) while the list is walked under the node lock,
+    and discarded after it, in that reversed order."""
     cdef slab *sl
     cdef kmem_cache_node *n
-    cdef mc_ulong nxt
+    cdef mc_ulong nxt, slab_to_discard = 0
     while head:
         sl = mc_va_to_slab(m, head)
         nxt = sl.next
         n = get_node(m, s, slab_nid(sl))
         if sl.inuse == 0 and n.nr_partial >= s.min_partial:
-            discard_slab(m, s, sl)
+            sl.next = slab_to_discard
+            slab_to_discard = head
         else:
             add_partial(m, n, sl, DEACTIVATE_TO_TAIL)
         head = nxt
+    while slab_to_discard:
+        sl = mc_va_to_slab(m, slab_to_discard)
+        slab_to_discard = sl.next
+        discard_slab(m, s, sl)
 
 
 cdef void put_cpu_partial(mc_machine *m, kmem_cache *s, slab *sl, int drain, int cpu) noexcept nogil:
@@ -534,13 +545,45 @@ cdef slab *get_partial_node(mc_machine *m, kmem_cache *s, kmem_cache_node *n, in
     return partial
 
 
+cdef slab *get_any_partial(mc_machine *m, kmem_cache *s, int cpu) noexcept nogil:
+    """get_any_partial(): the zonelist of the CPU's node (that node first, then
+    the others in the page allocator's order), taking from a node only when it
+    holds more than min_partial partial slabs.  (remote_node_defrag_ratio's
+    random skip, 1000/1024 by default, is not modeled: the model always looks.)"""
+    cdef slab *sl
+    cdef kmem_cache_node *n
+    cdef int i, nid
+    for i in range(m.nr_nodes):
+        nid = m.cpu_node[cpu] + i
+        if nid >= m.nr_nodes:
+            nid -= m.nr_nodes
+        n = get_node(m, s, nid)
+        if n.nr_partial > s.min_partial:
+            sl = get_partial_node(m, s, n, cpu)
+            if sl != NULL:
+                return sl
+    return NULL
+
+
+cdef slab *get_partial(mc_machine *m, kmem_cache *s, int node, unsigned int flags,
+                       int cpu) noexcept nogil:
+    """get_partial(): the preferred (or the CPU's) node, then any node unless a
+    node was asked for with __GFP_THISNODE."""
+    cdef int searchnode = node if node >= 0 else m.cpu_node[cpu]
+    cdef slab *sl = get_partial_node(m, s, get_node(m, s, searchnode), cpu)
+    if sl != NULL or (node >= 0 and (flags & __GFP_THISNODE)):
+        return sl
+    return get_any_partial(m, s, cpu)
+
+
 cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int node,
                             int cpu) noexcept nogil:
     """The slow path: refill from the slab, the CPU partials, the node, or a new slab."""
     cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
     cdef slab *sl
     cdef mc_ulong freelist, nxt
-    cdef int nid
+    cdef unsigned int pc_flags
+    cdef bint try_thisnode
     if c.slab:
         sl = mc_va_to_slab(m, c.slab)
         if node >= 0 and slab_nid(sl) != node:
@@ -574,28 +617,33 @@ cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int 
             return load_freelist(m, s, c, sl, freelist)
         sl.next = 0
         __put_partials(m, s, mc_slab_va(m, sl))
-    # new_objects: a node partial slab, or a brand new one
-    nid = node if node >= 0 else m.cpu_node[cpu]
-    sl = get_partial_node(m, s, get_node(m, s, nid), cpu)
-    if sl == NULL and node < 0:
-        for nid in range(m.nr_nodes):               # get_any_partial()
-            if nid != m.cpu_node[cpu] and get_node(m, s, nid).nr_partial > s.min_partial:
-                sl = get_partial_node(m, s, get_node(m, s, nid), cpu)
-                if sl != NULL:
-                    break
-    if sl != NULL:
-        freelist = freeze_slab(m, sl)
-    else:
-        sl = allocate_slab(m, s, gfp, node, cpu)
-        if sl == NULL:
-            if m.err != MC_ECTOR:
-                set_err(m, MC_ENOMEM, -1, b"SLUB: Unable to allocate memory")
+    # new_objects: a node partial slab, or a brand new one.  A preferred node
+    # without __GFP_THISNODE is first tried alone (its partial list, then a new
+    # slab with GFP_NOWAIT | __GFP_THISNODE); only if that fails does the retry
+    # with the caller's flags look at other nodes' partial slabs and let the
+    # page allocator fall back.
+    try_thisnode = node >= 0 and not (gfp & __GFP_THISNODE)
+    while True:
+        pc_flags = (GFP_NOWAIT | __GFP_THISNODE) if try_thisnode else gfp
+        sl = get_partial(m, s, node, pc_flags, cpu)
+        if sl != NULL:
+            freelist = freeze_slab(m, sl)
+            break
+        sl = allocate_slab(m, s, pc_flags, node, cpu)
+        if sl != NULL:
+            freelist = sl.freelist
+            sl.freelist = 0
+            sl.inuse = sl.objects
+            sl.frozen = 1
+            inc_slabs_node(m, s, slab_nid(sl), sl.objects)
+            break
+        if m.err == MC_ECTOR:
             return 0
-        freelist = sl.freelist
-        sl.freelist = 0
-        sl.inuse = sl.objects
-        sl.frozen = 1
-        inc_slabs_node(m, s, slab_nid(sl), sl.objects)
+        if try_thisnode:
+            try_thisnode = False
+            continue
+        set_err(m, MC_ENOMEM, -1, b"SLUB: Unable to allocate memory")
+        return 0
     # retry_load_slab
     if c.slab:
         if deactivate_slab(m, s, mc_va_to_slab(m, c.slab), c.freelist):
