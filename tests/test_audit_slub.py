@@ -135,3 +135,162 @@ def test_kmem_cache_create_fails_cleanly_when_the_percpu_area_is_full(machine):
     m.kmem_cache_destroy(made.pop())
     m.kmem_cache_create("audit_pcpu_last", 32)
     m.check()
+
+
+# ---- SLUB debug (mm/slub.c CONFIG_SLUB_DEBUG) ------------------------------------------------
+
+def _report(ei):
+    return str(ei.value)
+
+
+def test_kmalloc_redzone_past_the_requested_size(machine):
+    """slab_debug=FZPU: kmalloc caches keep the requested size (set_orig_size()) and
+    init_object() red-zones the bytes past it with 0xcc; check_object() reports a
+    write there as "kmalloc Redzone" (mm/slub.c check_object())."""
+    m = machine(slab_debug="FZPU")
+    o = m.kmalloc(20)
+    c = o.kmem_cache
+    assert c.name == "kmalloc-32" and c.object_size == 32
+    a = o.address
+    assert m.read(a + 20, 12) == b"\xcc" * 12
+    assert m.read(a, 20) == b"\x6b" * 19 + b"\xa5"     # poisoned up to orig_size
+    o.write(20, b"!")                                  # one byte past the request
+    slab = o.slab.memory
+    with pytest.raises(memcore.VMBug) as ei:
+        o.free()
+    text = _report(ei)
+    assert (f"[kmalloc Redzone overwritten] {a + 20:#x}-{a + 20:#x} @offset={a + 20 - slab}. "
+            f"First byte 0x21 instead of 0xcc") in text
+    assert "Allocated in __kmalloc_noprof age=0 cpu=0 pid=1" in text
+    assert f"FIX: Object at {a:#x} not freed" in text
+    assert m.read(a + 20, 1) == b"\xcc"                # restore_bytes()
+    m.check()
+    o.free()                                           # intact now
+    m.check()
+
+
+def test_no_kmalloc_redzone_without_store_user(machine):
+    """slub_debug_orig_size() needs SLAB_STORE_USER: with FZ only the red zone past
+    object_size is checked, the kmalloc tail is the caller's."""
+    m = machine(slab_debug="FZ")
+    o = m.kmalloc(20)
+    o.write(20, b"!" * 12)
+    o.free()
+    o = m.kmalloc(20)
+    o.write(32, b"!")
+    with pytest.raises(memcore.VMBug, match=r"\[Right Redzone overwritten\]"):
+        o.free()
+
+
+def test_checks_need_slab_consistency_checks(machine):
+    """alloc/free_debug_processing() check objects only with SLAB_CONSISTENCY_CHECKS:
+    without it a damaged red zone is restored by the next init_object(), unreported."""
+    m = machine()
+    c = m.kmem_cache_create("audit_nof", 40, flags="SLAB_RED_ZONE|SLAB_POISON")
+    o = c.alloc()
+    o.write(40, b"X")
+    o.free()
+    assert m.read(o.address + 40, 1) == b"\xbb"
+    m.check()
+
+
+def test_alignment_padding_and_object_padding(machine):
+    """SLAB_POISON without red zones: the bytes between object_size and inuse are
+    POISON_INUSE ("Alignment padding"); with red zones, the word after the metadata
+    is checked by check_pad_bytes() ("Object padding")."""
+    m = machine()
+    w = m.bits // 8
+    c = m.kmem_cache_create("audit_align", 34, flags="SLAB_POISON|SLAB_CONSISTENCY_CHECKS")
+    o = c.alloc()
+    a = o.address
+    inuse = (34 + w - 1) // w * w
+    assert m.read(a + 34, inuse - 34) == b"\x5a" * (inuse - 34)
+    o.write(35, b"y")
+    with pytest.raises(memcore.VMBug, match=rf"\[Alignment padding overwritten\] "
+                                            rf"{a + 35:#x}-{a + 35:#x} .*instead of 0x5a"):
+        o.free()
+    o.free()
+    c2 = m.kmem_cache_create("audit_objpad", 40,
+                             flags="SLAB_POISON|SLAB_RED_ZONE|SLAB_CONSISTENCY_CHECKS")
+    o = c2.alloc()
+    pad = o.address + 40 + 2 * w                       # after red zone word + free pointer
+    m.write(pad + 1, b"z")
+    with pytest.raises(memcore.VMBug, match=rf"\[Object padding overwritten\] "
+                                            rf"{pad + 1:#x}-{pad + 1:#x}"):
+        o.free()
+    assert m.read(pad, w) == b"\x5a" * w
+    o.free()
+    m.check()
+
+
+def test_slab_pad_check(machine):
+    """slab_pad_check(): the slab's tail after the last object stays POISON_INUSE;
+    check_slab() (SLAB_CONSISTENCY_CHECKS) reports "Padding overwritten"."""
+    m = machine()
+    c = m.kmem_cache_create("audit_slabpad", 34, flags="SLAB_POISON|SLAB_CONSISTENCY_CHECKS")
+    o = c.alloc()
+    length = 4096 << c.order
+    remainder = length % c.slab_size
+    assert remainder
+    start = o.slab.memory
+    pad = start + length - remainder
+    assert m.read(pad, remainder) == b"\x5a" * remainder
+    m.write(pad + 2, b"qq")
+    with pytest.raises(memcore.VMBug, match=rf"Padding overwritten\. {pad + 2:#x}-{pad + 3:#x} "
+                                            rf"@offset={pad + 2 - start}"):
+        c.alloc()
+    assert m.read(pad, remainder) == b"\x5a" * remainder
+    c.alloc()
+    o.free()
+    m.check()
+
+
+def test_store_user_tracks(machine):
+    """SLAB_STORE_USER: struct track for the last alloc and free behind the object
+    (caller stand-in, CPU, pid = Task id + 1, the model's jiffies); print_tracking()
+    follows the first line of an object report."""
+    m = machine(freelist_random=False)
+    w = m.bits // 8
+    c = m.kmem_cache_create("audit_track", 40,
+                            flags="SLAB_STORE_USER|SLAB_RED_ZONE|SLAB_CONSISTENCY_CHECKS")
+    a_task = m.task("A", cpu=1)
+    o = c.alloc()                                      # init: pid 1, CPU 0
+    info_end = 40 + w                                  # inuse: object + red zone word
+    raw = m.read(o.address + info_end, 2 * (32 if w == 8 else 20))
+    tsz = len(raw) // 2
+    addr = int.from_bytes(raw[:w], "little")
+    cpu = int.from_bytes(raw[w + 4:w + 8], "little")
+    pid = int.from_bytes(raw[w + 8:w + 12], "little")
+    assert addr != 0 and cpu == 0 and pid == 1
+    assert raw[tsz:] == bytes(tsz)                     # never freed
+    o.free(task=m.task("B", cpu=0))                    # pid B.id + 1
+    b_pid = m.task("B").id + 1
+    m.write(o.address - 1, b"L")                       # left red zone of the free object
+    with pytest.raises(memcore.VMBug) as ei:
+        c.alloc()                                      # LIFO: the same object again
+    text = _report(ei)
+    assert f"[Left Redzone overwritten] {o.address - 1:#x}-{o.address - 1:#x}" in text
+    assert "Allocated in kmem_cache_alloc_noprof age=1 cpu=0 pid=1" in text
+    assert f"Freed in kmem_cache_free age=0 cpu=0 pid={b_pid}" in text
+    o2 = c.alloc(task=a_task)
+    raw = m.read(o2.address + info_end, tsz)
+    assert int.from_bytes(raw[w + 4:w + 8], "little") == 1
+    assert int.from_bytes(raw[w + 8:w + 12], "little") == a_task.id + 1
+    o2.free(task=a_task)
+    m.check()
+
+
+def test_slab_debug_option(machine):
+    """slab_debug= applies to every cache but SLAB_NO_USER_FLAGS ones; bad letters
+    are refused."""
+    m = machine(slab_debug=True)
+    kc = {c.name: c for c in m.caches()}
+    assert kc["kmalloc-64"].red_zone and kc["kmalloc-64"].poison
+    assert kc["kmalloc-64"].slab_size > 64
+    c = m.kmem_cache_create("audit_dbg_all", 100)
+    assert c.red_zone and c.poison
+    o = m.kmalloc(64)
+    o.free()
+    m.check()
+    with pytest.raises(memcore.UnknownChoice):
+        machine(slab_debug="FX")

@@ -264,6 +264,9 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t rng
         mc_ulong rcu_slabs
         uint64_t rcu_slabs_nr
+        uint32_t slub_debug
+        int slub_pid
+        uint64_t jiffies
         int (*ctor_hook)(mc_machine *m, mc_ulong slab_va) noexcept nogil
         void *ctor_ctx
         uint64_t slab_pages
@@ -278,7 +281,7 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t pgfree
         int err
         int64_t err_pfn
-        char err_msg[256]
+        char err_msg[512]
         unsigned char *pfn_marks
         mc_reservation reservations[66]     # MC_MAX_RESERVATIONS in C
         int nr_reservations

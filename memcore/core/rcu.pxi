@@ -185,6 +185,7 @@ cdef class _DeferredKfree:
     def __call__(self):
         cdef int rc
         self.machine._kfree_rcu_queued.discard(self.addr)
+        self.machine.m.slub_pid = 0                 # RCU callback context: no task
         rc = kfree(self.machine.m, self.addr, self.cpu)
         if rc:
             self.machine._raise(rc)

@@ -123,12 +123,53 @@ cdef class _PercpuArea:
 
 # ---- caches ---------------------------------------------------------------------------
 
+cdef inline uint32_t kmem_cache_flags(const mc_machine *m, uint32_t flags) noexcept nogil:
+    """kmem_cache_flags(): the slab_debug= flags join every cache's own, except
+    SLAB_NO_USER_FLAGS caches' (and SLAB_NOLEAKTRACE ones get no SLAB_STORE_USER)."""
+    cdef uint32_t debug = m.slub_debug
+    if flags & MC_SLAB_NO_USER_FLAGS:
+        return flags
+    if flags & MC_SLAB_NOLEAKTRACE:
+        debug &= ~MC_SLAB_STORE_USER
+    return flags | debug
+
+
+# slab_debug= option letters (parse_slub_debug_flags()) the model runs
+SLAB_DEBUG_LETTERS = {"f": MC_SLAB_CONSISTENCY_CHECKS, "z": MC_SLAB_RED_ZONE,
+                      "p": MC_SLAB_POISON, "u": MC_SLAB_STORE_USER}
+
+
+def parse_slab_debug(value):
+    """The slab_debug= boot option: None/False (off), True or "" (DEBUG_DEFAULT_FLAGS:
+    FZPU), "-" (off) or option letters ("FZPU", any case).  Per-cache lists
+    (",<cache>"), and the T, A and O options are not modeled."""
+    if value is None or value is False:
+        return 0
+    if value is True:
+        value = ""
+    if not isinstance(value, str):
+        raise TypeError(f"slab_debug must be None, a bool or a string of option letters, "
+                        f"not {type(value).__name__}")
+    if value == "":
+        return MC_SLAB_CONSISTENCY_CHECKS | MC_SLAB_RED_ZONE | MC_SLAB_POISON | MC_SLAB_STORE_USER
+    v = 0
+    for ch in value.lower():
+        if ch == "-":
+            v = 0
+        elif ch in SLAB_DEBUG_LETTERS:
+            v |= SLAB_DEBUG_LETTERS[ch]
+        else:
+            raise UnknownChoice("slab_debug option", ch, "-" + "".join(SLAB_DEBUG_LETTERS).upper())
+    return v
+
+
 cdef int _fill_cache(Machine machine, kmem_cache *s, mc_slub_cache_args *args) except -1:
     """do_kmem_cache_create(): geometry from slub_sizing.h, random key, per-CPU part."""
     cdef mc_slub_config cfg
     cdef mc_kmem_cache_layout lay
     cdef int rc
     mc_slub_config_init(&cfg, MC_BITS // 8, machine.m.nr_cpus)
+    args.flags = kmem_cache_flags(machine.m, args.flags)
     rc = mc_slub_create(&cfg, args, &lay)
     if rc:
         raise ValueError(_SLUB_ERRORS.get(rc, f"SLUB sizing error {rc}"))
@@ -209,6 +250,9 @@ cdef int _init_cache_percpu_nodes(Machine machine, kmem_cache *s, bint early) ex
             sl.freelist = get_freepointer(m, kcn, n_va)
             sl.inuse = 1
             s.node[nid] = n_va
+            if kmem_cache_debug(kcn):              # early_kmem_cache_node_alloc()
+                init_object(m, kcn, n_va, SLUB_RED_ACTIVE)
+                init_tracking(m, kcn, n_va)
             n = <kmem_cache_node *>mc_host(m, n_va)
             memset(n, 0, sizeof(kmem_cache_node))
             INIT_LIST_HEAD(&n.partial, mc_virt(m, &n.partial))
@@ -895,6 +939,7 @@ cdef object machine_kmem_cache_alloc(Machine machine, cache, gfp, node, task):
     cdef unsigned int g = parse_gfp(gfp)
     cdef int nid = machine._node_arg(node)
     cdef mc_ulong obj
+    machine.m.slub_pid = t.id + 1
     obj = slab_alloc_node(machine.m, s, g, nid, t._t().cpu, s.object_size)
     if obj == 0:
         machine._raise(machine.m.err or MC_ENOMEM)
@@ -908,6 +953,7 @@ cdef object machine_kmem_cache_free(Machine machine, cache, obj, task):
     cdef int rc
     if machine._kfree_rcu_queued and addr in machine._kfree_rcu_queued:
         machine_refuse_rcu_queued(machine, "kmem_cache_free", addr)
+    machine.m.slub_pid = t.id + 1
     rc = slab_free_checked(machine.m, s, addr, t._t().cpu)
     if rc:
         machine_raise_free(machine, rc, addr)
@@ -924,6 +970,7 @@ cdef object machine_kmalloc(Machine machine, size, gfp, node, task):
         raise ValueError(f"kmalloc size must be a non-negative int, not {size!r}")
     if size > MC_KMALLOC_MAX_SIZE:
         raise OutOfMemory(f"kmalloc({size}): above KMALLOC_MAX_SIZE ({MC_KMALLOC_MAX_SIZE})")
+    machine.m.slub_pid = t.id + 1
     obj = __kmalloc(machine.m, size, g, nid, t._t().cpu)
     if obj == 0:
         machine._raise(machine.m.err or MC_ENOMEM)
@@ -939,6 +986,7 @@ cdef object machine_kfree(Machine machine, obj, task):
     cdef int rc
     if machine._kfree_rcu_queued and addr in machine._kfree_rcu_queued:
         machine_refuse_rcu_queued(machine, "kfree", addr)
+    machine.m.slub_pid = t.id + 1
     rc = kfree(machine.m, addr, t._t().cpu)
     if rc:
         machine_raise_free(machine, rc, addr)
