@@ -302,6 +302,7 @@ cdef int slab_boot(Machine machine, uint64_t boot_pa) except -1:
     cdef int t, idx
     cdef size_t cs = MC_KMEM_CACHE_SIZE(m.nr_nodes)
     machine._percpu = _PercpuArea(m.percpu_unit)
+    m.slub_pid = 0                                 # kmem_cache_init() runs in start_kernel(): pid 0
     # kmem_cache_node and kmem_cache live in boot memory (the kernel's __initdata
     # boot_kmem_cache*, which it later copies into slab objects)
     for which, name, objsize in ((0, "kmem_cache_node", sizeof(kmem_cache_node)),
@@ -377,6 +378,7 @@ cdef mc_ulong kmem_cache_create(Machine machine, str name, size, align, flags, c
     if not (<_PercpuArea>machine._percpu).fits(sizeof(kmem_cache_cpu), 2 * sizeof(mc_ulong)):
         raise OutOfMemory(f"kmem_cache_create {name}: pcpu_alloc: the per-CPU area is full "
                           f"(too many kmem_caches)")
+    m.slub_pid = (<Task>machine.current).id + 1
     va = _alloc_from(machine, m.kmem_cache, MC_KMEM_CACHE_SIZE(m.nr_nodes))
     s = KC(m, va)
     s.cpu_slab = <mc_ulong>-1                  # no per-CPU part yet (see _unwind_create)
