@@ -236,11 +236,17 @@ def test_slab_pad_check(machine):
     pad = start + length - remainder
     assert m.read(pad, remainder) == b"\x5a" * remainder
     m.write(pad + 2, b"qq")
+    inuse = c.objects_inuse
     with pytest.raises(memcore.VMBug, match=rf"Padding overwritten\. {pad + 2:#x}-{pad + 3:#x} "
-                                            rf"@offset={pad + 2 - start}"):
+                                            rf"@offset={pad + 2 - start}(.|\n)*"
+                                            rf"FIX: Marking all objects used"):
         c.alloc()
     assert m.read(pad, remainder) == b"\x5a" * remainder
-    c.alloc()
+    # alloc_debug_processing() failed: every object of the slab is marked used
+    sl = o.slab
+    assert sl.inuse == sl.objects and sl.free_objects() == []
+    assert c.objects_inuse == inuse - 1 + sl.objects
+    assert c.alloc().slab != sl
     o.free()
     m.check()
 

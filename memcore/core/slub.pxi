@@ -526,6 +526,25 @@ cdef int alloc_debug_processing(mc_machine *m, const kmem_cache *s, const slab *
     return 0
 
 
+cdef void mark_slab_used(mc_machine *m, kmem_cache *s, slab *sl, int cpu) noexcept nogil:
+    """alloc_debug_processing()'s failure: "Marking all objects used" (inuse =
+    objects, no freelist), so the damaged slab hands out nothing more.  The slab
+    is this CPU's (frozen, inuse already objects): its CPU freelist goes too, and
+    the model's allocation bits mark every object used."""
+    cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
+    cdef mc_ulong obj = slab_address(m, sl) + s.red_left_pad
+    cdef unsigned int i
+    if c.slab == mc_slab_va(m, sl):
+        c.freelist = 0
+        c.tid += 1
+    sl.freelist = 0
+    sl.inuse = sl.objects
+    for i in range(sl.objects):
+        obj_mark(m, obj, True)
+        obj += s.size
+    err_append(m, b"FIX: Marking all objects used")
+
+
 cdef int free_debug_processing(mc_machine *m, const kmem_cache *s, const slab *sl,
                                mc_ulong obj, int cpu) noexcept nogil:
     """free_debug_processing() for one object: 0, or MC_ECORRUPT ("Object ... not
@@ -958,6 +977,7 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
     if kmem_cache_debug(s):
         sl = page_slab(mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT)))
         if alloc_debug_processing(m, s, sl, obj, orig_size, cpu):
+            mark_slab_used(m, s, sl, cpu)
             return 0
     if m.kasan:
         kasan_unpoison(m, obj, orig_size)
