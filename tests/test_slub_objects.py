@@ -122,8 +122,10 @@ def test_debug_cache_layout_and_patterns(machine):
 
 
 def test_debug_cache_catches_redzone_and_poison_damage(machine):
+    """With SLAB_CONSISTENCY_CHECKS (only then: alloc/free_debug_processing())."""
     m = machine()
-    c = m.kmem_cache_create("dbg", 40, flags=("SLAB_POISON", "SLAB_RED_ZONE"))
+    c = m.kmem_cache_create("dbg", 40, flags=("SLAB_POISON", "SLAB_RED_ZONE",
+                                              "SLAB_CONSISTENCY_CHECKS"))
     o = c.alloc()
     a = o.address
     m.write(a + 40, b"X")                               # one byte past the object
@@ -145,7 +147,8 @@ def test_debug_cache_catches_redzone_and_poison_damage(machine):
 def test_debug_cache_reports_the_damaged_range(machine):
     """check_bytes_and_report() trims intact trailing bytes and prints fault..end - 1."""
     m = machine()
-    c = m.kmem_cache_create("dbg", 40, flags=("SLAB_POISON", "SLAB_RED_ZONE"))
+    c = m.kmem_cache_create("dbg", 40, flags=("SLAB_POISON", "SLAB_RED_ZONE",
+                                              "SLAB_CONSISTENCY_CHECKS"))
     o = c.alloc()
     m.write(o.address + 40, b"X")
     with pytest.raises(MemcoreError) as ei:

@@ -46,6 +46,7 @@ VARIANT_MACHINE_INIT = """\
         seed: int = 0,
         freelist_hardened: bool = True,
         freelist_random: bool = True,
+        slab_debug: bool | str | None = None,
     ) -> None: ..."""
 
 

@@ -212,6 +212,9 @@ struct mc_machine {
 	uint64_t rng;			/* state of the model's get_random_*() */
 	mc_ulong rcu_slabs;		/* slabs waiting for a grace period (rcu_head.next chain) */
 	uint64_t rcu_slabs_nr;		/* how many */
+	uint32_t slub_debug;		/* the slab_debug= boot option: debug SLAB_* flags for every cache */
+	int slub_pid;			/* current->pid for set_track(): the running Task's id + 1, 0 in RCU callbacks */
+	uint64_t jiffies;		/* the model's clock for struct track: one tick per tracked alloc/free */
 	/* setup_object()'s constructors: allocate_slab() calls this on a new slab
 	 * of a cache with a ctor, before the slab is on any list; nonzero means a
 	 * constructor failed (the slab is freed, the allocation fails MC_ECTOR). */
@@ -226,7 +229,7 @@ struct mc_machine {
 	/* the last error: the pfn it concerns and what went wrong */
 	int err;
 	int64_t err_pfn;
-	char err_msg[256];
+	char err_msg[512];
 	/* the model's own state (see above) */
 	unsigned char *pfn_marks;	/* MC_PFN_* per PFN of RAM */
 	struct mc_reservation reservations[MC_MAX_RESERVATIONS];

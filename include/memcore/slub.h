@@ -155,6 +155,40 @@ static inline mc_ulong freelist_ptr_encode(const struct kmem_cache *s, mc_ulong 
 #define MC_TEXT_RCU_FREE_SLAB	((mc_ulong)0xc1300000UL)
 #endif
 
+/* struct track (mm/slub.c, CONFIG_STACKDEPOT=y): SLAB_STORE_USER keeps two
+ * behind each object's info end, TRACK_ALLOC then TRACK_FREE.  The model
+ * records no stack: handle stays 0.  Its size is slub_sizing.h's
+ * mc_slub_track_size() (32 bytes on x86_64, 20 on i386). */
+struct track {
+	mc_ulong addr;			/* caller (model: a stand-in text address, below) */
+	u32 handle;			/* depot_stack_handle_t (model: 0, no stack traces) */
+	int cpu;			/* smp_processor_id() */
+	int pid;			/* current->pid */
+	mc_ulong when;			/* jiffies */
+};
+enum track_item { TRACK_ALLOC, TRACK_FREE };
+#if MC_BITS == 64
+_Static_assert(sizeof(struct track) == 32, "struct track is 32 bytes on x86_64");
+#else
+_Static_assert(sizeof(struct track) == 20, "struct track is 20 bytes on i386");
+#endif
+
+/* The kmalloc original-size slot (set_orig_size()): unsigned long, as
+ * slub_sizing.h's orig_size_is_long = 1 (6.18.y stable) lays it out. */
+typedef mc_ulong mc_orig_size_t;
+
+/* Stand-in text addresses recorded as struct track's caller (the model has
+ * no call sites): the API entry the allocation or free came through. */
+#if MC_BITS == 64
+#define MC_TEXT_BASE		((mc_ulong)0xffffffff81000000UL)
+#else
+#define MC_TEXT_BASE		((mc_ulong)0xc1000000UL)
+#endif
+#define MC_TEXT_KMEM_CACHE_ALLOC	(MC_TEXT_BASE + 0x310000)	/* kmem_cache_alloc_noprof */
+#define MC_TEXT_KMALLOC			(MC_TEXT_BASE + 0x311000)	/* __kmalloc_noprof */
+#define MC_TEXT_KMEM_CACHE_FREE		(MC_TEXT_BASE + 0x312000)	/* kmem_cache_free */
+#define MC_TEXT_KFREE			(MC_TEXT_BASE + 0x313000)	/* kfree */
+
 /* KASAN (generic) shadow values, mm/kasan/kasan.h */
 #define KASAN_GRANULE_SIZE	8
 #define KASAN_PAGE_FREE		0xFF	/* freed page */

@@ -267,6 +267,9 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t rng
         mc_ulong rcu_slabs
         uint64_t rcu_slabs_nr
+        uint32_t slub_debug
+        int slub_pid
+        uint64_t jiffies
         int (*ctor_hook)(mc_machine *m, mc_ulong slab_va) noexcept nogil
         void *ctor_ctx
         uint64_t slab_pages
@@ -283,7 +286,7 @@ cdef extern from "memcore/machine.h" nogil:
         unsigned char vmstat_work_queued[64]    # MC_MAX_CPUS
         int err
         int64_t err_pfn
-        char err_msg[256]
+        char err_msg[512]
         unsigned char *pfn_marks
         mc_reservation reservations[66]     # MC_MAX_RESERVATIONS in C
         int nr_reservations

@@ -60,7 +60,7 @@ cdef class Machine:
 
     def __init__(self, ram="4GiB", *, config=None, nodes=1, cpus=2, min_free_kbytes=None,
                  watermark_scale_factor=10, kasan=False, seed=0, freelist_hardened=True,
-                 freelist_random=True):
+                 freelist_random=True, slab_debug=None):
         import memcore.flagslayout as _fl
         from memcore.enums import pageflags
         canonical = MC_CONFIG_NAME.decode()
@@ -91,6 +91,7 @@ cdef class Machine:
         self.m.rng = seed & 0xffffffffffffffff
         self.m.freelist_hardened = bool(freelist_hardened)
         self.m.freelist_random = bool(freelist_random)
+        self.m.slub_debug = parse_slab_debug(slab_debug)
         self.m.watermark_scale_factor = watermark_scale_factor
         self.m.nr_cpus = cpus
         self.rcu = RCU(self)

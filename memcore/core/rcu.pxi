@@ -169,17 +169,27 @@ cdef class _FreeRCUSlabs:
 
 
 cdef class _DeferredKfree:
-    """kfree_rcu()'s callback."""
+    """kfree_rcu()'s callback.  The kernel frees the batch from RCU callback /
+    kfree_rcu work context on the CPU whose krcp queued it, never as a user
+    task: so the free runs on the queuing CPU and as no task (whatever task is
+    current, asleep or in a read section, is not involved)."""
     cdef Machine machine
     cdef mc_ulong addr
+    cdef int cpu
 
-    def __cinit__(self, Machine machine, mc_ulong addr):
+    def __cinit__(self, Machine machine, mc_ulong addr, int cpu):
         self.machine = machine
         self.addr = addr
+        self.cpu = cpu
 
     def __call__(self):
+        cdef int rc
         self.machine._kfree_rcu_queued.discard(self.addr)
-        self.machine.kfree(self.addr)
+        self.machine.m.slub_pid = 0                 # RCU callback context: no task
+        rc = kfree(self.machine.m, self.addr, self.cpu)
+        if rc:
+            self.machine._raise(rc)
+        self.machine.rcu._kick()
 
 
 # ---- the Machine's RCU API ------------------------------------------------------

@@ -89,6 +89,13 @@ cdef class _PercpuArea:
     def __cinit__(self, uint64_t unit):
         self.free = [[0, unit]]
 
+    cdef bint fits(self, uint64_t size, uint64_t align):
+        """Would alloc(size, align) succeed?  (Changes nothing.)"""
+        for off, sz in self.free:
+            if (off + align - 1) // align * align + size <= off + sz:
+                return True
+        return False
+
     cdef uint64_t alloc(self, uint64_t size, uint64_t align) except? 0:
         for i, (off, sz) in enumerate(self.free):
             start = (off + align - 1) // align * align
@@ -100,7 +107,7 @@ cdef class _PercpuArea:
                     rest.append([start + size, off + sz - start - size])
                 self.free[i:i + 1] = rest
                 return start
-        raise MemoryError("the per-CPU area is full (too many kmem_caches)")
+        raise OutOfMemory("pcpu_alloc: the per-CPU area is full (too many kmem_caches)")
 
     cdef dealloc(self, uint64_t off, uint64_t size):
         self.free.append([off, size])
@@ -116,12 +123,53 @@ cdef class _PercpuArea:
 
 # ---- caches ---------------------------------------------------------------------------
 
+cdef inline uint32_t kmem_cache_flags(const mc_machine *m, uint32_t flags) noexcept nogil:
+    """kmem_cache_flags(): the slab_debug= flags join every cache's own, except
+    SLAB_NO_USER_FLAGS caches' (and SLAB_NOLEAKTRACE ones get no SLAB_STORE_USER)."""
+    cdef uint32_t debug = m.slub_debug
+    if flags & MC_SLAB_NO_USER_FLAGS:
+        return flags
+    if flags & MC_SLAB_NOLEAKTRACE:
+        debug &= ~MC_SLAB_STORE_USER
+    return flags | debug
+
+
+# slab_debug= option letters (parse_slub_debug_flags()) the model runs
+SLAB_DEBUG_LETTERS = {"f": MC_SLAB_CONSISTENCY_CHECKS, "z": MC_SLAB_RED_ZONE,
+                      "p": MC_SLAB_POISON, "u": MC_SLAB_STORE_USER}
+
+
+def parse_slab_debug(value):
+    """The slab_debug= boot option: None/False (off), True or "" (DEBUG_DEFAULT_FLAGS:
+    FZPU), "-" (off) or option letters ("FZPU", any case).  Per-cache lists
+    (",<cache>"), and the T, A and O options are not modeled."""
+    if value is None or value is False:
+        return 0
+    if value is True:
+        value = ""
+    if not isinstance(value, str):
+        raise TypeError(f"slab_debug must be None, a bool or a string of option letters, "
+                        f"not {type(value).__name__}")
+    if value == "":
+        return MC_SLAB_CONSISTENCY_CHECKS | MC_SLAB_RED_ZONE | MC_SLAB_POISON | MC_SLAB_STORE_USER
+    v = 0
+    for ch in value.lower():
+        if ch == "-":
+            v = 0
+        elif ch in SLAB_DEBUG_LETTERS:
+            v |= SLAB_DEBUG_LETTERS[ch]
+        else:
+            raise UnknownChoice("slab_debug option", ch, "-" + "".join(SLAB_DEBUG_LETTERS).upper())
+    return v
+
+
 cdef int _fill_cache(Machine machine, kmem_cache *s, mc_slub_cache_args *args) except -1:
     """do_kmem_cache_create(): geometry from slub_sizing.h, random key, per-CPU part."""
     cdef mc_slub_config cfg
     cdef mc_kmem_cache_layout lay
     cdef int rc
     mc_slub_config_init(&cfg, MC_BITS // 8, machine.m.nr_cpus)
+    args.flags = kmem_cache_flags(machine.m, args.flags)
     rc = mc_slub_create(&cfg, args, &lay)
     if rc:
         raise ValueError(_SLUB_ERRORS.get(rc, f"SLUB sizing error {rc}"))
@@ -202,6 +250,9 @@ cdef int _init_cache_percpu_nodes(Machine machine, kmem_cache *s, bint early) ex
             sl.freelist = get_freepointer(m, kcn, n_va)
             sl.inuse = 1
             s.node[nid] = n_va
+            if kmem_cache_debug(kcn):              # early_kmem_cache_node_alloc()
+                init_object(m, kcn, n_va, SLUB_RED_ACTIVE)
+                init_tracking(m, kcn, n_va)
             n = <kmem_cache_node *>mc_host(m, n_va)
             memset(n, 0, sizeof(kmem_cache_node))
             INIT_LIST_HEAD(&n.partial, mc_virt(m, &n.partial))
@@ -251,6 +302,7 @@ cdef int slab_boot(Machine machine, uint64_t boot_pa) except -1:
     cdef int t, idx
     cdef size_t cs = MC_KMEM_CACHE_SIZE(m.nr_nodes)
     machine._percpu = _PercpuArea(m.percpu_unit)
+    m.slub_pid = 0                                 # kmem_cache_init() runs in start_kernel(): pid 0
     # kmem_cache_node and kmem_cache live in boot memory (the kernel's __initdata
     # boot_kmem_cache*, which it later copies into slab objects)
     for which, name, objsize in ((0, "kmem_cache_node", sizeof(kmem_cache_node)),
@@ -320,19 +372,47 @@ cdef mc_ulong kmem_cache_create(Machine machine, str name, size, align, flags, c
     if freeptr_offset is not None:
         args.use_freeptr_offset = 1
         args.freeptr_offset = freeptr_offset
-    # check the geometry before touching the machine
+    # check the geometry and the per-CPU space before touching the machine
     scratch = bytearray(MC_KMEM_CACHE_SIZE(m.nr_nodes))
     _fill_cache(machine, <kmem_cache *><char *>scratch, &args)
+    if not (<_PercpuArea>machine._percpu).fits(sizeof(kmem_cache_cpu), 2 * sizeof(mc_ulong)):
+        raise OutOfMemory(f"kmem_cache_create {name}: pcpu_alloc: the per-CPU area is full "
+                          f"(too many kmem_caches)")
+    m.slub_pid = (<Task>machine.current).id + 1
     va = _alloc_from(machine, m.kmem_cache, MC_KMEM_CACHE_SIZE(m.nr_nodes))
     s = KC(m, va)
-    _fill_cache(machine, s, &args)
-    _init_cache_percpu_nodes(machine, s, False)
-    _init_random_seq(machine, s)
+    s.cpu_slab = <mc_ulong>-1                  # no per-CPU part yet (see _unwind_create)
+    try:
+        _fill_cache(machine, s, &args)
+        s.cpu_slab = <mc_ulong>-1
+        _init_cache_percpu_nodes(machine, s, False)
+        _init_random_seq(machine, s)
+    except BaseException:
+        _unwind_create(machine, va)
+        raise
     if ctor is not None:
         machine._ctors.append(ctor)
         s.ctor = len(machine._ctors)
     machine._register_cache(name, va)
     return va
+
+
+cdef int _unwind_create(Machine machine, mc_ulong va) except -1:
+    """kmem_cache_create() failed half way (an allocation after the checks): give
+    back what it took, newest first (kmem_cache_release() of a partial cache)."""
+    cdef mc_machine *m = machine.m
+    cdef kmem_cache *s = KC(m, va)
+    cdef int nid
+    if s.random_seq:
+        kfree(m, s.random_seq, 0)
+    for nid in range(m.nr_nodes):
+        if s.node[nid]:
+            slab_free_checked(m, KC(m, m.kmem_cache_node), s.node[nid], 0)
+    if s.cpu_slab != <mc_ulong>-1:
+        (<_PercpuArea>machine._percpu).dealloc(s.cpu_slab, sizeof(kmem_cache_cpu))
+    slab_free_checked(m, KC(m, m.kmem_cache), va, 0)
+    machine.rcu._kick()
+    return 0
 
 
 cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
@@ -861,6 +941,7 @@ cdef object machine_kmem_cache_alloc(Machine machine, cache, gfp, node, task):
     cdef unsigned int g = parse_gfp(gfp)
     cdef int nid = machine._node_arg(node)
     cdef mc_ulong obj
+    machine.m.slub_pid = t.id + 1
     obj = slab_alloc_node(machine.m, s, g, nid, t._t().cpu, s.object_size)
     if obj == 0:
         machine._raise(machine.m.err or MC_ENOMEM)
@@ -874,6 +955,7 @@ cdef object machine_kmem_cache_free(Machine machine, cache, obj, task):
     cdef int rc
     if machine._kfree_rcu_queued and addr in machine._kfree_rcu_queued:
         machine_refuse_rcu_queued(machine, "kmem_cache_free", addr)
+    machine.m.slub_pid = t.id + 1
     rc = slab_free_checked(machine.m, s, addr, t._t().cpu)
     if rc:
         machine_raise_free(machine, rc, addr)
@@ -890,6 +972,7 @@ cdef object machine_kmalloc(Machine machine, size, gfp, node, task):
         raise ValueError(f"kmalloc size must be a non-negative int, not {size!r}")
     if size > MC_KMALLOC_MAX_SIZE:
         raise OutOfMemory(f"kmalloc({size}): above KMALLOC_MAX_SIZE ({MC_KMALLOC_MAX_SIZE})")
+    machine.m.slub_pid = t.id + 1
     obj = __kmalloc(machine.m, size, g, nid, t._t().cpu)
     if obj == 0:
         machine._raise(machine.m.err or MC_ENOMEM)
@@ -905,6 +988,7 @@ cdef object machine_kfree(Machine machine, obj, task):
     cdef int rc
     if machine._kfree_rcu_queued and addr in machine._kfree_rcu_queued:
         machine_refuse_rcu_queued(machine, "kfree", addr)
+    machine.m.slub_pid = t.id + 1
     rc = kfree(machine.m, addr, t._t().cpu)
     if rc:
         machine_raise_free(machine, rc, addr)
@@ -932,7 +1016,7 @@ cdef object machine_kfree_rcu(Machine machine, obj):
     cdef mc_ulong addr = machine._obj_addr(obj) if obj is not None else 0
     cdef int rc
     cdef page *head
-    machine._running(None)
+    cdef Task t = machine._running(None)
     if addr <= ZERO_SIZE_PTR:
         return                                  # kvfree_call_rcu(NULL) does nothing
     if addr in machine._kfree_rcu_queued:
@@ -941,7 +1025,7 @@ cdef object machine_kfree_rcu(Machine machine, obj):
     if rc:
         machine_raise_free(machine, rc, addr)
     machine._kfree_rcu_queued.add(addr)
-    machine.rcu._queue(_DeferredKfree(machine, addr))
+    machine.rcu._queue(_DeferredKfree(machine, addr, t._t().cpu))
 
 
 cdef object machine_kmem_cache_destroy(Machine machine, cache):

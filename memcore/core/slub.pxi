@@ -10,8 +10,9 @@
 # slab_alloc_node/___slab_alloc, do_slab_free/__slab_free, put_cpu_partial,
 # deactivate_slab, discard_slab -> free_slab (RCU for SLAB_TYPESAFE_BY_RCU).
 #
-# Debug caches (red zones, poisoning) keep the kernel's layout and fill and
-# check patterns, but run through the same per-CPU paths without per-CPU
+# Debug caches run the kernel's SLUB_DEBUG code (init_object, check_object,
+# padding checks, orig_size, struct track; checks only with
+# SLAB_CONSISTENCY_CHECKS) through the same per-CPU paths, without per-CPU
 # partial slabs (the kernel serializes them on the node list instead).
 #
 # Not modeled: the 6.18 per-CPU sheaves (opt-in, used by vm_area_struct and
@@ -30,6 +31,11 @@ cdef enum:
 
 cdef enum:
     DEACTIVATE_TO_HEAD, DEACTIVATE_TO_TAIL
+
+cdef extern from "memcore/gfp.h" nogil:
+    unsigned int GFP_NOWAIT, __GFP_NOWARN
+
+from libc.string cimport strlen
 
 
 # ---- the model's get_random_*() ---------------------------------------------------
@@ -224,58 +230,338 @@ cdef inline void dec_slabs_node(const mc_machine *m, const kmem_cache *s, int ni
     n.total_objects -= objects
 
 
-# ---- debug patterns (SLAB_POISON, SLAB_RED_ZONE) ------------------------------------
+# ---- debug (SLAB_CONSISTENCY_CHECKS, SLAB_RED_ZONE, SLAB_POISON, SLAB_STORE_USER) -----
+# mm/slub.c's CONFIG_SLUB_DEBUG code: init_object(), check_bytes_and_report(),
+# check_pad_bytes(), slab_pad_check(), check_object(), check_slab(), struct
+# track and the kmalloc original size.  Reports go into m.err_msg in the
+# kernel's words, one line each, the first object report followed by its
+# print_tracking() lines.
+
+cdef extern from "memcore/slub.h" nogil:
+    ctypedef struct track "struct track":
+        mc_ulong addr
+        uint32_t handle
+        int cpu
+        int pid
+        mc_ulong when
+    enum: TRACK_ALLOC, TRACK_FREE
+    ctypedef mc_ulong mc_orig_size_t
+    mc_ulong MC_TEXT_KMEM_CACHE_ALLOC, MC_TEXT_KMALLOC, MC_TEXT_KMEM_CACHE_FREE, MC_TEXT_KFREE
+
+
+cdef inline bint freeptr_outside_object(const kmem_cache *s) noexcept nogil:
+    return s.offset >= s.inuse
+
+
+cdef inline unsigned int get_info_end(const kmem_cache *s) noexcept nogil:
+    """The end of the object's info: inuse, plus the free pointer kept behind it."""
+    if freeptr_outside_object(s):
+        return s.inuse + sizeof(mc_ulong)
+    return s.inuse
+
+
+cdef inline bint slub_debug_orig_size(const kmem_cache *s) noexcept nogil:
+    return (s.flags & MC_SLAB_STORE_USER) != 0 and (s.flags & MC_SLAB_KMALLOC) != 0
+
+
+cdef inline track *get_track(const mc_machine *m, const kmem_cache *s, mc_ulong obj,
+                             int alloc) noexcept nogil:
+    return (<track *>mc_host(m, obj + get_info_end(s))) + alloc
+
+
+cdef inline void init_tracking(const mc_machine *m, const kmem_cache *s, mc_ulong obj) noexcept nogil:
+    if s.flags & MC_SLAB_STORE_USER:
+        memset(get_track(m, s, obj, TRACK_ALLOC), 0, 2 * sizeof(track))
+
+
+cdef inline void set_track(mc_machine *m, const kmem_cache *s, mc_ulong obj, int alloc,
+                           mc_ulong addr, int cpu) noexcept nogil:
+    """set_track_update(): caller, CPU, pid and jiffies (no stack: handle 0)."""
+    cdef track *t = get_track(m, s, obj, alloc)
+    m.jiffies += 1
+    t.handle = 0
+    t.addr = addr
+    t.cpu = cpu
+    t.pid = m.slub_pid
+    t.when = <mc_ulong>m.jiffies
+
+
+cdef inline mc_orig_size_t *orig_size_slot(const mc_machine *m, const kmem_cache *s,
+                                           mc_ulong obj) noexcept nogil:
+    return <mc_orig_size_t *>mc_host(m, obj + get_info_end(s) + 2 * sizeof(track))
+
+
+cdef inline void set_orig_size(const mc_machine *m, const kmem_cache *s, mc_ulong obj,
+                               unsigned int orig_size) noexcept nogil:
+    if slub_debug_orig_size(s):
+        orig_size_slot(m, s, obj)[0] = orig_size
+
+
+cdef inline unsigned int get_orig_size(const mc_machine *m, const kmem_cache *s,
+                                       mc_ulong obj) noexcept nogil:
+    if not slub_debug_orig_size(s):
+        return s.object_size
+    return <unsigned int>orig_size_slot(m, s, obj)[0]
+
+
+cdef inline unsigned int size_from_object(const kmem_cache *s) noexcept nogil:
+    if s.flags & MC_SLAB_RED_ZONE:
+        return s.size - s.red_left_pad
+    return s.size
+
 
 cdef void init_object(const mc_machine *m, const kmem_cache *s, mc_ulong obj,
                       unsigned char val) noexcept nogil:
-    """Fill red zones with val, and poison the body of a free object."""
+    """init_object(): red zones get val; a free object's body (with __OBJECT_POISON)
+    is 0x6b..0xa5.  On an allocated object of a kmalloc cache that keeps the
+    requested size, the bytes past it are red zone too (the "kmalloc Redzone")."""
     cdef unsigned char *p = <unsigned char *>mc_host(m, obj)
+    cdef unsigned int poison_size = s.object_size
     if s.flags & MC_SLAB_RED_ZONE:
         memset(p - s.red_left_pad, val, s.red_left_pad)
-        memset(p + s.object_size, val, s.inuse - s.object_size)
-    if (s.flags & MC_SLAB_OBJECT_POISON) and val == SLUB_RED_INACTIVE:
-        memset(p, POISON_FREE, s.object_size - 1)
-        p[s.object_size - 1] = POISON_END
+        if slub_debug_orig_size(s) and val == SLUB_RED_ACTIVE:
+            poison_size = get_orig_size(m, s, obj)
+    if s.flags & MC_SLAB_OBJECT_POISON:
+        memset(p, POISON_FREE, poison_size - 1)
+        p[poison_size - 1] = POISON_END
+    if s.flags & MC_SLAB_RED_ZONE:
+        memset(p + poison_size, val, s.inuse - poison_size)
 
 
-cdef int check_bytes(mc_machine *m, const kmem_cache *s, const slab *sl, mc_ulong obj,
-                     mc_ulong start, unsigned int n, unsigned char val,
-                     const char *what) noexcept nogil:
+cdef void err_append(mc_machine *m, const char *line) noexcept nogil:
+    """One more line of the report in m.err_msg (the first one starts it)."""
+    cdef size_t used = strlen(m.err_msg) if m.err == MC_ECORRUPT else 0
+    if used == 0:
+        m.err = MC_ECORRUPT
+        m.err_msg[0] = 0
+    elif used + 1 < sizeof(m.err_msg):
+        m.err_msg[used] = b'\n'
+        used += 1
+        m.err_msg[used] = 0
+    if used + 1 < sizeof(m.err_msg):
+        snprintf(m.err_msg + used, sizeof(m.err_msg) - used, b"%s", line)
+
+
+cdef void print_track(mc_machine *m, const char *what, const track *t) noexcept nogil:
+    """print_track(): "<what> in <caller> age=<jiffies> cpu=<n> pid=<n>" (no stack)."""
+    cdef char line[160]
+    cdef const char *fn
+    if t.addr == 0:
+        return
+    if t.addr == MC_TEXT_KMEM_CACHE_ALLOC:
+        fn = b"kmem_cache_alloc_noprof"
+    elif t.addr == MC_TEXT_KMALLOC:
+        fn = b"__kmalloc_noprof"
+    elif t.addr == MC_TEXT_KMEM_CACHE_FREE:
+        fn = b"kmem_cache_free"
+    elif t.addr == MC_TEXT_KFREE:
+        fn = b"kfree"
+    else:
+        fn = b"?"
+    snprintf(line, sizeof(line), b"%s in %s age=%lu cpu=%u pid=%d", what, fn,
+             <unsigned long>(<mc_ulong>m.jiffies - t.when), <unsigned int>t.cpu, t.pid)
+    err_append(m, line)
+
+
+cdef void print_tracking(mc_machine *m, const kmem_cache *s, mc_ulong obj) noexcept nogil:
+    if s.flags & MC_SLAB_STORE_USER:
+        print_track(m, b"Allocated", get_track(m, s, obj, TRACK_ALLOC))
+        print_track(m, b"Freed", get_track(m, s, obj, TRACK_FREE))
+
+
+cdef int check_bytes_and_report(mc_machine *m, const kmem_cache *s, const slab *sl,
+                                mc_ulong obj, const char *what, mc_ulong start,
+                                unsigned char val, unsigned int n,
+                                bint slab_obj_print) noexcept nogil:
+    """1 if [start, start + n) all hold val; else report the damaged range (first bad
+    byte to last bad byte), restore it (restore_bytes()) and return 0."""
     cdef unsigned char *p = <unsigned char *>mc_host(m, start)
     cdef unsigned int i, end
+    cdef char line[200]
     for i in range(n):
         if p[i] != val:
-            # check_bytes_and_report(): the range runs from the first damaged byte to
-            # the last one (intact trailing bytes are trimmed), and only it is restored
             end = n
             while end > i and p[end - 1] == val:
                 end -= 1
-            m.err = MC_ECORRUPT
-            m.err_pfn = <int64_t>slab_pfn(m, sl)
-            snprintf(m.err_msg, sizeof(m.err_msg),
-                     b"%s overwritten: 0x%lx-0x%lx @offset=%u. First byte 0x%x instead of 0x%x",
+            snprintf(line, sizeof(line),
+                     b"[%s overwritten] 0x%lx-0x%lx @offset=%u. First byte 0x%x instead of 0x%x",
                      what, <unsigned long>(start + i), <unsigned long>(start + end - 1),
                      <unsigned int>(start + i - slab_address(m, sl)), p[i], val)
+            err_append(m, line)
+            m.err_pfn = <int64_t>slab_pfn(m, sl)
+            if slab_obj_print:                     # object_err(): the trailer
+                print_tracking(m, s, obj)
             memset(p + i, val, end - i)          # restore_bytes()
-            return MC_ECORRUPT
-    return 0
+            return 0
+    return 1
+
+
+cdef int check_pad_bytes(mc_machine *m, const kmem_cache *s, const slab *sl,
+                         mc_ulong obj, bint report) noexcept nogil:
+    """The object's padding after its metadata is POISON_INUSE ("Object padding")."""
+    cdef unsigned int off = get_info_end(s)
+    if s.flags & MC_SLAB_STORE_USER:
+        off += 2 * sizeof(track)
+        if s.flags & MC_SLAB_KMALLOC:
+            off += sizeof(mc_orig_size_t)
+    if size_from_object(s) == off:
+        return 1
+    return check_bytes_and_report(m, s, sl, obj, b"Object padding", obj + off, POISON_INUSE,
+                                  size_from_object(s) - off, report)
+
+
+cdef int slab_pad_check(mc_machine *m, const kmem_cache *s, const slab *sl) noexcept nogil:
+    """The slab's tail after its last object is POISON_INUSE (SLAB_POISON).  The
+    kernel reports and restores it and goes on; the model reports it (1: intact)."""
+    cdef mc_ulong start, pad
+    cdef unsigned int length, remainder, i, end
+    cdef unsigned char *p
+    cdef char line[160]
+    if not (s.flags & MC_SLAB_POISON):
+        return 1
+    start = slab_address(m, sl)
+    length = <unsigned int>(MC_PAGE_SIZE << slab_order(sl))
+    remainder = length % s.size
+    if remainder == 0:
+        return 1
+    pad = start + length - remainder
+    p = <unsigned char *>mc_host(m, pad)
+    for i in range(remainder):
+        if p[i] != POISON_INUSE:
+            end = remainder
+            while end > i and p[end - 1] == POISON_INUSE:
+                end -= 1
+            snprintf(line, sizeof(line), b"Padding overwritten. 0x%lx-0x%lx @offset=%u",
+                     <unsigned long>(pad + i), <unsigned long>(pad + end - 1),
+                     <unsigned int>(pad + i - start))
+            err_append(m, line)
+            m.err_pfn = <int64_t>slab_pfn(m, sl)
+            memset(p + i, POISON_INUSE, end - i)   # restore_bytes("slab padding")
+            return 0
+    return 1
 
 
 cdef int check_object(mc_machine *m, const kmem_cache *s, const slab *sl, mc_ulong obj,
                       unsigned char val) noexcept nogil:
-    """check_object(): red zones (and the poison of a free object) are intact."""
+    """check_object(): 1 if the object's red zones, poison, padding and free pointer
+    are intact.  Like the kernel it checks (and restores) everything and reports
+    each damaged range, the trailer only after the first."""
+    cdef mc_ulong p = obj, endobject = obj + s.object_size
+    cdef unsigned int orig_size
+    cdef int ret = 1
     if s.flags & MC_SLAB_RED_ZONE:
-        if check_bytes(m, s, sl, obj, obj - s.red_left_pad, s.red_left_pad, val,
-                       b"Left Redzone"):
+        if not check_bytes_and_report(m, s, sl, obj, b"Left Redzone", obj - s.red_left_pad,
+                                      val, s.red_left_pad, ret):
+            ret = 0
+        if not check_bytes_and_report(m, s, sl, obj, b"Right Redzone", endobject,
+                                      val, s.inuse - s.object_size, ret):
+            ret = 0
+        if slub_debug_orig_size(s) and val == SLUB_RED_ACTIVE:
+            orig_size = get_orig_size(m, s, obj)
+            if s.object_size > orig_size and \
+                    not check_bytes_and_report(m, s, sl, obj, b"kmalloc Redzone", p + orig_size,
+                                               val, s.object_size - orig_size, ret):
+                ret = 0
+    else:
+        if (s.flags & MC_SLAB_POISON) and s.object_size < s.inuse:
+            if not check_bytes_and_report(m, s, sl, p, b"Alignment padding", endobject,
+                                          POISON_INUSE, s.inuse - s.object_size, ret):
+                ret = 0
+    if s.flags & MC_SLAB_POISON:
+        if val != SLUB_RED_ACTIVE and (s.flags & MC_SLAB_OBJECT_POISON):
+            # (no KASAN free metadata inside the object: kasan_metadata_size() is 0)
+            if not check_bytes_and_report(m, s, sl, p, b"Poison", p, POISON_FREE,
+                                          s.object_size - 1, ret):
+                ret = 0
+            if not check_bytes_and_report(m, s, sl, p, b"End Poison", p + s.object_size - 1,
+                                          POISON_END, 1, ret):
+                ret = 0
+        if not check_pad_bytes(m, s, sl, p, ret):
+            ret = 0
+    if (freeptr_outside_object(s) or val != SLUB_RED_ACTIVE) and \
+            not valid_object(m, s, sl, get_freepointer(m, s, p)):
+        err_append(m, b"Freepointer corrupt")
+        m.err_pfn = <int64_t>slab_pfn(m, sl)
+        if ret:
+            print_tracking(m, s, p)
+        set_freepointer(m, s, p, 0)
+        ret = 0
+    return ret
+
+
+cdef int check_slab(mc_machine *m, const kmem_cache *s, const slab *sl) noexcept nogil:
+    """check_slab() without the frozen test (the model's debug caches use CPU slabs,
+    which are frozen; the kernel's never are): counts, then slab_pad_check()."""
+    cdef char line[120]
+    cdef unsigned int maxobj = <unsigned int>((MC_PAGE_SIZE << slab_order(sl)) // s.size)
+    if sl.objects > maxobj:
+        snprintf(line, sizeof(line), b"objects %u > max %u", <unsigned int>sl.objects, maxobj)
+        err_append(m, line)
+        m.err_pfn = <int64_t>slab_pfn(m, sl)
+        return 0
+    if sl.inuse > sl.objects:
+        snprintf(line, sizeof(line), b"inuse %u > max %u", <unsigned int>sl.inuse,
+                 <unsigned int>sl.objects)
+        err_append(m, line)
+        m.err_pfn = <int64_t>slab_pfn(m, sl)
+        return 0
+    return slab_pad_check(m, s, sl)
+
+
+cdef int alloc_debug_processing(mc_machine *m, const kmem_cache *s, const slab *sl,
+                                mc_ulong obj, unsigned int orig_size, int cpu) noexcept nogil:
+    """alloc_debug_processing() (+ set_track(TRACK_ALLOC) of ___slab_alloc()): 0 or
+    MC_ECORRUPT.  Only SLAB_CONSISTENCY_CHECKS checks anything."""
+    if s.flags & MC_SLAB_CONSISTENCY_CHECKS:
+        m.err = 0                                  # a fresh report
+        m.err_msg[0] = 0
+        # alloc_consistency_checks(); the object is a valid pointer by construction
+        if not check_slab(m, s, sl) or not check_object(m, s, sl, obj, SLUB_RED_INACTIVE):
             return MC_ECORRUPT
-        if check_bytes(m, s, sl, obj, obj + s.object_size, s.inuse - s.object_size, val,
-                       b"Right Redzone"):
+    set_orig_size(m, s, obj, orig_size)
+    init_object(m, s, obj, SLUB_RED_ACTIVE)
+    if s.flags & MC_SLAB_STORE_USER:
+        set_track(m, s, obj, TRACK_ALLOC,
+                  MC_TEXT_KMALLOC if s.flags & MC_SLAB_KMALLOC else MC_TEXT_KMEM_CACHE_ALLOC, cpu)
+    return 0
+
+
+cdef void mark_slab_used(mc_machine *m, kmem_cache *s, slab *sl, int cpu) noexcept nogil:
+    """alloc_debug_processing()'s failure: "Marking all objects used" (inuse =
+    objects, no freelist), so the damaged slab hands out nothing more.  The slab
+    is this CPU's (frozen, inuse already objects): its CPU freelist goes too, and
+    the model's allocation bits mark every object used."""
+    cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
+    cdef mc_ulong obj = slab_address(m, sl) + s.red_left_pad
+    cdef unsigned int i
+    if c.slab == mc_slab_va(m, sl):
+        c.freelist = 0
+        c.tid += 1
+    sl.freelist = 0
+    sl.inuse = sl.objects
+    for i in range(sl.objects):
+        obj_mark(m, obj, True)
+        obj += s.size
+    err_append(m, b"FIX: Marking all objects used")
+
+
+cdef int free_debug_processing(mc_machine *m, const kmem_cache *s, const slab *sl,
+                               mc_ulong obj, int cpu) noexcept nogil:
+    """free_debug_processing() for one object: 0, or MC_ECORRUPT ("Object ... not
+    freed").  The pointer and "already free" checks of free_consistency_checks()
+    are slab_free_check()'s, made for every cache before this."""
+    cdef char line[80]
+    if s.flags & MC_SLAB_CONSISTENCY_CHECKS:
+        m.err = 0                                  # a fresh report
+        m.err_msg[0] = 0
+        if not check_slab(m, s, sl) or not check_object(m, s, sl, obj, SLUB_RED_ACTIVE):
+            snprintf(line, sizeof(line), b"FIX: Object at 0x%lx not freed", <unsigned long>obj)
+            err_append(m, line)
             return MC_ECORRUPT
-    if (s.flags & MC_SLAB_OBJECT_POISON) and val == SLUB_RED_INACTIVE:
-        if check_bytes(m, s, sl, obj, obj, s.object_size - 1, POISON_FREE, b"Poison"):
-            return MC_ECORRUPT
-        if check_bytes(m, s, sl, obj, obj + s.object_size - 1, 1, POISON_END, b"Poison"):
-            return MC_ECORRUPT
+    if s.flags & MC_SLAB_STORE_USER:
+        set_track(m, s, obj, TRACK_FREE,
+                  MC_TEXT_KFREE if s.flags & MC_SLAB_KMALLOC else MC_TEXT_KMEM_CACHE_FREE, cpu)
+    init_object(m, s, obj, SLUB_RED_INACTIVE)
     return 0
 
 
@@ -293,6 +579,13 @@ cdef mc_ulong next_freelist_entry(const mc_machine *m, const kmem_cache *s, unsi
             pos[0] = 0
         if idx < page_limit:
             return start + idx
+
+
+cdef inline void setup_object_debug(const mc_machine *m, const kmem_cache *s,
+                                    mc_ulong obj) noexcept nogil:
+    if s.flags & (MC_SLAB_STORE_USER | MC_SLAB_RED_ZONE | MC_SLAB_OBJECT_POISON):
+        init_object(m, s, obj, SLUB_RED_INACTIVE)
+        init_tracking(m, s, obj)
 
 
 cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int node,
@@ -336,12 +629,12 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
         page_limit = sl.objects * s.size
         cur = next_freelist_entry(m, s, &pos, start, page_limit, count)
         if kmem_cache_debug(s):
-            init_object(m, s, cur, SLUB_RED_INACTIVE)
+            setup_object_debug(m, s, cur)
         sl.freelist = cur
         for i in range(1, sl.objects):
             nxt = next_freelist_entry(m, s, &pos, start, page_limit, count)
             if kmem_cache_debug(s):
-                init_object(m, s, nxt, SLUB_RED_INACTIVE)
+                setup_object_debug(m, s, nxt)
             set_freepointer(m, s, cur, nxt)
             cur = nxt
         set_freepointer(m, s, cur, 0)
@@ -350,7 +643,7 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
         sl.freelist = cur
         for i in range(sl.objects):
             if kmem_cache_debug(s):
-                init_object(m, s, cur, SLUB_RED_INACTIVE)
+                setup_object_debug(m, s, cur)
             nxt = cur + s.size if i + 1 < sl.objects else 0
             set_freepointer(m, s, cur, nxt)
             cur = nxt
@@ -408,19 +701,27 @@ cdef void rcu_free_slabs(mc_machine *m, mc_ulong head) noexcept nogil:
 # ---- per-CPU partial slabs -------------------------------------------------------------
 
 cdef void __put_partials(mc_machine *m, kmem_cache *s, mc_ulong head) noexcept nogil:
-    """Move a per-CPU partial list to the node lists, discarding surplus empty slabs."""
+    """Move a per-CPU partial list to the node lists.  As the kernel does, the
+    surplus empty slabs are collected on slab_to_discard (linked through
+    slab->next, so newest first) while the list is walked under the node lock,
+    and discarded after it, in that reversed order."""
     cdef slab *sl
     cdef kmem_cache_node *n
-    cdef mc_ulong nxt
+    cdef mc_ulong nxt, slab_to_discard = 0
     while head:
         sl = mc_va_to_slab(m, head)
         nxt = sl.next
         n = get_node(m, s, slab_nid(sl))
         if sl.inuse == 0 and n.nr_partial >= s.min_partial:
-            discard_slab(m, s, sl)
+            sl.next = slab_to_discard
+            slab_to_discard = head
         else:
             add_partial(m, n, sl, DEACTIVATE_TO_TAIL)
         head = nxt
+    while slab_to_discard:
+        sl = mc_va_to_slab(m, slab_to_discard)
+        slab_to_discard = sl.next
+        discard_slab(m, s, sl)
 
 
 cdef void put_cpu_partial(mc_machine *m, kmem_cache *s, slab *sl, int drain, int cpu) noexcept nogil:
@@ -534,13 +835,45 @@ cdef slab *get_partial_node(mc_machine *m, kmem_cache *s, kmem_cache_node *n, in
     return partial
 
 
+cdef slab *get_any_partial(mc_machine *m, kmem_cache *s, int cpu) noexcept nogil:
+    """get_any_partial(): the zonelist of the CPU's node (that node first, then
+    the others in the page allocator's order), taking from a node only when it
+    holds more than min_partial partial slabs.  (remote_node_defrag_ratio's
+    random skip, 1000/1024 by default, is not modeled: the model always looks.)"""
+    cdef slab *sl
+    cdef kmem_cache_node *n
+    cdef int i, nid
+    for i in range(m.nr_nodes):
+        nid = m.cpu_node[cpu] + i
+        if nid >= m.nr_nodes:
+            nid -= m.nr_nodes
+        n = get_node(m, s, nid)
+        if n.nr_partial > s.min_partial:
+            sl = get_partial_node(m, s, n, cpu)
+            if sl != NULL:
+                return sl
+    return NULL
+
+
+cdef slab *get_partial(mc_machine *m, kmem_cache *s, int node, unsigned int flags,
+                       int cpu) noexcept nogil:
+    """get_partial(): the preferred (or the CPU's) node, then any node unless a
+    node was asked for with __GFP_THISNODE."""
+    cdef int searchnode = node if node >= 0 else m.cpu_node[cpu]
+    cdef slab *sl = get_partial_node(m, s, get_node(m, s, searchnode), cpu)
+    if sl != NULL or (node >= 0 and (flags & __GFP_THISNODE)):
+        return sl
+    return get_any_partial(m, s, cpu)
+
+
 cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int node,
                             int cpu) noexcept nogil:
     """The slow path: refill from the slab, the CPU partials, the node, or a new slab."""
     cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
     cdef slab *sl
     cdef mc_ulong freelist, nxt
-    cdef int nid
+    cdef unsigned int pc_flags
+    cdef bint try_thisnode
     if c.slab:
         sl = mc_va_to_slab(m, c.slab)
         if node >= 0 and slab_nid(sl) != node:
@@ -574,28 +907,33 @@ cdef mc_ulong ___slab_alloc(mc_machine *m, kmem_cache *s, unsigned int gfp, int 
             return load_freelist(m, s, c, sl, freelist)
         sl.next = 0
         __put_partials(m, s, mc_slab_va(m, sl))
-    # new_objects: a node partial slab, or a brand new one
-    nid = node if node >= 0 else m.cpu_node[cpu]
-    sl = get_partial_node(m, s, get_node(m, s, nid), cpu)
-    if sl == NULL and node < 0:
-        for nid in range(m.nr_nodes):               # get_any_partial()
-            if nid != m.cpu_node[cpu] and get_node(m, s, nid).nr_partial > s.min_partial:
-                sl = get_partial_node(m, s, get_node(m, s, nid), cpu)
-                if sl != NULL:
-                    break
-    if sl != NULL:
-        freelist = freeze_slab(m, sl)
-    else:
-        sl = allocate_slab(m, s, gfp, node, cpu)
-        if sl == NULL:
-            if m.err != MC_ECTOR:
-                set_err(m, MC_ENOMEM, -1, b"SLUB: Unable to allocate memory")
+    # new_objects: a node partial slab, or a brand new one.  A preferred node
+    # without __GFP_THISNODE is first tried alone (its partial list, then a new
+    # slab with GFP_NOWAIT | __GFP_THISNODE); only if that fails does the retry
+    # with the caller's flags look at other nodes' partial slabs and let the
+    # page allocator fall back.
+    try_thisnode = node >= 0 and not (gfp & __GFP_THISNODE)
+    while True:
+        pc_flags = (GFP_NOWAIT | __GFP_THISNODE) if try_thisnode else gfp
+        sl = get_partial(m, s, node, pc_flags, cpu)
+        if sl != NULL:
+            freelist = freeze_slab(m, sl)
+            break
+        sl = allocate_slab(m, s, pc_flags, node, cpu)
+        if sl != NULL:
+            freelist = sl.freelist
+            sl.freelist = 0
+            sl.inuse = sl.objects
+            sl.frozen = 1
+            inc_slabs_node(m, s, slab_nid(sl), sl.objects)
+            break
+        if m.err == MC_ECTOR:
             return 0
-        freelist = sl.freelist
-        sl.freelist = 0
-        sl.inuse = sl.objects
-        sl.frozen = 1
-        inc_slabs_node(m, s, slab_nid(sl), sl.objects)
+        if try_thisnode:
+            try_thisnode = False
+            continue
+        set_err(m, MC_ENOMEM, -1, b"SLUB: Unable to allocate memory")
+        return 0
     # retry_load_slab
     if c.slab:
         if deactivate_slab(m, s, mc_va_to_slab(m, c.slab), c.freelist):
@@ -638,9 +976,9 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
     obj_mark(m, obj, True)        # off the freelist: in use (a damaged one stays so)
     if kmem_cache_debug(s):
         sl = page_slab(mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT)))
-        if check_object(m, s, sl, obj, SLUB_RED_INACTIVE):
+        if alloc_debug_processing(m, s, sl, obj, orig_size, cpu):
+            mark_slab_used(m, s, sl, cpu)
             return 0
-        init_object(m, s, obj, SLUB_RED_ACTIVE)
     if m.kasan:
         kasan_unpoison(m, obj, orig_size)
         if orig_size < s.object_size:               # poison_kmalloc_redzone()
@@ -697,10 +1035,9 @@ cdef int slab_free(mc_machine *m, kmem_cache *s, slab *sl, mc_ulong obj, int cpu
     cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
     cdef int rc
     if kmem_cache_debug(s):
-        rc = check_object(m, s, sl, obj, SLUB_RED_ACTIVE)
+        rc = free_debug_processing(m, s, sl, obj, cpu)
         if rc:
             return rc
-        init_object(m, s, obj, SLUB_RED_INACTIVE)
     if c.slab == mc_slab_va(m, sl):
         set_freepointer(m, s, obj, c.freelist)
         c.freelist = obj
