@@ -155,8 +155,9 @@ def parse_size(value):
     if not mt:
         raise ValueError(f"cannot parse size {value!r} (examples: 4GiB, 512MiB, 1073741824)")
     unit = (mt.group(2) or "").upper().rstrip("B").rstrip("I")
-    num = float(mt.group(1)) * _UNITS[unit]
-    if num != int(num):
+    from fractions import Fraction
+    num = Fraction(mt.group(1)) * _UNITS[unit]         # exact: no float overflow
+    if num.denominator != 1:
         raise ValueError(f"size {value!r} is not a whole number of bytes")
     return int(num)
 

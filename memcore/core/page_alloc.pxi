@@ -102,6 +102,8 @@ cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
     cdef uint64_t i, nr = <uint64_t>1 << order
     cdef const char *bad
     cdef mc_ulong flags = PAGE_FLAGS_CHECK_AT_FREE
+    if page_links_bad(m, p):                        # page_zone() must be a zone
+        return MC_EINVAL
     if order and PageHead(p):
         for i in range(1, nr):
             bad = free_tail_page_bad_reason(m, p, nth_page(p, i))
