@@ -180,6 +180,10 @@ cdef inline size_t obj_bitmap_bytes(const mc_machine *m) noexcept nogil:
     return (m.lowmem_pfns << PAGE_SHIFT) >> 6          # a bit per 8 bytes of lowmem
 
 
+cdef inline size_t obj_gen_bytes(const mc_machine *m) noexcept nogil:
+    return ((m.lowmem_pfns << PAGE_SHIFT) >> 3) * sizeof(uint32_t)   # per 8 bytes of lowmem
+
+
 # ---- Machine boot ------------------------------------------------------------------
 
 cdef machine_check_geometry(Machine machine, ram_bytes, nodes, cpus):
@@ -254,6 +258,9 @@ cdef machine_boot(Machine machine, uint64_t ram_bytes, int nodes, int cpus, obje
     m.pfn_marks = <unsigned char *>calloc(nr_pfns, 1)
     if m.pfn_marks == NULL:
         raise MemoryError(f"cannot allocate the model's per-PFN marks ({nr_pfns} bytes)")
+    m.pfn_gen = <uint32_t *>calloc(nr_pfns, sizeof(uint32_t))
+    if m.pfn_gen == NULL:
+        raise MemoryError(f"cannot allocate the model's per-PFN generations")
     m.phys = lazy_map(ram_bytes, "modeled physical memory")
     m.phys_bytes = ram_bytes
 
@@ -287,6 +294,7 @@ cdef machine_boot(Machine machine, uint64_t ram_bytes, int nodes, int cpus, obje
     cs = (MC_KMEM_CACHE_SIZE(nodes) + 63) & ~63
     boot_caches_pa = machine_memblock_alloc(machine, 2 * cs, 64, 0, MC_RES_SLAB_BOOT)
     m.obj_bitmap = lazy_map(obj_bitmap_bytes(m), "the slab object bitmap")
+    m.obj_gen = <uint32_t *>lazy_map(obj_gen_bytes(m), "the object generations")
     if machine.kasan:
         m.kasan_shadow = lazy_map(shadow_bytes(m), "the KASAN shadow")
         m.kasan = 1

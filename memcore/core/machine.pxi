@@ -55,6 +55,9 @@ cdef class Machine:
                 munmap(self.m.kasan_shadow, shadow_bytes(self.m))
             if self.m.obj_bitmap != NULL:
                 munmap(self.m.obj_bitmap, obj_bitmap_bytes(self.m))
+            if self.m.obj_gen != NULL:
+                munmap(self.m.obj_gen, obj_gen_bytes(self.m))
+            free(self.m.pfn_gen)
             free(self.m.memmap)
             free(self.m.pfn_marks)
             tasks_release(self.m)
@@ -445,6 +448,7 @@ cdef class Machine:
     # ---- SLUB ---------------------------------------------------------------------
 
     cdef _register_cache(self, str name, mc_ulong va):
+        obj_gen_slot(self.m, va)[0] += 1       # KmemCache views of an earlier cache there are stale
         self._random_seqs = None
         self._caches[name] = va
         self._cache_names[va] = name
@@ -491,6 +495,7 @@ cdef class Machine:
         if isinstance(obj, SlabObject):
             if (<SlabObject>obj).machine is not self:
                 raise ValueError("the object belongs to another machine")
+            (<SlabObject>obj)._live()
             return (<SlabObject>obj).addr
         if isinstance(obj, int) and not isinstance(obj, bool):
             if 0 <= obj < (<object>1) << MC_BITS:

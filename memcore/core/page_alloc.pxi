@@ -134,6 +134,7 @@ cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexce
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
     cdef zone *z = page_zone(m, p)
     cdef int mt
+    m.pfn_gen[pfn] += 1              # views of what was here are stale now
     __free_pages_prepare(m, p, order)
     if not pcp_allowed_order(order):
         free_one_page(m, z, p, pfn, order, FPI_NONE)

@@ -381,6 +381,18 @@ cdef int ctor_hook(mc_machine *m, mc_ulong slab_va_) noexcept with gil:
     return 0
 
 
+cdef inline uint32_t *obj_gen_slot(const mc_machine *m, mc_ulong addr) noexcept nogil:
+    """The generation of the object (or kmem_cache) at a direct-map address; the
+    generation of nothing for an address outside lowmem (no object is there)."""
+    global _no_obj_gen
+    if not mc_addr_in_direct_map(m, addr, 1):
+        return &_no_obj_gen
+    return &m.obj_gen[(addr - m.page_offset) >> 3]
+
+
+cdef uint32_t _no_obj_gen = 0
+
+
 cdef inline SlabObject _make_object(Machine machine, mc_ulong addr, uint64_t size, mc_ulong cache):
     cdef SlabObject o
     _allow_view()
@@ -389,7 +401,15 @@ cdef inline SlabObject _make_object(Machine machine, mc_ulong addr, uint64_t siz
     o.addr = addr
     o.size = size
     o.cache = cache
+    o.gen = obj_gen_slot(machine.m, addr)[0]
     return o
+
+
+cdef inline SlabObject _new_object(Machine machine, mc_ulong addr, uint64_t size, mc_ulong cache):
+    """The view of an object the API has just handed out: views of what was at
+    its address before are stale from now on."""
+    obj_gen_slot(machine.m, addr)[0] += 1
+    return _make_object(machine, addr, size, cache)
 
 
 cdef inline KmemCache _make_cache_view(Machine machine, mc_ulong va):
@@ -398,6 +418,7 @@ cdef inline KmemCache _make_cache_view(Machine machine, mc_ulong va):
     c = KmemCache.__new__(KmemCache)
     c.machine = machine
     c.addr = va
+    c.gen = obj_gen_slot(machine.m, va)[0]
     return c
 
 
@@ -407,6 +428,7 @@ cdef inline Slab _make_slab(Machine machine, mc_ulong va):
     v = Slab.__new__(Slab)
     v.machine = machine
     v.addr = va
+    v.gen = machine.m.pfn_gen[slab_pfn(machine.m, mc_va_to_slab(machine.m, va))]
     return v
 
 
@@ -419,13 +441,15 @@ cdef class KmemCache:
     """A struct kmem_cache, with the attribute names /sys/kernel/slab/<cache>/ uses."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+    cdef uint32_t gen                    # obj_gen of the struct when the view was made
 
     def __cinit__(self):
         _take_view_token("KmemCache")
 
     cdef inline kmem_cache *_s(self) except NULL:
-        if self.addr not in self.machine._cache_names:
-            raise ValueError("this kmem_cache was destroyed")
+        if obj_gen_slot(self.machine.m, self.addr)[0] != self.gen or \
+                self.addr not in self.machine._cache_names:
+            raise ValueError("this kmem_cache was destroyed (a stale KmemCache view)")
         return KC(self.machine.m, self.addr)
 
     @property
@@ -434,6 +458,8 @@ cdef class KmemCache:
 
     @property
     def name(self):
+        if obj_gen_slot(self.machine.m, self.addr)[0] != self.gen:
+            return "<destroyed>"
         return self.machine._cache_names.get(self.addr, "<destroyed>")
 
     @property
@@ -586,6 +612,7 @@ cdef class Slab:
     """A struct slab (overlaying the struct page of the slab's first page)."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+    cdef uint32_t gen                    # pfn_gen of the slab's first PFN
 
     def __cinit__(self):
         _take_view_token("Slab")
@@ -594,6 +621,9 @@ cdef class Slab:
         cdef slab *sl = mc_va_to_slab(self.machine.m, self.addr)
         if not PageSlab(slab_page(sl)):
             raise VMBug(f"{self.addr:#x} is no longer a slab (PGTY_slab is clear)")
+        if self.machine.m.pfn_gen[slab_pfn(self.machine.m, sl)] != self.gen:
+            raise VMBug(f"stale Slab view: the slab at {self.addr:#x} was freed and its "
+                        f"pages now hold another slab")
         return sl
 
     @property
@@ -688,6 +718,21 @@ cdef class SlabObject:
         _take_view_token("SlabObject")
     cdef readonly uint64_t size          # bytes asked for
     cdef mc_ulong cache                  # kmem_cache address, 0 for a large kmalloc
+    cdef uint32_t gen                    # obj_gen of the address when handed out
+
+    cdef int _live(self, bint access=False) except -1:
+        """A view kept after its object was freed and the address handed out again
+        names the new object: refuse it.  Reading or writing through it is
+        legitimate in a SLAB_TYPESAFE_BY_RCU cache (the memory stays an object
+        of the type); freeing through it never is."""
+        if obj_gen_slot(self.machine.m, self.addr)[0] != self.gen:
+            if access and self.cache and \
+                    KC(self.machine.m, self.cache).flags & MC_SLAB_TYPESAFE_BY_RCU and \
+                    self.cache in self.machine._cache_names:
+                return 0
+            raise VMBug(f"stale SlabObject view: the object at {self.addr:#x} was freed "
+                        f"and the address handed out again")
+        return 0
 
     @property
     def address(self):
@@ -712,6 +757,7 @@ cdef class SlabObject:
 
     def read(self, offset=0, size=None):
         """The bytes [offset, offset + size) of the object (default: to its end)."""
+        self._live(True)
         cdef mc_ulong addr = self._at(offset)
         if size is None:
             size = self.size - offset if offset < self.size else 0
@@ -720,10 +766,12 @@ cdef class SlabObject:
 
     def write(self, offset, data):
         """Write bytes at offset into the object."""
+        self._live(True)
         self.machine._mem_write(self._at(offset), _bytes_arg(data), "SlabObject.write")
 
     def free(self, task=None):
         """kmem_cache_free() / kfree() of this object."""
+        self._live()
         if self.cache:
             self.machine.kmem_cache_free(_make_cache_view(self.machine, self.cache), self, task=task)
         else:
@@ -905,7 +953,7 @@ cdef object machine_kmem_cache_alloc(Machine machine, cache, gfp, node, task):
     obj = slab_alloc_node(machine.m, s, g, nid, t._t().cpu, s.object_size)
     if obj == 0:
         machine._raise(machine.m.err or MC_ENOMEM)
-    return _make_object(machine, obj, s.object_size, mc_virt(machine.m, s))
+    return _new_object(machine, obj, s.object_size, mc_virt(machine.m, s))
 
 
 cdef object machine_kmem_cache_free(Machine machine, cache, obj, task):
@@ -944,7 +992,7 @@ cdef object machine_kmalloc(Machine machine, size, gfp, node, task):
     if obj == ZERO_SIZE_PTR:
         return ZERO_SIZE_PTR
     sl = virt_to_slab(machine.m, obj)
-    return _make_object(machine, obj, size, sl.slab_cache if sl else 0)
+    return _new_object(machine, obj, size, sl.slab_cache if sl else 0)
 
 
 cdef object machine_kfree(Machine machine, obj, task):

@@ -30,6 +30,7 @@ cdef inline Folio _make_folio(Machine machine, mc_ulong addr):
     f = Folio.__new__(Folio)
     f.machine = machine
     f.addr = addr
+    f.gen = machine.m.pfn_gen[folio_pfn(machine.m, mc_va_to_folio(machine.m, addr))]
     return f
 
 
@@ -189,6 +190,7 @@ cdef class Folio:
     keeps it: the head struct page in the classic design)."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+    cdef uint32_t gen                    # pfn_gen[pfn] when the view was made
 
     def __cinit__(self):
         _take_view_token("Folio")
@@ -202,6 +204,8 @@ cdef class Folio:
         if PageTail(p) or PageBuddy(p) or (folio_ref_count(f) == 0 and
                                             not folio_is_frozen(m, f)):
             self._bad(p)
+        if m.pfn_gen[folio_pfn(m, f)] != self.gen:
+            self._stale(p)
         return f
 
     cdef inline folio *_f2(self) except NULL:
@@ -212,6 +216,13 @@ cdef class Folio:
                     b"second-page flag of a folio that is not large (VM_BUG_ON_PGFLAGS)")
             self.machine._raise(MC_ENOTLARGE)
         return f
+
+    cdef int _stale(self, page *p) except -1:
+        cdef mc_machine *m = self.machine.m
+        set_err(m, MC_EFREE, mc_page_to_pfn(m, p),
+                b"stale Folio view: the folio it named was freed and the memory now "
+                b"belongs to another folio")
+        return self.machine._raise(MC_EFREE)
 
     cdef int _bad(self, page *p) except -1:
         cdef mc_machine *m = self.machine.m
