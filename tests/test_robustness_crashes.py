@@ -253,3 +253,52 @@ def test_a_caches_random_seq_is_not_the_apis(machine):
         m.write(seq, b"\xff" * 16)
     m.kmem_cache_destroy(c)               # frees it itself
     m.check()
+
+
+def test_bad_links_in_slab_and_large_kmalloc_flags_do_not_crash(variant):
+    run(variant, """
+        full = (1 << m.bits) - 1
+        c = m.kmem_cache_create("links", 64)
+        o = c.alloc()
+        w = m.pgflags(o.slab.address)
+        good = w.word
+        # a slab's node and zone are SLUB's (slab_nid() indexes s->node[])
+        e = raises(VMBug, setattr, w, "word", full, match="SLUB's")
+        raises(VMBug, setattr, w, "word", good ^ (1 << (m.bits - 2)), match="SLUB's")
+        assert w.word == good
+        w.word = good | 1 << 5               # flag bits are fine
+        w.word = good
+        o.free()
+        m.kmem_cache_shrink(c)
+        m.check()
+        k = m.kmalloc(3 * 4096)
+        pfn = (k.address - m.page_offset) >> 12
+        good = m.page(pfn).flags.word
+        m.page(pfn).flags.word = full
+        raises(VMBug, k.free, match="flags word")
+        m.page(pfn).flags.word = good
+        k.free()
+    """)
+
+
+def test_bad_links_in_a_free_page_do_not_crash_the_buddy_allocator(variant):
+    run(variant, """
+        full = (1 << m.bits) - 1
+        f = m.alloc_folio()
+        m.drain_pcp()
+        g = m.alloc_folio()
+        buddy = f.pfn ^ 1
+        good = m.page(buddy).flags.word
+        m.page(buddy).flags.word = full
+        for x in (f, g):
+            try:
+                x.put()
+            except VMBug:
+                pass
+        m.drain_pcp()
+        try:
+            m.check()
+        except VMBug:
+            pass
+        m.page(buddy).flags.word = good
+    """)

@@ -187,4 +187,7 @@ cdef int machine_check_public_object(Machine machine, mc_ulong addr, str fn) exc
         raise InvalidAddress(f"{fn}({addr:#x}): an object of the slab allocator's own "
                              f"{'kmem_cache' if sl.slab_cache == m.kmem_cache else 'kmem_cache_node'}"
                              f" cache is not the API's to free (kmem_cache_destroy() frees it)")
+    # the free may free the slab or the large kmalloc pages: page_zone() of their
+    # head must be a zone (a flags word written through the API may say anything)
+    _check_links(machine, mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT)))
     return 0

@@ -130,10 +130,16 @@ cdef void __free_pages_prepare(mc_machine *m, page *p, int order) noexcept nogil
 
 
 cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexcept nogil:
-    """Free a block whose refcount is 0: to the CPU's pcp list, or to the buddy."""
+    """Free a block whose refcount is 0: to the CPU's pcp list, or to the buddy.
+    A block whose flags word names no zone spanning it (written through the
+    API) is not freed: page_zone() would index outside pgdat[], and leaking it
+    is what check() then reports (the entry points check before they get here)."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
-    cdef zone *z = page_zone(m, p)
+    cdef zone *z
     cdef int mt
+    if page_links_bad(m, p):
+        return
+    z = page_zone(m, p)
     m.pfn_gen[pfn] += 1              # views of what was here are stale now
     __free_pages_prepare(m, p, order)
     if not pcp_allowed_order(order):

@@ -442,7 +442,32 @@ cdef class PgFlags:
             raise TypeError(f"a flags word is an int, not {type(value).__name__}")
         if value < 0 or value >> MC_BITS:
             raise ValueError(f"flags word must fit {MC_BITS} bits, not {value!r}")
-        self._ww()[0] = value
+        cdef mc_ulong *w = self._ww()
+        self._slab_links_unchanged(w[0], value)
+        w[0] = value
+
+    cdef int _slab_links_unchanged(self, mc_ulong old, mc_ulong new) except -1:
+        """A slab page's node and zone are SLUB's: slab_nid() indexes s->node[] and
+        the slab's free indexes pgdat[] deep inside walks that cannot stop
+        (kmem_cache_shrink(), destroy), so a write that changes them is refused
+        here.  (A folio's may be written; its uses check them.)"""
+        cdef mc_machine *m = self.machine.m
+        cdef uint64_t off = self.addr - m.memmap_va, pfn
+        cdef page *p
+        if off >= m.memmap_bytes:
+            return 0
+        pfn = off // MC_SIZEOF_PAGE
+        if pfn >= m.nr_pfns:
+            return 0
+        p = mc_pfn_to_page(m, pfn)
+        if mc_page_flags_va(m, p) != self.addr or not PageSlab(mc_compound_head(m, p)):
+            return 0
+        fl = self.machine.flags_layout
+        mask = fl.mask("NODES") | fl.mask("ZONES") | fl.mask("SECTIONS")
+        if (old ^ new) & mask:
+            raise VMBug(f"the node/zone/section fields of a slab page's flags word "
+                        f"(pfn {pfn:#x}) are SLUB's: {old:#x} -> {new:#x} is refused")
+        return 0
 
     cdef int _bit(self, name) except -1:
         return self.machine._flag_bit(name)
