@@ -184,19 +184,15 @@ def test_pb_migrate_isolate_is_bit_4(machine):
     m = machine("128MiB")
     f = m.alloc_folio()
     pfn = f.pfn
-    z = zone_info(m, m.page(pfn).node, m.page(pfn).zone)
-    byte = z["pageblock_flags"] + (pfn >> 9) - (z["start_pfn"] >> 9)
-    word = byte - byte % (m.bits // 8)
-    shift = (byte - word) * 8
-    before = m.pgflags(word).word
-    assert (before >> shift) & 0xff == 1                # MIGRATE_MOVABLE, nothing else
+    before = m._pageblock_bits(pfn)
+    assert before == 1                                  # MIGRATE_MOVABLE, nothing else
     try:
-        m.pgflags(word).word = before | (0x80 << shift)  # bit 7 means nothing
+        m._pageblock_bits(pfn, before | 0x80)           # bit 7 means nothing
         assert m.page(pfn).migratetype == "Movable"
-        m.pgflags(word).word = before | (0x10 << shift)  # bit 4: isolated
+        m._pageblock_bits(pfn, before | 0x10)           # bit 4: isolated
         assert m.page(pfn).migratetype == "Isolate"
     finally:
-        m.pgflags(word).word = before
+        m._pageblock_bits(pfn, before)
     assert f.put()
     m.check()
 

@@ -223,6 +223,11 @@ struct mc_machine {
 	uint64_t slab_pages;		/* pages held by slabs */
 	uint64_t large_kmalloc_pages;	/* pages held by large kmalloc allocations */
 	unsigned char *obj_bitmap;	/* one bit per 8 bytes of lowmem: slab object allocated */
+	/* generations, so that a view kept past the end of what it named fails
+	 * instead of acting on the memory's next owner (the model's own state) */
+	uint32_t *pfn_gen;		/* per PFN: bumped when a block headed there is freed */
+	uint32_t *obj_gen;		/* per 8 bytes of lowmem: bumped when the API hands out
+					 * an object (or creates a kmem_cache) there */
 	/* KASAN */
 	int kasan;			/* generic-KASAN-style shadow checks */
 	unsigned char *kasan_shadow;	/* one byte per 8 bytes of lowmem */

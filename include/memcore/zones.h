@@ -103,6 +103,11 @@ static inline int gfp_zone(unsigned int gfp)
 /* gfp_migratetype(): which free lists an allocation draws from. */
 static inline int gfp_migratetype(unsigned int gfp)
 {
+	/* The kernel VM_WARNs when both bits are set and returns 3, which is no pcp
+	 * type (the pcp lists and fallbacks[] have 3 rows).  The model refuses such
+	 * gfp at its entry points (parse_gfp); here it can never index past them. */
+	if ((gfp & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK)
+		return MIGRATE_UNMOVABLE;
 	return (int)((gfp & GFP_MOVABLE_MASK) >> GFP_MOVABLE_SHIFT);
 }
 

@@ -154,8 +154,9 @@ def parse_size(value):
     if not mt:
         raise ValueError(f"cannot parse size {value!r} (examples: 4GiB, 512MiB, 1073741824)")
     unit = (mt.group(2) or "").upper().rstrip("B").rstrip("I")
-    num = float(mt.group(1)) * _UNITS[unit]
-    if num != int(num):
+    from fractions import Fraction
+    num = Fraction(mt.group(1)) * _UNITS[unit]         # exact: no float overflow
+    if num.denominator != 1:
         raise ValueError(f"size {value!r} is not a whole number of bytes")
     return int(num)
 
@@ -176,6 +177,10 @@ cdef inline size_t shadow_bytes(const mc_machine *m) noexcept nogil:
 
 cdef inline size_t obj_bitmap_bytes(const mc_machine *m) noexcept nogil:
     return (m.lowmem_pfns << PAGE_SHIFT) >> 6          # a bit per 8 bytes of lowmem
+
+
+cdef inline size_t obj_gen_bytes(const mc_machine *m) noexcept nogil:
+    return ((m.lowmem_pfns << PAGE_SHIFT) >> 3) * sizeof(uint32_t)   # per 8 bytes of lowmem
 
 
 # ---- Machine boot ------------------------------------------------------------------
@@ -252,6 +257,9 @@ cdef machine_boot(Machine machine, uint64_t ram_bytes, int nodes, int cpus, obje
     m.pfn_marks = <unsigned char *>calloc(nr_pfns, 1)
     if m.pfn_marks == NULL:
         raise MemoryError(f"cannot allocate the model's per-PFN marks ({nr_pfns} bytes)")
+    m.pfn_gen = <uint32_t *>calloc(nr_pfns, sizeof(uint32_t))
+    if m.pfn_gen == NULL:
+        raise MemoryError(f"cannot allocate the model's per-PFN generations")
     m.phys = lazy_map(ram_bytes, "modeled physical memory")
     m.phys_bytes = ram_bytes
 
@@ -285,6 +293,7 @@ cdef machine_boot(Machine machine, uint64_t ram_bytes, int nodes, int cpus, obje
     cs = (MC_KMEM_CACHE_SIZE(nodes) + 63) & ~63
     boot_caches_pa = machine_memblock_alloc(machine, 2 * cs, 64, 0, MC_RES_SLAB_BOOT)
     m.obj_bitmap = lazy_map(obj_bitmap_bytes(m), "the slab object bitmap")
+    m.obj_gen = <uint32_t *>lazy_map(obj_gen_bytes(m), "the object generations")
     if machine.kasan:
         m.kasan_shadow = lazy_map(shadow_bytes(m), "the KASAN shadow")
         m.kasan = 1

@@ -19,7 +19,37 @@ from libc.stdio cimport snprintf
 # ---- small accessors ---------------------------------------------------------
 
 cdef inline zone *page_zone(const mc_machine *m, const page *p) noexcept nogil:
+    """The kernel's page_zone(): trusts the flags word.  Where that word may have
+    been written through the API, page_links_bad() checks it first."""
     return &m.pgdat[page_to_nid(p)].node_zones[page_zonenum(p)]
+
+
+cdef int page_links_bad(mc_machine *m, const page *p) noexcept nogil:
+    """The node and zone of p's flags word name a zone of the machine that spans
+    p's PFN (what page_zone() and pageblock_byte() index with).  0, or MC_EINVAL
+    with m.err_* naming the bad value: a flags word written through the API can
+    hold anything, and the module indexes host arrays without bounds checks."""
+    cdef int nid = page_to_nid(p), zi = page_zonenum(p)
+    cdef uint64_t pfn = mc_page_to_pfn(m, p)
+    cdef const zone *z
+    m.err_pfn = <int64_t>pfn
+    if nid >= m.nr_nodes:
+        snprintf(m.err_msg, sizeof(m.err_msg), b"node number in the flags word is %d, which "
+                 b"names no node of the machine (valid: 0..%d)", nid, m.nr_nodes - 1)
+        m.err = MC_EINVAL
+        return MC_EINVAL
+    if zi >= MAX_NR_ZONES_C:
+        snprintf(m.err_msg, sizeof(m.err_msg), b"zone number in the flags word is %d, which "
+                 b"names nothing (valid: 0..%d)", zi, MAX_NR_ZONES_C - 1)
+        m.err = MC_EINVAL
+        return MC_EINVAL
+    z = &m.pgdat[nid].node_zones[zi]
+    if pfn < z.zone_start_pfn or pfn - z.zone_start_pfn >= z.spanned_pages:
+        snprintf(m.err_msg, sizeof(m.err_msg), b"zone number in the flags word is %d, of node "
+                 b"%d, which does not span pfn %#llx", zi, nid, <unsigned long long>pfn)
+        m.err = MC_EINVAL
+        return MC_EINVAL
+    return 0
 
 
 cdef inline unsigned char *pageblock_byte(const mc_machine *m, const zone *z,
@@ -271,8 +301,8 @@ cdef int find_suitable_fallback(const mc_machine *m, zone *z, int order, int mt,
     cdef list_head *head
     if claimable and not should_try_claim_block(order, mt):
         return -2
-    if z.free_area[order].nr_free == 0:
-        return -1
+    if z.free_area[order].nr_free == 0 or not 0 <= mt < MIGRATE_PCPTYPES:
+        return -1                         # only the pcp types have fallbacks[] rows
     for i in range(2):
         fmt = FALLBACKS[mt][i]
         head = free_list_head(z, order, fmt)

@@ -275,6 +275,8 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t slab_pages
         uint64_t large_kmalloc_pages
         unsigned char *obj_bitmap
+        uint32_t *pfn_gen
+        uint32_t *obj_gen
         int kasan
         unsigned char *kasan_shadow
         int min_free_kbytes

@@ -6,6 +6,8 @@
 # Uses: decl.pxi (mc_err, mc_machine), memcore.errors; dump_page (dump.pxi)
 #   when an error is raised.
 
+from libc.limits cimport INT_MAX
+
 from memcore.errors import (BadPageState, Deadlock, FolioNotLocked, InvalidAddress,
                             MemcoreError, OrderOutOfRange, OutOfMemory, PFNOutOfRange,
                             RefcountError, TailPageError, UnknownChoice, VMBug)
@@ -63,3 +65,52 @@ cdef int machine_raise(Machine machine, int rc) except -1:
     m.err_msg[0] = 0
     m.err_pfn = -1
     raise cls(msg, dump)
+
+
+# ---- views come only from the machine ----------------------------------------------
+#
+# A view (Page, Folio, ..., Task, the RCU callbacks) made with Type.__new__(Type)
+# would have no Machine, and its first use would dereference NULL.  The
+# constructors of this module set the one-shot token just before __new__;
+# every view's __cinit__ consumes it and refuses to run without it.
+
+cdef bint _view_token = False
+
+
+cdef inline void _allow_view() noexcept:
+    global _view_token
+    _view_token = True
+
+
+cdef inline int _take_view_token(str cls) except -1:
+    global _view_token
+    if not _view_token:
+        raise TypeError(f"cannot create {cls} objects directly; they come from a Machine")
+    _view_token = False
+    return 0
+
+
+# ---- integer arguments ------------------------------------------------------------
+
+cdef object _int_arg(object v, str what, object lo, object hi):
+    """v as a Python int in lo..hi (hi None: no upper bound): TypeError for what is
+    no integer (bool included), ValueError out of range, before any C conversion
+    could raise OverflowError."""
+    if isinstance(v, bool):
+        raise TypeError(f"{what} must be an int, not bool")
+    if type(v) is not int:
+        try:
+            v = v.__index__()                      # numpy integers are fine
+        except AttributeError:
+            raise TypeError(f"{what} must be an int, not {type(v).__name__}") from None
+    if v < lo or (hi is not None and v > hi):
+        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ValueError(f"{what} must be {rng}, not {v}")
+    return v
+
+
+cdef bytes _bytes_arg(object data):
+    """The bytes of a bytes-like argument (an int would be a length to bytes())."""
+    if isinstance(data, int) or isinstance(data, str):
+        raise TypeError(f"data must be bytes-like, not {type(data).__name__}")
+    return bytes(data)

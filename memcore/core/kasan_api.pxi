@@ -105,10 +105,89 @@ cdef int machine_mem_check(Machine machine, mc_ulong addr, uint64_t size, bint w
     if not mc_addr_in_direct_map(machine.m, addr, size):
         raise InvalidAddress(f"[{addr:#x}, {addr + size:#x}) is not direct-mapped modeled "
                              f"memory")
+    if write:
+        machine_check_writable(machine, addr, size, where)
     if machine.kasan:
         sh = kasan_first_bad(machine.m, addr, size, &bad)
         if sh:
             text = kasan_report(machine, addr, size, write, bad, sh, where)
             bug = _SHADOW_BUG_TYPES.get(sh, "unknown-crash")
             raise KASANReport(f"KASAN: {bug} in {where}", text, bug)
+    return 0
+
+
+cdef bint reserved_holds_metadata(const mc_machine *m, uint64_t pfn) noexcept nogil:
+    """Does a boot reservation other than the firmware's (which holds nothing of the
+    model) cover pfn?"""
+    cdef int i
+    for i in range(m.nr_reservations):
+        if m.reservations[i].start <= pfn < m.reservations[i].end:
+            return m.reservations[i].kind != MC_RES_FIRMWARE
+    return False
+
+
+cdef int machine_check_writable(Machine machine, mc_ulong addr, uint64_t size,
+                                str where) except -1:
+    """Writes through the API may not reach the model's own kernel metadata: the
+    boot reservations (node data, free-list heads, pageblock bitmaps, pcp lists,
+    the per-CPU area, the boot caches) and the objects of the kmem_cache and
+    kmem_cache_node caches, which the core trusts.  The caller checked that
+    [addr, addr + size) is direct-mapped."""
+    cdef mc_machine *m = machine.m
+    cdef uint64_t pfn = mc_virt_to_phys(m, addr) >> PAGE_SHIFT
+    cdef uint64_t last = mc_virt_to_phys(m, addr + size - 1) >> PAGE_SHIFT
+    cdef page *head
+    cdef mc_ulong cache
+    while pfn <= last:
+        if m.pfn_marks[pfn] & MC_PFN_RESERVED and reserved_holds_metadata(m, pfn):
+            raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) reaches boot-"
+                                 f"reserved memory (pfn {pfn:#x}: the model's kernel "
+                                 f"metadata), which the API does not write")
+        head = mc_compound_head(m, mc_pfn_to_page(m, pfn))
+        if PageSlab(head):
+            cache = page_slab(head).slab_cache
+            if cache == m.kmem_cache or cache == m.kmem_cache_node:
+                raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) is inside an "
+                                     f"object of the slab allocator's own "
+                                     f"{'kmem_cache' if cache == m.kmem_cache else 'kmem_cache_node'}"
+                                     f" cache, which the API does not write")
+        pfn += 1
+    for seq, n in machine_random_seqs(machine).items():
+        if seq < addr + size and addr < seq + n:
+            raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) is inside a cache's "
+                                 f"random_seq ({seq:#x}), which the API does not write")
+    return 0
+
+
+cdef dict machine_random_seqs(Machine machine):
+    """Every live cache's random_seq (a kmalloc object the slab allocator owns)."""
+    cdef kmem_cache *s
+    if machine._random_seqs is None:
+        d = {}
+        for va in machine._cache_names:
+            s = KC(machine.m, va)
+            if s.random_seq:
+                d[s.random_seq] = oo_objects(s.oo) * sizeof(unsigned int)
+        machine._random_seqs = d
+    return machine._random_seqs
+
+
+cdef int machine_check_public_object(Machine machine, mc_ulong addr, str fn) except -1:
+    """kfree()/kmem_cache_free() through the API may not free the slab allocator's
+    own objects (a live cache's struct kmem_cache or kmem_cache_node)."""
+    cdef mc_machine *m = machine.m
+    cdef slab *sl
+    if not mc_addr_in_direct_map(m, addr, 1):
+        return 0                                  # the free path reports it
+    if addr in machine_random_seqs(machine):
+        raise InvalidAddress(f"{fn}({addr:#x}): a cache's random_seq is not the API's to "
+                             f"free (kmem_cache_destroy() frees it)")
+    sl = virt_to_slab(m, addr)
+    if sl != NULL and (sl.slab_cache == m.kmem_cache or sl.slab_cache == m.kmem_cache_node):
+        raise InvalidAddress(f"{fn}({addr:#x}): an object of the slab allocator's own "
+                             f"{'kmem_cache' if sl.slab_cache == m.kmem_cache else 'kmem_cache_node'}"
+                             f" cache is not the API's to free (kmem_cache_destroy() frees it)")
+    # the free may free the slab or the large kmalloc pages: page_zone() of their
+    # head must be a zone (a flags word written through the API may say anything)
+    _check_links(machine, mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT)))
     return 0

@@ -27,7 +27,9 @@ cdef class Machine:
     cdef readonly str config
     cdef readonly object flags_layout
     cdef list _tasks                 # Task views by id (mc_machine.tasks[id])
-    cdef public Task current
+    cdef Task _current               # the default task (m.current)
+    cdef bint _booting               # __init__ has started: it never runs again
+    cdef bint _booted                # __init__ has finished: the machine can run
     cdef dict _task_by_name
     cdef object PG                   # enum pageflags of this variant
     cdef readonly RCU rcu            # the RCU grace-period engine
@@ -38,6 +40,7 @@ cdef class Machine:
     cdef set _kfree_rcu_queued       # addresses kfree_rcu() has queued, not yet freed
     cdef object _percpu              # the per-CPU area allocator
     cdef readonly bint kasan         # KASAN-style checking of accesses and frees
+    cdef dict _random_seqs           # kmem_cache.random_seq -> bytes; None: to rebuild
 
     def __cinit__(self):
         self.m = <mc_machine *>calloc(1, sizeof(mc_machine))
@@ -52,6 +55,9 @@ cdef class Machine:
                 munmap(self.m.kasan_shadow, shadow_bytes(self.m))
             if self.m.obj_bitmap != NULL:
                 munmap(self.m.obj_bitmap, obj_bitmap_bytes(self.m))
+            if self.m.obj_gen != NULL:
+                munmap(self.m.obj_gen, obj_gen_bytes(self.m))
+            free(self.m.pfn_gen)
             free(self.m.memmap)
             free(self.m.pfn_marks)
             tasks_release(self.m)
@@ -63,19 +69,39 @@ cdef class Machine:
                  freelist_random=True, slab_debug=None):
         import memcore.flagslayout as _fl
         from memcore.enums import pageflags
+        # boots exactly once: a second __init__ would rebuild a live machine under its views
+        if self._booting:
+            raise MemcoreError("this Machine has already been booted (__init__ runs once)")
+        # every argument is checked before any state changes
         canonical = MC_CONFIG_NAME.decode()
         if config is None:
             config = canonical
         if config != canonical:
             raise UnknownChoice(f"config for the {MC_BITS}-bit {MC_DESIGN_NAME.decode()} "
                                 f"variant", config, (canonical,))
+        ram_bytes = parse_size(ram)
+        self.config = config
+        machine_check_geometry(self, ram_bytes, nodes, cpus)
+        if min_free_kbytes is not None:
+            if isinstance(min_free_kbytes, bool) or not isinstance(min_free_kbytes, int):
+                raise TypeError(f"min_free_kbytes must be an int or None, "
+                                f"not {type(min_free_kbytes).__name__}")
+            if not 0 <= min_free_kbytes <= INT_MAX:
+                raise ValueError(f"min_free_kbytes must be 0..{INT_MAX} (an int sysctl), "
+                                 f"not {min_free_kbytes}")
+        if isinstance(watermark_scale_factor, bool) or not isinstance(watermark_scale_factor, int):
+            raise TypeError(f"watermark_scale_factor must be an int, "
+                            f"not {type(watermark_scale_factor).__name__}")
+        if not 1 <= watermark_scale_factor <= 3000:
+            raise ValueError(f"watermark_scale_factor must be 1..3000 (the sysctl's range), "
+                             f"not {watermark_scale_factor}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be an int, not {type(seed).__name__}")
+        self._booting = True
         self.bits = MC_BITS
         self.design = MC_DESIGN_NAME.decode()
-        self.config = config
         self.flags_layout = _fl.flags_layout(config)
         self.PG = pageflags(self.design, self.bits)
-        ram_bytes = parse_size(ram)
-        machine_check_geometry(self, ram_bytes, nodes, cpus)
         self.ram = ram_bytes
         self._tasks = []
         self._task_by_name = {}
@@ -86,18 +112,28 @@ cdef class Machine:
         self.m.ctor_ctx = <void *>self             # borrowed: the Machine owns m
         self._kfree_rcu_queued = set()
         self.kasan = bool(kasan)
-        if not isinstance(seed, int):
-            raise TypeError(f"seed must be an int, not {type(seed).__name__}")
         self.m.rng = seed & 0xffffffffffffffff
         self.m.freelist_hardened = bool(freelist_hardened)
         self.m.freelist_random = bool(freelist_random)
         self.m.slub_debug = parse_slab_debug(slab_debug)
         self.m.watermark_scale_factor = watermark_scale_factor
         self.m.nr_cpus = cpus
+        _allow_view()
         self.rcu = RCU(self)
-        self.current = self.task("init", cpu=0)
+        self._current = machine_task(self, "init", 0)
         machine_boot(self, ram_bytes, nodes, cpus, min_free_kbytes)
+        self._booted = True
 
+    @property
+    def current(self):
+        """The task operations run as when no task= is given (``with task:`` sets it)."""
+        return self._current
+
+    @current.setter
+    def current(self, task):
+        if not isinstance(task, Task) or (<Task>task).machine is not self:
+            raise TypeError(f"the current task must be a Task of this machine, not {task!r}")
+        self._current = task
 
     # ---- boot ----------------------------------------------------------------------
 
@@ -109,17 +145,32 @@ cdef class Machine:
 
     def task(self, str name, cpu=None):
         """The task called `name`, created on first use (on CPU `cpu`, default 0)."""
+        self._ready()
         return machine_task(self, name, cpu)
 
     cdef inline Task _running(self, object task):
         """The task an operation runs as; a sleeping task cannot run."""
-        cdef Task t = self.current if task is None else <Task?>task
+        cdef Task t
+        if task is None:
+            t = self._current
+            if not self._booted or t is None:
+                raise MemcoreError("this Machine was not booted (its __init__ did not run "
+                                   "or failed)")
+        else:
+            t = <Task?>task
         if t.machine is not self:
             raise ValueError(f"task {t.name!r} belongs to another machine")
         if t._t().wait_kind != MC_WAIT_NONE:
             raise Deadlock(f"task {t.name!r} is asleep waiting for {t.waiting_for}; "
                            f"it cannot run until woken")
         return t
+
+    cdef inline int _ready(self) except -1:
+        """The machine booted (Type.__new__ without __init__, or a failed boot, is not)."""
+        if not self._booted:
+            raise MemcoreError("this Machine was not booted (its __init__ did not run "
+                               "or failed)")
+        return 0
 
     # ---- errors -----------------------------------------------------------------------
 
@@ -185,14 +236,19 @@ cdef class Machine:
         return MC_SIZEOF_PAGE
 
     def __repr__(self):
+        if not self._booted:
+            return "<memcore.Machine (not booted)>"
         return (f"<memcore.Machine {self.ram >> 20} MiB {self.design} {self.bits}-bit "
                 f"({self.config}), {self.m.nr_nodes} node(s), {self.m.nr_cpus} CPU(s)>")
 
     def page(self, pfn):
         """The struct page of a PFN, as a Page view."""
-        cdef Page pg = Page.__new__(Page)
+        cdef mc_ulong va = mc_pfn_to_va(self.m, self._pfn(pfn))
+        cdef Page pg
+        _allow_view()
+        pg = Page.__new__(Page)
         pg.machine = self
-        pg.addr = mc_pfn_to_va(self.m, self._pfn(pfn))
+        pg.addr = va
         return pg
 
     def folio(self, pfn):
@@ -202,6 +258,12 @@ cdef class Machine:
         if PageTail(pg):
             set_err(self.m, MC_ETAIL, p, b"tail page where a folio head is required")
             self._raise(MC_ETAIL)
+        if mc_pfn_mark_test(self.m, p, MC_PFN_RESERVED) or PageReserved(pg):
+            set_err(self.m, MC_EINVAL, p, b"a boot-reserved page is no folio (memblock)")
+            self._raise(MC_EINVAL)
+        if page_has_type(pg):
+            set_err(self.m, MC_EINVAL, p, b"a typed page (slab, large kmalloc, ...) is no folio")
+            self._raise(MC_EINVAL)
         return _make_folio(self, mc_folio_va(self.m, page_folio(self.m, pg)))
 
     def pfn_to_page(self, pfn):
@@ -210,7 +272,9 @@ cdef class Machine:
 
     def page_to_pfn(self, address):
         """page_to_pfn(): the PFN of a modeled struct page address."""
-        if not isinstance(address, int) or address < 0 or address >> MC_BITS:
+        if isinstance(address, bool) or not isinstance(address, int):
+            raise TypeError(f"an address is an int, not {type(address).__name__}")
+        if address < 0 or address >> MC_BITS:
             raise InvalidAddress(f"not a {MC_BITS}-bit address: {address!r}")
         if not mc_va_is_page(self.m, address):
             raise InvalidAddress(f"{address:#x} is not the address of a struct page")
@@ -243,6 +307,7 @@ cdef class Machine:
 
     def drain_pcp(self):
         """drain_all_pages(): return every CPU's cached pages to the buddy lists."""
+        self._ready()
         drain_all_pages(self.m)
 
     def tick(self, n=1):
@@ -254,15 +319,18 @@ cdef class Machine:
 
     def zones(self):
         """Every populated zone: span, counts, watermarks, pcp limits (as /proc/zoneinfo)."""
+        self._ready()
         return machine_zones(self)
 
-    def free_area(self, int nid=0, zone_name=None):
+    def free_area(self, nid=0, zone_name=None):
         """Free blocks per order and migratetype of a zone (as /proc/pagetypeinfo)."""
-        return machine_free_area(self, nid, zone_name)
+        self._ready()
+        return machine_free_area(self, _int_arg(nid, "node", 0, self.m.nr_nodes - 1), zone_name)
 
 
     def stats(self):
         """Counts per zone/order/migratetype, page states, and metadata bytes."""
+        self._ready()
         return machine_stats(self)
 
     # ---- bit locks on flags words (folio_lock, pgflags_lock) ---------------------
@@ -286,14 +354,18 @@ cdef class Machine:
 
     def waiters(self, address):
         """The tasks sleeping on the lock of the flags word at `address`, in queue order."""
-        return machine_waiters(self, address)
+        if isinstance(address, PgFlags):
+            address = (<PgFlags>address).addr
+        return machine_waiters(self, _int_arg(address, "address", 0, (<object>1 << MC_BITS) - 1))
 
     cdef int _flag_bit(self, name) except -1:
         return machine_flag_bit(self, name)
 
     def pgflags(self, address):
         """A PgFlags view of the flags word at a modeled address."""
-        if not isinstance(address, int) or address < 0 or address >> MC_BITS:
+        if isinstance(address, bool) or not isinstance(address, int):
+            raise TypeError(f"an address is an int, not {type(address).__name__}")
+        if address < 0 or address >> MC_BITS:
             raise InvalidAddress(f"not a {MC_BITS}-bit address: {address!r}")
         if not mc_addr_valid(self.m, address, sizeof(mc_ulong)) or address % sizeof(mc_ulong):
             raise InvalidAddress(f"{address:#x} is not an aligned word of modeled memory")
@@ -310,13 +382,21 @@ cdef class Machine:
         _nr_pages), and that every PFN of RAM is free, cached, reserved or
         part of a folio exactly once.
         """
+        self._ready()
         return machine_check_invariants(self)
 
     # ---- bulk operations ------------------------------------------------------------
 
     def walk(self):
         """Classify every PFN in one C pass: {kind: pages}."""
+        self._ready()
         return machine_walk(self)
+
+    def _pageblock_bits(self, pfn, value=None):
+        """Test hook: the byte of pageblock bits (enum pageblock_bits) of the
+        PFN's pageblock; with `value`, set it first.  The public API does not
+        write boot metadata; this is how tests reach one pageblock's bits."""
+        return machine_pageblock_bits(self, self._pfn(pfn), value)
 
     def _walk_plain(self):
         """Benchmark baseline: a plain C loop over the same memmap."""
@@ -355,10 +435,12 @@ cdef class Machine:
 
     def rcu_read(self, task=None):
         """Context manager: ``with m.rcu_read(task): ...`` is lock/unlock."""
+        _allow_view()
         return _RCUReadSection(self, task)
 
     def call_rcu(self, fn):
         """call_rcu(): call fn() after a grace period that starts after now."""
+        self._ready()
         if not callable(fn):
             raise TypeError(f"call_rcu() needs a callable, not {type(fn).__name__}")
         self.rcu._queue(fn)
@@ -378,6 +460,8 @@ cdef class Machine:
     # ---- SLUB ---------------------------------------------------------------------
 
     cdef _register_cache(self, str name, mc_ulong va):
+        obj_gen_slot(self.m, va)[0] += 1       # KmemCache views of an earlier cache there are stale
+        self._random_seqs = None
         self._caches[name] = va
         self._cache_names[va] = name
 
@@ -392,6 +476,7 @@ cdef class Machine:
 
     def kmem_cache(self, name):
         """The cache called `name` (kmalloc caches included)."""
+        self._ready()
         try:
             return _make_cache_view(self, self._caches[name])
         except KeyError:
@@ -399,6 +484,7 @@ cdef class Machine:
 
     def caches(self):
         """Every cache, newest first (the order of /proc/slabinfo)."""
+        self._ready()
         return [_make_cache_view(self, va) for va in reversed(list(self._cache_names))]
 
     cdef kmem_cache *_cache(self, cache) except NULL:
@@ -415,17 +501,18 @@ cdef class Machine:
     cdef int _node_arg(self, node) except -2:
         if node is None:
             return -1
-        if not isinstance(node, int) or not 0 <= node < self.m.nr_nodes:
-            raise ValueError(f"node must be 0..{self.m.nr_nodes - 1} or None, not {node!r}")
-        return node
+        return _int_arg(node, "node", 0, self.m.nr_nodes - 1)
 
     cdef mc_ulong _obj_addr(self, obj) except? 0:
         if isinstance(obj, SlabObject):
             if (<SlabObject>obj).machine is not self:
                 raise ValueError("the object belongs to another machine")
+            (<SlabObject>obj)._live()
             return (<SlabObject>obj).addr
-        if isinstance(obj, int) and not isinstance(obj, bool) and 0 <= obj < (<object>1) << MC_BITS:
-            return obj
+        if isinstance(obj, int) and not isinstance(obj, bool):
+            if 0 <= obj < (<object>1) << MC_BITS:
+                return obj
+            raise InvalidAddress(f"not a {MC_BITS}-bit address: {obj!r}")
         raise TypeError(f"expected a SlabObject or an address, not {obj!r}")
 
     def kmem_cache_free(self, cache, obj, task=None):
@@ -477,6 +564,7 @@ cdef class Machine:
 
     def slabinfo(self):
         """/proc/slabinfo (version 2.1), newest cache first."""
+        self._ready()
         return machine_slabinfo(self)
 
     # ---- raw modeled memory --------------------------------------------------------
@@ -490,10 +578,9 @@ cdef class Machine:
 
     def read(self, address, size):
         """Bytes of modeled memory at a direct-map address (KASAN-checked if on)."""
-        if not isinstance(size, int) or size < 0:
-            raise ValueError(f"size must be a non-negative int, not {size!r}")
-        return self._mem_read(self._obj_addr(address), size, "Machine.read")
+        cdef uint64_t n = _int_arg(size, "size", 0, (<object>1 << 64) - 1)
+        return self._mem_read(self._obj_addr(address), n, "Machine.read")
 
     def write(self, address, data):
         """Write bytes to modeled memory at a direct-map address (KASAN-checked if on)."""
-        self._mem_write(self._obj_addr(address), bytes(data), "Machine.write")
+        self._mem_write(self._obj_addr(address), _bytes_arg(data), "Machine.write")

@@ -103,6 +103,8 @@ cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
     cdef const char *bad
     cdef mc_ulong flags = PAGE_FLAGS_CHECK_AT_FREE
     cdef bint compound = PageHead(p) != 0
+    if page_links_bad(m, p):                        # page_zone() must be a zone
+        return MC_EINVAL
     if order:
         # __free_pages_prepare(): every tail page of any order > 0 block, compound or
         # not, gets free_page_is_bad(); a compound one free_tail_page_prepare() first
@@ -142,11 +144,19 @@ cdef inline void account_cpu_free_diff(const mc_machine *m, zone *z, int cpu,
 
 
 cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexcept nogil:
-    """Free a block whose refcount is 0: to the CPU's pcp list, or to the buddy."""
+    """Free a block whose refcount is 0: to the CPU's pcp list, or to the buddy.
+    A block whose flags word names no zone spanning it (written through the
+    API) is not freed: page_zone() would index outside pgdat[], and leaking it
+    is what check() then reports (the entry points check before they get here)."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
-    cdef zone *z = page_zone(m, p)
+    cdef zone *z
     cdef int mt
-    cdef long before = z.vm_stat[NR_FREE_PAGES]
+    cdef long before
+    if page_links_bad(m, p):
+        return
+    z = page_zone(m, p)
+    before = z.vm_stat[NR_FREE_PAGES]
+    m.pfn_gen[pfn] += 1              # views of what was here are stale now
     __free_pages_prepare(m, p, order)
     mt = get_pfnblock_migratetype(m, p, pfn)
     if not pcp_allowed_order(order) or mt == MIGRATE_ISOLATE:

@@ -21,9 +21,8 @@ cdef object machine_alloc_folio(Machine machine, order, kind, zone, movable, nod
     gfp = GFP_HIGHUSER_MOVABLE if movable else GFP_KERNEL
     if zone is not None:
         gfp = machine_gfp_for_zone(machine, zone, movable)
-    nid = machine.m.cpu_node[t._t().cpu] if node is None else node
-    if not isinstance(nid, int) or not 0 <= nid < machine.m.nr_nodes:
-        raise ValueError(f"node must be 0..{machine.m.nr_nodes - 1}, not {node!r}")
+    nid = machine.m.cpu_node[t._t().cpu] if node is None else \
+        _int_arg(node, "node", 0, machine.m.nr_nodes - 1)
     gfp |= __GFP_COMP
     o = order
     cpu = t._t().cpu
@@ -97,12 +96,11 @@ cdef object machine_tick(Machine machine, n):
 
 
 cdef object machine_free_area(Machine machine, int nid, zone_name):
+    """The caller checked nid (0..nr_nodes - 1)."""
     cdef int zi, o, mt
     cdef zone *z
     cdef list_head *h
     cdef mc_ulong v
-    if not 0 <= nid < machine.m.nr_nodes:
-        raise ValueError(f"node must be 0..{machine.m.nr_nodes - 1}")
     zi = machine_zone_index(machine, zone_name)
     z = &machine.m.pgdat[nid].node_zones[zi]
     if z.spanned_pages == 0:
@@ -223,15 +221,21 @@ cdef object machine_walk(Machine machine):
     return {WALK_KIND_NAMES[i]: int(counts[i]) for i in range(NR_WALK_KINDS)}
 
 
+_BULK_MAX = (1 << 63) - 1      # loop counts are uint64_t
+
+
 cdef tuple machine_bulk_args(Machine machine, order, movable, task):
     cdef Task t = machine._running(task)
-    if not isinstance(order, int) or not 0 <= order <= MAX_PAGE_ORDER:
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise TypeError(f"order must be an int, not {type(order).__name__}")
+    if not 0 <= order <= MAX_PAGE_ORDER:
         raise OrderOutOfRange(f"order {order!r} is outside 0..{MAX_PAGE_ORDER}")
     gfp = (GFP_HIGHUSER_MOVABLE if movable else GFP_KERNEL) | __GFP_COMP
     return t, gfp, machine.m.cpu_node[t._t().cpu]
 
 
 cdef object machine_bulk_alloc_free(Machine machine, n, order, movable, task):
+    n = _int_arg(n, "n", 0, _BULK_MAX)
     t, gfp, nid = machine_bulk_args(machine, order, movable, task)
     cdef uint64_t cn = n
     cdef int co = order, cpu = (<Task>t)._t().cpu, cnid = nid, rc
@@ -246,7 +250,7 @@ cdef object machine_bulk_alloc_free(Machine machine, n, order, movable, task):
 cdef object machine_bulk_kmem_cache_alloc_free(Machine machine, cache, n, task):
     cdef kmem_cache *s = machine._cache(cache)
     cdef Task t = machine._running(task)
-    cdef uint64_t cn = n
+    cdef uint64_t cn = _int_arg(n, "n", 0, _BULK_MAX)
     cdef int rc, cpu = t._t().cpu
     if s.ctor:
         raise ValueError("bulk operations cannot run a Python constructor (the cache has one)")
@@ -257,6 +261,7 @@ cdef object machine_bulk_kmem_cache_alloc_free(Machine machine, cache, n, task):
 
 cdef object machine_bulk_alloc(Machine machine, n, order, movable, task):
     import numpy as np
+    n = _int_arg(n, "n", 0, machine.m.nr_pfns)      # no more folios than pages
     t, gfp, nid = machine_bulk_args(machine, order, movable, task)
     pfns = np.zeros(n, dtype=np.uint64)
     cdef uint64_t[::1] pv = pfns
@@ -270,15 +275,77 @@ cdef object machine_bulk_alloc(Machine machine, n, order, movable, task):
     return pfns
 
 
+cdef int bulk_put_check(mc_machine *m, const uint64_t *pfns, const int64_t *counts,
+                        uint64_t n) noexcept nogil:
+    """Would folio_put() of each of pfns[i], counts[i] times (distinct PFNs inside
+    the memory map), all succeed?  0, or the error the batch would stop at, with
+    nothing changed: bulk_put() changes nothing when it fails."""
+    cdef uint64_t i
+    cdef page *p
+    cdef folio *f
+    cdef int ref, rc
+    for i in range(n):
+        p = mc_pfn_to_page(m, pfns[i])
+        if PageTail(p) or PageBuddy(p):
+            return set_err(m, MC_ETAIL, pfns[i], b"folio_put() of a page that is no folio head")
+        if mc_pfn_mark_test(m, pfns[i], MC_PFN_RESERVED) or PageReserved(p) or page_has_type(p):
+            return set_err(m, MC_EINVAL, pfns[i],
+                           b"folio_put() of a page that is no folio (reserved or typed)")
+        f = page_folio(m, p)
+        ref = folio_ref_count(f)
+        if ref <= 0 or ref < counts[i]:
+            return set_err(m, MC_EREFZERO, pfns[i],
+                           b"folio_put() more often than the folio has references "
+                           b"(put_page_testzero underflow)")
+        if ref == counts[i]:                    # the last put frees it
+            rc = free_pages_check(m, p, folio_order(f), ref, True)
+            if rc:
+                return rc
+    return 0
+
+
 cdef object machine_bulk_put(Machine machine, pfns, task):
     import numpy as np
     cdef Task t = machine._running(task)
-    arr = np.ascontiguousarray(pfns, dtype=np.uint64)
+    arr = np.asarray(pfns)
+    if arr.ndim != 1:
+        raise ValueError(f"pfns must be a one-dimensional sequence of PFNs, not {arr.ndim}-D")
+    if arr.size == 0:
+        return
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"pfns must be integers, not {arr.dtype}")
+    if arr.dtype.kind == "i" and (arr < 0).any():
+        raise PFNOutOfRange(f"pfn {int(arr[arr < 0][0])} is outside the memory map "
+                            f"(0..{machine.m.nr_pfns - 1:#x})")
+    arr = np.ascontiguousarray(arr, dtype=np.uint64)
+    if (arr >= machine.m.nr_pfns).any():
+        raise PFNOutOfRange(f"pfn {int(arr[arr >= machine.m.nr_pfns][0]):#x} is outside the "
+                            f"memory map (0..{machine.m.nr_pfns - 1:#x})")
+    uniq, counts = np.unique(arr, return_counts=True)
+    uniq = np.ascontiguousarray(uniq, dtype=np.uint64)
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    cdef uint64_t[::1] uv = uniq
+    cdef int64_t[::1] cv = counts
     cdef uint64_t[::1] pv = arr
     cdef uint64_t done = 0, n = arr.shape[0]
     cdef int rc, cpu = t._t().cpu
-    if n == 0:
-        return
+    rc = bulk_put_check(machine.m, &uv[0], &cv[0], uv.shape[0])
+    if rc < 0:
+        machine._raise(rc)
     rc = bulk_put(machine.m, &pv[0], n, cpu, &done)
     if rc < 0:
         machine._raise(rc)
+
+
+cdef object machine_pageblock_bits(Machine machine, uint64_t pfn, value):
+    cdef mc_machine *m = machine.m
+    cdef page *p = mc_pfn_to_page(m, pfn)
+    cdef unsigned char *b
+    if page_links_bad(m, p):
+        machine._raise(MC_EINVAL)
+    b = pageblock_byte(m, page_zone(m, p), pfn)
+    if value is not None:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xff:
+            raise ValueError(f"pageblock bits are one byte, not {value!r}")
+        b[0] = value
+    return b[0]

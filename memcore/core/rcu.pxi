@@ -25,7 +25,8 @@ cdef class RCU:
     cdef list _wait                         # callbacks of the GP in progress
     cdef readonly uint64_t callbacks_invoked
 
-    def __cinit__(self, Machine machine):
+    def __cinit__(self, Machine machine not None):
+        _take_view_token("RCU")
         self.machine = machine
         self._holdouts = set()
         self._next = []
@@ -97,11 +98,16 @@ cdef class RCU:
         """Move the grace-period machinery as far as it can go now.
 
         Ends the GP in progress if no task holds it back (running its
-        callbacks), then starts the next one for callbacks queued meanwhile,
-        and so on.  Returns the number of grace periods completed."""
+        callbacks), then the one for callbacks queued before this call.
+        Callbacks queued by the callbacks it runs wait for a later grace
+        period (the kernel's next segment), so a callback that queues itself
+        cannot keep it going.  Returns the number of grace periods completed."""
         cdef int n = 0
+        cdef uint64_t target
         self.machine._rcu_collect(self._next)
-        while True:
+        # what was queued before now: the GP in progress, then one for _next
+        target = self.gp_seq + (1 if self.gp_in_progress else 0) + (1 if self._next else 0)
+        while self.gp_seq < target:
             if not self.gp_in_progress:
                 self._start_gp()
                 if not self.gp_in_progress:
@@ -109,11 +115,15 @@ cdef class RCU:
             if not self._try_end_gp():
                 return n
             n += 1
+        return n
 
     def barrier(self):
         """rcu_barrier(): run every callback queued so far.  False if a reader
-        holds a grace period back (the caller would have to wait)."""
-        self.advance()
+        holds a grace period back (the caller would have to wait), or if the
+        callbacks keep queuing new ones.  A second round takes the slabs the
+        callbacks' frees handed to RCU (kvfree_rcu_barrier() then rcu_barrier())."""
+        if self.advance() and self.pending:
+            self.advance()
         return self.pending == 0
 
     def _pending_slab_heads(self):
@@ -134,6 +144,9 @@ cdef class _WakeAfterGP:
     cdef Task task
     cdef public bint done
 
+    def __cinit__(self):
+        _take_view_token("_WakeAfterGP")
+
     def __call__(self):
         self.done = True
         if self.task._t().wait_kind == MC_WAIT_RCU:
@@ -145,7 +158,8 @@ cdef class _RCUReadSection:
     cdef Machine machine
     cdef object task
 
-    def __cinit__(self, Machine machine, task):
+    def __cinit__(self, Machine machine not None, task):
+        _take_view_token("_RCUReadSection")
         self.machine = machine
         self.task = task
 
@@ -163,6 +177,9 @@ cdef class _FreeRCUSlabs:
     cdef Machine machine
     cdef mc_ulong head
 
+    def __cinit__(self):
+        _take_view_token("_FreeRCUSlabs")
+
     def __call__(self):
         rcu_free_slabs(self.machine.m, self.head)
         self.head = 0
@@ -177,7 +194,8 @@ cdef class _DeferredKfree:
     cdef mc_ulong addr
     cdef int cpu
 
-    def __cinit__(self, Machine machine, mc_ulong addr, int cpu):
+    def __cinit__(self, Machine machine not None, mc_ulong addr, int cpu):
+        _take_view_token("_DeferredKfree")
         self.machine = machine
         self.addr = addr
         self.cpu = cpu
@@ -215,6 +233,7 @@ cdef object machine_synchronize_rcu(Machine machine, task):
     if t._t().rcu_nesting:
         raise Deadlock(f"Illegal synchronize_rcu() in RCU read-side critical section "
                        f"(task {t.name!r})")
+    _allow_view()
     w = _WakeAfterGP()
     w.task = t
     machine.rcu._queue(w)
@@ -231,6 +250,7 @@ cdef machine_rcu_collect(Machine machine, list into):
     """Hand the slabs free_slab() queued for RCU to the next grace period."""
     cdef _FreeRCUSlabs f
     if machine.m.rcu_slabs:
+        _allow_view()
         f = _FreeRCUSlabs()
         f.machine = machine
         f.head = machine.m.rcu_slabs

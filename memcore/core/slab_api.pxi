@@ -43,16 +43,25 @@ PERCPU_UNIT_SIZE = 32 * 1024
 
 
 def parse_gfp(gfp):
-    """GFP flags from an int or "GFP_KERNEL|__GFP_ZERO"."""
+    """GFP flags from an int or "GFP_KERNEL|__GFP_ZERO".  gfp_t is 32 bits, and
+    __GFP_MOVABLE with __GFP_RECLAIMABLE names no migratetype (gfp_migratetype()
+    VM_WARNs on it): both are refused here."""
+    cdef object v
     if isinstance(gfp, int) and not isinstance(gfp, bool):
-        return gfp
-    if not isinstance(gfp, str):
+        if not 0 <= gfp < (<object>1 << 32):
+            raise ValueError(f"gfp flags {gfp:#x} do not fit gfp_t (32-bit unsigned)")
+        v = gfp
+    elif not isinstance(gfp, str):
         raise TypeError(f"gfp must be an int or a string of GFP names, not {type(gfp).__name__}")
-    v = 0
-    for part in gfp.replace(" ", "").split("|"):
-        if part not in GFP_FLAGS:
-            raise UnknownChoice("gfp flag", part, GFP_FLAGS)
-        v |= GFP_FLAGS[part]
+    else:
+        v = 0
+        for part in gfp.replace(" ", "").split("|"):
+            if part not in GFP_FLAGS:
+                raise UnknownChoice("gfp flag", part, GFP_FLAGS)
+            v |= GFP_FLAGS[part]
+    if v & GFP_MOVABLE_MASK == GFP_MOVABLE_MASK:
+        raise ValueError(f"gfp {v:#x} has both __GFP_MOVABLE and __GFP_RECLAIMABLE: no "
+                         f"migratetype (gfp_migratetype(): VM_WARN_ON)")
     return v
 
 
@@ -452,26 +461,54 @@ cdef int ctor_hook(mc_machine *m, mc_ulong slab_va_) noexcept with gil:
     return 0
 
 
+cdef inline uint32_t *obj_gen_slot(const mc_machine *m, mc_ulong addr) noexcept nogil:
+    """The generation of the object (or kmem_cache) at a direct-map address; the
+    generation of nothing for an address outside lowmem (no object is there)."""
+    global _no_obj_gen
+    if not mc_addr_in_direct_map(m, addr, 1):
+        return &_no_obj_gen
+    return &m.obj_gen[(addr - m.page_offset) >> 3]
+
+
+cdef uint32_t _no_obj_gen = 0
+
+
 cdef inline SlabObject _make_object(Machine machine, mc_ulong addr, uint64_t size, mc_ulong cache):
-    cdef SlabObject o = SlabObject.__new__(SlabObject)
+    cdef SlabObject o
+    _allow_view()
+    o = SlabObject.__new__(SlabObject)
     o.machine = machine
     o.addr = addr
     o.size = size
     o.cache = cache
+    o.gen = obj_gen_slot(machine.m, addr)[0]
     return o
 
 
+cdef inline SlabObject _new_object(Machine machine, mc_ulong addr, uint64_t size, mc_ulong cache):
+    """The view of an object the API has just handed out: views of what was at
+    its address before are stale from now on."""
+    obj_gen_slot(machine.m, addr)[0] += 1
+    return _make_object(machine, addr, size, cache)
+
+
 cdef inline KmemCache _make_cache_view(Machine machine, mc_ulong va):
-    cdef KmemCache c = KmemCache.__new__(KmemCache)
+    cdef KmemCache c
+    _allow_view()
+    c = KmemCache.__new__(KmemCache)
     c.machine = machine
     c.addr = va
+    c.gen = obj_gen_slot(machine.m, va)[0]
     return c
 
 
 cdef inline Slab _make_slab(Machine machine, mc_ulong va):
-    cdef Slab v = Slab.__new__(Slab)
+    cdef Slab v
+    _allow_view()
+    v = Slab.__new__(Slab)
     v.machine = machine
     v.addr = va
+    v.gen = machine.m.pfn_gen[slab_pfn(machine.m, mc_va_to_slab(machine.m, va))]
     return v
 
 
@@ -484,10 +521,15 @@ cdef class KmemCache:
     """A struct kmem_cache, with the attribute names /sys/kernel/slab/<cache>/ uses."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+    cdef uint32_t gen                    # obj_gen of the struct when the view was made
+
+    def __cinit__(self):
+        _take_view_token("KmemCache")
 
     cdef inline kmem_cache *_s(self) except NULL:
-        if self.addr not in self.machine._cache_names:
-            raise ValueError("this kmem_cache was destroyed")
+        if obj_gen_slot(self.machine.m, self.addr)[0] != self.gen or \
+                self.addr not in self.machine._cache_names:
+            raise ValueError("this kmem_cache was destroyed (a stale KmemCache view)")
         return KC(self.machine.m, self.addr)
 
     @property
@@ -496,6 +538,8 @@ cdef class KmemCache:
 
     @property
     def name(self):
+        if obj_gen_slot(self.machine.m, self.addr)[0] != self.gen:
+            return "<destroyed>"
         return self.machine._cache_names.get(self.addr, "<destroyed>")
 
     @property
@@ -596,17 +640,15 @@ cdef class KmemCache:
         """Objects actually allocated (the model counts the CPU freelists too)."""
         return cache_objects_inuse(self.machine.m, self._s())
 
-    def cpu_slab(self, int cpu):
+    def cpu_slab(self, cpu):
         """The CPU's active slab (a Slab view) or None."""
-        if not 0 <= cpu < self.machine.m.nr_cpus:
-            raise ValueError(f"cpu must be 0..{self.machine.m.nr_cpus - 1}")
+        cpu = _int_arg(cpu, "cpu", 0, self.machine.m.nr_cpus - 1)
         v = cpu_slab(self.machine.m, self._s(), cpu).slab
         return _make_slab(self.machine, v) if v else None
 
-    def cpu_partial_slabs(self, int cpu):
+    def cpu_partial_slabs(self, cpu):
         """The slabs on the CPU's partial list, in list order."""
-        if not 0 <= cpu < self.machine.m.nr_cpus:
-            raise ValueError(f"cpu must be 0..{self.machine.m.nr_cpus - 1}")
+        cpu = _int_arg(cpu, "cpu", 0, self.machine.m.nr_cpus - 1)
         out = []
         v = cpu_slab(self.machine.m, self._s(), cpu).partial
         while v:
@@ -614,13 +656,12 @@ cdef class KmemCache:
             v = mc_va_to_slab(self.machine.m, v).next
         return out
 
-    def node_partial_slabs(self, int nid=0):
+    def node_partial_slabs(self, nid=0):
         """The slabs on the node's partial list, head first."""
         cdef mc_machine *m = self.machine.m
         cdef kmem_cache_node *n
-        if not 0 <= nid < m.nr_nodes:
-            raise ValueError(f"node must be 0..{m.nr_nodes - 1}")
-        n = get_node(m, self._s(), nid)
+        cdef int node = _int_arg(nid, "node", 0, m.nr_nodes - 1)
+        n = get_node(m, self._s(), node)
         out = []
         head = mc_virt(m, &n.partial)
         v = n.partial.next
@@ -651,11 +692,18 @@ cdef class Slab:
     """A struct slab (overlaying the struct page of the slab's first page)."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+    cdef uint32_t gen                    # pfn_gen of the slab's first PFN
+
+    def __cinit__(self):
+        _take_view_token("Slab")
 
     cdef inline slab *_sl(self) except NULL:
         cdef slab *sl = mc_va_to_slab(self.machine.m, self.addr)
         if not PageSlab(slab_page(sl)):
             raise VMBug(f"{self.addr:#x} is no longer a slab (PGTY_slab is clear)")
+        if self.machine.m.pfn_gen[slab_pfn(self.machine.m, sl)] != self.gen:
+            raise VMBug(f"stale Slab view: the slab at {self.addr:#x} was freed and its "
+                        f"pages now hold another slab")
         return sl
 
     @property
@@ -745,8 +793,26 @@ cdef class SlabObject:
     like KASAN checks the kernel's (use-after-free, out-of-bounds)."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+
+    def __cinit__(self):
+        _take_view_token("SlabObject")
     cdef readonly uint64_t size          # bytes asked for
     cdef mc_ulong cache                  # kmem_cache address, 0 for a large kmalloc
+    cdef uint32_t gen                    # obj_gen of the address when handed out
+
+    cdef int _live(self, bint access=False) except -1:
+        """A view kept after its object was freed and the address handed out again
+        names the new object: refuse it.  Reading or writing through it is
+        legitimate in a SLAB_TYPESAFE_BY_RCU cache (the memory stays an object
+        of the type); freeing through it never is."""
+        if obj_gen_slot(self.machine.m, self.addr)[0] != self.gen:
+            if access and self.cache and \
+                    KC(self.machine.m, self.cache).flags & MC_SLAB_TYPESAFE_BY_RCU and \
+                    self.cache in self.machine._cache_names:
+                return 0
+            raise VMBug(f"stale SlabObject view: the object at {self.addr:#x} was freed "
+                        f"and the address handed out again")
+        return 0
 
     @property
     def address(self):
@@ -761,18 +827,31 @@ cdef class SlabObject:
         cdef slab *sl = virt_to_slab(self.machine.m, self.addr)
         return _make_slab(self.machine, mc_slab_va(self.machine.m, sl)) if sl else None
 
+    cdef mc_ulong _at(self, offset) except? 0:
+        """The address `offset` bytes into the object (checked: the caller's int)."""
+        off = _int_arg(offset, "offset", 0, None)
+        if self.addr + off >= (<object>1) << MC_BITS:
+            raise InvalidAddress(f"offset {off:#x} from {self.addr:#x} leaves the "
+                                 f"{MC_BITS}-bit address space")
+        return self.addr + off
+
     def read(self, offset=0, size=None):
         """The bytes [offset, offset + size) of the object (default: to its end)."""
+        self._live(True)
+        cdef mc_ulong addr = self._at(offset)
         if size is None:
             size = self.size - offset if offset < self.size else 0
-        return self.machine._mem_read(self.addr + offset, size, "SlabObject.read")
+        return self.machine._mem_read(addr, _int_arg(size, "size", 0, (<object>1 << 64) - 1),
+                                      "SlabObject.read")
 
     def write(self, offset, data):
         """Write bytes at offset into the object."""
-        self.machine._mem_write(self.addr + offset, bytes(data), "SlabObject.write")
+        self._live(True)
+        self.machine._mem_write(self._at(offset), _bytes_arg(data), "SlabObject.write")
 
     def free(self, task=None):
         """kmem_cache_free() / kfree() of this object."""
+        self._live()
         if self.cache:
             self.machine.kmem_cache_free(_make_cache_view(self.machine, self.cache), self, task=task)
         else:
@@ -935,8 +1014,18 @@ cdef str _slab_dump(Machine machine, mc_ulong sva):
 
 # ---- the Machine's SLUB API -----------------------------------------------------
 
+cdef int machine_refuse_internal_cache(Machine machine, kmem_cache *s, str fn) except -1:
+    cdef mc_ulong sva = mc_virt(machine.m, s)
+    if sva == machine.m.kmem_cache or sva == machine.m.kmem_cache_node:
+        raise InvalidAddress(f"{fn}({machine._cache_names.get(sva)}): the slab allocator's "
+                             f"own caches are not the API's to allocate from or free to "
+                             f"(kmem_cache_create() and kmem_cache_destroy() do it)")
+    return 0
+
+
 cdef object machine_kmem_cache_alloc(Machine machine, cache, gfp, node, task):
     cdef kmem_cache *s = machine._cache(cache)
+    machine_refuse_internal_cache(machine, s, "kmem_cache_alloc")
     cdef Task t = machine._running(task)
     cdef unsigned int g = parse_gfp(gfp)
     cdef int nid = machine._node_arg(node)
@@ -945,13 +1034,20 @@ cdef object machine_kmem_cache_alloc(Machine machine, cache, gfp, node, task):
     obj = slab_alloc_node(machine.m, s, g, nid, t._t().cpu, s.object_size)
     if obj == 0:
         machine._raise(machine.m.err or MC_ENOMEM)
-    return _make_object(machine, obj, s.object_size, mc_virt(machine.m, s))
+    return _new_object(machine, obj, s.object_size, mc_virt(machine.m, s))
 
 
 cdef object machine_kmem_cache_free(Machine machine, cache, obj, task):
     cdef kmem_cache *s = machine._cache(cache)
     cdef Task t = machine._running(task)
     cdef mc_ulong addr = machine._obj_addr(obj)
+    machine_refuse_internal_cache(machine, s, "kmem_cache_free")
+    machine_check_public_object(machine, addr, "kmem_cache_free")
+    return machine_cache_free_checked(machine, s, addr, t)
+
+
+cdef object machine_cache_free_checked(Machine machine, kmem_cache *s, mc_ulong addr, Task t):
+    """kmem_cache_free() once the caller's checks passed (also for the internal caches)."""
     cdef int rc
     if machine._kfree_rcu_queued and addr in machine._kfree_rcu_queued:
         machine_refuse_rcu_queued(machine, "kmem_cache_free", addr)
@@ -979,13 +1075,14 @@ cdef object machine_kmalloc(Machine machine, size, gfp, node, task):
     if obj == ZERO_SIZE_PTR:
         return ZERO_SIZE_PTR
     sl = virt_to_slab(machine.m, obj)
-    return _make_object(machine, obj, size, sl.slab_cache if sl else 0)
+    return _new_object(machine, obj, size, sl.slab_cache if sl else 0)
 
 
 cdef object machine_kfree(Machine machine, obj, task):
     cdef Task t = machine._running(task)
     cdef mc_ulong addr = machine._obj_addr(obj) if obj is not None else 0
     cdef int rc
+    machine_check_public_object(machine, addr, "kfree")
     if machine._kfree_rcu_queued and addr in machine._kfree_rcu_queued:
         machine_refuse_rcu_queued(machine, "kfree", addr)
     machine.m.slub_pid = t.id + 1
@@ -1019,13 +1116,16 @@ cdef object machine_kfree_rcu(Machine machine, obj):
     cdef Task t = machine._running(None)
     if addr <= ZERO_SIZE_PTR:
         return                                  # kvfree_call_rcu(NULL) does nothing
+    machine_check_public_object(machine, addr, "kfree_rcu")
     if addr in machine._kfree_rcu_queued:
         raise VMBug(f"kfree_rcu: {addr:#x} is already queued for kfree() by kfree_rcu()")
     rc = kfree_check(machine.m, addr, &head)
     if rc:
         machine_raise_free(machine, rc, addr)
     machine._kfree_rcu_queued.add(addr)
-    machine.rcu._queue(_DeferredKfree(machine, addr, t._t().cpu))
+    _allow_view()
+    d = _DeferredKfree(machine, addr, t._t().cpu)
+    machine.rcu._queue(d)
 
 
 cdef object machine_kmem_cache_destroy(Machine machine, cache):
@@ -1065,13 +1165,15 @@ cdef object machine_kmem_cache_destroy(Machine machine, cache):
                         f"after the reader check (model bug)")
     # kmem_cache_release(): per-CPU part, nodes, random_seq, the struct itself
     (<_PercpuArea>machine._percpu).dealloc(s.cpu_slab, sizeof(kmem_cache_cpu))
+    t = machine._running(None)
     for nid in range(machine.m.nr_nodes):
-        machine.kmem_cache_free(_make_cache_view(machine, machine.m.kmem_cache_node), s.node[nid])
+        machine_cache_free_checked(machine, KC(machine.m, machine.m.kmem_cache_node), s.node[nid], t)
     if s.random_seq:
+        machine_random_seqs(machine).pop(s.random_seq, None)
         machine.kfree(s.random_seq)
     del machine._caches[name]
     del machine._cache_names[va]
-    machine.kmem_cache_free(_make_cache_view(machine, machine.m.kmem_cache), va)
+    machine_cache_free_checked(machine, KC(machine.m, machine.m.kmem_cache), va, t)
 
 
 cdef object machine_kmem_cache_shrink(Machine machine, cache):

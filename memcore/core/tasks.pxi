@@ -213,7 +213,11 @@ cdef class Task:
     cdef readonly str name
     cdef readonly int id
     cdef readonly Machine machine
-    cdef object _prev
+    cdef list _prev                  # machine.current before each `with task:`
+
+    def __cinit__(self):
+        _take_view_token("Task")
+        self._prev = []
 
     cdef inline mc_task *_t(self) noexcept:
         return &self.machine.m.tasks[self.id]
@@ -255,13 +259,14 @@ cdef class Task:
         return self._t().rcu_nesting > 0
 
     def __enter__(self):
-        self._prev = self.machine.current
+        # a stack, so that `with a:` inside `with a:` restores what was current
+        self._prev.append(self.machine.current)
         self.machine.current = self
         return self
 
     def __exit__(self, *exc):
-        self.machine.current = self._prev
-        self._prev = None
+        if self._prev:
+            self.machine.current = self._prev.pop()
         return False
 
     def __repr__(self):
@@ -285,6 +290,7 @@ cdef object machine_task(Machine machine, str name, cpu):
     tid = task_add(machine.m, cpu)
     if tid < 0:
         raise MemoryError("cannot grow the task table")
+    _allow_view()
     t = Task.__new__(Task)
     t.name = name
     t.id = tid

@@ -25,14 +25,26 @@ include "folio_flags_decl.pxi"
 
 
 cdef inline Folio _make_folio(Machine machine, mc_ulong addr):
-    cdef Folio f = Folio.__new__(Folio)
+    cdef Folio f
+    _allow_view()
+    f = Folio.__new__(Folio)
     f.machine = machine
     f.addr = addr
+    f.gen = machine.m.pfn_gen[folio_pfn(machine.m, mc_va_to_folio(machine.m, addr))]
     return f
 
 
+cdef int _check_links(Machine machine, const page *p) except -1:
+    """VMBug naming the bad value when p's flags word names no zone spanning it."""
+    if page_links_bad(machine.m, p):
+        return machine._raise(MC_EINVAL)
+    return 0
+
+
 cdef inline PgFlags _make_pgflags(Machine machine, mc_ulong addr):
-    cdef PgFlags w = PgFlags.__new__(PgFlags)
+    cdef PgFlags w
+    _allow_view()
+    w = PgFlags.__new__(PgFlags)
     w.machine = machine
     w.addr = addr
     return w
@@ -46,6 +58,9 @@ cdef class Page:
     """A struct page of the machine (m.page(pfn))."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+
+    def __cinit__(self):
+        _take_view_token("Page")
 
     cdef inline page *_p(self) noexcept:
         return mc_va_to_page(self.machine.m, self.addr)
@@ -123,11 +138,15 @@ cdef class Page:
 
     @property
     def zone(self):
-        return _table_entry(ZONE_NAMES, page_zonenum(self._p()), "zone number in the flags word")
+        cdef page *p = self._p()
+        _check_links(self.machine, p)
+        return _table_entry(ZONE_NAMES, page_zonenum(p), "zone number in the flags word")
 
     @property
     def node(self):
-        return page_to_nid(self._p())
+        cdef page *p = self._p()
+        _check_links(self.machine, p)
+        return page_to_nid(p)
 
     @property
     def buddy_order(self):
@@ -139,6 +158,7 @@ cdef class Page:
     def migratetype(self):
         """The migratetype of the page's pageblock."""
         cdef uint64_t pfn = mc_page_to_pfn(self.machine.m, self._p())
+        _check_links(self.machine, self._p())
         return _table_entry(MIGRATETYPE_NAMES, get_pfnblock_migratetype(self.machine.m, self._p(), pfn),
                             "migratetype of the pageblock")
 
@@ -170,6 +190,10 @@ cdef class Folio:
     keeps it: the head struct page in the classic design)."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+    cdef uint32_t gen                    # pfn_gen[pfn] when the view was made
+
+    def __cinit__(self):
+        _take_view_token("Folio")
 
     cdef inline folio *_f(self) except NULL:
         """The folio, checked: a head page that is still a folio (not free in the
@@ -180,6 +204,8 @@ cdef class Folio:
         if PageTail(p) or PageBuddy(p) or (folio_ref_count(f) == 0 and
                                             not folio_is_frozen(m, f)):
             self._bad(p)
+        if m.pfn_gen[folio_pfn(m, f)] != self.gen:
+            self._stale(p)
         return f
 
     cdef inline folio *_f2(self) except NULL:
@@ -190,6 +216,13 @@ cdef class Folio:
                     b"second-page flag of a folio that is not large (VM_BUG_ON_PGFLAGS)")
             self.machine._raise(MC_ENOTLARGE)
         return f
+
+    cdef int _stale(self, page *p) except -1:
+        cdef mc_machine *m = self.machine.m
+        set_err(m, MC_EFREE, mc_page_to_pfn(m, p),
+                b"stale Folio view: the folio it named was freed and the memory now "
+                b"belongs to another folio")
+        return self.machine._raise(MC_EFREE)
 
     cdef int _bad(self, page *p) except -1:
         cdef mc_machine *m = self.machine.m
@@ -241,11 +274,15 @@ cdef class Folio:
 
     @property
     def zone(self):
-        return _table_entry(ZONE_NAMES, page_zonenum(folio_page(self._f(), 0)), "zone number in the flags word")
+        cdef page *p = folio_page(self._f(), 0)
+        _check_links(self.machine, p)
+        return _table_entry(ZONE_NAMES, page_zonenum(p), "zone number in the flags word")
 
     @property
     def node(self):
-        return page_to_nid(folio_page(self._f(), 0))
+        cdef page *p = folio_page(self._f(), 0)
+        _check_links(self.machine, p)
+        return page_to_nid(p)
 
     @property
     def flags(self):
@@ -261,8 +298,10 @@ cdef class Folio:
         """folio_page(folio, n): the n-th struct page of the folio."""
         cdef folio *f = self._f()
         cdef unsigned long nr = folio_nr_pages(f)
-        if not isinstance(n, int) or not 0 <= n < nr:
-            raise IndexError(f"page {n!r} of a folio of {nr} pages")
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"a page index is an int, not {type(n).__name__}")
+        if not 0 <= n < nr:
+            raise ValueError(f"page {n!r} of a folio of {nr} pages")
         return self.machine.page(folio_pfn(self.machine.m, f) + n)
 
     def address_of_memory(self):
@@ -295,17 +334,17 @@ cdef class Folio:
             return mach._raise(rc)
         return rc == 1
 
-    def ref_freeze(self, int count, task=None):
+    def ref_freeze(self, count, task=None):
         """folio_ref_freeze(): set the count to 0 if it is exactly `count`."""
+        cdef int c = _int_arg(count, "folio_ref_freeze() count", 1, INT_MAX)
         self.machine._running(task)
-        if count <= 0:
-            raise ValueError(f"folio_ref_freeze() count must be positive, not {count}")
-        return folio_ref_freeze_marked(self.machine.m, self._f(), count)
+        return folio_ref_freeze_marked(self.machine.m, self._f(), c)
 
-    def ref_unfreeze(self, int count, task=None):
+    def ref_unfreeze(self, count, task=None):
         """folio_ref_unfreeze(): give a frozen folio the count `count`."""
+        cdef int c = _int_arg(count, "folio_ref_unfreeze() count", 0, INT_MAX)
         self.machine._running(task)
-        self._check(folio_ref_unfreeze(self.machine.m, self._f(), count))
+        self._check(folio_ref_unfreeze(self.machine.m, self._f(), c))
 
     def free_frozen(self, task=None):
         """free_frozen_pages(): free a folio whose refcount was frozen to 0."""
@@ -373,8 +412,21 @@ cdef class PgFlags:
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
 
+    def __cinit__(self):
+        _take_view_token("PgFlags")
+
     cdef inline mc_ulong *_w(self) noexcept:
         return <mc_ulong *>mc_host(self.machine.m, self.addr)
+
+    cdef mc_ulong *_ww(self) except NULL:
+        """The word, for a change.  In the memmap any word (the tests inject bad page
+        state this way); in the direct map not the model's own metadata (boot
+        reservations, the kmem_cache and kmem_cache_node objects), which the core
+        trusts."""
+        cdef mc_machine *m = self.machine.m
+        if <mc_ulong>(self.addr - m.memmap_va) >= m.memmap_bytes:
+            machine_check_writable(self.machine, self.addr, sizeof(mc_ulong), "PgFlags")
+        return self._w()
 
     @property
     def address(self):
@@ -386,9 +438,36 @@ cdef class PgFlags:
 
     @word.setter
     def word(self, value):
-        if not isinstance(value, int) or value < 0 or value >> MC_BITS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"a flags word is an int, not {type(value).__name__}")
+        if value < 0 or value >> MC_BITS:
             raise ValueError(f"flags word must fit {MC_BITS} bits, not {value!r}")
-        self._w()[0] = value
+        cdef mc_ulong *w = self._ww()
+        self._slab_links_unchanged(w[0], value)
+        w[0] = value
+
+    cdef int _slab_links_unchanged(self, mc_ulong old, mc_ulong new) except -1:
+        """A slab page's node and zone are SLUB's: slab_nid() indexes s->node[] and
+        the slab's free indexes pgdat[] deep inside walks that cannot stop
+        (kmem_cache_shrink(), destroy), so a write that changes them is refused
+        here.  (A folio's may be written; its uses check them.)"""
+        cdef mc_machine *m = self.machine.m
+        cdef uint64_t off = self.addr - m.memmap_va, pfn
+        cdef page *p
+        if off >= m.memmap_bytes:
+            return 0
+        pfn = off // MC_SIZEOF_PAGE
+        if pfn >= m.nr_pfns:
+            return 0
+        p = mc_pfn_to_page(m, pfn)
+        if mc_page_flags_va(m, p) != self.addr or not PageSlab(mc_compound_head(m, p)):
+            return 0
+        fl = self.machine.flags_layout
+        mask = fl.mask("NODES") | fl.mask("ZONES") | fl.mask("SECTIONS")
+        if (old ^ new) & mask:
+            raise VMBug(f"the node/zone/section fields of a slab page's flags word "
+                        f"(pfn {pfn:#x}) are SLUB's: {old:#x} -> {new:#x} is refused")
+        return 0
 
     cdef int _bit(self, name) except -1:
         return self.machine._flag_bit(name)
@@ -397,16 +476,16 @@ cdef class PgFlags:
         return test_bit(self._bit(name), self._w()) != 0
 
     def set(self, name):
-        set_bit(self._bit(name), self._w())
+        set_bit(self._bit(name), self._ww())
 
     def clear(self, name):
-        clear_bit(self._bit(name), self._w())
+        clear_bit(self._bit(name), self._ww())
 
     def test_and_set(self, name):
-        return test_and_set_bit(self._bit(name), self._w()) != 0
+        return test_and_set_bit(self._bit(name), self._ww()) != 0
 
     def test_and_clear(self, name):
-        return test_and_clear_bit(self._bit(name), self._w()) != 0
+        return test_and_clear_bit(self._bit(name), self._ww()) != 0
 
     def field(self, name):
         """A field of the upper word by its kernel name (SECTIONS, NODES, ZONES, ...)."""
@@ -451,11 +530,11 @@ cdef class PgFlags:
 
     # pgflags_lock(): the bit lock on PG_locked of any descriptor's flags word
     def pgflags_trylock(self, task=None):
-        return self.machine._bit_trylock(self.addr, self._w(), task)
+        return self.machine._bit_trylock(self.addr, self._ww(), task)
 
     def pgflags_lock(self, task=None):
-        return self.machine._bit_lock(self.addr, self._w(), task)
+        return self.machine._bit_lock(self.addr, self._ww(), task)
 
     def pgflags_unlock(self, task=None):
-        return self.machine._bit_unlock(self.addr, self._w(), task)
+        return self.machine._bit_unlock(self.addr, self._ww(), task)
 
