@@ -78,6 +78,10 @@ def _fmt(v):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
     if isinstance(v, tuple):
         return "(" + "".join(_fmt(x) + ", " for x in v) + ")"
+    if isinstance(v, float) and v != v:
+        return "float('nan')"
+    if isinstance(v, type):
+        return v.__name__
     return repr(v)
 
 
@@ -170,9 +174,10 @@ SAFE_FLAGS = ["dirty", "referenced", "uptodate", "active", "workingset", "checke
               "private_2", "owner_2", "savepinned", "foreign", "arch_1", "error",
               "mappedtodisk", "dropbehind", "reclaim"]
 FOLIO_FLAG_OPS = ("test_", "set_", "clear_", "test_set_", "test_clear_")
-GFPS = ["GFP_KERNEL", "GFP_ATOMIC", "GFP_NOWAIT", "GFP_KERNEL|__GFP_ZERO", "GFP_DMA",
-        "GFP_KERNEL|__GFP_RECLAIMABLE", "__GFP_MOVABLE|__GFP_RECLAIMABLE",
-        "GFP_KERNEL_ACCOUNT", "GFP_HIGHUSER_MOVABLE", "GFP_KERNEL|__GFP_DMA32", 0,
+VALID_GFPS = 5      # the first five are plain valid masks
+GFPS = ["GFP_KERNEL", "GFP_ATOMIC", "GFP_NOWAIT", "GFP_KERNEL|__GFP_ZERO", "GFP_KERNEL_ACCOUNT",
+        "GFP_DMA", "GFP_KERNEL|__GFP_RECLAIMABLE", "__GFP_MOVABLE|__GFP_RECLAIMABLE",
+        "GFP_HIGHUSER_MOVABLE", "GFP_KERNEL|__GFP_DMA32", 0,
         "__GFP_BOGUS", "GFP_KERNEL|", "|", -1, 2**64]
 SLAB_FLAG_SETS = [(), "SLAB_HWCACHE_ALIGN", ["SLAB_RED_ZONE", "SLAB_POISON"],
                   "SLAB_TYPESAFE_BY_RCU", "SLAB_RECLAIM_ACCOUNT", ["SLAB_POISON"],
@@ -190,6 +195,7 @@ class Gen:
         self.r = rng
         self.raw = raw                          # share of bad values that are cls.__new__(cls) views
         self.kasan = False
+        self.valid_only = False                 # no bad arguments, stale or raw views
         self.variant = variant
         self.invalid = invalid
         self.n = 0
@@ -243,6 +249,8 @@ class Gen:
         return self.pick(BAD_VALUES)
 
     def stale_ref(self, kind):
+        if self.valid_only:
+            return None
         pool = [v for v in self.stale_by[kind] if v in self.stale_set]
         self.stale_by[kind] = pool
         return Ref(self.pick(pool)) if pool else None
@@ -278,6 +286,8 @@ class Gen:
         return Ref(self.pick(list(self.caches)))
 
     def addr(self):
+        if self.valid_only:
+            return self.pick(self.ints) if self.ints else 0xffff888000100000
         if self.ints and self.chance(0.7):
             a = self.pick(self.ints)
             return a + self.pick([0, 0, 1, 8, 63, -8, 4096])
@@ -285,6 +295,8 @@ class Gen:
                           0xffffffffffffffff, 0x10])
 
     def pfn(self):
+        if self.valid_only:
+            return self.r.randrange(max(1, self.max_pfn))
         return self.pick([0, 1, 255, 256, 4095, 4096, self.max_pfn - 1, self.max_pfn,
                           self.r.randrange(max(1, self.max_pfn))])
 
@@ -303,7 +315,7 @@ class Gen:
         c.idx = self.n
         if c.out:
             c.out = f"v{self.n}"
-        if self.chance(self.invalid) and c.op == "call":
+        if self.chance(self.invalid) and c.op == "call" and not self.valid_only:
             self.mutate(c)
         c.stale = any(x in self.stale_set for x in c.refs())
         return c
@@ -388,7 +400,8 @@ class Gen:
                               "mapcount", "zone", "node", "flags", "lock_owner", "address"])
             return self.new("get", f, name, out=name == "flags")
         name = self.pick(["page", "page", "address_of_memory", "dump"])
-        args = (self.pick([0, 1, 3, 511, 512]),) if name == "page" else ()
+        args = ((0 if self.valid_only else self.pick([0, 1, 3, 511, 512])),) \
+            if name == "page" else ()
         return self.new("call", f, name, args, out=name == "page")
 
     def g_lookup(self):
@@ -453,13 +466,15 @@ class Gen:
             if t is not None:
                 kw["task"] = t
         elif name in ("page", "cpu_slab", "node_partial_slabs"):
-            args = (self.pick([0, 1]),)
+            args = (0 if self.valid_only else self.pick([0, 1]),)
         return self.new("call", v, name, args, kw, out=name in ("page", "cpu_slab"),
                         mutating=name.startswith(("set", "clear", "test_and", "pgflags_")))
 
     def g_word_set(self):
         """Only values that must be refused: a valid word would corrupt the page (a
         caller's bug the model, like the kernel, cannot see)."""
+        if self.valid_only:
+            return None
         fl = [v for v in self.views if self.vtype.get(v) == "PgFlags"]
         if not fl:
             return None
@@ -558,7 +573,7 @@ class Gen:
         c = self.cache_ref()
         kw = {}
         if self.chance(0.3):
-            kw["gfp"] = self.pick(GFPS)
+            kw["gfp"] = self.pick(GFPS[:VALID_GFPS] if self.valid_only else GFPS)
         if self.chance(0.1):
             kw["node"] = self.pick([0, 1, -1])
         t = self.task()
@@ -571,7 +586,7 @@ class Gen:
     def g_kmalloc(self):
         kw = {}
         if self.chance(0.3):
-            kw["gfp"] = self.pick(GFPS)
+            kw["gfp"] = self.pick(GFPS[:VALID_GFPS] if self.valid_only else GFPS)
         t = self.task()
         if t is not None:
             kw["task"] = t
@@ -835,7 +850,7 @@ def classify_exc(e):
 
 
 def run_chunk(variant, seed, chunk, ncalls, check_every=200, trace=None, invalid=0.2,
-              digest=True, max_findings=500, skip=(), raw=0.01, slow=2.0):
+              digest=True, max_findings=500, skip=(), raw=0.01, slow=2.0, valid_only=False):
     """Run one chunk in this process; returns (counts, findings)."""
     cfg = chunk_config(variant, seed, chunk)
     env = setup_env(cfg)
@@ -844,6 +859,7 @@ def run_chunk(variant, seed, chunk, ncalls, check_every=200, trace=None, invalid
               invalid=invalid, raw=raw)
     gen.max_pfn = m.nr_pfns
     gen.kasan = cfg["kasan"]
+    gen.valid_only = valid_only
     counts = Counter()
     findings = []
     ring = []
@@ -935,7 +951,7 @@ _E = (memcore.MemcoreError, TypeError, ValueError, FuzzCallbackError)
 def _t(f):
     try:
         return f()
-    except _E:
+    except Exception:        # the fuzzer went on after any exception, so does this
         return None
 '''
 
@@ -1008,10 +1024,12 @@ def minimize(fd, lines, budget=40):
         rc, out = run_script(repro_script(cfg, ls, last, kind))
         return reproduces(kind, fd["detail"], rc, out)
 
-    # 1. nothing before it; 2. the calls its variables depend on; 3. the whole prefix
-    if test([]):
-        return []
     uses = _names(last)
+    # a stale view must stay stale: keep every call that touches its variables
+    keep = {ln for ln in lines if _names(ln) & uses} if kind == "stale-accepted" else set()
+    # 1. nothing before it; 2. the calls its variables depend on; 3. the whole prefix
+    if not keep and test([]):
+        return []
     dep = []
     need = set(uses)
     for ln in reversed(lines):
@@ -1032,6 +1050,9 @@ def minimize(fd, lines, budget=40):
     while i < len(cur) and runs < budget:
         step = max(1, (len(cur) - i) // 2)
         while step >= 1 and runs < budget:
+            if any(ln in keep for ln in cur[i:i + step]):
+                step //= 2
+                continue
             cand = cur[:i] + cur[i + step:]
             if test(cand):
                 cur = cand
@@ -1057,6 +1078,8 @@ def worker_cmd(variant, seed, chunk, ncalls, args, trace=None, skip=()):
            "--seed", str(seed), "--chunk-index", str(chunk), "--chunk", str(ncalls),
            "--check-every", str(args.check_every), "--invalid", str(args.invalid),
            "--raw", str(args.raw)]
+    if getattr(args, "valid_only", False):
+        cmd.append("--valid-only")
     if args.no_digest:
         cmd.append("--no-digest")
     if trace:
@@ -1235,6 +1258,8 @@ def main(argv=None):
     ap.add_argument("--invalid", type=float, default=0.2, help="share of calls with a bad argument")
     ap.add_argument("--raw", type=float, default=0.01,
                     help="share of bad values that are views made with cls.__new__(cls)")
+    ap.add_argument("--valid-only", action="store_true",
+                    help="only valid arguments, no stale or raw views")
     ap.add_argument("--jobs", type=int, default=1, help="subprocesses in parallel")
     ap.add_argument("--timeout-scale", type=float, default=1.0)
     ap.add_argument("--no-digest", action="store_true", help="skip the state digest")
@@ -1260,7 +1285,7 @@ def main(argv=None):
                                      check_every=args.check_every, trace=trace,
                                      invalid=args.invalid, digest=not args.no_digest,
                                      skip={int(x) for x in args.skip.split(",") if x},
-                                     raw=args.raw)
+                                     raw=args.raw, valid_only=args.valid_only)
         print(json.dumps(dict(counts=counts, findings=findings)))
         return 0
     if args.replay:
