@@ -1180,16 +1180,19 @@ def fuzz(variants, total, seed, args, out=sys.stdout):
     t0 = time.time()
     for v in variants:
         cv = Counter()
-        nchunks = max(1, -(-total // args.chunk))
-        jobs = []
-        for ch in range(nchunks):
-            n = min(args.chunk, total - ch * args.chunk)
-            jobs.append((v, seed, ch, n))
-        results = _map(jobs, args)
-        for (c, fds) in results:
-            cv.update(c)
-            for fd in fds:
-                groups.setdefault(signature(fd), []).append(fd)
+        ch = 0
+        # a chunk ends early at a failed check(): run more until `total` calls ran
+        while cv["calls"] < total and ch < 3 * max(1, -(-total // args.chunk)):
+            jobs = []
+            left = total - cv["calls"]
+            for _ in range(max(1, min(args.jobs, -(-left // args.chunk)))):
+                jobs.append((v, seed, ch, min(args.chunk, left)))
+                left -= jobs[-1][3]
+                ch += 1
+            for (c, fds) in _map(jobs, args):
+                cv.update(c)
+                for fd in fds:
+                    groups.setdefault(signature(fd), []).append(fd)
         counts[v] = cv
         print(f"[{v}] {cv['calls']} calls in {time.time() - t0:.1f}s: "
               + ", ".join(f"{k}={n}" for k, n in sorted(cv.items()) if k != "calls"),
