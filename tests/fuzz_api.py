@@ -188,6 +188,11 @@ KMALLOC_SIZES = [0, 1, 8, 16, 24, 64, 96, 100, 192, 256, 1000, 4096, 8192, 8193,
                  16384, 65536, 2**20, 4 * 2**20, 2**30]
 
 
+# calls whose positional arguments are objects or caches (a stale one must be refused)
+STALE_ARG_CALLS = {"kfree", "kfree_rcu", "kmem_cache_free", "kmem_cache_alloc",
+                   "kmem_cache_destroy", "kmem_cache_shrink", "bulk_kmem_cache_alloc_free"}
+
+
 class Gen:
     """Chooses the next call from a seeded RNG and what it knows of the pools."""
 
@@ -255,12 +260,12 @@ class Gen:
         self.stale_by[kind] = pool
         return Ref(self.pick(pool)) if pool else None
 
-    def folio_ref(self):
-        """A folio: live (mostly), stale, or a lookup view."""
+    def folio_ref(self, lookup=False):
+        """A folio: live (mostly), stale, or (lookup: for reads) a lookup view."""
         r = self.r.random()
         if r < 0.08 and self.stale_by["folio"]:
             return self.stale_ref("folio")
-        if r < 0.12:
+        if r < 0.12 and lookup:
             fv = [v for v in self.views if self.vtype.get(v) == "Folio"]
             if fv:
                 return Ref(self.pick(fv))
@@ -317,7 +322,9 @@ class Gen:
             c.out = f"v{self.n}"
         if self.chance(self.invalid) and c.op == "call" and not self.valid_only:
             self.mutate(c)
-        c.stale = any(x in self.stale_set for x in c.refs())
+        c.stale = (isinstance(c.recv, Ref) and c.recv.name in self.stale_set) or (
+            c.name in STALE_ARG_CALLS and c.recv.name == "m"
+            and any(isinstance(a, Ref) and a.name in self.stale_set for a in c.args))
         return c
 
     def mutate(self, c):
@@ -392,7 +399,7 @@ class Gen:
                         or name.startswith("test_set") or name.startswith("test_clear"))
 
     def g_folio_read(self):
-        f = self.folio_ref()
+        f = self.folio_ref(lookup=True)
         if f is None:
             return None
         if self.chance(0.5):
@@ -1038,31 +1045,33 @@ def minimize(fd, lines, budget=40):
             dep.append(ln)
             need |= _names(ln)
     dep.reverse()
+    dep_k = [ln for ln in lines if ln in keep or ln in dep]
     cur = None
-    if dep and test(dep):
-        cur = dep
+    if dep_k and test(dep_k):
+        cur = dep_k
     elif test(lines):
         cur = list(lines)
     if cur is None:
         return None
-    # chop halves, then single lines, from the front
-    i = 0
-    while i < len(cur) and runs < budget:
-        step = max(1, (len(cur) - i) // 2)
-        while step >= 1 and runs < budget:
-            if any(ln in keep for ln in cur[i:i + step]):
-                step //= 2
+    # ddmin: drop chunks, halving their size when none can go
+    n = 2
+    while len(cur) > 0 and runs < budget:
+        size = -(-len(cur) // n)
+        for start in range(0, len(cur), size):
+            block = cur[start:start + size]
+            if any(ln in keep for ln in block):
                 continue
-            cand = cur[:i] + cur[i + step:]
+            cand = cur[:start] + cur[start + size:]
+            if runs >= budget:
+                break
             if test(cand):
                 cur = cand
+                n = max(n - 1, 2)
                 break
-            step //= 2
         else:
-            i += 1
-            continue
-        if step < 1:
-            i += 1
+            if size == 1:
+                break
+            n = min(len(cur), n * 2)
     return cur
 
 
@@ -1146,6 +1155,8 @@ def _method(call):
 def signature(fd):
     d = fd["detail"]
     exc = d.split(":", 1)[0] if fd["kind"] in ("foreign", "state-changed", "check-failed") else ""
+    if fd["kind"] in ("crash", "hang"):
+        exc = "cls.__new__(cls) view" if "__new__(" in fd["call"] else ""
     return (fd["variant"], fd["kind"], fd["method"], exc)
 
 
@@ -1214,7 +1225,8 @@ def report(counts, groups, args, out=sys.stdout):
         print(f"{v}: " + ", ".join(f"{k}={n}" for k, n in sorted(c.items())), file=out)
     nf = sum(total(x) for x in groups.values())
     print(f"findings: {nf} in {len(groups)} distinct groups", file=out)
-    for sig, fds in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])):
+    done = {}
+    for sig, fds in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][3], kv[0][0])):
         fd = fds[0]
         print(f"\n--- [{fd['kind']}] {fd['variant']} {fd['method']}: {total(fds)}x", file=out)
         print(f"    {fd['detail'].splitlines()[0] if fd['detail'] else ''}", file=out)
@@ -1226,7 +1238,11 @@ def report(counts, groups, args, out=sys.stdout):
             print("    last calls:", file=out)
             for ln in fd["last"]:
                 print(f"      {ln}", file=out)
-        if args.minimize:
+        key = (sig[1], sig[2], sig[3])
+        if args.minimize and key in done:
+            print(f"    (reproducer: as for {done[key]} above)", file=out)
+        elif args.minimize:
+            done[key] = fd["variant"]
             lines = full_prefix(fd, args)
             mini = minimize(fd, lines, budget=args.minimize_budget)
             if mini is None:
