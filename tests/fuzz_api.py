@@ -1027,6 +1027,8 @@ def minimize(fd, lines, budget=40):
 
     def test(ls):
         nonlocal runs
+        if not _closed(ls + [last]):
+            return False          # a line would use a variable no kept line defines
         runs += 1
         rc, out = run_script(repro_script(cfg, ls, last, kind))
         return reproduces(kind, fd["detail"], rc, out)
@@ -1073,6 +1075,17 @@ def minimize(fd, lines, budget=40):
                 break
             n = min(len(cur), n * 2)
     return cur
+
+
+def _closed(lines):
+    defined = set()
+    for ln in lines:
+        var = ln.split(" = ", 1)[0] if " = " in ln.split("(")[0] else None
+        if _names(ln.split(" = ", 1)[1] if var else ln) - defined:
+            return False
+        if var:
+            defined.add(var)
+    return True
 
 
 def _names(src):
@@ -1285,6 +1298,7 @@ def main(argv=None):
     ap.add_argument("--no-minimize", dest="minimize", action="store_false")
     ap.add_argument("--minimize-budget", type=int, default=40)
     ap.add_argument("--json", help="write findings to this file")
+    ap.add_argument("--from-json", help="report (and minimize) the findings saved by --json")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--replay", metavar="VARIANT:SEED:CHUNK[:INDEX]")
     # internal: one chunk in this process
@@ -1310,6 +1324,14 @@ def main(argv=None):
     if args.replay:
         replay(args.replay, args)
         return 0
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        groups = {}
+        for fd in saved["findings"]:
+            groups.setdefault(signature(fd), []).append(fd)
+        return 1 if report({v: Counter(c) for v, c in saved["counts"].items()}, groups, args) \
+            else 0
     import memcore
     variants = args.variant or [f"{d}{b}" for d, b in memcore.variants()]
     counts, groups = fuzz(variants, args.calls, args.seed, args)
