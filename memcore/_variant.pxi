@@ -34,3 +34,4 @@ include "core/slab_api.pxi"     # caches, kmalloc, KmemCache/Slab/SlabObject, th
 include "core/kasan_api.pxi"    # KASAN reports, checked access to modeled memory
 include "core/page_api.pxi"     # folio allocation, zones, stats, check, bulk API
 include "core/machine.pxi"      # Machine: validation and one-line calls into the above
+include "core/digest.pxi"       # _state_digest(): a hash of the machine state (tests)

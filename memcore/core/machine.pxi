@@ -584,3 +584,7 @@ cdef class Machine:
     def write(self, address, data):
         """Write bytes to modeled memory at a direct-map address (KASAN-checked if on)."""
         self._mem_write(self._obj_addr(address), _bytes_arg(data), "Machine.write")
+
+    def _state_digest(self):
+        """A hash of the machine's state (core/digest.pxi), for tests: equal before and after a refused call."""
+        return machine_state_digest(self)
