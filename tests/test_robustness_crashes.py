@@ -302,3 +302,37 @@ def test_bad_links_in_a_free_page_do_not_crash_the_buddy_allocator(variant):
             pass
         m.page(buddy).flags.word = good
     """)
+
+
+# ---- links in the memmap --------------------------------------------------------------
+
+@pytest.mark.classic_overlay
+def test_memmap_links_are_not_the_apis_to_write(variant):
+    """compound_head, the free lists' links and a slab's own words are followed
+    by the model as pointers: a PgFlags write there used to plant garbage the
+    model then dereferenced (`m.pgflags(f.address + 8).word = 0xdead0001;
+    m.page(f.pfn).folio` segfaulted).  They are refused; the flags word, counts,
+    mapping, private and memcg_data stay writable."""
+    run(variant, """
+        w = m.bits // 8
+        f = m.alloc_folio(2)
+        snap = (m.stats()["pgalloc"], m.stats()["pgfree"])
+        for off in (w, ):                                   # compound_head / lru.next
+            for addr in (f.address + off, m.page(f.pfn + 1).address + off):
+                v = m.pgflags(addr)
+                raises(InvalidAddress, setattr, v, "word", 0xdead0001, match="not the API's")
+                raises(InvalidAddress, v.set, 0, match="not the API's")
+                raises(InvalidAddress, v.pgflags_lock, match="not the API's")
+        m.page(f.pfn).folio                                 # still sane
+        free = next(p for p in range(m.nr_pfns) if m.page(p).buddy_order is not None)
+        raises(InvalidAddress, setattr, m.pgflags(m.page(free).address + 2 * w), "word", 1)
+        o = m.kmalloc(64)
+        sl = o.slab.address
+        raises(InvalidAddress, setattr, m.pgflags(sl + 2 * w), "word", 0xdead0000)
+        # still writable: a folio's mapping (bad page state for the checks to find)
+        mapping = f.address + 3 * w
+        m.pgflags(mapping).word = 0
+        assert (m.stats()["pgalloc"], m.stats()["pgfree"]) == snap
+        assert f.put()
+        assert m.check()
+    """)

@@ -796,4 +796,40 @@ static inline void mc_init_single_page(const struct mc_machine *m, struct page *
 	INIT_LIST_HEAD(&p->lru, mc_page_va(m, p) + offsetof(struct page, lru));
 }
 
+/* ---- which memmap words the API may write --------------------------------- */
+
+/*
+ * A PgFlags view may write any word of the memmap, as a debugger could, so
+ * tests can inject bad page state; the checks then find it.  Not the words
+ * the model follows as pointers, where garbage would send it outside
+ * modeled memory: compound_head (lru.next: a tail's head, a free block's and
+ * a pcp page's list link, a slab's cache), a free page's lru.prev, and a
+ * slab's words other than its flags and counters (lists, freelist).  NULL,
+ * or why the word is not the API's to write.
+ */
+static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, mc_ulong va)
+{
+	mc_ulong off = va - m->memmap_va;
+	uint64_t pfn = off / sizeof(struct page);
+	size_t in = off % sizeof(struct page);
+	struct page *p;
+	if (pfn >= m->nr_pfns)
+		return "it is the memmap past the end of RAM";
+	p = mc_pfn_to_page(m, pfn);
+	if (in == offsetof(struct page, flags))
+		return NULL;
+	if (in == offsetof(struct page, compound_head))
+		return "compound_head / lru.next is a link the model follows";
+	if (PageSlab(p) && !PageTail(p)) {
+		if (in == offsetof(struct slab, counters))
+			return NULL;
+		return "a struct slab word that SLUB follows (lists, freelist, cache)";
+	}
+	if (in == offsetof(struct page, lru.prev) &&
+	    (PageBuddy(p) || (!PageTail(p) && !page_has_type(p) && page_ref_count(p) == 0 &&
+			      !mc_pfn_mark_test(m, pfn, MC_PFN_FROZEN))))
+		return "a free page's list link";
+	return NULL;
+}
+
 #endif /* MEMCORE_DESIGN_CLASSIC_H */

@@ -417,6 +417,8 @@ cdef extern from "memcore/design.h" nogil:
     unsigned int slab_order(const slab *sl)
     int slab_nid(const slab *sl)
     void mc_slab_clear_descriptor(slab *sl)
+    # what the API may write in the memmap
+    const char *mc_memmap_word_unwritable(const mc_machine *m, mc_ulong va)
 
 cdef extern from "memcore/bitops.h" nogil:
     int test_bit(int nr, const mc_ulong *word)

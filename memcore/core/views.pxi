@@ -419,13 +419,20 @@ cdef class PgFlags:
         return <mc_ulong *>mc_host(self.machine.m, self.addr)
 
     cdef mc_ulong *_ww(self) except NULL:
-        """The word, for a change.  In the memmap any word (the tests inject bad page
-        state this way); in the direct map not the model's own metadata (boot
+        """The word, for a change.  In the memmap any word but the links the model
+        follows (mc_memmap_word_unwritable(); tests inject bad page state this
+        way); in the direct map not the model's own metadata (boot
         reservations, the kmem_cache and kmem_cache_node objects), which the core
         trusts."""
         cdef mc_machine *m = self.machine.m
+        cdef const char *why
         if <mc_ulong>(self.addr - m.memmap_va) >= m.memmap_bytes:
             machine_check_writable(self.machine, self.addr, sizeof(mc_ulong), "PgFlags")
+        else:
+            why = mc_memmap_word_unwritable(m, self.addr)
+            if why != NULL:
+                raise InvalidAddress(f"PgFlags: the memmap word at {self.addr:#x} is not the "
+                                     f"API's to write: {why.decode()}")
         return self._w()
 
     @property
