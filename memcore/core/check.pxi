@@ -68,7 +68,8 @@ cdef int check_free_lists(mc_machine *m, zone *z, unsigned char *claims) noexcep
                     return check_fail(m, pfn, b"free block of order %ld is not aligned (%ld)",
                                       o, <long>pfn)
                 if pfn < z.zone_start_pfn or pfn + (<uint64_t>1 << o) > \
-                        z.zone_start_pfn + z.spanned_pages or page_zone(m, p) != z:
+                        z.zone_start_pfn + z.spanned_pages or page_links_bad(m, p) or \
+                        page_zone(m, p) != z:
                     return check_fail(m, pfn, b"free block of order %ld (type %ld) is on "
                                       b"another zone's list", o, mt)
                 i = pfn
@@ -146,7 +147,8 @@ cdef int check_pcp_lists(mc_machine *m, zone *z, unsigned char *claims) noexcept
                 if page_ref_count(p) != 0:
                     return check_fail(m, pfn, b"page on a pcp list has refcount %ld (CPU %ld)",
                                       page_ref_count(p), cpu)
-                if pfn & ((<uint64_t>1 << order) - 1) or page_zone(m, p) != z:
+                if pfn & ((<uint64_t>1 << order) - 1) or page_links_bad(m, p) or \
+                        page_zone(m, p) != z:
                     return check_fail(m, pfn, b"pcp block of order %ld misaligned or in "
                                       b"another zone (CPU %ld)", order, cpu)
                 if claim(m, claims, pfn, <uint64_t>1 << order, CLAIM_PCP):
