@@ -858,6 +858,10 @@ def flag_methods(env):
 def classify_exc(e):
     if isinstance(e, DESIGNED_STATE_CHANGERS) or type(e).__name__ == "FuzzCallbackError":
         return "designed"
+    # any exception a constructor raised (memcore adds this note): its slab's pages
+    # went through the page allocator (docs/ARCHITECTURE.md, "Constructors ...")
+    if any("raised by a slab constructor" in n for n in getattr(e, "__notes__", ())):
+        return "designed"
     if isinstance(e, EXPECTED):
         return "expected"
     return "foreign"

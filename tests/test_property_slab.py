@@ -162,15 +162,19 @@ class SlabRules(RuleBasedStateMachine):
     @rule(i=PICK)
     def destroy(self, i):
         c = self.caches[i % len(self.caches)]
-        # kvfree_rcu_barrier() first: every pending kfree_rcu() completes (no reader
-        # holds a grace period back here), whatever the outcome of the destroy
+        # objects that stay in use after every pending kfree_rcu(): refused before
+        # kvfree_rcu_barrier(), changing nothing (docs: "Decisions and deviations")
         queued_here = sum(1 for a in self.rcu_pending if self.live[a].cache == c.name)
         if self.mine(c.name) - queued_here:
+            pending, gp = dict(self.rcu_pending), self.m.rcu.gp_seq
             with pytest.raises(memcore.VMBug):
                 self.m.kmem_cache_destroy(c)
+            assert self.m.rcu.gp_seq == gp
             self.settle()
-            assert not self.rcu_pending
+            assert self.rcu_pending == pending
             return
+        # otherwise kvfree_rcu_barrier() first: every pending kfree_rcu() completes
+        # (no reader holds a grace period back here)
         waiting = self.m.rcu.slabs_waiting
         self.m.kmem_cache_destroy(c)
         self.settle()

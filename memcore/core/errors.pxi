@@ -50,6 +50,8 @@ cdef int machine_raise(Machine machine, int rc) except -1:
     cdef mc_machine *m = machine.m
     if rc == MC_ECTOR and machine._ctor_error is not None:   # the constructor's own exception
         err, machine._ctor_error = machine._ctor_error, None
+        if hasattr(err, "add_note"):           # Python 3.11+
+            err.add_note("raised by a slab constructor: allocate_slab() freed the new slab")
         m.err = 0
         m.err_msg[0] = 0
         m.err_pfn = -1
