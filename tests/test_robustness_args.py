@@ -6,6 +6,7 @@ suspects (-1, 2**31, 2**32, 2**64, None, a float, a str) in a subprocess, so
 that a segfault is a failure and not a dead pytest."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,9 @@ import textwrap
 import pytest
 
 import memcore
+
+# subprocesses run here, not in the checkout, so `-c` imports the installed memcore
+HERE = os.path.dirname(os.path.abspath(__file__))
 from memcore import MemcoreError
 
 
@@ -152,6 +156,7 @@ def test_every_public_method_rejects_bad_ints_cleanly(variant, cls):
     design, bits = variant
     src = SWEEP.replace("DESIGN", repr(design)).replace("BITS", str(bits))
     r = subprocess.run([sys.executable, "-c", src, cls], capture_output=True, text=True,
+                       cwd=HERE,  # not the checkout: `-c` imports the installed memcore
                        timeout=300)
     assert r.returncode == 0 and "SWEPT" in r.stdout, \
         f"exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"

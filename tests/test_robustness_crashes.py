@@ -4,6 +4,7 @@ Each reproducer runs in a subprocess, so that a segfault (or an endless loop,
 through the timeout) is a test failure and not a dead pytest."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,9 @@ import textwrap
 import pytest
 
 import memcore
+
+# subprocesses run here, not in the checkout, so `-c` imports the installed memcore
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 PRELUDE = """
 import memcore
@@ -30,6 +34,7 @@ def run(variant, code, timeout=60):
     design, bits = variant
     src = PRELUDE.format(design=design, bits=bits) + textwrap.dedent(code) + "\nprint('OK')\n"
     r = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True,
+                       cwd=HERE,  # not the checkout: `-c` imports the installed memcore
                        timeout=timeout)
     assert r.returncode == 0 and r.stdout.strip().endswith("OK"), \
         f"exit {r.returncode}\nstdout:\n{r.stdout}\nstderr:\n{r.stderr}"
