@@ -4,7 +4,7 @@
 # Provides: folio_alloc, folio_get, folio_try_get, folio_put,
 #   free_frozen_folio, folio_ref_unfreeze.
 # Uses: the design accessors (decl.pxi), __alloc_frozen_pages,
-#   free_pages_check and __free_frozen_pages (page_alloc.pxi), set_err.
+#   free_pages_check and free_frozen_pages_linked (page_alloc.pxi), set_err.
 #
 # Each mutating operation checks first and changes nothing when the kernel
 # would VM_BUG_ON or report a bad page; the caller turns the error code
@@ -62,7 +62,7 @@ cdef int folio_put(mc_machine *m, folio *f, int cpu) noexcept nogil:
         return rc
     folio_set_count(f, 0)
     mc_folio_clear_lru_flags(f)                # __folio_put(): page_cache_release()
-    __free_frozen_pages(m, folio_page(f, 0), order, cpu)
+    free_frozen_pages_linked(m, folio_page(f, 0), order, cpu)   # links checked above
     return 1
 
 
@@ -76,7 +76,7 @@ cdef int free_frozen_folio(mc_machine *m, folio *f, int cpu) noexcept nogil:
     if rc:
         return rc
     mc_pfn_mark_clear(m, folio_pfn(m, f), MC_PFN_FROZEN)
-    __free_frozen_pages(m, folio_page(f, 0), order, cpu)
+    free_frozen_pages_linked(m, folio_page(f, 0), order, cpu)   # links checked above
     return 0
 
 

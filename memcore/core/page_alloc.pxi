@@ -148,14 +148,17 @@ cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexce
     A block whose flags word names no zone spanning it (written through the
     API) is not freed: page_zone() would index outside pgdat[], and leaking it
     is what check() then reports (the entry points check before they get here)."""
-    cdef uint64_t pfn = mc_page_to_pfn(m, p)
-    cdef zone *z
-    cdef int mt
-    cdef long before
     if page_links_bad(m, p):
         return
-    z = page_zone(m, p)
-    before = z.vm_stat[NR_FREE_PAGES]
+    free_frozen_pages_linked(m, p, order, cpu)
+
+
+cdef void free_frozen_pages_linked(mc_machine *m, page *p, int order, int cpu) noexcept nogil:
+    """__free_frozen_pages() of a block whose links free_pages_check() verified."""
+    cdef uint64_t pfn = mc_page_to_pfn(m, p)
+    cdef zone *z = page_zone(m, p)
+    cdef int mt
+    cdef long before = z.vm_stat[NR_FREE_PAGES]
     m.pfn_gen[pfn] += 1              # views of what was here are stale now
     __free_pages_prepare(m, p, order)
     mt = get_pfnblock_migratetype(m, p, pfn)
