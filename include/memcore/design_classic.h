@@ -578,17 +578,17 @@ static inline void prep_compound_page(const struct mc_machine *m, struct page *p
 
 /*
  * page_bad_reason(): why a page may not be freed, or NULL.  As in the
- * kernel the last matching reason wins.  A typed page and an anon mapping
- * are reset by __free_pages_prepare() before the kernel checks, so with
- * `skip_anon_mapping` they pass.
+ * kernel the last matching reason wins.  On the head page,
+ * __free_pages_prepare() resets a page type and an anon mapping before the
+ * kernel checks, so with `head_reset` they pass; tail pages get no reset.
  */
 static inline const char *page_bad_reason(const struct page *p, mc_ulong flags,
-					  int expected_ref, int skip_anon_mapping)
+					  int expected_ref, int head_reset)
 {
 	const char *bad = NULL;
-	if (p->_mapcount.counter != -1 && !page_has_type(p))
+	if (p->_mapcount.counter != -1 && !(head_reset && page_has_type(p)))
 		bad = "nonzero mapcount";
-	if (p->mapping != 0 && !(skip_anon_mapping && (p->mapping & 1)))
+	if (p->mapping != 0 && !(head_reset && (p->mapping & 1)))
 		bad = "non-NULL mapping";
 	if (p->_refcount.counter != expected_ref)
 		bad = "nonzero _refcount";
@@ -673,16 +673,14 @@ static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
  * or not, as __free_pages_prepare() runs it (mm/page_alloc.c): on a compound
  * page after free_tail_page_prepare() cleared the tail's mapping and
  * compound_head, and after page 1 lost PAGE_FLAGS_SECOND and _nr_pages.  The
- * page is not changed: the checks run on a copy.  page_bad_reason()'s
- * checks in its order (the last matching reason wins), with the tail's
- * expected refcount 0 and no page-type or anon exception.
+ * page is not changed: the checks run on a copy, by page_bad_reason() with
+ * the tail's expected refcount 0 and no head reset.
  */
 static inline const char *mc_free_tail_page_is_bad_reason(struct page *head, struct page *p,
 							  int compound)
 {
 	struct page q[2];
 	const struct page *t = p;
-	const char *bad = NULL;
 	_Static_assert(offsetof(struct folio, _flags_1) == sizeof(struct page),
 		       "page 1 of a folio is the second struct page");
 	if (compound) {
@@ -701,19 +699,7 @@ static inline const char *mc_free_tail_page_is_bad_reason(struct page *head, str
 		clear_compound_head(&q[1]);
 		t = &q[1];
 	}
-	if (t->_mapcount.counter != -1)
-		bad = "nonzero mapcount";
-	if (t->mapping != 0)
-		bad = "non-NULL mapping";
-	if (t->_refcount.counter != 0)
-		bad = "nonzero _refcount";
-	if (t->flags.f & PAGE_FLAGS_CHECK_AT_FREE)
-		bad = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
-#if defined(CONFIG_MEMCG)
-	if (t->memcg_data != 0)
-		bad = "page still charged to cgroup";
-#endif
-	return bad;
+	return page_bad_reason(t, PAGE_FLAGS_CHECK_AT_FREE, 0, 0);
 }
 
 /*

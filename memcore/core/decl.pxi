@@ -403,7 +403,7 @@ cdef extern from "memcore/design.h" nogil:
     int mc_page_dump_mapcount(const page *p)
     # the free path
     const char *page_bad_reason(const page *p, mc_ulong flags, int expected_ref,
-                                int skip_anon_mapping)
+                                int head_reset)
     const char *free_tail_page_bad_reason(const mc_machine *m, page *head, page *p)
     const char *mc_free_tail_page_is_bad_reason(page *head, page *p, int compound)
     void mc_free_pages_prepare_desc(page *p, unsigned int order)
