@@ -14,6 +14,7 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 
@@ -30,6 +31,23 @@ def _module(design, bits):
     return f"memcore._{design}{bits}"
 
 
+def _write_stubs():
+    """memcore/_variant.pyi and memcore/_<design><bits>.pyi, from VARIANTS."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import stubgen  # build-time tool, not installed
+    stubgen.write_stubs(VARIANTS, ROOT / "memcore")
+
+
+class BuildPy(build_py):
+    """Write the generated type stubs before the package files are copied:
+    `build` runs build_py before build_ext, so stubs written only there
+    would miss the wheel."""
+
+    def run(self):
+        _write_stubs()
+        super().run()
+
+
 class BuildExt(build_ext):
     """Generate and cythonize every variant, then compile them; both steps
     run the variants in parallel (they are independent)."""
@@ -41,10 +59,9 @@ class BuildExt(build_ext):
 
     def build_extensions(self):
         sys.path.insert(0, str(ROOT / "tools"))
-        import stubgen  # build-time tools, not installed
-        import variant_build
+        import variant_build  # build-time tool, not installed
 
-        stubgen.write_stubs(VARIANTS, ROOT / "memcore")  # memcore/_variant.pyi, _<design><bits>.pyi
+        _write_stubs()  # also here for `setup.py build_ext --inplace`
 
         variant = {_module(d, b): (d, b) for d, b in VARIANTS}
         variant_build.prepare_extensions(
@@ -56,5 +73,5 @@ class BuildExt(build_ext):
 setup(
     # sources are the stubs that build_ext writes; it replaces them with the C
     ext_modules=[Extension(_module(d, b), sources=[f"memcore/_{d}{b}.pyx"]) for d, b in VARIANTS],
-    cmdclass={"build_ext": BuildExt},
+    cmdclass={"build_py": BuildPy, "build_ext": BuildExt},
 )
