@@ -137,6 +137,24 @@ def _type_of(decl_type) -> tuple[str, str]:
     raise ValueError(f"unsupported declarator {decl_type!r}")
 
 
+_BINOPS = {"+": int.__add__, "-": int.__sub__, "*": int.__mul__, "/": int.__floordiv__,
+           "<<": int.__lshift__, ">>": int.__rshift__}
+
+
+def _const(expr) -> int:
+    """Value of an integer constant expression as the preprocessor leaves it
+    (a bitfield width such as ``(64 - 6)`` from a macro)."""
+    from pycparser import c_ast
+
+    if isinstance(expr, c_ast.Constant):
+        return int(expr.value.rstrip("uUlL"), 0)
+    if isinstance(expr, c_ast.BinaryOp) and expr.op in _BINOPS:
+        return _BINOPS[expr.op](_const(expr.left), _const(expr.right))
+    if isinstance(expr, c_ast.UnaryOp) and expr.op == "-":
+        return -_const(expr.expr)
+    raise ValueError(f"not an integer constant expression: {expr!r}")
+
+
 def _members(decls) -> list[Node]:
     from pycparser import c_ast
 
@@ -152,7 +170,7 @@ def _members(decls) -> list[Node]:
             continue
         base, arr = _type_of(t)
         if d.bitsize is not None:
-            out.append(Node(d.name, "bitfield", base, base, "", int(d.bitsize.value, 0)))
+            out.append(Node(d.name, "bitfield", base, base, "", _const(d.bitsize)))
         else:
             out.append(Node(d.name, "plain", base + arr, base, arr))
     return out

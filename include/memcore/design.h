@@ -16,6 +16,12 @@
 
 #if defined(MC_DESIGN_CLASSIC)
 # include "memcore/design_classic.h"
-#endif	/* other designs: design_types.h has stopped the build with #error */
+#elif defined(MC_DESIGN_INTERIM)
+# error "memcore: design interim has its structs (memcore/design_interim_types.h) but no accessors yet (memcore/design_interim.h)"
+#elif defined(MC_DESIGN_FLAGS_MEMDESC)
+# error "memcore: design flags_memdesc has its structs (memcore/design_flags_memdesc_types.h) but no accessors yet (memcore/design_flags_memdesc.h)"
+#elif defined(MC_DESIGN_MEMDESC)
+# error "memcore: design memdesc has its structs (memcore/design_memdesc_types.h) but no accessors yet (memcore/design_memdesc.h)"
+#endif
 
 #endif /* MEMCORE_DESIGN_H */

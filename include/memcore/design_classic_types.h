@@ -12,6 +12,7 @@
 #define MEMCORE_DESIGN_CLASSIC_TYPES_H
 
 #include "memcore/mm_types.h"
+#include "memcore/slab.h"
 #include "memcore/page_flags.h"
 
 /* The structs whose layouts this design exports, in display order. */

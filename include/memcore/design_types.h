@@ -5,9 +5,9 @@
  * A variant is built for exactly one design, selected by one of
  *
  *   MC_DESIGN_CLASSIC		Linux 6.18: every descriptor overlays struct page
- *   MC_DESIGN_INTERIM		(not built yet)
- *   MC_DESIGN_FLAGS_MEMDESC	(not built yet)
- *   MC_DESIGN_MEMDESC		(not built yet)
+ *   MC_DESIGN_INTERIM		the plan's interim step: a 32-byte page
+ *   MC_DESIGN_FLAGS_MEMDESC	the 2021 thread: flags + memdesc
+ *   MC_DESIGN_MEMDESC		the plan's end: one memdesc word
  *
  * Code that needs struct page, folio, ptdesc, ... includes this header (not
  * a design's struct header), so each design swaps its own declarations in.
@@ -25,11 +25,11 @@
 #elif defined(MC_DESIGN_CLASSIC)
 # include "memcore/design_classic_types.h"
 #elif defined(MC_DESIGN_INTERIM)
-# error "memcore: design interim is not built yet (no memcore/design_interim_types.h)"
+# include "memcore/design_interim_types.h"
 #elif defined(MC_DESIGN_FLAGS_MEMDESC)
-# error "memcore: design flags_memdesc is not built yet (no memcore/design_flags_memdesc_types.h)"
+# include "memcore/design_flags_memdesc_types.h"
 #elif defined(MC_DESIGN_MEMDESC)
-# error "memcore: design memdesc is not built yet (no memcore/design_memdesc_types.h)"
+# include "memcore/design_memdesc_types.h"
 #endif
 
 #endif /* MEMCORE_DESIGN_TYPES_H */

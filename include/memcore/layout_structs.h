@@ -9,8 +9,7 @@
 #ifndef MEMCORE_LAYOUT_STRUCTS_H
 #define MEMCORE_LAYOUT_STRUCTS_H
 
-#include "memcore/design_types.h"
-#include "memcore/slab.h"
+#include "memcore/design_types.h"	/* the design's structs and MC_LAYOUT_STRUCTS */
 #include "memcore/page_flags.h"
 
 #define MC_LAYOUT_STRUCT_ENUM(name)	MC_LAYOUT_STRUCT_##name,

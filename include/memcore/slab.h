@@ -10,22 +10,8 @@
 #ifndef MEMCORE_SLAB_H
 #define MEMCORE_SLAB_H
 
-#include "memcore/design_types.h"	/* struct page, ... of the design */
-
-/* The double word SLUB swaps atomically: u128 on 64-bit, u64 on 32-bit. */
-#if defined(CONFIG_64BIT)
-typedef u128 freelist_full_t;
-#else
-typedef u64 freelist_full_t;
-#endif
-
-typedef union {
-	struct {
-		MC_PTR(void) freelist;	/* first free object */
-		mc_ulong counter;	/* inuse/objects/frozen as one word */
-	};
-	freelist_full_t full;		/* both, for cmpxchg_double */
-} freelist_aba_t;
+#include "memcore/mm_types.h"		/* struct page: a slab overlays it */
+#include "memcore/slab_freelist.h"
 
 struct slab {
 	memdesc_flags_t flags;			/* page flags of the first page */

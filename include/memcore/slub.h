@@ -13,7 +13,7 @@
 #ifndef MEMCORE_SLUB_H
 #define MEMCORE_SLUB_H
 
-#include "memcore/slab.h"
+#include "memcore/design_types.h"	/* struct slab of the design */
 #include "memcore/slub_sizing.h"
 
 typedef u32 slab_flags_t;
