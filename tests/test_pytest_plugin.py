@@ -250,3 +250,17 @@ def test_an_unbuilt_memcore_does_not_break_unrelated_runs(pytester, monkeypatch)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --memcore-variants: *no compiled variant modules*"])
 
+
+def test_readme_example_runs(pytester):
+    """The worked example of README.md's "Using memcore in your own tests" runs
+    and passes on every variant."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Using memcore in your own tests", 1)[1].split("\n## ", 1)[0]
+    [example] = re.findall(r"```python\n(.*?)```", section, re.S)
+    pytester.makepyfile(test_readme_example=example)
+    result = pytester.runpytest("-v", "--strict-markers")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= len(VARIANTS)
+    assert set(outcomes) == {"passed"}
+    for vid in VARIANT_IDS:
+        assert f"[{vid}] PASSED" in result.stdout.str()
