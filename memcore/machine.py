@@ -59,7 +59,15 @@ else:
     class SlabObject(abc.ABC):
         """An object from kmem_cache_alloc() or kmalloc()."""
 
-    for _design, _bits in _variants.available():
+    try:
+        _built = _variants.available()
+    except ImportError:
+        # A source tree without a build: `import memcore` still works (the
+        # pytest11 entry point memcore.pytest_plugin imports this package in
+        # every pytest run of the environment), and the first call that needs
+        # a variant raises available()'s ImportError, which says what to do.
+        _built = ()
+    for _design, _bits in _built:
         _mod = _variants.module(_design, _bits)
         for _abc in (Machine, Page, Folio, PgFlags, Task, KmemCache, Slab, SlabObject):
             _abc.register(getattr(_mod, _abc.__name__))
