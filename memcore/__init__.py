@@ -6,7 +6,7 @@ Layouts of Linux 6.18's struct page, folio, slab and ptdesc in 64- and
 """
 from .errors import (BadPageState, Deadlock, FolioNotLocked, InvalidAddress, KASANReport,
                      MemcoreError,
-                     OrderOutOfRange, OutOfMemory, PFNOutOfRange, RefcountError,
+                     OrderOutOfRange, OutOfMemory, PFNOutOfRange, RefcountError, SnapshotError,
                      TailPageError, UnknownChoice, VMBug)
 from .layout import Layout, Member, layout, struct_names
 from .flagslayout import FlagsConfig, FlagsLayout, FlagsLayoutError, flags_layout
@@ -23,5 +23,5 @@ __all__ = [
     "Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "Slab", "SlabObject",
     "MemcoreError", "UnknownChoice", "VMBug", "BadPageState", "RefcountError",
     "FolioNotLocked", "TailPageError", "Deadlock", "PFNOutOfRange", "OrderOutOfRange",
-    "OutOfMemory", "InvalidAddress", "KASANReport",
+    "OutOfMemory", "InvalidAddress", "KASANReport", "SnapshotError",
 ]

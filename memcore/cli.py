@@ -3,6 +3,8 @@
     memcore layout page folio slab ptdesc [--bits 32] [--design classic] [--json]
     memcore layout --compare page folio slab
     memcore layout flags [--config i386]
+    memcore snapshot save FILE.npz [--first-pfn N] [--max-pfns N]
+    memcore estimate [--snapshot FILE.npz] [--json]
 
 Errors in what the user asked for (unknown struct, design, word size,
 config) print one line naming the valid choices and exit with status 2.
@@ -58,7 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
     lay.add_argument("--config", default=None,
                      help="flags word: canonical config name (x86_64, i386); "
                           "default: the one of --bits")
+    _add_real_machine_commands(sub)
     return p
+
+
+def _add_real_machine_commands(sub) -> None:
+    """memcore snapshot save / memcore estimate (memcore/snapshot.py, estimate.py)."""
+    snap = sub.add_parser("snapshot", help="save a real machine's page state (root)",
+                          description="Read /proc/kpageflags, kpagecount, kpagecgroup and the "
+                                      "memory texts of /proc at one moment into one .npz file.")
+    ssub = snap.add_subparsers(dest="snapshot_command", parser_class=_Parser)
+    save = ssub.add_parser("save", help="write a snapshot of this machine")
+    save.add_argument("file", metavar="FILE.npz")
+    save.add_argument("--first-pfn", type=int, default=0, help="first PFN to read (default 0)")
+    save.add_argument("--max-pfns", type=int, default=None,
+                      help="read at most this many PFNs (a window; default: all)")
+    est = sub.add_parser("estimate", help="price a real machine's memory under every design",
+                         description="Classify every PFN of a snapshot (default: this machine, "
+                                     "now) and print memmap + descriptor bytes per variant, "
+                                     "with a self-check against /proc/meminfo and vmstat.")
+    est.add_argument("--snapshot", metavar="FILE.npz", default=None,
+                     help="a file from 'memcore snapshot save' (default: read this machine)")
+    est.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def main(argv=None) -> int:
@@ -70,6 +93,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "layout":
             return _cmd_layout(args)
+        if args.command in ("snapshot", "estimate"):
+            return _cmd_real_machine(args)
     except UnknownChoice as e:
         return _fail(str(e))
     except MemcoreError as e:
@@ -98,6 +123,22 @@ def _cmd_layout(args) -> int:
         print(json.dumps([lay.to_dict() for lay in layouts], indent=1))
     else:
         print("\n".join(lay.pahole() for lay in layouts), end="")
+    return 0
+
+
+def _cmd_real_machine(args) -> int:
+    from . import estimate, snapshot
+    if args.command == "snapshot":
+        if args.snapshot_command != "save":
+            return _fail("usage: memcore snapshot save FILE.npz")
+        s = snapshot.save(args.file, first_pfn=args.first_pfn, max_pfns=args.max_pfns)
+        print(f"{args.file}: {s.nr_pfns} PFNs from {s.first_pfn:#x}, Linux {s.uname_r}")
+        return 0
+    e = estimate.run(args.snapshot)
+    if args.json:
+        print(json.dumps(e.to_dict(), indent=1))
+    else:
+        print(estimate.render(e), end="")
     return 0
 
 

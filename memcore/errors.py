@@ -68,6 +68,12 @@ class InvalidAddress(MemcoreError, ValueError):
     """A modeled address that does not map to modeled memory."""
 
 
+class SnapshotError(MemcoreError, ValueError):
+    """A machine snapshot that cannot be taken (not root, no /proc/kpageflags)
+    or loaded (not an .npz, truncated, a missing key, a wrong dtype or shape,
+    pickled content); the message names the file and the problem."""
+
+
 class KASANReport(VMBug):
     """What KASAN would report: use-after-free, out-of-bounds, double-free, invalid-free.
 
