@@ -608,6 +608,16 @@ def render(e: Estimate) -> str:
                  + ", ".join(f"{o}: {n:,}" for o, n in sorted(c.slabs.items()))
                  + f"), page tables {c.nr_pgtables:,}, pages in THPs {c.thp_pages:,}")
         L.append("")
+    kern = {f"{n}/{z}": v for n, z, v in s.buddyinfo}
+    if c.free_blocks:
+        L.append("free blocks per order: derived from the free runs / /proc/buddyinfo")
+        width = MAX_PAGE_ORDER + 1
+        L.append(f"{'zone':<15}" + "".join(f"{o:>13}" for o in range(width)))
+        for z, d in c.free_blocks.items():
+            k = kern.get(z, [])
+            cells = [f"{d.get(o, 0)}/{k[o] if o < len(k) else '-'}" for o in range(width)]
+            L.append(f"{z:<15}" + "".join(f"{x:>13}" for x in cells))
+        L.append("")
     base = e.baseline()
     L.append(f"{'variant':<18}{'page':>5}{'memmap MiB':>12}{'descr. MiB':>12}{'total MiB':>12}"
              f"{'% of RAM':>9}{'vs classic64 MiB':>18}{'% of RAM':>10}")

@@ -360,7 +360,8 @@ def load(path) -> Snapshot:
     except FileNotFoundError:
         raise SnapshotError(f"{path}: no such file") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise SnapshotError(f"{path}: not a memcore snapshot (.npz) file: {_why(e)}") from None
+        raise SnapshotError(f"{path}: not a readable .npz (truncated or corrupt zip "
+                            f"archive): {_why(e)}") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise SnapshotError(f"{path}: a single .npy array, not a memcore snapshot (.npz)")
     data: Dict[str, np.ndarray] = {}
