@@ -444,13 +444,16 @@ def selfcheck(snap: Snapshot, c: Classification, costs: List[VariantCost]) -> Li
     else:
         free = c.classes["buddy"]
         uninit = c.classes["uninitialised"]
-        checks.append(Check(
-            "free pages (buddy) vs MemFree", "pages", free, kb_pages(mi, "MemFree"),
-            kb_pages(ma, "MemFree"),
-            "MemFree is NR_FREE_PAGES; on this kernel it also counts memory whose struct "
-            "pages are not initialised yet (see the next rows)"
-            if uninit else "pages on per-CPU lists are free to the kernel but not "
-                           "KPF_BUDDY (they are in no_state)"))
+        memfree, nr_free = kb_pages(mi, "MemFree"), vs.get("nr_free_pages")
+        if uninit and memfree is not None and nr_free is not None:
+            why = (f"MemFree exceeds vmstat nr_free_pages by {memfree - nr_free:,} pages "
+                   f"here: it also counts memory whose struct pages are not initialised "
+                   f"yet ({uninit:,} uninitialised pages; see the rows below)")
+        else:
+            why = ("MemFree is NR_FREE_PAGES (the buddy free lists); pages on per-CPU "
+                   "lists are free to the kernel but in neither figure (no_state here)")
+        checks.append(Check("free pages (buddy) vs MemFree", "pages", free, memfree,
+                            kb_pages(ma, "MemFree"), why))
         checks.append(Check(
             "free pages (buddy) vs vmstat nr_free_pages", "pages", free,
             vs.get("nr_free_pages"), va.get("nr_free_pages"),
@@ -459,11 +462,13 @@ def selfcheck(snap: Snapshot, c: Classification, costs: List[VariantCost]) -> Li
             checks.append(Check(
                 "free + uninitialised vs MemFree", "pages", free + uninit,
                 kb_pages(mi, "MemFree"), kb_pages(ma, "MemFree"),
-                "uninitialised = runs of >= 1 section with no flags and map count 0; "
-                "a kernel that initialises struct pages lazily counts them free"))
+                "uninitialised = runs of >= 1 section with no flags and map count 0; a "
+                "kernel that initialises struct pages lazily counts them free; what is "
+                "left over is not visible in kpageflags"))
         checks.append(Check(
             "slab pages vs Slab:", "pages", c.classes["slab"], kb_pages(mi, "Slab"),
-            kb_pages(ma, "Slab"), "Slab: = SReclaimable + SUnreclaim"))
+            kb_pages(ma, "Slab"), "Slab: = SReclaimable + SUnreclaim; KPF_SLAB is on every "
+                                  "page of a slab"))
         checks.append(Check(
             "page-table pages vs PageTables:", "pages", c.classes["pgtable"],
             kb_pages(mi, "PageTables"), kb_pages(ma, "PageTables"), ""))
