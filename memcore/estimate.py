@@ -644,17 +644,18 @@ def render(e: Estimate) -> str:
     L.append("")
     L.append("self-check (model vs the kernel's counters, read before and after the PFNs)")
     L.append(f"{'figure':<46}{'model':>15}{'kernel':>15}{'after':>15}{'model-kernel':>15}")
-    for k in e.checks:
-        def f(x):
-            return "-" if x is None else f"{x:,}"
-        L.append(f"{k.name:<46}{f(k.model):>15}{f(k.kernel):>15}{f(k.kernel_after):>15}"
-                 f"{f(k.difference):>15}")
-        if k.note:
-            L.append(f"    {k.unit}; {k.note}")
+    def f(x: Optional[int]) -> str:
+        return "-" if x is None else f"{x:,}"
+
+    for chk in e.checks:
+        L.append(f"{chk.name:<46}{f(chk.model):>15}{f(chk.kernel):>15}"
+                 f"{f(chk.kernel_after):>15}{f(chk.difference):>15}")
+        if chk.note:
+            L.append(f"    {chk.unit}; {chk.note}")
     L.append("")
     L.append("notes")
-    for n in notes(c):
-        L.append(f"  * {n}")
+    for note in notes(c):
+        L.append(f"  * {note}")
     return "\n".join(L) + "\n"
 
 
