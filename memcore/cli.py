@@ -131,15 +131,31 @@ def _cmd_real_machine(args) -> int:
     if args.command == "snapshot":
         if args.snapshot_command != "save":
             return _fail("usage: memcore snapshot save FILE.npz")
-        s = snapshot.save(args.file, first_pfn=args.first_pfn, max_pfns=args.max_pfns)
+        s = snapshot.save(args.file, first_pfn=args.first_pfn, max_pfns=args.max_pfns,
+                          progress=_progress())
         print(f"{args.file}: {s.nr_pfns} PFNs from {s.first_pfn:#x}, Linux {s.uname_r}")
         return 0
-    e = estimate.run(args.snapshot)
+    e = estimate.run(args.snapshot, progress=_progress())
     if args.json:
         print(json.dumps(e.to_dict(), indent=1))
     else:
         print(estimate.render(e), end="")
     return 0
+
+
+def _progress():
+    """A progress line on stderr while the PFNs are read, when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        pct = min(100, 100 * done // max(total, 1))
+        bar = "#" * (pct // 4)
+        sys.stderr.write(f"\rreading /proc/kpage* [{bar:<25}] {pct:3d}%")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
 
 
 def _cmd_flags(args) -> int:

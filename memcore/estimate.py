@@ -659,9 +659,9 @@ def render(e: Estimate) -> str:
     return "\n".join(L) + "\n"
 
 
-def run(snapshot_path: Optional[str] = None) -> Estimate:
+def run(snapshot_path: Optional[str] = None, progress=None) -> Estimate:
     from . import snapshot as snapmod
-    snap = snapmod.load(snapshot_path) if snapshot_path else snapmod.live()
+    snap = snapmod.load(snapshot_path) if snapshot_path else snapmod.live(progress=progress)
     return estimate(snap)
 
 

@@ -232,14 +232,15 @@ def _open_kpage(proc: Path, name: str):
 def read_kpages(proc: Path = Path("/proc"), first_pfn: int = 0,
                 max_pfns: Optional[int] = None,
                 expect_pfns: Optional[int] = None,
-                before=None) -> Dict[str, np.ndarray]:
+                before=None, progress=None) -> Dict[str, np.ndarray]:
     """The three kpage* files from ``first_pfn``, read in step chunk by chunk
     until EOF (or ``max_pfns``), as uint64 arrays of one length.
 
     ``expect_pfns`` (the end of System RAM) sizes the arrays up front and they
     are touched before ``before()`` runs (the reading of the "before" texts),
     so the kernel's counters read then already include this process's own
-    buffers; more PFNs than expected are still read."""
+    buffers; more PFNs than expected are still read.  ``progress(done, total)``
+    is called after every chunk."""
     files = {n: _open_kpage(proc, n) for n in KPAGE_FILES}
     try:
         size = expect_pfns or CHUNK_PFNS
@@ -276,11 +277,15 @@ def read_kpages(proc: Path = Path("/proc"), first_pfn: int = 0,
             n_ok = min(got)                 # keep the three in step
             pfn += n_ok
             got_total += n_ok
+            if progress is not None:
+                progress(got_total, size)
             if n_ok < want:
                 break
     finally:
         for f in files.values():
             f.close()
+    if progress is not None and got_total != size:
+        progress(got_total, got_total)          # fewer PFNs than expected: finish the line
     if got_total == 0:
         raise SnapshotError(f"{proc / 'kpageflags'} gave no PFNs from {first_pfn:#x}")
     return {n: a[:got_total].copy() if a.shape[0] != got_total else a
@@ -288,9 +293,10 @@ def read_kpages(proc: Path = Path("/proc"), first_pfn: int = 0,
 
 
 def take(proc: Path = Path("/proc"), first_pfn: int = 0,
-         max_pfns: Optional[int] = None) -> Dict[str, np.ndarray]:
+         max_pfns: Optional[int] = None, progress=None) -> Dict[str, np.ndarray]:
     """Read everything a snapshot holds into the dict ``save()`` writes."""
     proc = Path(proc)
+    _open_kpage(proc, "kpageflags").close()      # not root: say so before anything else
     iomem = _read_text(proc, "iomem")
     ram = parse_iomem_ram(iomem)
     if ram.size == 0:
@@ -303,7 +309,8 @@ def take(proc: Path = Path("/proc"), first_pfn: int = 0,
         for n in TEXT_FILES:
             texts[n] = _read_text(proc, n)
 
-    arrays = read_kpages(proc, first_pfn, max_pfns, max(end_pfn - first_pfn, 1), before)
+    arrays = read_kpages(proc, first_pfn, max_pfns, max(end_pfn - first_pfn, 1), before,
+                         progress)
     for n in AFTER_FILES:
         texts[f"{n}_after"] = _read_text(proc, n)
     texts["format"] = FORMAT
@@ -318,9 +325,9 @@ def take(proc: Path = Path("/proc"), first_pfn: int = 0,
 
 
 def save(path, proc: Path = Path("/proc"), first_pfn: int = 0,
-         max_pfns: Optional[int] = None) -> Snapshot:
+         max_pfns: Optional[int] = None, progress=None) -> Snapshot:
     """Snapshot this machine into ``path`` (.npz); returns what was saved."""
-    data = take(proc, first_pfn, max_pfns)
+    data = take(proc, first_pfn, max_pfns, progress)
     write(path, data)
     return from_arrays(data, str(path))
 
@@ -433,9 +440,9 @@ def from_arrays(data: Dict[str, np.ndarray], where: str = "snapshot") -> Snapsho
 
 
 def live(first_pfn: int = 0, max_pfns: Optional[int] = None,
-         proc: Path = Path("/proc")) -> Snapshot:
+         proc: Path = Path("/proc"), progress=None) -> Snapshot:
     """The running machine, now, without writing a file."""
-    return from_arrays(take(proc, first_pfn, max_pfns), f"{proc} (live)")
+    return from_arrays(take(proc, first_pfn, max_pfns, progress), f"{proc} (live)")
 
 
 def can_read_live(proc: Path = Path("/proc")) -> bool:

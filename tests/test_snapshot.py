@@ -206,6 +206,23 @@ def test_save_window_and_growth(tmp_path, fixture_arrays, monkeypatch):
     assert np.array_equal(arrays["kpageflags"], fixture_arrays["kpageflags"][:20_000])
 
 
+def test_progress_reaches_the_end(tmp_path, fixture_arrays, monkeypatch):
+    monkeypatch.setattr(snapshot, "CHUNK_PFNS", 1000)
+    proc = _fake_proc(tmp_path, fixture_arrays, 4_500)
+    calls = []
+    snapshot.read_kpages(proc, expect_pfns=10_000, progress=lambda d, t: calls.append((d, t)))
+    assert [d for d, _ in calls] == [1000, 2000, 3000, 4000, 4500, 4500]
+    assert calls[-1] == (4500, 4500)
+
+
+def test_not_root_is_said_first(tmp_path, fixture_arrays):
+    proc = _fake_proc(tmp_path, fixture_arrays, 10)
+    (proc / "kpageflags").unlink()
+    (proc / "iomem").write_text("00000000-00000000 : System RAM\n")     # what non-root sees
+    with pytest.raises(SnapshotError, match=r"cannot read .*kpageflags"):
+        snapshot.save(tmp_path / "s.npz", proc=proc)
+
+
 def test_save_without_the_files_is_a_clear_error(tmp_path, fixture_arrays):
     proc = _fake_proc(tmp_path, fixture_arrays, 10)
     (proc / "kpagecgroup").unlink()
