@@ -80,7 +80,7 @@ class Snapshot:
 
     kpageflags: np.ndarray
     kpagecount: np.ndarray
-    kpagecgroup: np.ndarray
+    kpagecgroup: Optional[np.ndarray]    # None: a live read that skipped it (estimate)
     first_pfn: int
     ram_ranges: np.ndarray               # (k, 2) uint64 [start, end) bytes
     texts: Dict[str, str]
@@ -232,7 +232,8 @@ def _open_kpage(proc: Path, name: str):
 def read_kpages(proc: Path = Path("/proc"), first_pfn: int = 0,
                 max_pfns: Optional[int] = None,
                 expect_pfns: Optional[int] = None,
-                before=None, progress=None) -> Dict[str, np.ndarray]:
+                before=None, progress=None,
+                names: Tuple[str, ...] = KPAGE_FILES) -> Dict[str, np.ndarray]:
     """The three kpage* files from ``first_pfn``, read in step chunk by chunk
     until EOF (or ``max_pfns``), as uint64 arrays of one length.
 
@@ -241,12 +242,14 @@ def read_kpages(proc: Path = Path("/proc"), first_pfn: int = 0,
     so the kernel's counters read then already include this process's own
     buffers; more PFNs than expected are still read.  ``progress(done, total)``
     is called after every chunk."""
-    files = {n: _open_kpage(proc, n) for n in KPAGE_FILES}
+    files = {n: _open_kpage(proc, n) for n in names}
     try:
         size = expect_pfns or CHUNK_PFNS
         if max_pfns is not None:
             size = min(size, max_pfns)
-        arrays = {n: np.ones(max(size, 1), dtype=np.uint64) for n in KPAGE_FILES}  # faulted in
+        arrays = {n: np.empty(max(size, 1), dtype=np.uint64) for n in names}
+        for a in arrays.values():
+            a[::PAGE_SIZE // 8] = 0             # fault every page in now
         if before is not None:
             before()
         pfn = first_pfn
@@ -254,8 +257,12 @@ def read_kpages(proc: Path = Path("/proc"), first_pfn: int = 0,
         while max_pfns is None or got_total < max_pfns:
             want = CHUNK_PFNS if max_pfns is None else min(CHUNK_PFNS, max_pfns - got_total)
             if got_total + want > arrays["kpageflags"].shape[0]:
+                f = files["kpageflags"]
+                f.seek(pfn * 8)
+                if not f.read(8):               # at EOF: no need to grow
+                    break
                 grow = max(got_total + want, 2 * arrays["kpageflags"].shape[0])
-                for n in KPAGE_FILES:
+                for n in names:
                     a = np.empty(grow, dtype=np.uint64)
                     a[:got_total] = arrays[n][:got_total]
                     arrays[n] = a
@@ -293,8 +300,10 @@ def read_kpages(proc: Path = Path("/proc"), first_pfn: int = 0,
 
 
 def take(proc: Path = Path("/proc"), first_pfn: int = 0,
-         max_pfns: Optional[int] = None, progress=None) -> Dict[str, np.ndarray]:
-    """Read everything a snapshot holds into the dict ``save()`` writes."""
+         max_pfns: Optional[int] = None, progress=None,
+         with_cgroup: bool = True) -> Dict[str, np.ndarray]:
+    """Read everything a snapshot holds into the dict ``save()`` writes
+    (without kpagecgroup if not ``with_cgroup``: what the estimate skips)."""
     proc = Path(proc)
     _open_kpage(proc, "kpageflags").close()      # not root: say so before anything else
     iomem = _read_text(proc, "iomem")
@@ -309,8 +318,9 @@ def take(proc: Path = Path("/proc"), first_pfn: int = 0,
         for n in TEXT_FILES:
             texts[n] = _read_text(proc, n)
 
+    names = KPAGE_FILES if with_cgroup else tuple(n for n in KPAGE_FILES if n != "kpagecgroup")
     arrays = read_kpages(proc, first_pfn, max_pfns, max(end_pfn - first_pfn, 1), before,
-                         progress)
+                         progress, names)
     for n in AFTER_FILES:
         texts[f"{n}_after"] = _read_text(proc, n)
     texts["format"] = FORMAT
@@ -395,16 +405,19 @@ def _why(e: BaseException) -> str:
     return f"{type(e).__name__}: {msg[0]}" if msg else type(e).__name__
 
 
-def from_arrays(data: Dict[str, np.ndarray], where: str = "snapshot") -> Snapshot:
+def from_arrays(data: Dict[str, np.ndarray], where: str = "snapshot",
+                require_cgroup: bool = True) -> Snapshot:
     """Validate dtypes and shapes and build the Snapshot."""
     for k, (dtype, ndim) in ARRAY_KEYS.items():
+        if k == "kpagecgroup" and not require_cgroup and k not in data:
+            continue
         a = data[k]
         if a.dtype != dtype or a.ndim != ndim:
             raise SnapshotError(f"{where}: key {k!r} must be {dtype} with {ndim} dimension(s); "
                                 f"it is {a.dtype} with shape {a.shape}")
     n = data["kpageflags"].shape[0]
     for k in ("kpagecount", "kpagecgroup"):
-        if data[k].shape[0] != n:
+        if k in data and data[k].shape[0] != n:
             raise SnapshotError(f"{where}: key {k!r} has {data[k].shape[0]} PFNs, "
                                 f"kpageflags has {n}")
     if n == 0:
@@ -425,7 +438,7 @@ def from_arrays(data: Dict[str, np.ndarray], where: str = "snapshot") -> Snapsho
     zones, ncpus = parse_zoneinfo(texts["zoneinfo"])
     snap = Snapshot(
         kpageflags=data["kpageflags"], kpagecount=data["kpagecount"],
-        kpagecgroup=data["kpagecgroup"], first_pfn=int(data["first_pfn"][()]),
+        kpagecgroup=data.get("kpagecgroup"), first_pfn=int(data["first_pfn"][()]),
         ram_ranges=ram, texts=texts,
         meminfo=parse_meminfo(texts["meminfo"]),
         meminfo_after=parse_meminfo(texts["meminfo_after"]),
@@ -440,9 +453,12 @@ def from_arrays(data: Dict[str, np.ndarray], where: str = "snapshot") -> Snapsho
 
 
 def live(first_pfn: int = 0, max_pfns: Optional[int] = None,
-         proc: Path = Path("/proc"), progress=None) -> Snapshot:
-    """The running machine, now, without writing a file."""
-    return from_arrays(take(proc, first_pfn, max_pfns, progress), f"{proc} (live)")
+         proc: Path = Path("/proc"), progress=None, with_cgroup: bool = True) -> Snapshot:
+    """The running machine, now, without writing a file (``with_cgroup=False``
+    skips /proc/kpagecgroup, which the estimate does not use: a third less
+    to read)."""
+    return from_arrays(take(proc, first_pfn, max_pfns, progress, with_cgroup),
+                       f"{proc} (live)", require_cgroup=with_cgroup)
 
 
 def can_read_live(proc: Path = Path("/proc")) -> bool:

@@ -132,6 +132,19 @@ def test_decompose_tiles_with_aligned_blocks(start, length, orders):
     assert pfn == start + length
 
 
+def test_vectorised_decompose_equals_the_scalar_one(fixture_snap):
+    free = (fixture_snap.kpageflags & np.uint64(B["BUDDY"])) != 0
+    starts, lengths = E._runs(free)
+    want = np.zeros(E.MAX_PAGE_ORDER + 1, np.int64)
+    for s, n in zip(starts, lengths):
+        for o in E.decompose(int(s), int(n)):
+            want[o] += 1
+    assert len(starts) > 1000
+    assert E.decompose_runs(starts, lengths).tolist() == want.tolist()
+    assert E.decompose_runs(np.array([0, 1]), np.array([1 << 13, 5])).tolist() == \
+        [1, 2] + [0] * 8 + [8]          # 1 | 2-3 | 4-5; 8 x 1024
+
+
 # ---- the committed snapshot ------------------------------------------------------------
 
 def test_fixture_classes_account_for_every_pfn(fixture_snap, fixture_est):

@@ -265,3 +265,14 @@ def test_live_snapshot_covers_ram():
     s = snapshot.live()
     assert not s.window
     assert s.end_pfn >= int(s.ram_ranges[:, 1].max()) >> 12
+    assert s.kpagecgroup is not None and s.kpagecgroup.shape == s.kpageflags.shape
+    assert snapshot.live(max_pfns=4096, with_cgroup=False).kpagecgroup is None
+
+
+def test_estimate_reads_without_kpagecgroup(tmp_path, fixture_arrays):
+    proc = _fake_proc(tmp_path, fixture_arrays, 1000)
+    (proc / "kpagecgroup").unlink()
+    s = snapshot.live(proc=proc, with_cgroup=False)
+    assert s.kpagecgroup is None and s.nr_pfns == 1000
+    with pytest.raises(SnapshotError, match="kpagecgroup"):
+        snapshot.live(proc=proc)
