@@ -396,8 +396,11 @@ def descriptors_overlay(design: str, bits: int) -> bool:
     return "memdesc" not in memcore.layout("page", design, bits)
 
 
-def price(c: Classification, which=None, cpus: int = 2) -> List[VariantCost]:
-    """Memmap and descriptor bytes of the classified state in every variant."""
+def price(c: Classification, which=None, cpus: int = 2,
+          skipped: Optional[List[Tuple[str, str]]] = None) -> List[VariantCost]:
+    """Memmap and descriptor bytes of the classified state in every variant.
+    A variant whose layouts cannot be read is left out, with the reason
+    appended to ``skipped`` as (name, reason)."""
     import memcore
     out = []
     for design, bits in (which if which is not None else variants()):
@@ -406,7 +409,8 @@ def price(c: Classification, which=None, cpus: int = 2) -> List[VariantCost]:
             names = memcore.struct_names(design, bits)
             page = memcore.layout("page", design, bits)
         except Exception as e:         # layouts not available for this variant
-            notes.append(f"no layouts: {e}")
+            if skipped is not None:
+                skipped.append((f"{design}{bits}", f"no layouts: {str(e).splitlines()[0]}"))
             continue
         overlay = descriptors_overlay(design, bits)
         descs: List[DescriptorCost] = []
@@ -552,6 +556,7 @@ class Estimate:
     classification: Classification
     costs: List[VariantCost]
     checks: List[Check]
+    skipped: List[Tuple[str, str]] = field(default_factory=list)
 
     def baseline(self) -> Optional[VariantCost]:
         return next((v for v in self.costs if (v.design, v.bits) == ("classic", 64)), None)
@@ -575,14 +580,16 @@ class Estimate:
             "classes": dict(c.classes),
             "classification": c.to_dict(),
             "selfcheck": [k.to_dict() for k in self.checks],
+            "skipped": [{"variant": v, "reason": r} for v, r in self.skipped],
             "notes": notes(c),
         }
 
 
 def estimate(snap: Snapshot, which=None) -> Estimate:
     c = classify(snap)
-    costs = price(c, which, cpus=max(1, snap.ncpus or 2))
-    return Estimate(snap, c, costs, selfcheck(snap, c, costs))
+    skipped: List[Tuple[str, str]] = []
+    costs = price(c, which, cpus=max(1, snap.ncpus or 2), skipped=skipped)
+    return Estimate(snap, c, costs, selfcheck(snap, c, costs), skipped)
 
 
 def notes(c: Classification) -> List[str]:
@@ -664,6 +671,8 @@ def render(e: Estimate) -> str:
                  f"{100.0 * v.total_bytes / ram:>8.3f}%"
                  f"{_signed_mib(diff) if base else '-':>18}"
                  f"{(100.0 * diff / ram if base else 0):>+9.3f}%")
+    for name, why in e.skipped:
+        L.append(f"{name:<18}not priced: {why}")
     detail = [v for v in e.costs if v.descriptors]
     if detail:
         L.append("")

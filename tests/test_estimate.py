@@ -248,6 +248,14 @@ def test_memdesc_style_design_prices_slab_packed_descriptors(monkeypatch, fixtur
     assert v.total_bytes == v.memmap_bytes + v.descriptor_bytes
 
 
+def test_variant_without_layouts_is_reported_not_priced(fixture_snap):
+    e = E.estimate(fixture_snap, which=[("classic", 64), ("nosuchdesign", 64)])
+    assert [v.name for v in e.costs] == ["classic64"]
+    assert e.skipped and e.skipped[0][0] == "nosuchdesign64"
+    assert "nosuchdesign64" in E.render(e) and "not priced" in E.render(e)
+    assert e.to_dict()["skipped"][0]["variant"] == "nosuchdesign64"
+
+
 def test_variants_prefers_layout_variants(monkeypatch):
     monkeypatch.setattr(memcore, "layout_variants", lambda: (("x", 64), ("y", 32)),
                         raising=False)
