@@ -65,3 +65,24 @@ def test_the_struct_list_comes_from_the_design(tmp_path):
     structs = codegen.parse_structs(text)
     assert list(structs) == ["slab", "page"]
     assert "#define MC_NR_LAYOUT_STRUCTS 2" in codegen.emit_layout_table(structs)
+
+
+def test_a_design_with_only_a_types_header_has_layouts_not_a_machine(tmp_path):
+    """Once a design's types header exists, design_types.h includes it, so
+    codegen can build its layout table (memcore._layouts); its machine still
+    stops at design.h, which has no accessors for it."""
+    inc = tmp_path / "inc" / "memcore"
+    inc.mkdir(parents=True)
+    (inc / "design_interim_types.h").write_text(
+        '#include "memcore/mm_types.h"\n#include "memcore/page_flags.h"\n'
+        "#define MC_LAYOUT_STRUCTS(X)\tX(page) X(slab)\n")
+    defs = dict(codegen.variant_defines("interim", 64), MC_PARSE=1)
+    text = codegen.preprocess(codegen.LAYOUT_HEADER, defs, [f"-I{tmp_path / 'inc'}"])
+    assert list(codegen.parse_structs(text)) == ["page", "slab"]
+    src = tmp_path / "t.c"
+    src.write_text('#include "memcore/design.h"\n')
+    cmd = codegen.c_compiler() + ["-fsyntax-only", "-std=gnu11", f"-I{ROOT / 'include'}",
+                                  f"-I{tmp_path / 'inc'}", "-DMC_BITS=64", "-DMC_DESIGN_INTERIM=1"]
+    proc = subprocess.run(cmd + [str(src)], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "no accessor header" in proc.stderr and "not built yet" not in proc.stderr

@@ -16,6 +16,9 @@
 
 #if defined(MC_DESIGN_CLASSIC)
 # include "memcore/design_classic.h"
-#endif	/* other designs: design_types.h has stopped the build with #error */
+#elif defined(MC_DESIGN_INTERIM) || defined(MC_DESIGN_FLAGS_MEMDESC) || defined(MC_DESIGN_MEMDESC)
+/* a design with only its types header has layouts (setup.py LAYOUTS), no machine */
+# error "memcore: this design has no accessor header (memcore/design_<name>.h) yet: its machine cannot be built, only its layouts"
+#endif	/* no design: design_types.h has stopped the build with #error */
 
 #endif /* MEMCORE_DESIGN_H */

@@ -5,9 +5,9 @@
  * A variant is built for exactly one design, selected by one of
  *
  *   MC_DESIGN_CLASSIC		Linux 6.18: every descriptor overlays struct page
- *   MC_DESIGN_INTERIM		(not built yet)
- *   MC_DESIGN_FLAGS_MEMDESC	(not built yet)
- *   MC_DESIGN_MEMDESC		(not built yet)
+ *   MC_DESIGN_INTERIM		(types header being written; no machine yet)
+ *   MC_DESIGN_FLAGS_MEMDESC	(types header being written; no machine yet)
+ *   MC_DESIGN_MEMDESC		(types header being written; no machine yet)
  *
  * Code that needs struct page, folio, ptdesc, ... includes this header (not
  * a design's struct header), so each design swaps its own declarations in.
@@ -15,6 +15,10 @@
  * MC_LAYOUT_STRUCTS(X): X(name) for every struct its layout table covers, in
  * display order (memcore/layout_structs.h; tools/codegen.py generates the
  * tables for exactly these).  Its accessors are chosen by memcore/design.h.
+ *
+ * A design's types header is included as soon as it exists: that is all
+ * its layout tables need (memcore._layouts, setup.py LAYOUTS), while its
+ * machine also needs its accessor header (memcore/design.h).
  */
 #ifndef MEMCORE_DESIGN_TYPES_H
 #define MEMCORE_DESIGN_TYPES_H
@@ -25,11 +29,23 @@
 #elif defined(MC_DESIGN_CLASSIC)
 # include "memcore/design_classic_types.h"
 #elif defined(MC_DESIGN_INTERIM)
-# error "memcore: design interim is not built yet (no memcore/design_interim_types.h)"
+# if __has_include("memcore/design_interim_types.h")
+#  include "memcore/design_interim_types.h"
+# else
+#  error "memcore: design interim is not built yet (no memcore/design_interim_types.h)"
+# endif
 #elif defined(MC_DESIGN_FLAGS_MEMDESC)
-# error "memcore: design flags_memdesc is not built yet (no memcore/design_flags_memdesc_types.h)"
+# if __has_include("memcore/design_flags_memdesc_types.h")
+#  include "memcore/design_flags_memdesc_types.h"
+# else
+#  error "memcore: design flags_memdesc is not built yet (no memcore/design_flags_memdesc_types.h)"
+# endif
 #elif defined(MC_DESIGN_MEMDESC)
-# error "memcore: design memdesc is not built yet (no memcore/design_memdesc_types.h)"
+# if __has_include("memcore/design_memdesc_types.h")
+#  include "memcore/design_memdesc_types.h"
+# else
+#  error "memcore: design memdesc is not built yet (no memcore/design_memdesc_types.h)"
+# endif
 #endif
 
 #endif /* MEMCORE_DESIGN_TYPES_H */
