@@ -39,10 +39,10 @@ def test_compare_reports_every_variant(capsys):
     code, out, _ = run(capsys, "layout", "--compare", "page", "folio", "slab")
     assert code == 0
     header = out.splitlines()[0].split()
-    assert header[2:] == [f"{d}{b}" for d, b in memcore.variants()]
+    assert header[2:] == [f"{d}{b}" for d, b in memcore.layout_variants()]
     code, out, _ = run(capsys, "layout", "--compare", "page", "--json")
     rows = json.loads(out)
-    assert [(r["design"], r["bits"]) for r in rows] == list(memcore.variants())
+    assert [(r["design"], r["bits"]) for r in rows] == list(memcore.layout_variants())
     for r in rows:
         # the memmap of 1 GiB: one struct page per 4 KiB page
         assert r["bytes_per_gib"] == memcore.layout("page", r["design"], r["bits"]).size << 18
