@@ -15,13 +15,11 @@ loads no machine.  A variant module holds the same table for its own
 from __future__ import annotations
 
 import importlib
-
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
 from types import ModuleType
+from typing import Any
 
 from . import _variants
 from .errors import UnknownChoice

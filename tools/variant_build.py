@@ -116,6 +116,7 @@ LAYOUTS_STUB = """\
 # One table per (design, bits), each compiled from its own C file,
 # build/memcore-gen/layouts/<design><bits>.c, which selects that design and
 # word size; the module's code is memcore/_layouts.pxi.
+include "core/layout_decl.pxi"
 include "core/layout_rows.pxi"
 
 cdef extern from "{header}":

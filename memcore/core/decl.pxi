@@ -8,7 +8,7 @@
 # Provides: every C name the other .pxi files use, the design accessors (the
 #   seam: struct page and struct folio are opaque here), the extension types.
 # Uses: include/memcore/*.h (struct page & co. through design_types.h, the
-#   variant's design), core/layout_rows.pxi (layout_table.h) and the generated
+#   variant's design), core/layout_decl.pxi (layout_table.h) and the generated
 #   mc_layout_table.h / mc_enum_table.h.
 
 cimport cython
@@ -17,9 +17,8 @@ from libc.stdlib cimport calloc, malloc, realloc, free
 from libc.string cimport memset, memcpy, memmove
 from libc.stdio cimport snprintf
 
-# memcore/layout_table.h (the shape of layout tables), MEMBER_KIND_NAMES and
-# the row builder are shared with memcore._layouts:
-include "core/layout_rows.pxi"
+# memcore/layout_table.h (the shape of layout tables), shared with memcore._layouts:
+include "core/layout_decl.pxi"
 
 cdef extern from "mc_layout_table.h":
     const mc_struct_desc mc_layout_structs[]

@@ -5,7 +5,7 @@
 #   _enum_table(), _flags_layout() (read by enums.py, flagslayout.py and the
 #   tests; memcore/layout.py reads memcore._layouts, which holds the same
 #   table); slab_counters()/slab_fields(); _table_entry() for every .pxi.
-#   (MEMBER_KIND_NAMES comes from core/layout_rows.pxi, via decl.pxi.)
+#   MEMBER_KIND_NAMES and _layout_rows() come from core/layout_rows.pxi.
 # Uses: decl.pxi, core/layout_rows.pxi (row building and bitfield probing,
 #   shared with memcore._layouts), the generated mc_layout_table.h /
 #   mc_enum_table.h; memcore.errors.
@@ -22,8 +22,11 @@ BITS = MC_BITS
 DESIGN = MC_DESIGN_NAME.decode()
 CONFIG_NAME = MC_CONFIG_NAME.decode()
 
-# Names of C enums, by value, from the X-macro tables that define the enums
-# (MEMBER_KIND_NAMES: core/layout_rows.pxi):
+# Row building and bitfield probing, and MEMBER_KIND_NAMES (enum
+# mc_member_kind by value), shared with memcore._layouts:
+include "core/layout_rows.pxi"
+
+# Names of C enums, by value, from the X-macro tables that define the enums:
 #: enum mc_reserve_kind (machine.h MC_RESERVE_KINDS): boot reservations, as stats() names them
 RESERVE_KIND_NAMES = tuple(mc_reserve_kind_name(i).decode() for i in range(MC_NR_RESERVE_KINDS))
 

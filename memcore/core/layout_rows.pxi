@@ -2,43 +2,16 @@
 # for the table of its own design and word size) and by memcore._layouts
 # (memcore/_layouts.pxi, for the tables of every setup.py LAYOUTS entry).
 #
-# Provides: the declarations of memcore/layout_table.h, MEMBER_KIND_NAMES,
-#   _layout_rows() (a C table -> {struct name: (size, align, rows)}).
-# Uses: memcore/layout_table.h only (no design, no word size), so a module
-#   that includes this file needs no MC_BITS or MC_DESIGN_*.
+# Provides: MEMBER_KIND_NAMES, _layout_rows() (a C table -> {struct name:
+#   (size, align, rows)}).
+# Uses: core/layout_decl.pxi (memcore/layout_table.h only: no design, no word
+#   size, so a module that includes these needs no MC_BITS or MC_DESIGN_*).
 #
 # Offsets, sizes and alignments are compile-time constants of the table;
 # bitfield positions are found here by probing: each bitfield is set to all
 # ones in a zeroed buffer and the resulting bits are read back.
 
 from libc.string cimport memset
-
-cdef extern from "memcore/layout_table.h":
-    enum:
-        MC_MEMBER_PLAIN, MC_MEMBER_BITFIELD, MC_NR_MEMBER_KINDS
-    const char *mc_member_kind_name(int kind)
-    ctypedef void (*mc_bitprobe_fn)(unsigned char *buf)
-    cdef struct mc_member_desc:
-        const char *name
-        const char *type
-        const char *array
-        int kind
-        int parent
-        int depth
-        size_t offset
-        size_t size
-        size_t align
-        int bit_width
-        mc_bitprobe_fn bitprobe
-    cdef struct mc_struct_desc:
-        const char *name
-        size_t size
-        size_t align
-        const mc_member_desc *members
-        size_t nr_members
-    cdef struct mc_enum_entry:
-        const char *name
-        long long value
 
 # Names of C enums, by value, from the X-macro tables that define the enums:
 #: enum mc_member_kind (layout_table.h MC_MEMBER_KINDS): the kinds of layout rows
