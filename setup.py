@@ -5,6 +5,10 @@ the subsystem .pxi files it includes) compiled with different C macros, the
 way one kernel source tree is built for different configurations.  To add a
 design, add its header set under include/memcore/ and one line to VARIANTS.
 
+memcore._layouts holds the layout tables of every LAYOUTS entry, which needs
+only a design's types header: layouts of designs whose machines are not
+built yet, and a module that is cheap to import.
+
 Code generation and Cython run in build_ext (tools/variant_build.py), not
 when this file is imported: `setup.py --version` and sdist need neither.
 """
@@ -15,6 +19,7 @@ from pathlib import Path
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
+from setuptools.errors import SetupError
 
 ROOT = Path(__file__).resolve().parent
 
@@ -23,6 +28,25 @@ VARIANTS = [
     ("classic", 64),
     ("classic", 32),
 ]
+
+#: (design, word size in bits): the layout tables memcore._layouts holds, for
+#: memcore.layout() & co.  A design needs only its types header
+#: (include/memcore/design_<design>_types.h: its structs and
+#: MC_LAYOUT_STRUCTS(X)), not a buildable machine, so designs whose variant
+#: modules are not built yet are listed here; the build stops, naming the
+#: header, when it does not exist.
+LAYOUTS = [
+    ("classic", 64),
+    ("classic", 32),
+    ("interim", 64),
+    ("interim", 32),
+    ("flags_memdesc", 64),
+    ("flags_memdesc", 32),
+    ("memdesc", 64),
+    ("memdesc", 32),
+]
+
+LAYOUTS_MODULE = "memcore._layouts"
 
 GEN = ROOT / "build" / "memcore-gen"
 
@@ -64,14 +88,21 @@ class BuildExt(build_ext):
         _write_stubs()  # also here for `setup.py build_ext --inplace`
 
         variant = {_module(d, b): (d, b) for d, b in VARIANTS}
-        variant_build.prepare_extensions(
-            [(ext, *variant[ext.name]) for ext in self.extensions],
-            GEN, jobs=self.parallel, force=self.force)
+        layouts = [ext for ext in self.extensions if ext.name == LAYOUTS_MODULE]
+        try:
+            variant_build.prepare_extensions(
+                [(ext, *variant[ext.name]) for ext in self.extensions if ext.name in variant],
+                GEN, jobs=self.parallel, force=self.force,
+                layouts=(layouts[0], LAYOUTS) if layouts else None)
+        except variant_build.codegen.LayoutsError as e:
+            raise SetupError(f"setup.py LAYOUTS: {e}") from None
         super().build_extensions()
 
 
 setup(
     # sources are the stubs that build_ext writes; it replaces them with the C
-    ext_modules=[Extension(_module(d, b), sources=[f"memcore/_{d}{b}.pyx"]) for d, b in VARIANTS],
+    # memcore._layouts first: it is small, and the variants compile alongside it
+    ext_modules=[Extension(LAYOUTS_MODULE, sources=["memcore/_layouts.pyx"])]
+    + [Extension(_module(d, b), sources=[f"memcore/_{d}{b}.pyx"]) for d, b in VARIANTS],
     cmdclass={"build_py": BuildPy, "build_ext": BuildExt},
 )

@@ -1,14 +1,15 @@
 """memcore: an executable, C-struct-faithful model of Linux memory descriptors.
 
 Layouts of Linux 6.18's struct page, folio, slab and ptdesc in 64- and
-32-bit variants (``layout``), the page-flags word calculator
+32-bit variants, and of every other design with layout tables
+(``layout``, ``layout_variants``), the page-flags word calculator
 (``flags_layout``), and a running machine model (``Machine``).
 """
 from .errors import (BadPageState, Deadlock, FolioNotLocked, InvalidAddress, KASANReport,
                      MemcoreError,
                      OrderOutOfRange, OutOfMemory, PFNOutOfRange, RefcountError, SnapshotError,
                      TailPageError, UnknownChoice, VMBug)
-from .layout import Layout, Member, layout, struct_names
+from .layout import Layout, Member, layout, layout_variants, struct_names
 from .flagslayout import FlagsConfig, FlagsLayout, FlagsLayoutError, flags_layout
 from ._variants import available as variants
 from .enums import pageflags, pagetype
@@ -17,7 +18,7 @@ from .machine import Folio, KmemCache, Machine, Page, PgFlags, Slab, SlabObject,
 __version__ = "0.1.0"
 
 __all__ = [
-    "layout", "struct_names", "Layout", "Member",
+    "layout", "layout_variants", "struct_names", "Layout", "Member",
     "flags_layout", "FlagsConfig", "FlagsLayout", "FlagsLayoutError",
     "variants", "pageflags", "pagetype",
     "Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "Slab", "SlabObject",

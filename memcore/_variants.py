@@ -44,10 +44,19 @@ def designs() -> tuple[str, ...]:
 
 
 def check(design: str, bits: int) -> tuple[str, int]:
-    """Validate a (design, bits) pair, raising UnknownChoice listing valid values."""
-    if design not in designs():
-        raise UnknownChoice("design", design, designs())
-    valid_bits = tuple(b for d, b in available() if d == design)
+    """Validate a (design, bits) pair of a compiled variant, raising
+    UnknownChoice listing valid values."""
+    return check_choice(design, bits, available())
+
+
+def check_choice(design: str, bits: int,
+                 pairs: tuple[tuple[str, int], ...]) -> tuple[str, int]:
+    """Validate (design, bits) against `pairs` (variants, or layout variants),
+    raising UnknownChoice listing the valid designs, or the design's word sizes."""
+    names = tuple(dict.fromkeys(d for d, _ in pairs))
+    if design not in names:
+        raise UnknownChoice("design", design, names)
+    valid_bits = tuple(b for d, b in pairs if d == design)
     try:
         b = int(bits)
     except (TypeError, ValueError):

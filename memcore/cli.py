@@ -1,7 +1,7 @@
 """The ``memcore`` command line.
 
     memcore layout page folio slab ptdesc [--bits 32] [--design classic] [--json]
-    memcore layout --compare page folio slab
+    memcore layout --compare page folio slab     (every design and word size with layouts)
     memcore layout flags [--config i386]
     memcore snapshot save FILE.npz [--first-pfn N] [--max-pfns N]
     memcore estimate [--snapshot FILE.npz] [--json]
@@ -18,7 +18,7 @@ import sys
 from . import _variants
 from .errors import MemcoreError, UnknownChoice
 from .flagslayout import flags_layout
-from .layout import layout, struct_names
+from .layout import Layout, layout, layout_variants, struct_names
 
 GIB = 1 << 30
 PAGE_SIZE = 4096
@@ -110,8 +110,12 @@ def _cmd_layout(args) -> int:
         return _cmd_flags(args)
     if args.config is not None:
         return _fail("--config applies to 'memcore layout flags' only")
-    _variants.check(args.design, args.bits)
-    known = struct_names(args.design, args.bits)
+    _variants.check_choice(args.design, args.bits, layout_variants())
+    if args.compare:
+        # any struct of any variant: the variants without it show "-"
+        known = tuple(dict.fromkeys(n for d, b in layout_variants() for n in struct_names(d, b)))
+    else:
+        known = struct_names(args.design, args.bits)
     names = names or list(known)
     for n in names:
         if n not in known:
@@ -170,19 +174,27 @@ def _cmd_flags(args) -> int:
     return 0
 
 
+def memmap_bytes_per_gib(page: Layout) -> int:
+    """Bytes of memmap (one struct page per 4 KiB page) per GiB of RAM."""
+    return page.size * (GIB // PAGE_SIZE)
+
+
 def _cmd_compare(names, as_json: bool) -> int:
-    variants = _variants.available()
+    variants = layout_variants()
+    # {struct: {"<design><bits>": Layout, or None where the design has no such struct}}
     table = {}
     for n in names:
-        table[n] = {f"{d}{b}": layout(n, d, b) for d, b in variants
-                    if n in struct_names(d, b)}
+        table[n] = {f"{d}{b}": (layout(n, d, b) if n in struct_names(d, b) else None)
+                    for d, b in variants}
     if as_json:
         out = []
         for n, lays in table.items():
-            for key, lay in lays.items():
+            for lay in lays.values():
+                if lay is None:
+                    continue
                 d = lay.to_dict()
                 if n == "page":
-                    d["bytes_per_gib"] = lay.size * (GIB // PAGE_SIZE)
+                    d["bytes_per_gib"] = memmap_bytes_per_gib(lay)
                     d["percent_of_ram"] = 100.0 * lay.size / PAGE_SIZE
                 out.append(d)
         print(json.dumps(out, indent=1))
@@ -194,32 +206,42 @@ def _cmd_compare(names, as_json: bool) -> int:
 
 def _compare_block(name: str, lays: dict) -> str:
     keys = list(lays)
-    col = 14
+    # two header lines, design over word size, so eight columns stay narrow
+    designs = [k.rstrip("0123456789") for k in keys]
+    col = max(13, *(len(d) for d in designs)) + 1
     head = f"struct {name}"
-    lines = [f"{head:<28}" + "".join(f"{k:>{col}}" for k in keys)]
+
+    def header(first):
+        return [f"{first:<28}" + "".join(f"{d:>{col}}" for d in designs),
+                f"{'':<28}" + "".join(f"{k[len(d):] + '-bit':>{col}}" for k, d in zip(keys, designs))]
+
+    lines = header(head)
     lines.append("-" * (28 + col * len(keys)))
 
-    def row(label, values):
-        lines.append(f"{label:<28}" + "".join(f"{v:>{col}}" for v in values))
+    def row(label, fn):
+        """One line: fn(layout) per variant, "-" where the struct is absent."""
+        cells = ["-" if lays[k] is None else fn(lays[k]) for k in keys]
+        lines.append(f"{label:<28}" + "".join(f"{v:>{col}}" for v in cells))
 
-    row("size (bytes)", [lays[k].size for k in keys])
-    row("alignment", [lays[k].align for k in keys])
-    row("named members", [len(lays[k].members) for k in keys])
+    row("size (bytes)", lambda lay: lay.size)
+    row("alignment", lambda lay: lay.align)
+    row("named members", lambda lay: len(lay.members))
     if name == "page":
-        row("memmap per GiB of RAM", [_human(lays[k].size * (GIB // PAGE_SIZE)) for k in keys])
-        row("% of RAM (4 KiB pages)", [f"{100.0 * lays[k].size / PAGE_SIZE:.4f}%" for k in keys])
+        row("memmap per GiB of RAM", lambda lay: _human(memmap_bytes_per_gib(lay)))
+        row("memmap bytes per GiB", lambda lay: f"{memmap_bytes_per_gib(lay):,}")
+        row("% of RAM (4 KiB pages)", lambda lay: f"{100.0 * lay.size / PAGE_SIZE:.4f}%")
     lines.append("")
-    lines.append(f"{'member (offset:size)':<28}" + "".join(f"{k:>{col}}" for k in keys))
+    lines += header("member (offset:size)")
     order = []
     for k in keys:
-        for m in lays[k].members:
+        for m in (lays[k].members if lays[k] is not None else ()):
             if m.path not in order:
                 order.append(m.path)
     for path in order:
         cells = []
         for k in keys:
             lay = lays[k]
-            if path in lay:
+            if lay is not None and path in lay:
                 m = lay[path]
                 if m.is_bitfield:
                     cells.append(f"{m.offset}:{m.bit_offset - m.offset * 8}+{m.bit_size}b")

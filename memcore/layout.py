@@ -1,16 +1,24 @@
-"""Struct layouts as the compiled variant modules report them.
+"""Struct layouts as the compiled layout tables report them.
 
-``memcore.layout("page", bits=32)`` asks the variant module
-``memcore._classic32`` for its generated member table (names and kernel type
-names from the parsed headers, numbers from the compiler) and presents it the
-way pahole does: member paths name only named members, anonymous unions and
-structs add nothing to a path.
+``memcore.layout("page", bits=32)`` asks ``memcore._layouts`` for the
+generated member table of (classic, 32) (names and kernel type names from the
+parsed headers, numbers from the compiler) and presents it the way pahole
+does: member paths name only named members, anonymous unions and structs add
+nothing to a path.
+
+``memcore._layouts`` holds the tables of every (design, bits) of setup.py's
+LAYOUTS, which needs only a design's types header: it has the layouts of
+designs whose machines (variant modules) are not built, and importing it
+loads no machine.  A variant module holds the same table for its own
+(design, bits) (``_layout_tables()``; the tests hold them equal).
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
 from . import _variants
@@ -133,20 +141,42 @@ def _derive_extents(rows: Iterable[Sequence[Any]]) -> list[_Node]:
 
 
 @lru_cache(maxsize=None)
+def _layouts() -> ModuleType:
+    try:
+        return importlib.import_module("memcore._layouts")
+    except ImportError:
+        raise ImportError(
+            "memcore: the layout tables (memcore._layouts) are not built; this is the source "
+            "tree without a build. Install with `pip install .` and run from another "
+            "directory, or build in place with `pip install -e .`") from None
+
+
+def layout_variants() -> tuple[tuple[str, int], ...]:
+    """(design, bits) of every variant whose struct layouts memcore has, in
+    setup.py's LAYOUTS order.  This includes designs whose machines are not
+    built (``memcore.variants()`` lists those that are)."""
+    pairs: tuple[tuple[str, int], ...] = tuple(_layouts().available())
+    return pairs
+
+
+@lru_cache(maxsize=None)
 def _tables(design: str, bits: int) -> dict[str, tuple[int, int, list[tuple[Any, ...]]]]:
-    tables: dict[str, tuple[int, int, list[tuple[Any, ...]]]] = \
-        _variants.module(design, bits)._layout_tables()
+    design, bits = _variants.check_choice(design, bits, layout_variants())
+    tables: dict[str, tuple[int, int, list[tuple[Any, ...]]]] = _layouts().tables(design, bits)
     return tables
 
 
 def struct_names(design: str = "classic", bits: int = 64) -> tuple[str, ...]:
-    """Struct names whose layouts the variant exports, in display order."""
+    """Struct names whose layouts the variant exports, in display order (the
+    design's MC_LAYOUT_STRUCTS list); any of :func:`layout_variants`."""
     return tuple(_tables(design, bits))
 
 
 @lru_cache(maxsize=None)
 def layout(name: str, design: str = "classic", bits: int = 64) -> Layout:
-    """Layout of ``struct name`` in the given design and word size.
+    """Layout of ``struct name`` in the given design and word size (any of
+    :func:`layout_variants`; an unknown one raises UnknownChoice naming the
+    valid ones).
 
     >>> memcore.layout("slab")["inuse"].bit_offset
     320

@@ -69,3 +69,4 @@ def test_the_struct_list_comes_from_the_design(tmp_path):
     structs = codegen.parse_structs(text)
     assert list(structs) == ["slab", "page"]
     assert "#define MC_NR_LAYOUT_STRUCTS 2" in codegen.emit_layout_table(structs)
+

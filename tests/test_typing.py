@@ -62,6 +62,12 @@ def test_stubtest_every_variant(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_stubtest_layouts_module(tmp_path):
+    """memcore._layouts (its stub is written by hand) matches its runtime."""
+    proc = _stubtest(tmp_path, _env(), "memcore._layouts")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_stubtest_fails_for_a_method_without_stub(tmp_path):
     """The check above is not vacuous: drop one method from a copy of the
     stubs and stubtest names it."""

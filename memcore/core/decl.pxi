@@ -8,7 +8,8 @@
 # Provides: every C name the other .pxi files use, the design accessors (the
 #   seam: struct page and struct folio are opaque here), the extension types.
 # Uses: include/memcore/*.h (struct page & co. through design_types.h, the
-#   variant's design) and the generated mc_layout_table.h / mc_enum_table.h.
+#   variant's design), core/layout_decl.pxi (layout_table.h) and the generated
+#   mc_layout_table.h / mc_enum_table.h.
 
 cimport cython
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
@@ -16,32 +17,8 @@ from libc.stdlib cimport calloc, malloc, realloc, free
 from libc.string cimport memset, memcpy, memmove
 from libc.stdio cimport snprintf
 
-cdef extern from "memcore/layout_table.h":
-    enum:
-        MC_MEMBER_PLAIN, MC_MEMBER_BITFIELD, MC_NR_MEMBER_KINDS
-    const char *mc_member_kind_name(int kind)
-    ctypedef void (*mc_bitprobe_fn)(unsigned char *buf)
-    cdef struct mc_member_desc:
-        const char *name
-        const char *type
-        const char *array
-        int kind
-        int parent
-        int depth
-        size_t offset
-        size_t size
-        size_t align
-        int bit_width
-        mc_bitprobe_fn bitprobe
-    cdef struct mc_struct_desc:
-        const char *name
-        size_t size
-        size_t align
-        const mc_member_desc *members
-        size_t nr_members
-    cdef struct mc_enum_entry:
-        const char *name
-        long long value
+# memcore/layout_table.h (the shape of layout tables), shared with memcore._layouts:
+include "core/layout_decl.pxi"
 
 cdef extern from "mc_layout_table.h":
     const mc_struct_desc mc_layout_structs[]

@@ -1,21 +1,18 @@
 # Layout export: what the compiler says about this variant's structs, and
 # checked lookups in name tables.
 #
-# Provides: BITS, DESIGN, CONFIG_NAME, MEMBER_KIND_NAMES, RESERVE_KIND_NAMES;
-#   _layout_tables(), _enum_table(), _flags_layout() (read by memcore/layout.py,
-#   enums.py, flagslayout.py); slab_counters()/slab_fields(); _table_entry()
-#   for every .pxi.
-# Uses: the generated mc_layout_table.h / mc_enum_table.h and the headers
-#   declared in core/decl.pxi; memcore.errors.
+# Provides: BITS, DESIGN, CONFIG_NAME, RESERVE_KIND_NAMES; _layout_tables(),
+#   _enum_table(), _flags_layout() (read by enums.py, flagslayout.py and the
+#   tests; memcore/layout.py reads memcore._layouts, which holds the same
+#   table); slab_counters()/slab_fields(); _table_entry() for every .pxi.
+#   MEMBER_KIND_NAMES and _layout_rows() come from core/layout_rows.pxi.
+# Uses: decl.pxi, core/layout_rows.pxi (row building and bitfield probing,
+#   shared with memcore._layouts), the generated mc_layout_table.h /
+#   mc_enum_table.h; memcore.errors.
 #
 # The member tables are generated at build time from the parsed headers
 # (tools/codegen.py); offsets, sizes and alignments are compile-time
-# constants of this module, and bitfield positions are found here by
-# probing: each bitfield is set to all ones in a zeroed buffer and the
-# resulting bits are read back.
-#
-# Provides: BITS, DESIGN, the layout and enum tables, flags-word constants.
-# Uses: decl.pxi, the generated mc_layout_table.h / mc_enum_table.h.
+# constants of this module.
 
 from libc.string cimport memset
 
@@ -25,9 +22,11 @@ BITS = MC_BITS
 DESIGN = MC_DESIGN_NAME.decode()
 CONFIG_NAME = MC_CONFIG_NAME.decode()
 
+# Row building and bitfield probing, and MEMBER_KIND_NAMES (enum
+# mc_member_kind by value), shared with memcore._layouts:
+include "core/layout_rows.pxi"
+
 # Names of C enums, by value, from the X-macro tables that define the enums:
-#: enum mc_member_kind (layout_table.h MC_MEMBER_KINDS): the kinds of layout rows
-MEMBER_KIND_NAMES = tuple(mc_member_kind_name(i).decode() for i in range(MC_NR_MEMBER_KINDS))
 #: enum mc_reserve_kind (machine.h MC_RESERVE_KINDS): boot reservations, as stats() names them
 RESERVE_KIND_NAMES = tuple(mc_reserve_kind_name(i).decode() for i in range(MC_NR_RESERVE_KINDS))
 
@@ -44,59 +43,11 @@ cdef object _table_entry(object table, Py_ssize_t i, str what):
     return table[i]
 
 
-cdef tuple _probe_bits(const mc_struct_desc *s, const mc_member_desc *md):
-    """(first bit, number of bits) a bitfield occupies, from the struct start."""
-    cdef unsigned char buf[512]
-    cdef size_t i
-    cdef int b, first = -1, count = 0
-    if s.size > sizeof(buf):
-        raise RuntimeError(f"struct {s.name.decode()} too large to probe")
-    memset(buf, 0, sizeof(buf))
-    md.bitprobe(buf)
-    for i in range(s.size):
-        for b in range(8):
-            if buf[i] >> b & 1:
-                if first < 0:
-                    first = <int>(i * 8 + b)
-                count += 1
-    return first, count
-
-
 def _layout_tables():
-    """{struct name: (size, align, [member rows])} as compiled into this module.
-
-    A member row is (name, type, array, kind, parent, depth, offset, size,
-    align, bit_offset, bit_size), kind a name of MEMBER_KIND_NAMES; anonymous
-    aggregates have name None and zero numbers (memcore.layout derives their
-    extent from their members).
-    """
-    cdef int i
-    cdef size_t j
-    cdef const mc_struct_desc *s
-    cdef const mc_member_desc *md
-    out = {}
-    for i in range(MC_NR_LAYOUT_STRUCTS):
-        s = &mc_layout_structs[i]
-        rows = []
-        for j in range(s.nr_members):
-            md = &s.members[j]
-            name = md.name.decode() if md.name != NULL else None
-            if md.kind == MC_MEMBER_BITFIELD:
-                bit_offset, bit_size = _probe_bits(s, md)
-                if bit_size != md.bit_width:
-                    raise RuntimeError(f"bitfield {name}: probe found {bit_size} bits, "
-                                       f"declared {md.bit_width}")
-                unit = md.size * 8
-                offset = (bit_offset // unit) * md.size
-            elif md.kind == MC_MEMBER_PLAIN:
-                offset = md.offset
-                bit_offset, bit_size = md.offset * 8, md.size * 8
-            else:
-                offset = bit_offset = bit_size = 0
-            rows.append((name, md.type.decode(), md.array.decode(), MEMBER_KIND_NAMES[md.kind],
-                         md.parent, md.depth, offset, md.size, md.align, bit_offset, bit_size))
-        out[s.name.decode()] = (s.size, s.align, rows)
-    return out
+    """{struct name: (size, align, [member rows])} as compiled into this module
+    (rows as core/layout_rows.pxi builds them; memcore._layouts.tables() gives
+    the same for this design and word size)."""
+    return _layout_rows(mc_layout_structs, MC_NR_LAYOUT_STRUCTS)
 
 
 def _enum_table(str which):
