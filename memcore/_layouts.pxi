@@ -8,7 +8,8 @@
 # The rows are built by core/layout_rows.pxi, as a variant module's
 # _layout_tables() builds its own.
 #
-# Provides: available(), tables(design, bits), LAYOUTS, MEMBER_KIND_NAMES.
+# Provides: available(), tables(design, bits), facts(design, bits),
+#   memdesc_tables(design, bits), LAYOUTS, MEMBER_KIND_NAMES.
 # Uses: core/layout_rows.pxi, the generated mc_layouts.h; memcore.errors.
 
 from memcore.errors import UnknownChoice
@@ -31,3 +32,42 @@ def tables(design, bits):
     if structs == NULL:
         raise RuntimeError(f"memcore._layouts: no table for {key!r}")  # generated wrongly
     return _layout_rows(structs, n)
+
+
+cdef const mc_design_exports *_exports_of(design, bits) except NULL:
+    key = (design, bits)
+    if key not in LAYOUTS:
+        raise UnknownChoice("layout variant (design, bits)", key, LAYOUTS)
+    cdef const mc_design_exports *e = _exports(LAYOUTS.index(key))
+    if e == NULL:
+        raise RuntimeError(f"memcore._layouts: no exports for {key!r}")  # generated wrongly
+    return e
+
+
+def facts(design, bits):
+    """{name: value} of the variant's named compile-time numbers
+    (include/memcore/layout_exports.h)."""
+    cdef const mc_design_exports *e = _exports_of(design, bits)
+    return {e.facts[i].name.decode(): e.facts[i].value for i in range(e.nr_facts)}
+
+
+def memdesc_tables(design, bits):
+    """The memdesc tables of a design with a memdesc word, else None:
+    {"types": [(number, name, kind, descriptor struct)] for assigned numbers,
+     "fields": {name: (shift, width)}, "subtypes": {name: number}}."""
+    cdef const mc_design_exports *e = _exports_of(design, bits)
+    cdef int nr
+    if e.memdesc_types == NULL:
+        return None
+    kinds = [e.memdesc_kinds[i].decode() for i in range(e.nr_memdesc_kinds)]
+    types = []
+    for nr in range(16):
+        if e.memdesc_types[nr].name != NULL:
+            types.append((nr, e.memdesc_types[nr].name.decode(),
+                          kinds[e.memdesc_types[nr].kind], e.memdesc_types[nr].desc.decode()))
+    fields = {e.memdesc_fields[i].name.decode(): (e.memdesc_fields[i].shift,
+                                                   e.memdesc_fields[i].width)
+              for i in range(e.nr_memdesc_fields)}
+    subtypes = {e.misc_subtypes[i].name.decode(): e.misc_subtypes[i].number
+                for i in range(e.nr_misc_subtypes)}
+    return {"types": types, "fields": fields, "subtypes": subtypes}

@@ -18,7 +18,7 @@ import sys
 from . import _variants
 from .errors import MemcoreError, UnknownChoice
 from .flagslayout import flags_layout
-from .layout import Layout, layout, layout_variants, struct_names
+from .layout import Layout, layout, layout_notes, layout_variants, struct_names
 
 GIB = 1 << 30
 PAGE_SIZE = 4096
@@ -126,7 +126,10 @@ def _cmd_layout(args) -> int:
     if args.json:
         print(json.dumps([lay.to_dict() for lay in layouts], indent=1))
     else:
-        print("\n".join(lay.pahole() for lay in layouts), end="")
+        for lay in layouts:
+            print(lay.pahole(), end="")
+            for note in layout_notes(lay.name, lay.design, lay.bits):
+                print(f"/* note: {note} */")
     return 0
 
 

@@ -166,6 +166,55 @@ def _tables(design: str, bits: int) -> dict[str, tuple[int, int, list[tuple[Any,
     return tables
 
 
+@lru_cache(maxsize=None)
+def _facts(design: str, bits: int) -> dict[str, int]:
+    design, bits = _variants.check_choice(design, bits, layout_variants())
+    facts: dict[str, int] = _layouts().facts(design, bits)
+    return facts
+
+
+def layout_facts(design: str = "classic", bits: int = 64) -> dict[str, int]:
+    """Named compile-time numbers of a layout variant, as compiled
+    (include/memcore/layout_exports.h): ``page_size``, ``sizeof_page``,
+    ``nr_pageflags``, ``flags_free_bits``, and where a design has them
+    ``compound_order_width``/``compound_order_shift`` (flags_memdesc: the
+    order's width and, when it is in the flags word, its shift),
+    ``small_folio_size`` and ``memdesc_align``.
+
+    >>> memcore.layout_facts("flags_memdesc", 32)["flags_free_bits"]
+    1
+    """
+    return dict(_facts(design, bits))
+
+
+def layout_notes(name: str, design: str = "classic", bits: int = 64) -> list[str]:
+    """Why a struct of a design looks as it does, where a number decided it
+    (derived from :func:`layout_facts`, never a stored sentence)."""
+    f = _facts(design, bits)
+    notes = []
+    if name == "page" and "compound_order_width" in f:
+        width, free = f["compound_order_width"], f["flags_free_bits"]
+        config = "x86_64" if bits == 64 else "i386"
+        if "compound_order_shift" in f:
+            shift = f["compound_order_shift"]
+            notes.append(
+                f"the compound order (claim S3: {width} bits at {bits} bits) is in flags, "
+                f"bits {shift}..{shift + width - 1}: the {config} flags word has {free} "
+                "free bits (memcore layout flags)")
+        else:
+            notes.append(
+                f"`order` is a word of its own: the compound order needs {width} bits "
+                f"(claim S3) and the {config} flags word has {free} free bit"
+                f"{'' if free == 1 else 's'} (memcore layout flags --config {config})")
+    if name == "folio" and "small_folio_size" in f:
+        size = f["small_folio_size"]
+        notes.append(
+            f"an order-0 folio is the first {size} bytes (up to _large_mapcount), the "
+            f"object size of the small folio cache; large folios use all "
+            f"{layout(name, design, bits).size}")
+    return notes
+
+
 def struct_names(design: str = "classic", bits: int = 64) -> tuple[str, ...]:
     """Struct names whose layouts the variant exports, in display order (the
     design's MC_LAYOUT_STRUCTS list); any of :func:`layout_variants`."""

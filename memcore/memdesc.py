@@ -21,7 +21,9 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
+from . import _variants
 from .errors import MemcoreError, UnknownChoice
+from .layout import _layouts, layout_variants
 
 #: the low bits that hold the type (MEMDESC_TYPE_BITS)
 TYPE_BITS = 4
@@ -68,10 +70,8 @@ class Memdesc:
 
 @lru_cache(maxsize=None)
 def _tables(design: str, bits: int) -> dict[str, Any]:
-    from . import layout as _layout
-
-    design, bits = _layout.check_layout_variant(design, bits)
-    tables: dict[str, Any] | None = _layout.layouts_module().memdesc_tables(design, bits)
+    design, bits = _variants.check_choice(design, bits, layout_variants())
+    tables: dict[str, Any] | None = _layouts().memdesc_tables(design, bits)
     if tables is None:
         raise NoMemdesc(f"design {design!r} has no memdesc word: its struct page is "
                         "Linux 6.18's (designs with one: "
@@ -80,10 +80,8 @@ def _tables(design: str, bits: int) -> dict[str, Any]:
 
 
 def _memdesc_variants() -> list[tuple[str, int]]:
-    from . import layout as _layout
-
-    mod = _layout.layouts_module()
-    return [v for v in _layout.layout_variants() if mod.memdesc_tables(*v) is not None]
+    mod = _layouts()
+    return [v for v in layout_variants() if mod.memdesc_tables(*v) is not None]
 
 
 @lru_cache(maxsize=None)

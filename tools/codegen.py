@@ -514,6 +514,11 @@ def layouts_name(design: str, bits: int) -> str:
     return f"mc_layouts_{design}{bits}"
 
 
+def exports_name(design: str, bits: int) -> str:
+    """The C name of one entry's exports (memcore/layout_exports.h): ``mc_exports_classic64``."""
+    return f"mc_exports_{design}{bits}"
+
+
 def check_layouts(layouts) -> list[tuple[str, int]]:
     """Validate setup.py's LAYOUTS: known word sizes, C-identifier designs
     whose types header exists, no duplicates."""
@@ -548,12 +553,18 @@ def emit_layouts_unit(design: str, bits: int) -> str:
         " * word size, so the macros are defined here and not on the command line. */\n"
         f"{defines}"
         f'#include "{design}{bits}_table.h"\n'
+        '#include "memcore/layout_exports.h"\n'
         f'#include "{LAYOUTS_HEADER}"\n'
         "\n"
         f"const struct mc_struct_desc *{name}(size_t *n)\n"
         "{\n"
         "\t*n = MC_NR_LAYOUT_STRUCTS;\n"
         f"\treturn {name}_structs;\n"
+        "}\n"
+        "\n"
+        f"const struct mc_design_exports *{exports_name(design, bits)}(void)\n"
+        "{\n"
+        "\treturn &mc_design_exports_data;\n"
         "}\n")
 
 
@@ -564,6 +575,7 @@ def emit_layouts_header(layouts) -> str:
              '#include "memcore/layout_table.h"', ""]
     for design, bits in layouts:
         lines.append(f"const struct mc_struct_desc *{layouts_name(design, bits)}(size_t *n);")
+        lines.append(f"const struct mc_design_exports *{exports_name(design, bits)}(void);")
     lines += ["", "#endif /* MC_LAYOUTS_H */"]
     return "\n".join(lines) + "\n"
 

@@ -27,7 +27,6 @@ _LAYOUT = re.compile(r"(<!-- layout (\w+) (\w+) (\d+) -->\n)(.*?)(<!-- /layout -
 _MEMMAP = re.compile(r"(<!-- memmap -->\n)(.*?)(<!-- /memmap -->)", re.S)
 
 GIB = 1 << 30
-PAGE_SIZE = 4096  #: both modeled configurations (CONFIG_PAGE_SHIFT 12)
 
 
 def _listing(name: str, design: str, bits: int) -> str:
@@ -40,14 +39,25 @@ def _listing(name: str, design: str, bits: int) -> str:
 def _memmap() -> str:
     import memcore
 
-    rows = ["| design | bits | sizeof(struct page) | memmap bytes per GiB | share of RAM |",
-            "|---|---|---|---|---|"]
+    rows = ["| design | bits | sizeof(struct page) | memmap bytes per GiB | share of RAM "
+            "| small folio | large folio | slab | ptdesc |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for design, bits in memcore.layout_variants():
+        facts = memcore.layout_facts(design, bits)
         page = memcore.layout("page", design, bits).size
-        per_gib = page * (GIB // PAGE_SIZE)
-        rows.append(f"| {design} | {bits} | {page} | {per_gib:,} | {100 * per_gib / GIB:.4g}% |")
-    return "\n".join(rows) + "\n\nDescriptors come on top of this (they are allocated per use, " \
-        "not per page).\n"
+        per_gib = page * (GIB // facts["page_size"])
+        if "small_folio_size" in facts:
+            desc = [facts["small_folio_size"]] + [
+                memcore.layout(n, design, bits).size for n in ("folio", "slab", "ptdesc")]
+            cells = " | ".join(str(d) for d in desc)
+        else:
+            cells = " | ".join(["in the memmap"] * 4)
+        rows.append(f"| {design} | {bits} | {page} | {per_gib:,} | "
+                    f"{100 * per_gib / GIB:.4f}% | {cells} |")
+    return "\n".join(rows) + (
+        "\n\nDescriptor sizes are bytes per object (their caches align them to 16). "
+        "They come on top of the memmap: one per folio, slab or page table, not per "
+        "page; `memcore estimate` prices a real machine's with them.\n")
 
 
 def render(text: str) -> str:

@@ -133,6 +133,12 @@ cdef const mc_struct_desc *_structs(Py_ssize_t i, size_t *n) noexcept:
     return NULL
 
 
+cdef const mc_design_exports *_exports(Py_ssize_t i) noexcept:
+    \"\"\"The facts and memdesc tables of LAYOUTS[i]; NULL for no such i.\"\"\"
+{export_branches}
+    return NULL
+
+
 include "_layouts.pxi"
 """
 
@@ -148,11 +154,15 @@ def layouts_stub_path() -> Path:
 def write_layouts_stub(layouts) -> Path:
     """memcore/_layouts.pyx for `layouts`, [(design, bits)]."""
     names = [codegen.layouts_name(d, b) for d, b in layouts]
+    exports = [codegen.exports_name(d, b) for d, b in layouts]
     text = LAYOUTS_STUB.format(
         header=codegen.LAYOUTS_HEADER,
-        externs="\n".join(f"    const mc_struct_desc *{n}(size_t *n)" for n in names),
+        externs="\n".join(f"    const mc_struct_desc *{n}(size_t *n)" for n in names) + "\n" +
+                "\n".join(f"    const mc_design_exports *{n}()" for n in exports),
         entries="".join(f"    ({d!r}, {b}),\n" for d, b in layouts),
-        branches="\n".join(f"    if i == {i}:\n        return {n}(n)" for i, n in enumerate(names)))
+        branches="\n".join(f"    if i == {i}:\n        return {n}(n)" for i, n in enumerate(names)),
+        export_branches="\n".join(f"    if i == {i}:\n        return {n}()"
+                                  for i, n in enumerate(exports)))
     path = layouts_stub_path()
     if not path.exists() or path.read_text() != text:
         path.write_text(text)

@@ -62,4 +62,43 @@ struct mc_enum_entry {
 	long long value;		/* its value as compiled */
 };
 
+/* A named compile-time number of a variant (memcore/layout_exports.h). */
+struct mc_design_fact {
+	const char *name;		/* "flags_free_bits", ... */
+	long long value;		/* its value as compiled */
+};
+
+/* One row of a memdesc type table (memcore/memdesc.h), by type number. */
+struct mc_memdesc_type_info {
+	const char *name;		/* "file", "slab", ...; NULL: unassigned */
+	int kind;			/* enum mc_memdesc_kind */
+	const char *desc;		/* descriptor struct name, "" for inline types */
+};
+
+/* One inline field of the Misc and Buddy memdesc types. */
+struct mc_memdesc_field_info {
+	const char *name;		/* "subtype", "order", ... */
+	int shift;			/* first bit */
+	int width;			/* bits; 0: the field is absent in this configuration */
+};
+
+/* One Misc subtype. */
+struct mc_memdesc_subtype_info {
+	const char *name;		/* "zero_page", ... */
+	int number;			/* its value in bits 4-10 */
+};
+
+/* What a variant exports besides its layouts (memcore/layout_exports.h). */
+struct mc_design_exports {
+	const struct mc_design_fact *facts;			/* named numbers */
+	size_t nr_facts;
+	const struct mc_memdesc_type_info *memdesc_types;	/* 16 rows; NULL: no memdesc word */
+	const char *const *memdesc_kinds;			/* names of enum mc_memdesc_kind */
+	size_t nr_memdesc_kinds;
+	const struct mc_memdesc_field_info *memdesc_fields;	/* inline fields */
+	size_t nr_memdesc_fields;
+	const struct mc_memdesc_subtype_info *misc_subtypes;	/* Misc subtypes */
+	size_t nr_misc_subtypes;
+};
+
 #endif /* MEMCORE_LAYOUT_TABLE_H */

@@ -143,6 +143,8 @@ enum mc_memdesc_inline_field {
 
 #if !defined(MC_PARSE)
 
+#include "memcore/layout_table.h"	/* the table row types */
+
 #if !defined(MC_MEMDESC_TYPES)
 # error "memcore/memdesc.h: the design must define MC_MEMDESC_TYPES (its type table) first"
 #endif
@@ -154,23 +156,12 @@ enum mc_memdesc_type {
 #undef MC_MDT_ENUM
 };
 
-/* The table, indexed by type number; .name NULL for an unassigned number. */
-struct mc_memdesc_type_info {
-	const char *name;		/* "file", "slab", ...; NULL: unassigned */
-	int kind;			/* enum mc_memdesc_kind */
-	const char *desc;		/* descriptor struct name, "" for inline types */
-};
-
+/* The table, indexed by type number; .name NULL for an unassigned number
+ * (struct mc_memdesc_type_info: memcore/layout_table.h). */
 static const struct mc_memdesc_type_info mc_memdesc_types[1 << MEMDESC_TYPE_BITS] = {
 #define MC_MDT_INFO(id, nr, nm, knd, dsc)	[nr] = { nm, MC_MDK_##knd, dsc },
 	MC_MEMDESC_TYPES(MC_MDT_INFO)
 #undef MC_MDT_INFO
-};
-
-struct mc_memdesc_field_info {
-	const char *name;		/* "subtype", "order", ... */
-	int shift;			/* first bit */
-	int width;			/* bits; 0: the field is absent in this configuration */
 };
 
 static const struct mc_memdesc_field_info mc_memdesc_inline_fields[MC_NR_MEMDESC_INLINE_FIELDS] = {

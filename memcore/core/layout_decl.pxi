@@ -32,3 +32,27 @@ cdef extern from "memcore/layout_table.h":
     cdef struct mc_enum_entry:
         const char *name
         long long value
+    cdef struct mc_design_fact:
+        const char *name
+        long long value
+    cdef struct mc_memdesc_type_info:
+        const char *name
+        int kind
+        const char *desc
+    cdef struct mc_memdesc_field_info:
+        const char *name
+        int shift
+        int width
+    cdef struct mc_memdesc_subtype_info:
+        const char *name
+        int number
+    cdef struct mc_design_exports:
+        const mc_design_fact *facts
+        size_t nr_facts
+        const mc_memdesc_type_info *memdesc_types
+        const char *const *memdesc_kinds
+        size_t nr_memdesc_kinds
+        const mc_memdesc_field_info *memdesc_fields
+        size_t nr_memdesc_fields
+        const mc_memdesc_subtype_info *misc_subtypes
+        size_t nr_misc_subtypes
