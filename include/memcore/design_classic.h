@@ -26,7 +26,7 @@
  * A folio is its head page viewed as struct folio: the descriptor lives in
  * the memmap, so its modeled address is the head page's.
  */
-static inline struct page *folio_page(struct folio *f, unsigned long n)
+static inline struct page *folio_page(const struct mc_machine *m, struct folio *f, unsigned long n)
 {
 	return &f->page + n;
 }
@@ -50,11 +50,11 @@ static inline struct folio *mc_va_to_folio(const struct mc_machine *m, mc_ulong 
 /* folio_flags(folio, n): the flags word of the folio's n-th page (n = 0, 1). */
 static inline mc_ulong *folio_flags(struct folio *f, unsigned int n)
 {
-	return &folio_page(f, n)->flags.f;
+	return &(&f->page + n)->flags.f;
 }
 
 /* The flags word of one struct page (page->flags.f). */
-static inline mc_ulong *page_flags_word(struct page *p)
+static inline mc_ulong *page_flags_word(const struct mc_machine *m, struct page *p)
 {
 	return &p->flags.f;
 }
@@ -116,30 +116,30 @@ static inline mc_ulong mc_folio_flags_va(const struct mc_machine *m, const struc
 
 /* ---- fields of the flags word -------------------------------------------- */
 
-static inline int page_zonenum(const struct page *p)
+static inline int page_zonenum(const struct mc_machine *m, const struct page *p)
 {
 	return (int)((p->flags.f >> ZONES_PGSHIFT) & ZONES_MASK);
 }
 
-static inline int page_to_nid(const struct page *p)
+static inline int page_to_nid(const struct mc_machine *m, const struct page *p)
 {
 	return (int)((p->flags.f >> NODES_PGSHIFT) & NODES_MASK);
 }
 
-static inline unsigned long page_to_section(const struct page *p)
+static inline unsigned long page_to_section(const struct mc_machine *m, const struct page *p)
 {
 	return (unsigned long)((p->flags.f >> SECTIONS_PGSHIFT) & SECTIONS_MASK);
 }
 
-/* zone and node together: buddies must agree on both (page_zone_id()). */
-static inline mc_ulong page_zone_id(const struct page *p)
+/* zone and node together: buddies must agree on both (page_zone_id(m, )). */
+static inline mc_ulong page_zone_id(const struct mc_machine *m, const struct page *p)
 {
 	const mc_ulong mask = ((ZONES_MASK << ZONES_PGSHIFT) | (NODES_MASK << NODES_PGSHIFT));
 	return p->flags.f & mask;
 }
 
-/* set_page_links(): zone, node and section fields of a fresh page. */
-static inline void set_page_links(struct page *p, int zone, int nid, unsigned long pfn)
+/* set_page_links(m, ): zone, node and section fields of a fresh page. */
+static inline void set_page_links(const struct mc_machine *m, struct page *p, int zone, int nid, unsigned long pfn)
 {
 	mc_ulong f = p->flags.f;
 	f &= ~((ZONES_MASK << ZONES_PGSHIFT) | (NODES_MASK << NODES_PGSHIFT) |
@@ -151,8 +151,8 @@ static inline void set_page_links(struct page *p, int zone, int nid, unsigned lo
 	p->flags.f = f;
 }
 
-/* page_cpupid_reset_last(): all ones means "no CPU/PID recorded". */
-static inline void page_cpupid_reset_last(struct page *p)
+/* page_cpupid_reset_last(m, ): all ones means "no CPU/PID recorded". */
+static inline void page_cpupid_reset_last(const struct mc_machine *m, struct page *p)
 {
 #if LAST_CPUPID_WIDTH > 0
 	p->flags.f |= LAST_CPUPID_MASK << LAST_CPUPID_PGSHIFT;
@@ -165,12 +165,12 @@ static inline void page_cpupid_reset_last(struct page *p)
 
 /* ---- compound pages ------------------------------------------------------- */
 
-static inline int PageTail(const struct page *p)
+static inline int PageTail(const struct mc_machine *m, const struct page *p)
 {
 	return (int)(p->compound_head & 1);
 }
 
-static inline int PageHead(const struct page *p)
+static inline int PageHead(const struct mc_machine *m, const struct page *p)
 {
 	return test_bit(PG_head, &p->flags.f);
 }
@@ -229,50 +229,50 @@ static inline int page_type_has_type(unsigned int page_type)
 	return (int)page_type < (int)((unsigned int)PGTY_mapcount_underflow << PAGE_TYPE_SHIFT);
 }
 
-/* page_has_type(): page_mapcount_is_type(page_type), i.e. the test on
+/* page_has_type(m, ): page_mapcount_is_type(page_type), i.e. the test on
  * page_type - 1, exactly as the kernel writes it. */
-static inline int page_has_type(const struct page *p)
+static inline int page_has_type(const struct mc_machine *m, const struct page *p)
 {
 	return page_type_has_type(p->page_type - 1);
 }
 
-static inline int page_type_is(const struct page *p, enum pagetype t)
+static inline int page_type_is(const struct mc_machine *m, const struct page *p, enum pagetype t)
 {
 	return (p->page_type >> PAGE_TYPE_SHIFT) == (unsigned int)t;
 }
 
 /* __SetPageX / __folio_set_X: the word must say "no type" first. */
-static inline void mc_set_page_type(struct page *p, enum pagetype t)
+static inline void mc_set_page_type(const struct mc_machine *m, struct page *p, enum pagetype t)
 {
 	p->page_type = (unsigned int)t << PAGE_TYPE_SHIFT;
 }
 
-static inline void mc_clear_page_type(struct page *p)
+static inline void mc_clear_page_type(const struct mc_machine *m, struct page *p)
 {
 	p->page_type = PAGE_TYPE_NONE;
 }
 
-#define PageBuddy(p)		page_type_is((p), PGTY_buddy)
-#define PageSlab(p)		page_type_is((p), PGTY_slab)
-#define PageTable(p)		page_type_is((p), PGTY_table)
-#define PageLargeKmalloc(p)	page_type_is((p), PGTY_large_kmalloc)
-#define PageReserved(p)		test_bit(PG_reserved, &(p)->flags.f)
+#define PageBuddy(m, p)		page_type_is(m, (p), PGTY_buddy)
+#define PageSlab(m, p)		page_type_is(m, (p), PGTY_slab)
+#define PageTable(m, p)		page_type_is(m, (p), PGTY_table)
+#define PageLargeKmalloc(m, p)	page_type_is(m, (p), PGTY_large_kmalloc)
+#define PageReserved(m, p)		test_bit(PG_reserved, &(p)->flags.f)
 
 /* ---- the buddy allocator's per-page state -------------------------------- */
 
-static inline void set_buddy_order(struct page *p, unsigned int order)
+static inline void set_buddy_order(const struct mc_machine *m, struct page *p, unsigned int order)
 {
 	p->private = order;
-	mc_set_page_type(p, PGTY_buddy);
+	mc_set_page_type(m, p, PGTY_buddy);
 }
 
-static inline unsigned int buddy_order(const struct page *p)
+static inline unsigned int buddy_order(const struct mc_machine *m, const struct page *p)
 {
 	return (unsigned int)p->private;
 }
 
 /* Where a free block is linked: struct page's buddy_list (and pcp_list). */
-static inline struct list_head *mc_buddy_link(struct page *p)
+static inline struct list_head *mc_buddy_link(const struct mc_machine *m, struct page *p)
 {
 	return &p->buddy_list;
 }
@@ -290,25 +290,25 @@ static inline struct page *mc_buddy_link_page(const struct mc_machine *m, mc_ulo
 
 /* ---- reference and map counts (include/linux/page_ref.h) ------------------ */
 
-static inline int page_ref_count(const struct page *p)
+static inline int page_ref_count(const struct mc_machine *m, const struct page *p)
 {
 	return p->_refcount.counter;
 }
 
-static inline void set_page_count(struct page *p, int v)
+static inline void set_page_count(const struct mc_machine *m, struct page *p, int v)
 {
 	p->_refcount.counter = v;
 }
 
-static inline void page_mapcount_reset(struct page *p)
+static inline void page_mapcount_reset(const struct mc_machine *m, struct page *p)
 {
 	p->_mapcount.counter = -1;
 }
 
 /* The mapcount a dump shows: _mapcount + 1, or 0 for a typed page. */
-static inline int mc_page_dump_mapcount(const struct page *p)
+static inline int mc_page_dump_mapcount(const struct mc_machine *m, const struct page *p)
 {
-	if (page_has_type(p))
+	if (page_has_type(m, p))
 		return 0;
 	return p->_mapcount.counter + 1;
 }
@@ -408,40 +408,40 @@ static inline int folio_pincount(const struct folio *f)
 
 /* ---- per-page fields ------------------------------------------------------ */
 
-static inline mc_ulong page_private(const struct page *p)
+static inline mc_ulong page_private(const struct mc_machine *m, const struct page *p)
 {
 	return p->private;
 }
 
-static inline void set_page_private(struct page *p, mc_ulong v)
+static inline void set_page_private(const struct mc_machine *m, struct page *p, mc_ulong v)
 {
 	p->private = v;
 }
 
-static inline mc_ulong mc_page_mapping_word(const struct page *p)
+static inline mc_ulong mc_page_mapping_word(const struct mc_machine *m, const struct page *p)
 {
 	return p->mapping;
 }
 
-static inline mc_ulong mc_page_memcg_data(const struct page *p)
+static inline mc_ulong mc_page_memcg_data(const struct mc_machine *m, const struct page *p)
 {
 	return p->memcg_data;
 }
 
 /* The raw page_type word (top byte PGTY_* when typed). */
-static inline unsigned int mc_page_type_word(const struct page *p)
+static inline unsigned int mc_page_type_word(const struct mc_machine *m, const struct page *p)
 {
 	return p->page_type;
 }
 
 /* The raw compound_head word (head address + 1 on a tail page, else 0). */
-static inline mc_ulong mc_page_compound_word(const struct page *p)
+static inline mc_ulong mc_page_compound_word(const struct mc_machine *m, const struct page *p)
 {
 	return p->compound_head;
 }
 
-/* The PGTY_* value of a typed page, as an int; meaningful if page_has_type(). */
-static inline int mc_page_type(const struct page *p)
+/* The PGTY_* value of a typed page, as an int; meaningful if page_has_type(m, ). */
+static inline int mc_page_type(const struct mc_machine *m, const struct page *p)
 {
 	return (int)(p->page_type >> PAGE_TYPE_SHIFT);
 }
@@ -472,42 +472,42 @@ static inline void folio_set_large_rmappable_flag(struct folio *f)
 	__set_bit(PG_large_rmappable, folio_flags(f, 1));
 }
 
-/* ---- page <-> slab (mm/slab.h: slab_folio(), folio_slab(), slab_page()) ---- */
+/* ---- page <-> slab (mm/slab.h: slab_folio(m, ), folio_slab(), slab_page(m, )) ---- */
 
-static inline struct page *slab_page(struct slab *sl)
+static inline struct page *slab_page(const struct mc_machine *m, struct slab *sl)
 {
 	return (struct page *)sl;
 }
 
-static inline const struct page *slab_page_const(const struct slab *sl)
+static inline const struct page *slab_page_const(const struct mc_machine *m, const struct slab *sl)
 {
 	return (const struct page *)sl;
 }
 
 /* The slab a slab head page describes (caller checked PageSlab). */
-static inline struct slab *page_slab(struct page *p)
+static inline struct slab *page_slab(const struct mc_machine *m, struct page *p)
 {
 	return (struct slab *)p;
 }
 
-static inline struct folio *slab_folio(struct slab *sl)
+static inline struct folio *slab_folio(const struct mc_machine *m, struct slab *sl)
 {
 	return (struct folio *)sl;
 }
 
 static inline mc_ulong mc_slab_va(const struct mc_machine *m, const struct slab *sl)
 {
-	return mc_page_va(m, slab_page_const(sl));
+	return mc_page_va(m, slab_page_const(m, sl));
 }
 
 static inline struct slab *mc_va_to_slab(const struct mc_machine *m, mc_ulong va)
 {
-	return page_slab(mc_va_to_page(m, va));
+	return page_slab(m, mc_va_to_page(m, va));
 }
 
 static inline uint64_t slab_pfn(const struct mc_machine *m, const struct slab *sl)
 {
-	return mc_page_to_pfn(m, slab_page_const(sl));
+	return mc_page_to_pfn(m, slab_page_const(m, sl));
 }
 
 static inline unsigned int slab_order(const struct slab *sl)
@@ -516,17 +516,18 @@ static inline unsigned int slab_order(const struct slab *sl)
 	return folio_order(f);
 }
 
+/* slab_nid(): memdesc_nid(slab->flags), the node of the slab's memory. */
 static inline int slab_nid(const struct slab *sl)
 {
-	return page_to_nid(slab_page_const(sl));
+	return (int)((sl->flags.f >> NODES_PGSHIFT) & NODES_MASK);
 }
 
 /* __free_slab(): what the slab wrote over its folio goes before the pages
  * return to the page allocator (folio->mapping = NULL, and slab_cache, which
  * overlays compound_head, so the head page reads as no tail). */
-static inline void mc_slab_clear_descriptor(struct slab *sl)
+static inline void mc_slab_clear_descriptor(const struct mc_machine *m, struct slab *sl)
 {
-	struct page *p = slab_page(sl);
+	struct page *p = slab_page(m, sl);
 	p->mapping = 0;
 	sl->slab_cache = 0;
 	p->memcg_data = 0;
@@ -577,16 +578,16 @@ static inline void prep_compound_page(const struct mc_machine *m, struct page *p
 /* ---- the free path's checks (mm/page_alloc.c) ---------------------------- */
 
 /*
- * page_bad_reason(): why a page may not be freed, or NULL.  As in the
+ * page_bad_reason(m, ): why a page may not be freed, or NULL.  As in the
  * kernel the last matching reason wins.  On the head page,
  * __free_pages_prepare() resets a page type and an anon mapping before the
  * kernel checks, so with `head_reset` they pass; tail pages get no reset.
  */
-static inline const char *page_bad_reason(const struct page *p, mc_ulong flags,
+static inline const char *page_bad_reason(const struct mc_machine *m, const struct page *p, mc_ulong flags,
 					  int expected_ref, int head_reset)
 {
 	const char *bad = NULL;
-	if (p->_mapcount.counter != -1 && !(head_reset && page_has_type(p)))
+	if (p->_mapcount.counter != -1 && !(head_reset && page_has_type(m, p)))
 		bad = "nonzero mapcount";
 	if (p->mapping != 0 && !(head_reset && (p->mapping & 1)))
 		bad = "non-NULL mapping";
@@ -616,7 +617,7 @@ static inline const char *entire_and_pincount_bad(const struct folio *f)
 static inline const char *tail_page_link_bad(const struct mc_machine *m, struct page *head,
 					     struct page *p)
 {
-	if (!PageTail(p))
+	if (!PageTail(m, p))
 		return "PageTail not set";
 	if (mc_compound_head(m, p) != head)
 		return "compound_head not consistent";
@@ -673,10 +674,10 @@ static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
  * or not, as __free_pages_prepare() runs it (mm/page_alloc.c): on a compound
  * page after free_tail_page_prepare() cleared the tail's mapping and
  * compound_head, and after page 1 lost PAGE_FLAGS_SECOND and _nr_pages.  The
- * page is not changed: the checks run on a copy, by page_bad_reason() with
+ * page is not changed: the checks run on a copy, by page_bad_reason(m, ) with
  * the tail's expected refcount 0 and no head reset.
  */
-static inline const char *mc_free_tail_page_is_bad_reason(struct page *head, struct page *p,
+static inline const char *mc_free_tail_page_is_bad_reason(const struct mc_machine *m, struct page *head, struct page *p,
 							  int compound)
 {
 	struct page q[2];
@@ -699,7 +700,7 @@ static inline const char *mc_free_tail_page_is_bad_reason(struct page *head, str
 		clear_compound_head(&q[1]);
 		t = &q[1];
 	}
-	return page_bad_reason(t, PAGE_FLAGS_CHECK_AT_FREE, 0, 0);
+	return page_bad_reason(m, t, PAGE_FLAGS_CHECK_AT_FREE, 0, 0);
 }
 
 /*
@@ -717,13 +718,13 @@ static inline const char *mc_compound_bad_reason(const struct mc_machine *m, str
 	for (i = 1; i < nr; i++) {
 		t = head + i;
 		*bad = i;
-		if (!PageTail(t) || mc_compound_head(m, t) != head)
+		if (!PageTail(m, t) || mc_compound_head(m, t) != head)
 			return "tail page does not point at its head";
 		if (t->_refcount.counter != 0)
 			return "tail page has a nonzero refcount";
 		if (i >= 3 && t->mapping != TAIL_MAPPING)
 			return "tail page's mapping is not TAIL_MAPPING";
-		if (PageHead(t))
+		if (PageHead(m, t))
 			return "tail page has PG_head";
 	}
 	return NULL;
@@ -732,10 +733,10 @@ static inline const char *mc_compound_bad_reason(const struct mc_machine *m, str
 /* ---- the free path's state changes (__free_pages_prepare) --------------- */
 
 /* Per-page descriptor state of a block being freed; checks passed before. */
-static inline void mc_free_pages_prepare_desc(struct page *p, unsigned int order)
+static inline void mc_free_pages_prepare_desc(const struct mc_machine *m, struct page *p, unsigned int order)
 {
 	unsigned long i, nr = 1UL << order;
-	int compound = PageHead(p);
+	int compound = PageHead(m, p);
 	struct page *q;
 	if (order) {
 		if (compound) {
@@ -756,9 +757,9 @@ static inline void mc_free_pages_prepare_desc(struct page *p, unsigned int order
 	__clear_bit(PG_mlocked, &p->flags.f);
 	if (p->mapping & 1)
 		p->mapping = 0;			/* anon folio: drop the anon_vma pointer */
-	if (page_has_type(p))
-		mc_clear_page_type(p);
-	page_cpupid_reset_last(p);
+	if (page_has_type(m, p))
+		mc_clear_page_type(m, p);
+	page_cpupid_reset_last(m, p);
 	p->flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP;
 	p->private = 0;
 }
@@ -775,10 +776,10 @@ static inline void mc_init_single_page(const struct mc_machine *m, struct page *
 				       int zone, int nid, unsigned long pfn)
 {
 	memset(p, 0, sizeof(*p));
-	set_page_links(p, zone, nid, pfn);
-	set_page_count(p, 1);
-	page_mapcount_reset(p);
-	page_cpupid_reset_last(p);
+	set_page_links(m, p, zone, nid, pfn);
+	set_page_count(m, p, 1);
+	page_mapcount_reset(m, p);
+	page_cpupid_reset_last(m, p);
 	INIT_LIST_HEAD(&p->lru, mc_page_va(m, p) + offsetof(struct page, lru));
 }
 
@@ -806,13 +807,13 @@ static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, 
 		return NULL;
 	if (in == offsetof(struct page, compound_head))
 		return "compound_head / lru.next is a link the model follows";
-	if (PageSlab(p) && !PageTail(p)) {
+	if (PageSlab(m, p) && !PageTail(m, p)) {
 		if (in == offsetof(struct slab, counters))
 			return NULL;
 		return "a struct slab word that SLUB follows (lists, freelist, cache)";
 	}
 	if (in == offsetof(struct page, lru.prev) &&
-	    (PageBuddy(p) || (!PageTail(p) && !page_has_type(p) && page_ref_count(p) == 0 &&
+	    (PageBuddy(m, p) || (!PageTail(m, p) && !page_has_type(m, p) && page_ref_count(m, p) == 0 &&
 			      !mc_pfn_mark_test(m, pfn, MC_PFN_FROZEN))))
 		return "a free page's list link";
 	return NULL;

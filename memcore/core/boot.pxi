@@ -30,7 +30,7 @@ cdef void memmap_init(mc_machine *m, int last_zone) noexcept nogil:
         p = mc_pfn_to_page(m, pfn)
         mc_init_single_page(m, p, zi, nid, pfn)   # links, refcount 1, mapcount -1, cpupid
         if pfn >= m.nr_pfns:
-            __set_bit(PG_reserved, page_flags_word(p))
+            __set_bit(PG_reserved, page_flags_word(m, p))
     for nid in range(m.nr_nodes):
         for zi in range(MAX_NR_ZONES_C):
             z = &m.pgdat[nid].node_zones[zi]
@@ -55,8 +55,8 @@ cdef void __free_pages_core(mc_machine *m, page *p, uint64_t pfn, int order) noe
     cdef uint64_t i, nr = <uint64_t>1 << order
     cdef zone *z = page_zone(m, p)
     for i in range(nr):
-        __clear_bit(PG_reserved, page_flags_word(nth_page(p, i)))
-        set_page_count(nth_page(p, i), 0)
+        __clear_bit(PG_reserved, page_flags_word(m, nth_page(p, i)))
+        set_page_count(m, nth_page(p, i), 0)
     z.managed_pages += nr
     __free_pages_prepare(m, p, order)
     free_one_page(m, z, p, pfn, order, FPI_TO_TAIL)   # counts PGFREE, as the kernel's does
@@ -77,11 +77,11 @@ cdef void free_all_bootmem(mc_machine *m) noexcept nogil:
     """memblock_free_all(): every RAM PFN that is not PG_reserved."""
     cdef uint64_t pfn = 0, start
     while pfn < m.nr_pfns:
-        if PageReserved(mc_pfn_to_page(m, pfn)):
+        if PageReserved(m, mc_pfn_to_page(m, pfn)):
             pfn += 1
             continue
         start = pfn
-        while pfn < m.nr_pfns and not PageReserved(mc_pfn_to_page(m, pfn)):
+        while pfn < m.nr_pfns and not PageReserved(m, mc_pfn_to_page(m, pfn)):
             pfn += 1
         __free_pages_memory(m, start, pfn)
 
@@ -103,7 +103,7 @@ cdef void mark_reservations(mc_machine *m) noexcept nogil:
     cdef uint64_t pfn
     for i in range(m.nr_reservations):
         for pfn in range(m.reservations[i].start, m.reservations[i].end):
-            __set_bit(PG_reserved, page_flags_word(mc_pfn_to_page(m, pfn)))
+            __set_bit(PG_reserved, page_flags_word(m, mc_pfn_to_page(m, pfn)))
             if pfn < m.nr_pfns:
                 mc_pfn_mark_set(m, pfn, MC_PFN_RESERVED)
 

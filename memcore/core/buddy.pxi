@@ -21,7 +21,7 @@ from libc.stdio cimport snprintf
 cdef inline zone *page_zone(const mc_machine *m, const page *p) noexcept nogil:
     """The kernel's page_zone(): trusts the flags word.  Where that word may have
     been written through the API, page_links_bad() checks it first."""
-    return &m.pgdat[page_to_nid(p)].node_zones[page_zonenum(p)]
+    return &m.pgdat[page_to_nid(m, p)].node_zones[page_zonenum(m, p)]
 
 
 cdef int page_links_bad(mc_machine *m, const page *p) noexcept nogil:
@@ -29,7 +29,7 @@ cdef int page_links_bad(mc_machine *m, const page *p) noexcept nogil:
     p's PFN (what page_zone() and pageblock_byte() index with).  0, or MC_EINVAL
     with m.err_* naming the bad value: a flags word written through the API can
     hold anything, and the module indexes host arrays without bounds checks."""
-    cdef int nid = page_to_nid(p), zi = page_zonenum(p)
+    cdef int nid = page_to_nid(m, p), zi = page_zonenum(m, p)
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
     cdef const zone *z
     m.err_pfn = <int64_t>pfn
@@ -106,9 +106,9 @@ cdef inline void __add_to_free_list(const mc_machine *m, page *p, zone *z, int o
     cdef list_head *head = free_list_head(z, order, mt)
     cdef mc_ulong head_va = mc_virt(m, head)
     if tail:
-        list_add_tail(m, mc_buddy_link(p), mc_buddy_link_va(m, p), head, head_va)
+        list_add_tail(m, mc_buddy_link(m, p), mc_buddy_link_va(m, p), head, head_va)
     else:
-        list_add(m, mc_buddy_link(p), mc_buddy_link_va(m, p), head, head_va)
+        list_add(m, mc_buddy_link(m, p), mc_buddy_link_va(m, p), head, head_va)
     z.free_area[order].nr_free += 1
     if order >= pageblock_order and mt != MIGRATE_ISOLATE:
         z.vm_stat[NR_FREE_PAGES_BLOCKS] += 1 << order
@@ -117,7 +117,7 @@ cdef inline void __add_to_free_list(const mc_machine *m, page *p, zone *z, int o
 cdef inline void move_to_free_list(const mc_machine *m, page *p, zone *z, int order,
                                    int old_mt, int new_mt) noexcept nogil:
     cdef list_head *head = free_list_head(z, order, new_mt)
-    cdef list_head *link = mc_buddy_link(p)
+    cdef list_head *link = mc_buddy_link(m, p)
     list_del(m, link)
     list_add_tail(m, link, mc_buddy_link_va(m, p), head, mc_virt(m, head))
     account_freepages(z, -(1 << order), old_mt)
@@ -129,9 +129,9 @@ cdef inline void move_to_free_list(const mc_machine *m, page *p, zone *z, int or
 
 cdef inline void __del_page_from_free_list(const mc_machine *m, page *p, zone *z, int order,
                                            int mt) noexcept nogil:
-    list_del(m, mc_buddy_link(p))
-    mc_clear_page_type(p)
-    set_page_private(p, 0)
+    list_del(m, mc_buddy_link(m, p))
+    mc_clear_page_type(m, p)
+    set_page_private(m, p, 0)
     z.free_area[order].nr_free -= 1
     if order >= pageblock_order and mt != MIGRATE_ISOLATE:
         z.vm_stat[NR_FREE_PAGES_BLOCKS] -= 1 << order
@@ -153,13 +153,13 @@ cdef inline page *get_page_from_free_area(const mc_machine *m, zone *z, int orde
 
 # ---- finding and merging buddies -------------------------------------------
 
-cdef inline bint page_is_buddy(const page *p, const page *buddy, int order) noexcept nogil:
-    if not PageBuddy(buddy):
+cdef inline bint page_is_buddy(const mc_machine *m, const page *p, const page *buddy, int order) noexcept nogil:
+    if not PageBuddy(m, buddy):
         return False
-    if buddy_order(buddy) != <unsigned int>order:
+    if buddy_order(m, buddy) != <unsigned int>order:
         return False
     # same zone *and* node: never merge across them
-    return page_zone_id(p) == page_zone_id(buddy)
+    return page_zone_id(m, p) == page_zone_id(m, buddy)
 
 
 cdef inline page *find_buddy_page_pfn(const mc_machine *m, page *p, uint64_t pfn, int order,
@@ -171,7 +171,7 @@ cdef inline page *find_buddy_page_pfn(const mc_machine *m, page *p, uint64_t pfn
     if buddy_pfn >= m.memmap_pfns:
         return NULL
     buddy = mc_pfn_to_page(m, buddy_pfn)
-    if page_is_buddy(p, buddy, order):
+    if page_is_buddy(m, p, buddy, order):
         return buddy
     return NULL
 
@@ -215,7 +215,7 @@ cdef void __free_one_page(const mc_machine *m, page *p, uint64_t pfn, zone *z, i
         p = mc_pfn_to_page(m, combined_pfn)
         pfn = combined_pfn
         order += 1
-    set_buddy_order(p, order)
+    set_buddy_order(m, p, order)
     if fpi & FPI_TO_TAIL:
         to_tail = True
     else:
@@ -252,7 +252,7 @@ cdef long expand(const mc_machine *m, zone *z, page *p, int low, int high, int m
         high -= 1
         size >>= 1
         __add_to_free_list(m, nth_page(p, size), z, high, mt, False)
-        set_buddy_order(nth_page(p, size), high)
+        set_buddy_order(m, nth_page(p, size), high)
         nr_added += size
     return nr_added
 
@@ -328,12 +328,12 @@ cdef bint prep_move_freepages_block(const mc_machine *m, zone *z, page *p,
     pfn = start
     while pfn < end:
         q = mc_pfn_to_page(m, pfn)
-        if PageBuddy(q):
-            o = buddy_order(q)
+        if PageBuddy(m, q):
+            o = buddy_order(m, q)
             free_pages[0] += 1 << o
             pfn += <uint64_t>1 << o
             continue
-        if test_bit(PG_lru, page_flags_word(q)):
+        if test_bit(PG_lru, page_flags_word(m, q)):
             movable_pages[0] += 1
         pfn += 1
     return True
@@ -347,10 +347,10 @@ cdef long __move_freepages_block(const mc_machine *m, zone *z, uint64_t start_pf
     cdef long moved = 0
     while pfn < end:
         q = mc_pfn_to_page(m, pfn)
-        if not PageBuddy(q):
+        if not PageBuddy(m, q):
             pfn += 1
             continue
-        o = buddy_order(q)
+        o = buddy_order(m, q)
         move_to_free_list(m, q, z, o, old_mt, new_mt)
         pfn += <uint64_t>1 << o
         moved += 1 << o
@@ -454,5 +454,5 @@ cdef int rmqueue_bulk(const mc_machine *m, zone *z, int order, int count, list_h
         p = __rmqueue(m, z, order, mt, alloc_flags, &mode)
         if p == NULL:
             return i
-        list_add_tail(m, mc_buddy_link(p), mc_buddy_link_va(m, p), lst, lst_va)
+        list_add_tail(m, mc_buddy_link(m, p), mc_buddy_link_va(m, p), lst, lst_va)
     return count

@@ -36,21 +36,21 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
     while pfn < nr:
         p = mc_pfn_to_page(m, pfn)
         n = 1
-        if not page_has_type(p):
+        if not page_has_type(m, p):
             # no type: the word is a mapcount
-            if PageReserved(p):
+            if PageReserved(m, p):
                 kind = WALK_RESERVED
-            elif page_ref_count(p) == 0:
+            elif page_ref_count(m, p) == 0:
                 kind = WALK_REFCOUNT_ZERO
             else:
                 kind = WALK_FOLIO
-            if PageHead(p):
+            if PageHead(m, p):
                 n = <uint64_t>1 << folio_order(page_folio(m, p))
         else:
-            top = mc_page_type(p)
+            top = mc_page_type(m, p)
             if top == PGTY_buddy:
                 kind = WALK_FREE_BUDDY
-                n = <uint64_t>1 << buddy_order(p)
+                n = <uint64_t>1 << buddy_order(m, p)
             elif top == PGTY_slab:
                 kind = WALK_SLAB
             elif top == PGTY_table:
@@ -59,7 +59,7 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
                 kind = WALK_LARGE_KMALLOC
             else:
                 kind = WALK_OTHER_TYPE
-            if PageHead(p):
+            if PageHead(m, p):
                 n = <uint64_t>1 << folio_order(page_folio(m, p))
         if pfn + n > nr:
             n = nr - pfn
@@ -74,8 +74,8 @@ cdef uint64_t walk_plain(const mc_machine *m) noexcept nogil:
     cdef page *p
     for pfn in range(m.nr_pfns):
         p = mc_pfn_to_page(m, pfn)
-        acc += page_flags_word(p)[0] & 1
-        acc += mc_page_type_word(p) >> 31
+        acc += page_flags_word(m, p)[0] & 1
+        acc += mc_page_type_word(m, p) >> 31
     return acc
 
 
@@ -119,7 +119,7 @@ cdef int bulk_put(mc_machine *m, const uint64_t *pfns, uint64_t n, int cpu,
             done[0] = i
             return set_err(m, MC_EPFN, -1, b"pfn outside the memory map")
         p = mc_pfn_to_page(m, pfns[i])
-        if PageTail(p) or PageBuddy(p):
+        if PageTail(m, p) or PageBuddy(m, p):
             done[0] = i
             return set_err(m, MC_ETAIL, pfns[i], b"folio_put() of a page that is no folio head")
         rc = folio_put(m, page_folio(m, p), cpu)

@@ -58,12 +58,12 @@ cdef int check_free_lists(mc_machine *m, zone *z, unsigned char *claims) noexcep
                                       b"prev pointer does not match", o, mt)
                 p = mc_buddy_link_page(m, v)
                 pfn = mc_page_to_pfn(m, p)
-                if not PageBuddy(p):
+                if not PageBuddy(m, p):
                     return check_fail(m, pfn, b"page on the order-%ld free list (type %ld) "
                                       b"is not PageBuddy", o, mt)
-                if buddy_order(p) != <unsigned int>o:
+                if buddy_order(m, p) != <unsigned int>o:
                     return check_fail(m, pfn, b"buddy order %ld on the order-%ld free list",
-                                      buddy_order(p), o)
+                                      buddy_order(m, p), o)
                 if pfn & ((<uint64_t>1 << o) - 1):
                     return check_fail(m, pfn, b"free block of order %ld is not aligned (%ld)",
                                       o, <long>pfn)
@@ -80,13 +80,13 @@ cdef int check_free_lists(mc_machine *m, zone *z, unsigned char *claims) noexcep
                                           b"a pageblock of type %ld", mt, pmt)
                     i += pageblock_nr_pages
                 for i in range(pfn + 1, pfn + (<uint64_t>1 << o)):
-                    if page_has_type(mc_pfn_to_page(m, i)) or page_ref_count(mc_pfn_to_page(m, i)):
+                    if page_has_type(m, mc_pfn_to_page(m, i)) or page_ref_count(m, mc_pfn_to_page(m, i)):
                         return check_fail(m, i, b"page inside a free block of order %ld has "
                                           b"a type or a refcount (%ld)", o,
-                                          page_ref_count(mc_pfn_to_page(m, i)))
-                if page_ref_count(p) != 0:
+                                          page_ref_count(m, mc_pfn_to_page(m, i)))
+                if page_ref_count(m, p) != 0:
                     return check_fail(m, pfn, b"free block head has refcount %ld (order %ld)",
-                                      page_ref_count(p), o)
+                                      page_ref_count(m, p), o)
                 if claim(m, claims, pfn, <uint64_t>1 << o, CLAIM_FREE):
                     return MC_EINVAL
                 # a free buddy of the same order must have been merged
@@ -141,12 +141,12 @@ cdef int check_pcp_lists(mc_machine *m, zone *z, unsigned char *claims) noexcept
                                       b"prev pointer does not match", pi, cpu)
                 p = mc_buddy_link_page(m, v)
                 pfn = mc_page_to_pfn(m, p)
-                if PageBuddy(p) or page_has_type(p):
+                if PageBuddy(m, p) or page_has_type(m, p):
                     return check_fail(m, pfn, b"page on pcp list %ld of CPU %ld has a page type",
                                       pi, cpu)
-                if page_ref_count(p) != 0:
+                if page_ref_count(m, p) != 0:
                     return check_fail(m, pfn, b"page on a pcp list has refcount %ld (CPU %ld)",
-                                      page_ref_count(p), cpu)
+                                      page_ref_count(m, p), cpu)
                 if pfn & ((<uint64_t>1 << order) - 1) or page_links_bad(m, p) or \
                         page_zone(m, p) != z:
                     return check_fail(m, pfn, b"pcp block of order %ld misaligned or in "
@@ -194,27 +194,27 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims) noexcept nogil:
             pfn += 1
             continue
         p = mc_pfn_to_page(m, pfn)
-        if PageTail(p):
+        if PageTail(m, p):
             return check_fail(m, pfn, b"tail page outside any allocated folio", 0, 0)
-        if PageBuddy(p):
+        if PageBuddy(m, p):
             return check_fail(m, pfn, b"PageBuddy page (order %ld) is on no free list",
-                              buddy_order(p), 0)
+                              buddy_order(m, p), 0)
         if mc_pfn_mark_test(m, pfn, MC_PFN_RESERVED):
             # reserved by memblock at boot: stays PG_reserved with refcount 1
-            if not PageReserved(p) or page_ref_count(p) != 1:
+            if not PageReserved(m, p) or page_ref_count(m, p) != 1:
                 return check_fail(m, pfn, b"boot-reserved page lost PG_reserved or its "
-                                  b"reference (refcount %ld)", page_ref_count(p), 0)
+                                  b"reference (refcount %ld)", page_ref_count(m, p), 0)
             if claim(m, claims, pfn, 1, CLAIM_RESERVED):
                 return MC_EINVAL
             pfn += 1
             continue
-        if PageSlab(p) or PageLargeKmalloc(p):
+        if PageSlab(m, p) or PageLargeKmalloc(m, p):
             # frozen typed allocations (refcount 0); Machine.check() verifies the slabs
             nr = 1
-            if page_ref_count(p) != 0:
+            if page_ref_count(m, p) != 0:
                 return check_fail(m, pfn, b"slab or large kmalloc page has refcount %ld",
-                                  page_ref_count(p), 0)
-            if PageHead(p):
+                                  page_ref_count(m, p), 0)
+            if PageHead(m, p):
                 order = folio_order(page_folio(m, p))
                 rc = check_compound(m, p, pfn, order)
                 if rc:
@@ -224,15 +224,15 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims) noexcept nogil:
                 return MC_EINVAL
             pfn += nr
             continue
-        if page_ref_count(p) < 0:
-            return check_fail(m, pfn, b"negative refcount %ld", page_ref_count(p), 0)
-        if page_ref_count(p) == 0 and not mc_pfn_mark_test(m, pfn, MC_PFN_FROZEN):
+        if page_ref_count(m, p) < 0:
+            return check_fail(m, pfn, b"negative refcount %ld", page_ref_count(m, p), 0)
+        if page_ref_count(m, p) == 0 and not mc_pfn_mark_test(m, pfn, MC_PFN_FROZEN):
             return check_fail(m, pfn, b"page with refcount 0 is on no free list and not "
                               b"frozen: leaked", 0, 0)
-        if page_ref_count(p) > 0 and mc_pfn_mark_test(m, pfn, MC_PFN_FROZEN):
-            return check_fail(m, pfn, b"frozen folio has refcount %ld", page_ref_count(p), 0)
+        if page_ref_count(m, p) > 0 and mc_pfn_mark_test(m, pfn, MC_PFN_FROZEN):
+            return check_fail(m, pfn, b"frozen folio has refcount %ld", page_ref_count(m, p), 0)
         nr = 1
-        if PageHead(p):
+        if PageHead(m, p):
             order = folio_order(page_folio(m, p))
             rc = check_compound(m, p, pfn, order)
             if rc:

@@ -55,8 +55,8 @@ cdef uint64_t machine_c_digest(const mc_machine *m) noexcept nogil:
     pfn = 0
     while pfn < m.nr_pfns:
         p = mc_pfn_to_page(m, pfn)
-        if PageBuddy(p):                        # a free block: skip all of it
-            pfn += (<uint64_t>1) << buddy_order(p)
+        if PageBuddy(m, p):                        # a free block: skip all of it
+            pfn += (<uint64_t>1) << buddy_order(m, p)
             continue
         if pfn < phys_pfns:
             h = _dg_bytes(h, m.phys + pfn * psz, psz)

@@ -70,7 +70,7 @@ def dump_page(Machine machine, uint64_t pfn, reason=None):
     cdef mc_machine *m = machine.m
     cdef page *p = mc_pfn_to_page(m, pfn)
     cdef folio *f = page_folio(m, p)
-    cdef page *head = folio_page(f, 0)
+    cdef page *head = folio_page(m, f, 0)
     cdef long idx = mc_page_index_in(head, p)
     cdef bint large = folio_test_large(f)
     cdef int ptr_digits = 2 * sizeof(mc_ulong)
@@ -80,7 +80,7 @@ def dump_page(Machine machine, uint64_t pfn, reason=None):
     if mapping & 3:
         mapping = 0                       # folio_mapping(): NULL for anon and KSM folios
     index = folio_index(f) + idx
-    lines.append(f"page: refcount:{folio_ref_count(f)} mapcount:{mc_page_dump_mapcount(p)} "
+    lines.append(f"page: refcount:{folio_ref_count(f)} mapcount:{mc_page_dump_mapcount(m, p)} "
                  f"mapping:{mapping:0{ptr_digits}x} index:{index:#x} pfn:{pfn:#x}")
     if large:
         lines.append(f"head: order:{folio_order(f)} mapcount:{folio_large_mapcount(f)} "
@@ -94,8 +94,8 @@ def dump_page(Machine machine, uint64_t pfn, reason=None):
     elif raw_mapping & 1:
         prefix = "anon "
     lines.append(f"{prefix}flags: {format_pgp(machine, folio_flags(f, 0)[0])}")
-    if page_has_type(head):
-        top = mc_page_type(head)
+    if page_has_type(m, head):
+        top = mc_page_type(m, head)
         lines.append(f"page_type: {top:x}({_DUMP_TYPE_NAMES.get(top, '(null)')})")
     lines.append(_hexdump(<unsigned char *>p, MC_SIZEOF_PAGE, "raw: "))
     if large:

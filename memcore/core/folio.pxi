@@ -57,12 +57,12 @@ cdef int folio_put(mc_machine *m, folio *f, int cpu) noexcept nogil:
         folio_ref_add(f, -1)
         return 0
     order = folio_order(f)
-    rc = free_pages_check(m, folio_page(f, 0), order, 1, True)
+    rc = free_pages_check(m, folio_page(m, f, 0), order, 1, True)
     if rc:
         return rc
     folio_set_count(f, 0)
     mc_folio_clear_lru_flags(f)                # __folio_put(): page_cache_release()
-    free_frozen_pages_linked(m, folio_page(f, 0), order, cpu)   # links checked above
+    free_frozen_pages_linked(m, folio_page(m, f, 0), order, cpu)   # links checked above
     return 1
 
 
@@ -72,11 +72,11 @@ cdef int free_frozen_folio(mc_machine *m, folio *f, int cpu) noexcept nogil:
     if folio_ref_count(f) != 0:
         return set_err(m, MC_EBUSY, folio_pfn(m, f),
                        b"free_frozen_pages() of a folio whose refcount is not frozen")
-    rc = free_pages_check(m, folio_page(f, 0), order, 0, False)
+    rc = free_pages_check(m, folio_page(m, f, 0), order, 0, False)
     if rc:
         return rc
     mc_pfn_mark_clear(m, folio_pfn(m, f), MC_PFN_FROZEN)
-    free_frozen_pages_linked(m, folio_page(f, 0), order, cpu)   # links checked above
+    free_frozen_pages_linked(m, folio_page(m, f, 0), order, cpu)   # links checked above
     return 0
 
 

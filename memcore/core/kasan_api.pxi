@@ -144,8 +144,8 @@ cdef int machine_check_writable(Machine machine, mc_ulong addr, uint64_t size,
                                  f"reserved memory (pfn {pfn:#x}: the model's kernel "
                                  f"metadata), which the API does not write")
         head = mc_compound_head(m, mc_pfn_to_page(m, pfn))
-        if PageSlab(head):
-            cache = page_slab(head).slab_cache
+        if PageSlab(m, head):
+            cache = page_slab(m, head).slab_cache
             if cache == m.kmem_cache or cache == m.kmem_cache_node:
                 raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) is inside an "
                                      f"object of the slab allocator's own "

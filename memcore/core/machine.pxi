@@ -255,13 +255,13 @@ cdef class Machine:
         """The folio whose head page is `pfn` (page_folio() of a head page)."""
         cdef uint64_t p = self._pfn(pfn)
         cdef page *pg = mc_pfn_to_page(self.m, p)
-        if PageTail(pg):
+        if PageTail(self.m, pg):
             set_err(self.m, MC_ETAIL, p, b"tail page where a folio head is required")
             self._raise(MC_ETAIL)
-        if mc_pfn_mark_test(self.m, p, MC_PFN_RESERVED) or PageReserved(pg):
+        if mc_pfn_mark_test(self.m, p, MC_PFN_RESERVED) or PageReserved(self.m, pg):
             set_err(self.m, MC_EINVAL, p, b"a boot-reserved page is no folio (memblock)")
             self._raise(MC_EINVAL)
-        if page_has_type(pg):
+        if page_has_type(self.m, pg):
             set_err(self.m, MC_EINVAL, p, b"a typed page (slab, large kmalloc, ...) is no folio")
             self._raise(MC_EINVAL)
         return _make_folio(self, mc_folio_va(self.m, page_folio(self.m, pg)))

@@ -79,7 +79,7 @@ cdef bint zone_watermark_fast(const mc_machine *m, zone *z, int order, long mark
 cdef void prep_new_page(const mc_machine *m, page *p, int order, unsigned int gfp) noexcept nogil:
     """post_alloc_hook + compound setup; the caller sets the refcount to 1."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
-    set_page_private(p, 0)
+    set_page_private(m, p, 0)
     if m.kasan and pfn < m.lowmem_pfns:            # kasan_unpoison_pages()
         kasan_unpoison(m, mc_phys_to_virt(m, pfn << PAGE_SHIFT), MC_PAGE_SIZE << order)
     if gfp & __GFP_ZERO:
@@ -102,7 +102,7 @@ cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
     cdef uint64_t i, nr = <uint64_t>1 << order
     cdef const char *bad
     cdef mc_ulong flags = PAGE_FLAGS_CHECK_AT_FREE
-    cdef bint compound = PageHead(p) != 0
+    cdef bint compound = PageHead(m, p) != 0
     if page_links_bad(m, p):                        # page_zone() must be a zone
         return MC_EINVAL
     if order:
@@ -113,15 +113,15 @@ cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
             if compound:
                 bad = free_tail_page_bad_reason(m, p, nth_page(p, i))
             if bad == NULL:
-                bad = mc_free_tail_page_is_bad_reason(p, nth_page(p, i), compound)
+                bad = mc_free_tail_page_is_bad_reason(m, p, nth_page(p, i), compound)
             if bad != NULL:
                 return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p) + i, bad)
     # __free_pages_prepare() clears PG_mlocked before it checks
     flags &= ~(<mc_ulong>1 << PG_mlocked)
-    if from_put and test_bit(PG_lru, page_flags_word(p)):
+    if from_put and test_bit(PG_lru, page_flags_word(m, p)):
         flags &= ~((<mc_ulong>1 << PG_lru) | (<mc_ulong>1 << PG_active) |
                    (<mc_ulong>1 << PG_unevictable))
-    bad = page_bad_reason(p, flags, expected_ref, True)
+    bad = page_bad_reason(m, p, flags, expected_ref, True)
     if bad != NULL:
         return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p), bad)
     return 0
@@ -130,7 +130,7 @@ cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
 cdef void __free_pages_prepare(mc_machine *m, page *p, int order) noexcept nogil:
     """The state changes of __free_pages_prepare(); free_pages_check() passed before."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
-    mc_free_pages_prepare_desc(p, order)
+    mc_free_pages_prepare_desc(m, p, order)
     if m.kasan and pfn < m.lowmem_pfns:             # kasan_poison_pages()
         kasan_poison(m, mc_phys_to_virt(m, pfn << PAGE_SHIFT), MC_PAGE_SIZE << order,
                      KASAN_PAGE_FREE)

@@ -286,9 +286,9 @@ cdef int bulk_put_check(mc_machine *m, const uint64_t *pfns, const int64_t *coun
     cdef int ref, rc
     for i in range(n):
         p = mc_pfn_to_page(m, pfns[i])
-        if PageTail(p) or PageBuddy(p):
+        if PageTail(m, p) or PageBuddy(m, p):
             return set_err(m, MC_ETAIL, pfns[i], b"folio_put() of a page that is no folio head")
-        if mc_pfn_mark_test(m, pfns[i], MC_PFN_RESERVED) or PageReserved(p) or page_has_type(p):
+        if mc_pfn_mark_test(m, pfns[i], MC_PFN_RESERVED) or PageReserved(m, p) or page_has_type(m, p):
             return set_err(m, MC_EINVAL, pfns[i],
                            b"folio_put() of a page that is no folio (reserved or typed)")
         f = page_folio(m, p)

@@ -699,7 +699,7 @@ cdef class Slab:
 
     cdef inline slab *_sl(self) except NULL:
         cdef slab *sl = mc_va_to_slab(self.machine.m, self.addr)
-        if not PageSlab(slab_page(sl)):
+        if not PageSlab(self.machine.m, slab_page(self.machine.m, sl)):
             raise VMBug(f"{self.addr:#x} is no longer a slab (PGTY_slab is clear)")
         if self.machine.m.pfn_gen[slab_pfn(self.machine.m, sl)] != self.gen:
             raise VMBug(f"stale Slab view: the slab at {self.addr:#x} was freed and its "

@@ -610,8 +610,8 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
         p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
     if p == NULL:
         return NULL
-    mc_set_page_type(p, PGTY_slab)                   # __folio_set_slab()
-    sl = page_slab(p)
+    mc_set_page_type(m, p, PGTY_slab)                   # __folio_set_slab()
+    sl = page_slab(m, p)
     sl.objects = oo_objects(oo)
     sl.inuse = 0
     sl.frozen = 0
@@ -657,12 +657,12 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
 
 cdef void __free_slab(mc_machine *m, kmem_cache *s, slab *sl) noexcept nogil:
     """Return a slab's pages: clear the slab type and free the frozen pages."""
-    cdef page *p = slab_page(sl)
+    cdef page *p = slab_page(m, sl)
     cdef int order = slab_order(sl)
     __clear_bit(SL_pfmemalloc, &sl.flags.f)
     __clear_bit(SL_partial, &sl.flags.f)
-    mc_slab_clear_descriptor(sl)                      # folio->mapping = NULL, ...
-    mc_clear_page_type(p)                             # __folio_clear_slab()
+    mc_slab_clear_descriptor(m, sl)                      # folio->mapping = NULL, ...
+    mc_clear_page_type(m, p)                             # __folio_clear_slab()
     m.slab_pages -= <uint64_t>1 << order
     __free_frozen_pages(m, p, order, 0)
 
@@ -975,7 +975,7 @@ cdef mc_ulong slab_alloc_node(mc_machine *m, kmem_cache *s, unsigned int gfp, in
             return 0
     obj_mark(m, obj, True)        # off the freelist: in use (a damaged one stays so)
     if kmem_cache_debug(s):
-        sl = page_slab(mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT)))
+        sl = page_slab(m, mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT)))
         if alloc_debug_processing(m, s, sl, obj, orig_size, cpu):
             mark_slab_used(m, s, sl, cpu)
             return 0
@@ -1058,9 +1058,9 @@ cdef slab *virt_to_slab(const mc_machine *m, mc_ulong addr) noexcept nogil:
         return NULL
     pfn = mc_virt_to_phys(m, addr) >> PAGE_SHIFT
     head = mc_compound_head(m, mc_pfn_to_page(m, pfn))
-    if not PageSlab(head):
+    if not PageSlab(m, head):
         return NULL
-    return page_slab(head)
+    return page_slab(m, head)
 
 
 cdef int slab_free_checked(mc_machine *m, kmem_cache *s, mc_ulong obj, int cpu) noexcept nogil:
@@ -1116,7 +1116,7 @@ cdef mc_ulong __kmalloc(mc_machine *m, uint64_t size, unsigned int gfp, int node
         if p == NULL:
             set_err(m, MC_ENOMEM, -1, b"kmalloc_large: page allocation failure")
             return 0
-        mc_set_page_type(p, PGTY_large_kmalloc)
+        mc_set_page_type(m, p, PGTY_large_kmalloc)
         m.large_kmalloc_pages += <uint64_t>1 << order
         addr = mc_phys_to_virt(m, mc_page_to_pfn(m, p) << PAGE_SHIFT)
         if m.kasan:
@@ -1142,9 +1142,9 @@ cdef int kfree_check(mc_machine *m, mc_ulong addr, page **headp) noexcept nogil:
     if not mc_addr_in_direct_map(m, addr, 1):
         return set_err(m, MC_EINVALFREE, -1, b"kfree: not an address of the direct map")
     head = mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT))
-    if PageSlab(head):
+    if PageSlab(m, head):
         return slab_free_check(m, NULL, addr, <slab **>headp)
-    if not page_type_is(head, PGTY_large_kmalloc):
+    if not page_type_is(m, head, PGTY_large_kmalloc):
         return set_err(m, MC_EINVALFREE, mc_page_to_pfn(m, head),
                        b"kfree: Not a kmalloc allocation")
     if addr != mc_phys_to_virt(m, mc_page_to_pfn(m, head) << PAGE_SHIFT):
@@ -1160,10 +1160,10 @@ cdef int kfree(mc_machine *m, mc_ulong addr, int cpu) noexcept nogil:
     cdef int rc = kfree_check(m, addr, &head)
     if rc or head == NULL:
         return rc
-    if PageSlab(head):
-        return slab_free(m, KC(m, page_slab(head).slab_cache), page_slab(head), addr, cpu)
+    if PageSlab(m, head):
+        return slab_free(m, KC(m, page_slab(m, head).slab_cache), page_slab(m, head), addr, cpu)
     order = folio_order(page_folio(m, head))
-    mc_clear_page_type(head)                       # __folio_clear_large_kmalloc()
+    mc_clear_page_type(m, head)                       # __folio_clear_large_kmalloc()
     m.large_kmalloc_pages -= <uint64_t>1 << order
     __free_frozen_pages(m, head, order, cpu)
     return 0
@@ -1203,7 +1203,7 @@ cdef int bulk_cache_alloc_free(mc_machine *m, kmem_cache *s, uint64_t n, int cpu
         obj = slab_alloc_node(m, s, GFP_KERNEL, -1, cpu, s.object_size)
         if obj == 0:
             return m.err if m.err else MC_ENOMEM
-        rc = slab_free(m, s, page_slab(mc_compound_head(m, mc_pfn_to_page(
+        rc = slab_free(m, s, page_slab(m, mc_compound_head(m, mc_pfn_to_page(
             m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT))), obj, cpu)
         if rc:
             return rc
@@ -1216,12 +1216,12 @@ cdef uint64_t collect_slab_heads(const mc_machine *m, uint64_t *out) noexcept no
     cdef page *p
     while pfn < m.nr_pfns:
         p = mc_pfn_to_page(m, pfn)
-        if PageSlab(p):
+        if PageSlab(m, p):
             if out != NULL:
                 out[n] = pfn
             n += 1
-            if PageHead(p):
-                pfn += <uint64_t>1 << slab_order(page_slab(p))
+            if PageHead(m, p):
+                pfn += <uint64_t>1 << slab_order(page_slab(m, p))
                 continue
         pfn += 1
     return n

@@ -80,26 +80,26 @@ cdef class Page:
         folio (free in the buddy or on a pcp list, typed: slab/table/..., reserved)."""
         cdef mc_machine *m = self.machine.m
         cdef folio *f = page_folio(m, self._p())
-        cdef page *head = folio_page(f, 0)
+        cdef page *head = folio_page(m, f, 0)
         if folio_ref_count(f) == 0:
-            if PageBuddy(head) or not folio_is_frozen(m, f):
+            if PageBuddy(m, head) or not folio_is_frozen(m, f):
                 return None
-        if page_has_type(head) or PageReserved(head):
+        if page_has_type(m, head) or PageReserved(m, head):
             return None
         return _make_folio(self.machine, mc_folio_va(m, f))
 
     @property
     def compound_head(self):
         """The raw compound_head word: head address + 1 on a tail page, else 0."""
-        return mc_page_compound_word(self._p())
+        return mc_page_compound_word(self.machine.m, self._p())
 
     @property
     def is_tail(self):
-        return PageTail(self._p()) != 0
+        return PageTail(self.machine.m, self._p()) != 0
 
     @property
     def is_head(self):
-        return PageHead(self._p()) != 0
+        return PageHead(self.machine.m, self._p()) != 0
 
     @property
     def flags(self):
@@ -109,50 +109,50 @@ cdef class Page:
     @property
     def page_type(self):
         """The raw page_type word (top byte PGTY_* when typed, UINT_MAX when not)."""
-        return mc_page_type_word(self._p())
+        return mc_page_type_word(self.machine.m, self._p())
 
     @property
     def type_name(self):
         """The PGTY_ name of a typed page (without PGTY_), else None."""
         cdef page *p = self._p()
-        if not page_has_type(p):
+        if not page_has_type(self.machine.m, p):
             return None
-        return _page_type_name(mc_page_type(p))
+        return _page_type_name(mc_page_type(self.machine.m, p))
 
     @property
     def refcount(self):
-        return page_ref_count(self._p())
+        return page_ref_count(self.machine.m, self._p())
 
     @property
     def mapcount(self):
         """This page's _mapcount + 1 (0 for a typed page), as dump_page shows it."""
-        return mc_page_dump_mapcount(self._p())
+        return mc_page_dump_mapcount(self.machine.m, self._p())
 
     @property
     def private(self):
-        return page_private(self._p())
+        return page_private(self.machine.m, self._p())
 
     @property
     def mapping(self):
-        return mc_page_mapping_word(self._p())
+        return mc_page_mapping_word(self.machine.m, self._p())
 
     @property
     def zone(self):
         cdef page *p = self._p()
         _check_links(self.machine, p)
-        return _table_entry(ZONE_NAMES, page_zonenum(p), "zone number in the flags word")
+        return _table_entry(ZONE_NAMES, page_zonenum(self.machine.m, p), "zone number in the flags word")
 
     @property
     def node(self):
         cdef page *p = self._p()
         _check_links(self.machine, p)
-        return page_to_nid(p)
+        return page_to_nid(self.machine.m, p)
 
     @property
     def buddy_order(self):
         """The order of the free block this page heads, or None if not PageBuddy."""
         cdef page *p = self._p()
-        return buddy_order(p) if PageBuddy(p) else None
+        return buddy_order(self.machine.m, p) if PageBuddy(self.machine.m, p) else None
 
     @property
     def migratetype(self):
@@ -200,8 +200,8 @@ cdef class Folio:
         buddy allocator or on a pcp list; a frozen folio is fine)."""
         cdef mc_machine *m = self.machine.m
         cdef folio *f = mc_va_to_folio(m, self.addr)
-        cdef page *p = folio_page(f, 0)
-        if PageTail(p) or PageBuddy(p) or (folio_ref_count(f) == 0 and
+        cdef page *p = folio_page(m, f, 0)
+        if PageTail(m, p) or PageBuddy(m, p) or (folio_ref_count(f) == 0 and
                                             not folio_is_frozen(m, f)):
             self._bad(p)
         if m.pfn_gen[folio_pfn(m, f)] != self.gen:
@@ -226,7 +226,7 @@ cdef class Folio:
 
     cdef int _bad(self, page *p) except -1:
         cdef mc_machine *m = self.machine.m
-        if PageTail(p):
+        if PageTail(m, p):
             set_err(m, MC_ETAIL, mc_page_to_pfn(m, p),
                     b"folio operation on a tail page (the folio was split or freed)")
             return self.machine._raise(MC_ETAIL)
@@ -274,15 +274,15 @@ cdef class Folio:
 
     @property
     def zone(self):
-        cdef page *p = folio_page(self._f(), 0)
+        cdef page *p = folio_page(self.machine.m, self._f(), 0)
         _check_links(self.machine, p)
-        return _table_entry(ZONE_NAMES, page_zonenum(p), "zone number in the flags word")
+        return _table_entry(ZONE_NAMES, page_zonenum(self.machine.m, p), "zone number in the flags word")
 
     @property
     def node(self):
-        cdef page *p = folio_page(self._f(), 0)
+        cdef page *p = folio_page(self.machine.m, self._f(), 0)
         _check_links(self.machine, p)
-        return page_to_nid(p)
+        return page_to_nid(self.machine.m, p)
 
     @property
     def flags(self):
@@ -467,7 +467,7 @@ cdef class PgFlags:
         if pfn >= m.nr_pfns:
             return 0
         p = mc_pfn_to_page(m, pfn)
-        if mc_page_flags_va(m, p) != self.addr or not PageSlab(mc_compound_head(m, p)):
+        if mc_page_flags_va(m, p) != self.addr or not PageSlab(m, mc_compound_head(m, p)):
             return 0
         fl = self.machine.flags_layout
         mask = fl.mask("NODES") | fl.mask("ZONES") | fl.mask("SECTIONS")
