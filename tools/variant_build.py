@@ -90,15 +90,20 @@ def _in_root():
 
 def cythonize_variant(design: str, bits: int, gen_root: Path, force: bool = False) -> Path:
     """Generate one variant's sources and translate it to C; return the C file."""
-    from Cython.Build import cythonize
-    from setuptools import Extension
-
     gen_dir = Path(gen_root).resolve() / f"{design}{bits}"
     codegen.generate_variant(design, bits, gen_dir)
     stub = write_stub(design, bits)
+    return _cythonize_one(module_name(design, bits), stub, gen_dir, force)
+
+
+def _cythonize_one(name: str, stub: Path, gen_dir: Path, force: bool) -> Path:
+    """Translate one module's .pyx (generated sources in `gen_dir`) to C; the C file."""
+    from Cython.Build import cythonize
+    from setuptools import Extension
+
     with _in_root():
         [ext] = cythonize(
-            [Extension(module_name(design, bits), [str(stub.relative_to(ROOT))])],
+            [Extension(name, [str(stub.relative_to(ROOT))])],
             include_path=[str(gen_dir), "memcore"],
             compiler_directives=CYTHON_DIRECTIVES,
             build_dir=str(gen_dir / "c"),
@@ -171,24 +176,11 @@ def write_layouts_stub(layouts) -> Path:
 
 def cythonize_layouts(layouts, gen_root: Path, force: bool = False) -> Path:
     """Write mc_layouts.h and memcore/_layouts.pyx, translate it to C; return the C file."""
-    from Cython.Build import cythonize
-    from setuptools import Extension
-
     gen_dir = layouts_dir(gen_root)
     gen_dir.mkdir(parents=True, exist_ok=True)
     codegen._write_if_changed(gen_dir, {codegen.LAYOUTS_HEADER: codegen.emit_layouts_header(layouts)})
     stub = write_layouts_stub(layouts)
-    with _in_root():
-        [ext] = cythonize(
-            [Extension(LAYOUTS_MODULE, [str(stub.relative_to(ROOT))])],
-            include_path=[str(gen_dir), "memcore"],
-            compiler_directives=CYTHON_DIRECTIVES,
-            build_dir=str(gen_dir / "c"),
-            force=force,
-            quiet=True,
-        )
-    [c_file] = ext.sources
-    return (ROOT / c_file).resolve()
+    return _cythonize_one(LAYOUTS_MODULE, stub, gen_dir, force)
 
 
 def _cythonize_job(design, bits, gen_root, force) -> str:

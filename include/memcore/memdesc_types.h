@@ -89,38 +89,7 @@ struct folio {
 struct slab {
 	memdesc_flags_t flags;			/* lock and flags; node/zone/section (S4) */
 	MC_PTR(struct kmem_cache) slab_cache;	/* owning cache */
-	union {
-		struct {
-			union {
-				struct list_head slab_list;	/* node partial or full list */
-				struct {	/* deferred freeing of a slab */
-					struct llist_node llnode;	/* lockless free queue */
-					MC_PTR(void) flush_freelist;	/* objects to flush */
-				};
-#if defined(CONFIG_SLUB_CPU_PARTIAL)
-				struct {	/* per-cpu partial list */
-					MC_PTR(struct slab) next;	/* next partial slab */
-					int slabs;			/* slabs left on the list */
-				};
-#endif
-			};
-			union {
-				struct {
-					MC_PTR(void) freelist;	/* first free object */
-					union {
-						mc_ulong counters;	/* the three fields below as one word */
-						struct {
-							unsigned int inuse:16;		/* objects handed out */
-							unsigned int objects:15;	/* objects in the slab */
-							unsigned int frozen:1;		/* owned by a CPU */
-						};
-					};
-				};
-				freelist_aba_t freelist_counter;	/* freelist+counters as one unit */
-			};
-		};
-		struct rcu_head rcu_head;	/* deferred free of the slab's pages */
-	};
+#include "memcore/slab_members.h"	/* slab_list .. freelist, counters .. rcu_head */
 #if defined(CONFIG_SLAB_OBJ_EXT)
 	mc_ulong obj_exts;			/* per-object extension vector */
 #endif

@@ -16,38 +16,7 @@
 struct slab {
 	memdesc_flags_t flags;			/* page flags of the first page */
 	MC_PTR(struct kmem_cache) slab_cache;	/* owning cache; bit 0 clear (not a tail) */
-	union {
-		struct {
-			union {
-				struct list_head slab_list;	/* node partial or full list */
-				struct {	/* deferred freeing of a slab */
-					struct llist_node llnode;	/* lockless free queue */
-					MC_PTR(void) flush_freelist;	/* objects to flush */
-				};
-#if defined(CONFIG_SLUB_CPU_PARTIAL)
-				struct {	/* per-cpu partial list */
-					MC_PTR(struct slab) next;	/* next partial slab */
-					int slabs;			/* slabs left on the list */
-				};
-#endif
-			};
-			union {
-				struct {
-					MC_PTR(void) freelist;	/* first free object */
-					union {
-						mc_ulong counters;	/* the three fields below as one word */
-						struct {
-							unsigned int inuse:16;		/* objects handed out */
-							unsigned int objects:15;	/* objects in the slab */
-							unsigned int frozen:1;		/* owned by a CPU */
-						};
-					};
-				};
-				freelist_aba_t freelist_counter;	/* freelist+counters as one unit */
-			};
-		};
-		struct rcu_head rcu_head;	/* SLAB_TYPESAFE_BY_RCU: deferred slab free */
-	};
+#include "memcore/slab_members.h"	/* slab_list .. freelist, counters .. rcu_head */
 	unsigned int __page_type;		/* PGTY_slab in the top byte */
 	atomic_t __page_refcount;		/* page refcount; slabs keep it at 1 */
 #if defined(CONFIG_SLAB_OBJ_EXT)
