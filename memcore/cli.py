@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import _variants
@@ -51,9 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Print struct layouts as pahole does, compare them across "
                                      "variants, or draw the page-flags word ('flags').")
     lay.add_argument("names", nargs="*", metavar="STRUCT",
-                     help="page, folio, slab, ptdesc, or 'flags' (default: all structs)")
+                     help="page, folio, slab, ptdesc, buddy (the designs that have it), or 'flags' "
+                          "(default: all structs of the design)")
     lay.add_argument("--bits", type=_bits, default=64, help="word size: 64 (default) or 32")
-    lay.add_argument("--design", default="classic", help="design (default: classic)")
+    lay.add_argument("--design", default="classic",
+                     help="design: " + ", ".join(dict.fromkeys(d for d, _ in _layout_variants_or_none()))
+                     + " (default: classic)")
     lay.add_argument("--json", action="store_true", help="print a JSON list of Layout.to_dict()")
     lay.add_argument("--compare", action="store_true",
                      help="all variants side by side (with memmap bytes per GiB for page)")
@@ -62,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "default: the one of --bits")
     _add_real_machine_commands(sub)
     return p
+
+
+def _layout_variants_or_none() -> tuple[tuple[str, int], ...]:
+    """layout_variants() for help texts; nothing in a tree without a build."""
+    try:
+        return layout_variants()
+    except ImportError:
+        return ()
 
 
 def _add_real_machine_commands(sub) -> None:
@@ -99,6 +111,11 @@ def main(argv=None) -> int:
         return _fail(str(e))
     except MemcoreError as e:
         return _fail(str(e).splitlines()[0])
+    except BrokenPipeError:
+        # the reader went away (`memcore layout --compare | head`): not an error of
+        # ours; point stdout at /dev/null so the interpreter's final flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 2
 
 

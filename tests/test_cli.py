@@ -96,3 +96,17 @@ def test_console_script_exit_code(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("memcore: error: unknown struct 'nope'; "
                                    "valid: page, folio, slab, ptdesc, flags")
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path):
+    """`memcore layout --compare --json | head -1`: the closed pipe ends the
+    command quietly (exit 0, no traceback).  The JSON of every layout of every
+    variant is larger than a pipe's buffer, so the write does hit the closed pipe."""
+    proc = subprocess.Popen([sys.executable, "-m", "memcore.cli", "layout", "--compare", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    first = proc.stdout.readline()
+    proc.stdout.close()                 # the reader goes away after one line
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0
+    assert first.startswith(b"[")
+    assert "Traceback" not in err and "BrokenPipe" not in err
