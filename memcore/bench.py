@@ -39,7 +39,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from . import _variants
 from .errors import MemcoreError, UnknownChoice
@@ -60,12 +60,12 @@ SCHEMA = """\
     "results": {"classic64": {
         "ns_per_op": 3.1,                 fastest round
         "baseline_ns": 2.4,               fastest baseline round
-        "ratio": 1.29,                    ns_per_op / baseline_ns
+        "ratio": 1.29,                    ns_per_op / baseline_ns (null: no baseline time)
         "spread": {"repeats": 7,          rounds timed
                    "ns_median": 3.2, "ns_max": 3.5,
                    "baseline_ns_median": 2.5,
                    "ratio_median": 1.30,  median of the per-round ratios
-                   "relative": 0.03},     (ns_median - ns_per_op) / ns_per_op
+                   "relative": 0.03},     (ns_median - ns_per_op) / ns_per_op (or null)
         "ok": true}, ...}}, ...]}
 """
 
@@ -97,22 +97,24 @@ class Samples:
 
     def result(self, target: float) -> Dict[str, Any]:
         ours, base = min(self.ours), min(self.base)
-        ratio = ours / base if base > 0 else float("inf")
-        ratios = [o / b if b > 0 else float("inf") for o, b in zip(self.ours, self.base)]
+        # a baseline that measured no time (possible only in runs far too short
+        # to mean anything, after the empty loop's cost is subtracted) has no ratio
+        ratio = ours / base if base > 0 else None
+        ratios = [o / b for o, b in zip(self.ours, self.base) if b > 0]
         med = statistics.median(self.ours)
         return {
             "ns_per_op": _r(ours),
             "baseline_ns": _r(base),
-            "ratio": _r(ratio),
+            "ratio": None if ratio is None else _r(ratio),
             "spread": {
                 "repeats": len(self.ours),
                 "ns_median": _r(med),
                 "ns_max": _r(max(self.ours)),
                 "baseline_ns_median": _r(statistics.median(self.base)),
-                "ratio_median": _r(statistics.median(ratios)),
-                "relative": _r((med - ours) / ours if ours > 0 else 0.0),
+                "ratio_median": _r(statistics.median(ratios)) if ratios else None,
+                "relative": _r((med - ours) / ours) if ours > 0 else None,
             },
-            "ok": ratio <= target,
+            "ok": ratio is not None and ratio <= target,
         }
 
 
@@ -146,7 +148,7 @@ def _rounds(fns: Dict[str, Callable[[], Any]], repeats: int) -> Dict[str, List[i
 
 # -- the running machine's benchmarks (one variant module each) ---------------
 
-def _python_ops(mod, cfg: Config) -> Dict[str, Samples]:
+def _python_ops(mod: Any, cfg: Config) -> Dict[str, Samples]:
     import memcore
     n = cfg.n
     m = memcore.Machine("512MiB" if cfg.preset != "tiny" else cfg.ram,
@@ -156,33 +158,33 @@ def _python_ops(mod, cfg: Config) -> Dict[str, Samples]:
     nop = mod._Nop()
     rng = range(n)
 
-    def empty():
+    def empty() -> None:
         for _ in rng:
             pass
 
-    def bare():
+    def bare() -> None:
         op = nop.nop
         for _ in rng:
             op()
 
-    def bare2():
+    def bare2() -> None:
         op = nop.nop
         for _ in rng:
             op()
             op()
 
-    def test_dirty():
+    def test_dirty() -> None:
         op = f.test_dirty
         for _ in rng:
             op()
 
-    def get_put():
+    def get_put() -> None:
         g, p = f.get, f.put
         for _ in rng:
             g()
             p()
 
-    def folio_of_page():
+    def folio_of_page() -> None:
         pg = page
         for _ in rng:
             pg.folio
@@ -192,7 +194,7 @@ def _python_ops(mod, cfg: Config) -> Dict[str, Samples]:
     # the empty loop's floor: its fastest round, subtracted from every round
     floor = min(t["empty"])
 
-    def per(name):
+    def per(name: str) -> List[float]:
         return [(v - floor) / n for v in t[name]]
     f.put()
     m.check()
@@ -201,7 +203,7 @@ def _python_ops(mod, cfg: Config) -> Dict[str, Samples]:
             "page_folio": Samples(per("page_folio"), per("bare"))}
 
 
-def _alloc_free(mod, cfg: Config) -> Dict[str, Samples]:
+def _alloc_free(mod: Any, cfg: Config) -> Dict[str, Samples]:
     import memcore
     n = cfg.n
     m = memcore.Machine(cfg.ram, design=mod.DESIGN, bits=mod.BITS)
@@ -212,7 +214,7 @@ def _alloc_free(mod, cfg: Config) -> Dict[str, Samples]:
     return {"alloc_free": Samples([v / n for v in t["ours"]], [v / n for v in t["base"]])}
 
 
-def _kmem_cache(mod, cfg: Config) -> Dict[str, Samples]:
+def _kmem_cache(mod: Any, cfg: Config) -> Dict[str, Samples]:
     import memcore
     n = cfg.n
     m = memcore.Machine(cfg.ram, design=mod.DESIGN, bits=mod.BITS)
@@ -224,14 +226,14 @@ def _kmem_cache(mod, cfg: Config) -> Dict[str, Samples]:
     return {"kmem_cache": Samples([v / n for v in t["ours"]], [v / n for v in t["base"]])}
 
 
-def _walk(mod, cfg: Config) -> Dict[str, Samples]:
+def _walk(mod: Any, cfg: Config) -> Dict[str, Samples]:
     import memcore
     m = memcore.Machine(cfg.walk_ram[mod.BITS], design=mod.DESIGN, bits=mod.BITS)
     # a busy machine: most memory in small folios, so the walk visits most
     # struct pages one by one instead of stepping over large free blocks
     m.bulk_alloc(m.nr_pfns * 3 // 4, order=0)
     m.bulk_alloc(m.nr_pfns // 64, order=2)
-    t = _rounds({"ours": m.walk, "base": m._walk_plain}, cfg.repeats)
+    t = _rounds({"ours": m.walk, "base": m._walk_plain}, cfg.repeats)  # type: ignore[attr-defined]
     p = m.nr_pfns
     return {"walk": Samples([v / p for v in t["ours"]], [v / p for v in t["base"]])}
 
@@ -260,7 +262,7 @@ def _read_baseline(max_pfns: Optional[int]) -> None:
 def _estimate(cfg: Config) -> Dict[str, Samples]:
     from . import estimate, snapshot
 
-    def ours():
+    def ours() -> Any:
         if cfg.estimate_max_pfns is None:
             return estimate.run()
         return estimate.estimate(snapshot.live(max_pfns=cfg.estimate_max_pfns,
@@ -364,8 +366,10 @@ def _ns(v: float) -> str:
 
 
 def _cell(r: Dict[str, Any]) -> str:
-    return (f"{r['ratio']:.2f}x {'ok' if r['ok'] else 'NO'} {_ns(r['ns_per_op'])} "
-            f"+{100 * r['spread']['relative']:.0f}%")
+    ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
+    rel = r["spread"]["relative"]
+    return (f"{ratio} {'ok' if r['ok'] else 'NO'} {_ns(r['ns_per_op'])} "
+            f"{'' if rel is None else f'+{100 * rel:.0f}%'}").rstrip()
 
 
 def render(data: Dict[str, Any]) -> str:
@@ -408,7 +412,7 @@ def render(data: Dict[str, Any]) -> str:
 class Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(2)
 
@@ -435,7 +439,7 @@ def stderr_progress() -> Optional[Callable[[str], None]]:
     return show
 
 
-def command(args) -> int:
+def command(args: argparse.Namespace) -> int:
     """Run what the parsed arguments ask for; UnknownChoice propagates."""
     cfg = TINY if args.tiny else QUICK if args.quick else FULL
     progress = stderr_progress()
@@ -454,7 +458,7 @@ def print_result(data: Dict[str, Any], as_json: bool) -> None:
         print(render(data), end="")
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[Sequence[str]] = None) -> int:
     p = Parser(prog="memcore bench", description=__doc__.splitlines()[0])
     add_arguments(p)
     args = p.parse_args(argv)
