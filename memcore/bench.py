@@ -47,7 +47,7 @@ from .errors import MemcoreError, UnknownChoice
 #: The ``--json`` schema, documented where users read it.
 SCHEMA = """\
 {"variants": ["classic64", ...],          every variant measured, in column order
- "config": {"preset": "full"|"quick", "n": ops per timed call, "repeats": rounds,
+ "config": {"preset": "full"|"quick", "n": ops per round, "repeats": rounds,
             "walk_ram": {"64": "16GiB", "32": "4GiB"}},
  "benchmarks": [
    {"name": "walk",                       what --only takes
@@ -55,7 +55,7 @@ SCHEMA = """\
     "unit": "op"|"PFN"|"run",             what ns_per_op is per
     "target": 1.5,                        ratio at or below which it is ok
     "baseline": "plain C loop over the memmap",
-    "per_variant": true,                  false: one run for every variant ("all")
+    "per_variant": true,                  false: one run for every variant, keyed "all"
     "skipped": null | "reason",           skipped benchmarks have empty results
     "results": {"classic64": {
         "ns_per_op": 3.1,                 fastest round

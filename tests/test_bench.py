@@ -157,3 +157,11 @@ def test_progress_goes_to_stderr_on_a_terminal(monkeypatch, capsys):
     assert code == 0
     json.loads(out)                               # stdout stays pure JSON
     assert f"{IDS[0]}: alloc_free" in err
+
+
+def test_schema_documented_as_built(everything):
+    """docs/ARCHITECTURE.md shows memcore.bench.SCHEMA, and SCHEMA names every key."""
+    assert bench.SCHEMA in (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    keys = set(everything) | set(everything["config"]) | BENCH_KEYS | RESULT_KEYS | SPREAD_KEYS
+    for key in keys:
+        assert f'"{key}"' in bench.SCHEMA, key
