@@ -393,7 +393,8 @@ def render(data: Dict[str, Any]) -> str:
     cfg = data["config"]
     per = "; ".join(f"{b['name']}: per {b['unit']}" for b in data["benchmarks"]
                     if b["unit"] != "op")
-    walk = ", ".join(f"{r} ({b}-bit)" for b, r in cfg["walk_ram"].items())
+    walk = ", ".join(f"{r} ({b}-bit)" for b, r in cfg["walk_ram"].items()
+                     if any(v.endswith(b) for v in vids))
     names = {b["name"] for b in data["benchmarks"] if not b["skipped"]}
     run = [f"{cfg['repeats']} round{'s' if cfg['repeats'] != 1 else ''} ({cfg['preset']})"]
     if names - {"walk", "estimate"}:
