@@ -5,6 +5,7 @@
     memcore layout flags [--config i386]
     memcore snapshot save FILE.npz [--first-pfn N] [--max-pfns N]
     memcore estimate [--snapshot FILE.npz] [--json]
+    memcore bench [--quick] [--only NAME[,NAME]] [--variants ID[,ID]] [--json]
 
 Errors in what the user asked for (unknown struct, design, word size,
 config) print one line naming the valid choices and exit with status 2.
@@ -65,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="flags word: canonical config name (x86_64, i386); "
                           "default: the one of --bits")
     _add_real_machine_commands(sub)
+    from . import bench
+    b = sub.add_parser("bench", help="every benchmark, all variants side by side",
+                       description="Time each operation against a baseline measured in the "
+                                   "same run, on every built variant, and print one table "
+                                   "of ratios (memcore/bench.py lists the benchmarks).")
+    bench.add_arguments(b)
     return p
 
 
@@ -107,6 +114,9 @@ def main(argv=None) -> int:
             return _cmd_layout(args)
         if args.command in ("snapshot", "estimate"):
             return _cmd_real_machine(args)
+        if args.command == "bench":
+            from . import bench
+            return bench.command(args)
     except UnknownChoice as e:
         return _fail(str(e))
     except MemcoreError as e:
