@@ -12,6 +12,7 @@ classes derive from: the API all variants share.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import _variants
@@ -27,12 +28,17 @@ else:
         ``Machine(ram="4GiB", design="classic", bits=64, config=None, nodes=1,
         cpus=2, min_free_kbytes=None, watermark_scale_factor=10, ...)``
 
-        ram is bytes or a size string; config defaults to the canonical
+        ram is bytes or a size string (one RAM range from address 0), or a
+        list of [start, end) physical byte ranges of RAM, e.g. ``[(0x1000,
+        0x9f000), (0x100000, 0xbffe0000), (0x100000000, 0x440000000)]``: the
+        PFNs between them are holes, as on a real machine (each range is rounded
+        inward to whole pages; they must be sorted and disjoint); config defaults to the canonical
         configuration of the word size (``x86_64`` or ``i386``).  The keyword
         arguments after cpus are those of the variant's Machine.
         """
 
-        def __new__(cls, ram: int | str = "4GiB", design: str = "classic", bits: int = 64,
+        def __new__(cls, ram: int | str | Sequence[tuple[int, int] | list[int]] = "4GiB",
+                    design: str = "classic", bits: int = 64,
                     config: str | None = None, nodes: int = 1, cpus: int = 2,
                     **tunables: object) -> Machine:
             mod = _variants.module(design, bits)

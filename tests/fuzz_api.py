@@ -814,8 +814,18 @@ def chunk_config(variant, seed, chunk):
     bits = int(variant[len(design):])
     ram = rng.choice(["128MiB", "128MiB", "256MiB"])
     nodes = rng.choice([1, 1, 2]) if bits == 64 and ram == "256MiB" else 1
-    return dict(ram=ram, design=design, bits=bits, cpus=rng.choice([1, 2, 2, 4]), nodes=nodes,
-                kasan=rng.random() < 0.3)
+    cfg = dict(ram=ram, design=design, bits=bits, cpus=rng.choice([1, 2, 2, 4]), nodes=nodes,
+               kasan=rng.random() < 0.3)
+    if rng.random() < 0.25:
+        # RAM with holes (drawn last, so the other draws of a seed stay as they were):
+        # below 1 MiB, and a whole memory section without a memmap (x86_64: 128-256 MiB)
+        cfg["ram"] = HOLES_RAM[bits]
+        cfg["nodes"] = 1
+    return cfg
+
+
+HOLES_RAM = {64: [(0x1000, 0x9fc00), (0x100000, 120 << 20), (256 << 20, 300 << 20)],
+             32: [(0x1000, 0x9fc00), (0x100000, 120 << 20), (600 << 20, 700 << 20)]}
 
 
 def setup_env(cfg):

@@ -38,6 +38,20 @@ def test_fuzz_ci_no_findings(capsys):
     assert nf == 0, out
 
 
+def test_fuzz_ram_with_holes_no_findings(capsys):
+    """Seed 8's first chunk boots a machine whose RAM has holes (one a whole
+    memory section without a memmap) on every variant: 1000 calls, no findings."""
+    args = _args()
+    for v in VARIANTS:
+        assert isinstance(fuzz_api.chunk_config(v, 8, 0)["ram"], list), v
+    counts, groups = fuzz_api.fuzz(VARIANTS, 1000, 8, args)
+    nf = fuzz_api.report(counts, groups, args)
+    out = capsys.readouterr().out
+    for v in VARIANTS:
+        assert counts[v]["calls"] > 0
+    assert nf == 0, out
+
+
 def test_fuzz_harness_valid_only():
     """The machinery itself, always green: 200 valid calls per variant run in a subprocess
     and are all counted; the classification and the reproducer runner work."""

@@ -391,6 +391,10 @@ SETTINGS = settings(max_examples=examples(40), stateful_step_count=80, deadline=
 
 
 state_machine_tests(globals(), "TestMachine", MachineRules, SETTINGS)
+# RAM with holes (below 1 MiB, and 36-48 MiB): free blocks never cover one
+HOLES_RAM = [(0x1000, 0x9fc00), (0x100000, 36 << 20), (48 << 20, 60 << 20)]
+state_machine_tests(globals(), "TestMachineHoles", MachineRules,
+                    settings(SETTINGS, max_examples=examples(15)), RAM=HOLES_RAM)
 
 
 # ---- a second, simpler property: any sequence of allocations and frees, in any

@@ -319,3 +319,7 @@ state_machine_tests(globals(), "TestSlabKasan", SlabRules,
 state_machine_tests(globals(), "TestSlabTwoNodes", SlabRules,
                     settings(SETTINGS, max_examples=examples(20)), bits=64,
                     RAM="256MiB", NODES=2)       # a 128 MiB memory section per node
+# RAM with holes, one of them a whole memory section without a memmap (128-256 MiB)
+state_machine_tests(globals(), "TestSlabHoles", SlabRules,
+                    settings(SETTINGS, max_examples=examples(10)), bits=64,
+                    RAM=[(0x1000, 0x9fc00), (0x100000, 100 << 20), (256 << 20, 300 << 20)])

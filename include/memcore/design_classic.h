@@ -802,6 +802,8 @@ static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, 
 	struct page *p;
 	if (pfn >= m->nr_pfns)
 		return "it is the memmap past the end of RAM";
+	if (mc_pfn_mark_test(m, pfn, MC_PFN_NOMAP))
+		return "it is in a memory section with no RAM, which has no memmap";
 	p = mc_pfn_to_page(m, pfn);
 	if (in == offsetof(struct page, flags))
 		return NULL;

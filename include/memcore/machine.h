@@ -59,6 +59,7 @@
 #endif
 
 #define MC_MAX_NODES		64	/* nodes a model may have (NODES_SHIFT allows more) */
+#define MC_MAX_RAM_RANGES	128	/* RAM ranges (E820_MAX_ENTRIES_ZEROPAGE is 128) */
 #define MC_MAX_CPUS		64	/* modeled CPUs */
 
 /* Errors of the nogil core; the Python layer raises the matching exception. */
@@ -118,6 +119,10 @@ MC_DEFINE_NAME_OF(mc_reserve_kind_name, MC_RESERVE_KINDS, MC_NR_RESERVE_KINDS)
 /* pfn_marks[pfn]: what the model knows of a PFN that no kernel field says. */
 #define MC_PFN_FROZEN		0x01	/* head of a folio frozen by folio_ref_freeze() */
 #define MC_PFN_RESERVED		0x02	/* reserved by memblock at boot */
+#define MC_PFN_HOLE		0x04	/* not RAM: below nr_pfns but in no RAM range; its struct
+					 * page (if any) is init_unavailable_range()'s: PG_reserved */
+#define MC_PFN_NOMAP		0x08	/* a hole in a memory section with no RAM: no struct page
+					 * (pfn_valid() is false; the host memmap stays zero) */
 
 /* What a modeled task sleeps on (mc_task.wait_kind). */
 enum mc_wait_kind {
@@ -163,14 +168,15 @@ struct mc_reservation {
 	uint64_t start, end;
 	int kind;		/* enum mc_reserve_kind, or -1: the memblock tail */
 };
-#define MC_MAX_RESERVATIONS	(2 + MC_MAX_NODES)
+#define MC_MAX_RESERVATIONS	(2 + MC_MAX_NODES + MC_MAX_RAM_RANGES)
 
 struct mc_machine {
 	/* host memory */
 	struct page *memmap;		/* memmap[pfn], pfn < memmap_pfns */
 	unsigned char *phys;		/* host backing of modeled physical RAM */
 	uint64_t phys_bytes;		/* size of the phys mapping */
-	uint64_t nr_pfns;		/* PFNs with RAM: 0 .. nr_pfns - 1 */
+	uint64_t nr_pfns;		/* PFNs up to the end of RAM (max_pfn): 0 .. nr_pfns - 1,
+					 * RAM except the holes (MC_PFN_HOLE) between the ranges */
 	uint64_t memmap_pfns;		/* PFNs with a struct page (whole sections) */
 	/* modeled address space */
 	mc_ulong page_offset;		/* modeled address of physical 0 */
@@ -185,8 +191,14 @@ struct mc_machine {
 	int cpu_node[MC_MAX_CPUS];	/* node of each CPU */
 	mc_ulong pgdat_va[MC_MAX_NODES];	/* modeled address of NODE_DATA(nid) */
 	struct pglist_data *pgdat[MC_MAX_NODES];	/* host pointer to it */
-	/* boot allocator: lowest address handed out on each node (top-down) */
+	/* RAM: [ram_start_pfn[i], ram_end_pfn[i]), sorted, disjoint, not touching */
+	int nr_ram_ranges;
+	uint64_t ram_start_pfn[MC_MAX_RAM_RANGES];
+	uint64_t ram_end_pfn[MC_MAX_RAM_RANGES];
+	/* boot allocator: lowest address handed out on each node (top-down), and
+	 * the lowest it may hand out (both within the node's highest RAM range) */
 	uint64_t memblock_top[MC_MAX_NODES];
+	uint64_t memblock_floor[MC_MAX_NODES];
 	uint64_t reserved_bytes[MC_NR_RESERVE_KINDS];	/* bytes asked for, per kind */
 	/* tunables, as /proc/sys/vm */
 	int min_free_kbytes;
@@ -369,7 +381,8 @@ static inline struct page *mc_va_to_page(const struct mc_machine *m, mc_ulong va
 static inline int mc_va_is_page(const struct mc_machine *m, mc_ulong va)
 {
 	mc_ulong off = va - m->memmap_va;
-	return off < m->nr_pfns * sizeof(struct page) && off % sizeof(struct page) == 0;
+	return off < m->nr_pfns * sizeof(struct page) && off % sizeof(struct page) == 0 &&
+	       !mc_pfn_mark_test(m, off / sizeof(struct page), MC_PFN_NOMAP);
 }
 
 /* ---- lists of modeled addresses (include/linux/list.h) ------------------- */

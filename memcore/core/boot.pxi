@@ -14,32 +14,54 @@
 
 
 cdef void memmap_init(mc_machine *m, int last_zone) noexcept nogil:
-    """__init_single_page() for every struct page, and MOVABLE pageblocks.
+    """memmap_init(): __init_single_page() for every struct page, and MOVABLE pageblocks.
 
-    Pages past the end of RAM (the rest of the last section) belong to the
-    last zone and node, like init_unavailable_range(), and are reserved.
+    RAM PFNs get their zone and node (memmap_init_range(), which also marks
+    each pageblock-aligned RAM PFN's pageblock MOVABLE).  A hole PFN with a
+    struct page (one in a memory section that has some RAM) is initialised by
+    init_unavailable_range() with the zone and node of the RAM that follows it
+    (memmap_init_zone_range() passes the zone it is about to initialise), the
+    PFNs past the end of RAM (the rest of the last section) with the last zone
+    and node; both are PG_reserved.  A PFN in a section without RAM has no
+    struct page (MC_PFN_NOMAP): its host entry stays zero.
     """
-    cdef uint64_t pfn
+    cdef uint64_t pfn, ref
     cdef page *p
-    cdef int nid = 0, zi
-    cdef zone *z
+    cdef int nid = 0, zi, r = 0
+    cdef bint hole
     for pfn in range(m.memmap_pfns):
-        while nid < m.nr_nodes - 1 and pfn >= m.node_end_pfn[nid]:
-            nid += 1
-        zi = mc_boot_zone_of(pfn, m.lowmem_pfns) if pfn < m.nr_pfns else last_zone
+        while r < m.nr_ram_ranges and pfn >= m.ram_end_pfn[r]:
+            r += 1
+        if r < m.nr_ram_ranges:
+            hole = pfn < m.ram_start_pfn[r]
+            if hole and mc_pfn_mark_test(m, pfn, MC_PFN_NOMAP):
+                continue
+            ref = m.ram_start_pfn[r] if hole else pfn       # the RAM this PFN goes with
+            while nid < m.nr_nodes - 1 and ref >= m.node_end_pfn[nid]:
+                nid += 1
+            zi = mc_boot_zone_of(ref, m.lowmem_pfns)
+        else:
+            hole = True
+            nid = m.nr_nodes - 1
+            zi = last_zone
         p = mc_pfn_to_page(m, pfn)
         mc_init_single_page(m, p, zi, nid, pfn)   # links, refcount 1, mapcount -1, cpupid
-        if pfn >= m.nr_pfns:
+        if hole:
             __set_bit(PG_reserved, page_flags_word(m, p))
-    for nid in range(m.nr_nodes):
-        for zi in range(MAX_NR_ZONES_C):
-            z = &m.pgdat[nid].node_zones[zi]
-            if z.spanned_pages == 0:
-                continue
-            pfn = z.zone_start_pfn
-            while pfn < z.zone_start_pfn + z.spanned_pages:
-                pageblock_byte(m, z, pfn)[0] = MIGRATE_MOVABLE
-                pfn += pageblock_nr_pages
+        elif pfn & (pageblock_nr_pages - 1) == 0:
+            pageblock_byte(m, &m.pgdat[nid].node_zones[zi], pfn)[0] = MIGRATE_MOVABLE
+
+
+cdef uint64_t ram_pfns_in(const mc_machine *m, uint64_t lo, uint64_t hi) noexcept nogil:
+    """RAM PFNs in [lo, hi)."""
+    cdef uint64_t n = 0, a, b
+    cdef int r
+    for r in range(m.nr_ram_ranges):
+        a = max(lo, m.ram_start_pfn[r])
+        b = min(hi, m.ram_end_pfn[r])
+        if b > a:
+            n += b - a
+    return n
 
 
 cdef inline int mc_ffs64(uint64_t x) noexcept nogil:
@@ -74,16 +96,20 @@ cdef void __free_pages_memory(mc_machine *m, uint64_t start, uint64_t end) noexc
 
 
 cdef void free_all_bootmem(mc_machine *m) noexcept nogil:
-    """memblock_free_all(): every RAM PFN that is not PG_reserved."""
-    cdef uint64_t pfn = 0, start
-    while pfn < m.nr_pfns:
-        if PageReserved(m, mc_pfn_to_page(m, pfn)):
-            pfn += 1
-            continue
-        start = pfn
-        while pfn < m.nr_pfns and not PageReserved(m, mc_pfn_to_page(m, pfn)):
-            pfn += 1
-        __free_pages_memory(m, start, pfn)
+    """memblock_free_all(): every RAM PFN that is not PG_reserved, range by range."""
+    cdef uint64_t pfn, start, end
+    cdef int r
+    for r in range(m.nr_ram_ranges):
+        pfn = m.ram_start_pfn[r]
+        end = m.ram_end_pfn[r]
+        while pfn < end:
+            if PageReserved(m, mc_pfn_to_page(m, pfn)):
+                pfn += 1
+                continue
+            start = pfn
+            while pfn < end and not PageReserved(m, mc_pfn_to_page(m, pfn)):
+                pfn += 1
+            __free_pages_memory(m, start, pfn)
 
 
 # ---- memblock reservations (the model keeps them for Machine.check()) -------------
@@ -185,14 +211,111 @@ cdef inline size_t obj_gen_bytes(const mc_machine *m) noexcept nogil:
 
 # ---- Machine boot ------------------------------------------------------------------
 
-cdef machine_check_geometry(Machine machine, ram_bytes, nodes, cpus):
-    max_ram = MC_MAX_RAM_BYTES
+cdef list parse_ram_ranges(value):
+    """Sorted, disjoint [start, end) PFN ranges from a list of [start, end) byte
+    ranges, each rounded inward to whole pages (memblock_trim_memory()), ranges
+    that touch merged (as memblock merges them).  TypeError or ValueError naming
+    the range and the problem; nothing is built."""
+    import operator
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"ram must be a size or a list of (start, end) byte ranges, "
+                        f"not {type(value).__name__}")
+    if not value:
+        raise ValueError("ram is an empty list: a machine needs at least one RAM range")
+    if len(value) > MC_MAX_RAM_RANGES:
+        raise ValueError(f"ram has {len(value)} ranges; the model takes at most "
+                         f"{MC_MAX_RAM_RANGES}")
+    pairs = []
+    for i, item in enumerate(value):
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise TypeError(f"ram range {i} must be a (start, end) pair of ints, not {item!r}")
+        ends = []
+        for x in item:
+            if isinstance(x, bool):
+                raise TypeError(f"ram range {i}: {x!r} is a bool, not an address")
+            try:
+                ends.append(operator.index(x))
+            except TypeError:
+                raise TypeError(f"ram range {i}: {x!r} is not an int address "
+                                f"({type(x).__name__})") from None
+        start, end = ends
+        if start < 0:
+            raise ValueError(f"ram range {i} [{start:#x}, {end:#x}) starts below 0")
+        if end <= start:
+            raise ValueError(f"ram range {i} [{start:#x}, {end:#x}) is empty "
+                             f"(end must be above start)")
+        if pairs and start < pairs[len(pairs) - 1][1]:
+            what = "is not sorted after" if start < pairs[len(pairs) - 1][0] else "overlaps"
+            raise ValueError(f"ram range {i} [{start:#x}, {end:#x}) {what} range {i - 1} "
+                             f"[{pairs[len(pairs) - 1][0]:#x}, {pairs[len(pairs) - 1][1]:#x}): ranges must be sorted "
+                             f"and disjoint")
+        if end > MC_MAX_RAM_BYTES:
+            raise ValueError(f"ram range {i} [{start:#x}, {end:#x}) ends above "
+                             f"{MC_MAX_RAM_BYTES:#x}, the most a {MC_BITS}-bit machine "
+                             f"addresses (at most {MC_MAX_RAM_BYTES >> 30} GiB)")
+        if pairs and start == pairs[len(pairs) - 1][1]:
+            # memblock_add() merges touching regions before they are trimmed
+            pairs[len(pairs) - 1] = (pairs[len(pairs) - 1][0], end, pairs[len(pairs) - 1][2])
+        else:
+            pairs.append((start, end, i))
+    out = []
+    for start, end, i in pairs:
+        s_pfn = (start + PAGE_SIZE - 1) >> PAGE_SHIFT
+        e_pfn = end >> PAGE_SHIFT
+        if e_pfn <= s_pfn:
+            raise ValueError(f"ram range {i} [{start:#x}, {end:#x}) holds no whole page "
+                             f"(ranges are rounded inward to {PAGE_SIZE}-byte pages)")
+        out.append((s_pfn, e_pfn))
+    return out
+
+
+cdef list machine_ram_ranges(ram):
+    """The RAM of a Machine's ram argument, as [start, end) PFN ranges: a size is
+    one range from 0."""
+    if isinstance(ram, (list, tuple)):
+        return parse_ram_ranges(ram)
+    ram_bytes = parse_size(ram)
     if ram_bytes % PAGE_SIZE:
         raise ValueError(f"ram {ram_bytes} is not a multiple of the page size ({PAGE_SIZE})")
+    return [(0, ram_bytes >> PAGE_SHIFT)]
+
+
+cdef list machine_node_spans(list ranges, int nodes):
+    """[(start_pfn, end_pfn)] of each node: equal shares of the RAM in whole
+    sections (the last node takes the rest), each from its first RAM PFN to the
+    end of its last RAM (get_pfn_range_for_nid())."""
+    cdef uint64_t pps = PAGES_PER_SECTION
+    total = sum(e - s for s, e in ranges)
+    per_node = (total // nodes) // pps * pps
+    cuts = [0]
+    for k in range(1, nodes):
+        want, seen = k * per_node, 0
+        for s, e in ranges:
+            if seen + (e - s) >= want:
+                pfn = s + (want - seen)
+                cuts.append((pfn + pps - 1) // pps * pps)
+                break
+            seen += e - s
+    cuts.append(ranges[len(ranges) - 1][1])
+    spans = []
+    for k in range(nodes):
+        lo, hi = cuts[k], cuts[k + 1]
+        mine = [(max(s, lo), min(e, hi)) for s, e in ranges if min(e, hi) > max(s, lo)]
+        if not mine:
+            raise ValueError(f"NUMA node {k} would have no RAM: {nodes} nodes need RAM in "
+                             f"each share of the ranges (use fewer nodes)")
+        spans.append((mine[0][0], mine[len(mine) - 1][1], mine))
+    return spans
+
+
+cdef machine_check_geometry(Machine machine, list ranges, nodes, cpus):
+    max_ram = MC_MAX_RAM_BYTES
+    ram_bytes = sum(e - s for s, e in ranges) << PAGE_SHIFT
+    end_bytes = ranges[len(ranges) - 1][1] << PAGE_SHIFT
     if ram_bytes < (32 << 20):
         raise ValueError(f"ram {ram_bytes} is too small: a machine needs at least 32 MiB")
-    if ram_bytes > max_ram:
-        raise ValueError(f"ram {ram_bytes} is too large for a {MC_BITS}-bit machine "
+    if end_bytes > max_ram:
+        raise ValueError(f"ram {end_bytes} is too large for a {MC_BITS}-bit machine "
                          f"(at most {max_ram >> 30} GiB)")
     max_nodes = min(MC_MAX_NODES, 1 << CONFIG_NODES_SHIFT)
     if not isinstance(nodes, int) or not 1 <= nodes <= max_nodes:
@@ -206,6 +329,7 @@ cdef machine_check_geometry(Machine machine, ram_bytes, nodes, cpus):
     max_cpus = min(MC_MAX_CPUS, CONFIG_NR_CPUS)
     if not isinstance(cpus, int) or not 1 <= cpus <= max_cpus:
         raise ValueError(f"cpus must be 1..{max_cpus}, not {cpus!r}")
+    machine_node_spans(ranges, nodes)
 
 
 cdef uint64_t machine_memblock_alloc(Machine machine, uint64_t size, uint64_t align, int nid, int kind) except? 0:
@@ -213,7 +337,7 @@ cdef uint64_t machine_memblock_alloc(Machine machine, uint64_t size, uint64_t al
     cdef mc_machine *m = machine.m
     cdef uint64_t top = m.memblock_top[nid]
     cdef uint64_t addr = (top - size) & ~(align - 1)
-    cdef uint64_t floor = (m.node_start_pfn[nid] << PAGE_SHIFT) + (16 << 20 if nid == 0 else 0)
+    cdef uint64_t floor = m.memblock_floor[nid]
     if size > top or addr < floor:
         raise ValueError(f"ram too small: node {nid} cannot hold the boot metadata "
                          f"({size} more bytes of {RESERVE_KIND_NAMES[kind]})")
@@ -222,13 +346,13 @@ cdef uint64_t machine_memblock_alloc(Machine machine, uint64_t size, uint64_t al
     return addr
 
 
-cdef machine_boot(Machine machine, uint64_t ram_bytes, int nodes, int cpus, object min_free_kbytes):
+cdef machine_boot(Machine machine, list ranges, int nodes, int cpus, object min_free_kbytes):
     cdef mc_machine *m = machine.m
-    cdef uint64_t nr_pfns = ram_bytes >> PAGE_SHIFT
+    cdef uint64_t nr_pfns = ranges[len(ranges) - 1][1]
     cdef uint64_t pps = PAGES_PER_SECTION
     cdef uint64_t memmap_pfns = (nr_pfns + pps - 1) // pps * pps
-    cdef uint64_t per_node, start, end, pa, nsec, bytes_, pfn
-    cdef int nid, cpu, last_zone
+    cdef uint64_t start, end, pa, nsec, bytes_, pfn, fw_pages = 0
+    cdef int nid, cpu, last_zone, r
 
     m.nr_pfns = nr_pfns
     m.memmap_pfns = memmap_pfns
@@ -236,16 +360,28 @@ cdef machine_boot(Machine machine, uint64_t ram_bytes, int nodes, int cpus, obje
     m.nr_cpus = cpus
     m.lowmem_pfns = min(nr_pfns, MC_LOWMEM_LIMIT >> PAGE_SHIFT)
     m.page_offset = MC_PAGE_OFFSET
+    m.nr_ram_ranges = len(ranges)
+    for r, (start, end) in enumerate(ranges):
+        m.ram_start_pfn[r] = start
+        m.ram_end_pfn[r] = end
+    # memory sections with RAM (SPARSEMEM's present sections)
+    present = sorted({sec for s_, e_ in ranges for sec in range(s_ // pps, (e_ - 1) // pps + 1)})
 
-    # NUMA nodes: equal shares in whole sections, the last node takes the rest
-    per_node = (nr_pfns // nodes) // pps * pps
-    for nid in range(nodes):
-        m.node_start_pfn[nid] = nid * per_node
-        m.node_end_pfn[nid] = (nid + 1) * per_node if nid < nodes - 1 else nr_pfns
-        top = m.node_end_pfn[nid]
+    # NUMA nodes: equal shares of the RAM in whole sections, the last node takes the rest;
+    # boot memory comes top-down from each node's highest RAM range (i386: in lowmem)
+    memblock_end = []
+    for nid, (start, end, mine) in enumerate(machine_node_spans(ranges, nodes)):
+        m.node_start_pfn[nid] = start
+        m.node_end_pfn[nid] = end
+        pieces = mine
         if nid == 0:
-            top = min(top, m.lowmem_pfns)         # i386: boot memory is lowmem
-        m.memblock_top[nid] = top << PAGE_SHIFT
+            pieces = [(a, min(b, m.lowmem_pfns)) for a, b in mine if a < m.lowmem_pfns]
+        if not pieces:
+            raise ValueError(f"node {nid} has no RAM in lowmem for the boot metadata")
+        memblock_end.append(pieces[len(pieces) - 1][1])      # the boot allocations' tail ends here
+        m.memblock_top[nid] = pieces[len(pieces) - 1][1] << PAGE_SHIFT
+        m.memblock_floor[nid] = max(pieces[len(pieces) - 1][0] << PAGE_SHIFT,
+                                    (start << PAGE_SHIFT) + (16 << 20 if nid == 0 else 0))
     for cpu in range(cpus):
         m.cpu_node[cpu] = cpu * nodes // cpus
 
@@ -260,25 +396,45 @@ cdef machine_boot(Machine machine, uint64_t ram_bytes, int nodes, int cpus, obje
     m.pfn_gen = <uint32_t *>calloc(nr_pfns, sizeof(uint32_t))
     if m.pfn_gen == NULL:
         raise MemoryError(f"cannot allocate the model's per-PFN generations")
-    m.phys = lazy_map(ram_bytes, "modeled physical memory")
-    m.phys_bytes = ram_bytes
+    m.phys = lazy_map(nr_pfns << PAGE_SHIFT, "modeled physical memory")
+    m.phys_bytes = nr_pfns << PAGE_SHIFT
+    # holes: PFNs below the end of RAM in no range; those of sections without RAM
+    # have no struct page
+    pfn = 0
+    for start, end in ranges:
+        if start > pfn:
+            memset(m.pfn_marks + pfn, MC_PFN_HOLE, start - pfn)
+        pfn = end
+    present_set = set(present)
+    for sec in range(nr_pfns // pps + 1):
+        if sec not in present_set and sec * pps < nr_pfns:
+            for pfn in range(sec * pps, min((sec + 1) * pps, nr_pfns)):
+                m.pfn_marks[pfn] |= MC_PFN_NOMAP
 
-    # memblock: firmware, memmap, node data, pageblock bitmaps, per-CPU lists
-    add_reservation(m, 0, min(256, nr_pfns), MC_RES_FIRMWARE)
-    m.reserved_bytes[MC_RES_FIRMWARE] = min(256, nr_pfns) << PAGE_SHIFT
+    # memblock: firmware (x86 reserves the first 1 MiB of RAM), memmap, node data,
+    # pageblock bitmaps, per-CPU lists
+    for start, end in ranges:
+        if start < 256:
+            add_reservation(m, start, min(end, 256), MC_RES_FIRMWARE)
+            fw_pages += min(end, 256) - start
+    m.reserved_bytes[MC_RES_FIRMWARE] = fw_pages << PAGE_SHIFT
     if MC_HAVE_VMEMMAP:
         m.memmap_va = MC_VMEMMAP_START
         for nid in range(nodes):
             # vmemmap: every present section's struct pages, in 2 MiB blocks
-            nsec = (m.node_end_pfn[nid] - m.node_start_pfn[nid] + pps - 1) // pps
+            nsec = sum(1 for sec in present
+                       if m.node_start_pfn[nid] // pps <= sec <= (m.node_end_pfn[nid] - 1) // pps)
             machine_memblock_alloc(machine, nsec * pps * MC_SIZEOF_PAGE, 2 << 20, nid, MC_RES_MEMMAP)
     else:
-        # classic SPARSEMEM: one page-aligned mem_map per section, in lowmem
+        # classic SPARSEMEM: one page-aligned mem_map per present section, in lowmem
         bytes_ = ((pps * MC_SIZEOF_PAGE + PAGE_SIZE - 1) & ~(<uint64_t>PAGE_SIZE - 1))
-        pa = machine_memblock_alloc(machine, bytes_ * (memmap_pfns // pps), PAGE_SIZE, 0, MC_RES_MEMMAP)
+        pa = machine_memblock_alloc(machine, bytes_ * len(present), PAGE_SIZE, 0, MC_RES_MEMMAP)
         m.memmap_va = mc_phys_to_virt(m, pa)
-    if memmap_pfns > nr_pfns:
-        m.reserved_bytes[MC_RES_UNAVAILABLE] = (memmap_pfns - nr_pfns) * MC_SIZEOF_PAGE
+    # the struct pages of PFNs without RAM in present sections (holes, the end of
+    # the last section): init_unavailable_range()'s
+    nsec = len(present) * pps - ram_pfns_in(m, 0, memmap_pfns)
+    if nsec:
+        m.reserved_bytes[MC_RES_UNAVAILABLE] = nsec * MC_SIZEOF_PAGE
     for nid in range(nodes):
         pa = machine_memblock_alloc(machine, sizeof(pglist_data), 64, nid, MC_RES_PGDAT)
         m.pgdat_va[nid] = mc_phys_to_virt(m, pa)
@@ -302,9 +458,7 @@ cdef machine_boot(Machine machine, uint64_t ram_bytes, int nodes, int cpus, obje
     last_zone = mc_boot_zone_of(nr_pfns - 1, m.lowmem_pfns)
     memmap_init(m, last_zone)
     for nid in range(nodes):
-        top = m.memblock_top[nid] >> PAGE_SHIFT
-        end = m.node_end_pfn[nid] if nid else min(m.node_end_pfn[nid], m.lowmem_pfns)
-        add_reservation(m, top, end, -1)
+        add_reservation(m, m.memblock_top[nid] >> PAGE_SHIFT, memblock_end[nid], -1)
     mark_reservations(m)
 
     # memblock_free_all(): everything not reserved goes to the buddy allocator
@@ -341,7 +495,7 @@ cdef machine_init_node(Machine machine, int nid):
     pg.node_id = nid
     pg.node_start_pfn = start
     pg.node_spanned_pages = end - start
-    pg.node_present_pages = end - start
+    pg.node_present_pages = ram_pfns_in(m, start, end)
     for zi in range(MAX_NR_ZONES_C):
         z = &pg.node_zones[zi]
         z.node = nid
@@ -359,7 +513,7 @@ cdef machine_init_node(Machine machine, int nid):
             continue
         z.zone_start_pfn = zs
         z.spanned_pages = ze - zs
-        z.present_pages = ze - zs
+        z.present_pages = ram_pfns_in(m, zs, ze)          # spanned less the holes
         pg.nr_zones = zi + 1
         nblocks = ((ze - 1) >> pageblock_order) - (zs >> pageblock_order) + 1
         pa = machine_memblock_alloc(machine, nblocks, 8, nid, MC_RES_PAGEBLOCK)

@@ -26,7 +26,8 @@ cdef inline zone *page_zone(const mc_machine *m, const page *p) noexcept nogil:
 
 cdef int page_links_bad(mc_machine *m, const page *p) noexcept nogil:
     """The node and zone of p's flags word name a zone of the machine that spans
-    p's PFN (what page_zone() and pageblock_byte() index with).  0, or MC_EINVAL
+    p's PFN (what page_zone() and pageblock_byte() index with); a hole's may name
+    any zone (the model never frees a hole or looks up its pageblock).  0, or MC_EINVAL
     with m.err_* naming the bad value: a flags word written through the API can
     hold anything, and the module indexes host arrays without bounds checks."""
     cdef int nid = page_to_nid(m, p), zi = page_zonenum(m, p)
@@ -43,6 +44,8 @@ cdef int page_links_bad(mc_machine *m, const page *p) noexcept nogil:
                  b"names nothing (valid: 0..%d)", zi, MAX_NR_ZONES_C - 1)
         m.err = MC_EINVAL
         return MC_EINVAL
+    if pfn < m.nr_pfns and mc_pfn_mark_test(m, pfn, MC_PFN_HOLE):
+        return 0        # init_unavailable_range() may give a hole a zone that does not span it
     z = &m.pgdat[nid].node_zones[zi]
     if pfn < z.zone_start_pfn or pfn - z.zone_start_pfn >= z.spanned_pages:
         snprintf(m.err_msg, sizeof(m.err_msg), b"zone number in the flags word is %d, of node "

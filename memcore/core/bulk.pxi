@@ -20,10 +20,11 @@ cdef enum:
     WALK_PGTABLE         # PGTY_table
     WALK_LARGE_KMALLOC   # PGTY_large_kmalloc
     WALK_OTHER_TYPE      # any other page type
+    WALK_HOLE            # not RAM: a hole between RAM ranges
     NR_WALK_KINDS
 
 WALK_KIND_NAMES = ("free_buddy", "refcount_zero", "reserved", "folio", "slab", "pgtable",
-                   "large_kmalloc", "other_type")
+                   "large_kmalloc", "other_type", "hole")
 
 
 cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
@@ -36,6 +37,10 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
     while pfn < nr:
         p = mc_pfn_to_page(m, pfn)
         n = 1
+        if m.pfn_marks[pfn] & MC_PFN_HOLE:
+            counts[WALK_HOLE] += 1
+            pfn += 1
+            continue
         if not page_has_type(m, p):
             # no type: the word is a mapcount
             if PageReserved(m, p):

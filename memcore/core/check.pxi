@@ -10,7 +10,7 @@
 # Uses: buddy.pxi, pcp.pxi, the design's mc_compound_bad_reason, pfn_marks.
 
 cdef enum:
-    CLAIM_NONE, CLAIM_FREE, CLAIM_PCP, CLAIM_RESERVED, CLAIM_FOLIO
+    CLAIM_NONE, CLAIM_FREE, CLAIM_PCP, CLAIM_RESERVED, CLAIM_FOLIO, CLAIM_HOLE
 
 
 cdef int check_fail(mc_machine *m, uint64_t pfn, const char *fmt, long a, long b) noexcept nogil:
@@ -27,6 +27,9 @@ cdef int claim(mc_machine *m, unsigned char *claims, uint64_t pfn, uint64_t n,
         return check_fail(m, pfn, b"block of %ld pages at this pfn runs past the end of RAM (%ld)",
                           <long>n, <long>m.nr_pfns)
     for i in range(pfn, pfn + n):
+        if what != CLAIM_HOLE and mc_pfn_mark_test(m, i, MC_PFN_HOLE):
+            return check_fail(m, i, b"a hole between RAM ranges is in use (state %ld)",
+                              <long>what, 0)
         if claims[i] != CLAIM_NONE:
             return check_fail(m, i, b"page accounted twice (states %ld and %ld)",
                               <long>claims[i], <long>what)
@@ -194,6 +197,16 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims) noexcept nogil:
             pfn += 1
             continue
         p = mc_pfn_to_page(m, pfn)
+        if mc_pfn_mark_test(m, pfn, MC_PFN_HOLE):
+            # not RAM: no struct page, or init_unavailable_range()'s (PG_reserved, refcount 1)
+            if not mc_pfn_mark_test(m, pfn, MC_PFN_NOMAP) and \
+                    (not PageReserved(m, p) or page_ref_count(m, p) != 1 or page_has_type(m, p)):
+                return check_fail(m, pfn, b"struct page of a hole lost PG_reserved or its "
+                                  b"reference (refcount %ld)", page_ref_count(m, p), 0)
+            if claim(m, claims, pfn, 1, CLAIM_HOLE):
+                return MC_EINVAL
+            pfn += 1
+            continue
         if PageTail(m, p):
             return check_fail(m, pfn, b"tail page outside any allocated folio", 0, 0)
         if PageBuddy(m, p):
@@ -247,7 +260,7 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims) noexcept nogil:
 cdef int machine_check(mc_machine *m, unsigned char *claims) noexcept nogil:
     cdef int nid, zi, rc
     cdef zone *z
-    cdef uint64_t managed = 0, reserved = 0, pfn
+    cdef uint64_t managed = 0, reserved = 0, holes = 0, pfn
     for nid in range(m.nr_nodes):
         for zi in range(MAX_NR_ZONES_C):
             z = &m.pgdat[nid].node_zones[zi]
@@ -268,7 +281,9 @@ cdef int machine_check(mc_machine *m, unsigned char *claims) noexcept nogil:
             return check_fail(m, pfn, b"page not accounted for", 0, 0)
         if claims[pfn] == CLAIM_RESERVED:
             reserved += 1
-    if managed + reserved != m.nr_pfns:
-        return check_fail(m, 0, b"zones manage %ld pages but %ld are not reserved",
-                          <long>managed, <long>(m.nr_pfns - reserved))
+        elif claims[pfn] == CLAIM_HOLE:
+            holes += 1
+    if managed + reserved + holes != m.nr_pfns:
+        return check_fail(m, 0, b"zones manage %ld pages but %ld are neither reserved "
+                          b"nor holes", <long>managed, <long>(m.nr_pfns - reserved - holes))
     return 0

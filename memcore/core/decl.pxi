@@ -185,7 +185,7 @@ cdef extern from "memcore/machine.h" nogil:
     enum:
         MC_RES_FIRMWARE, MC_RES_MEMMAP, MC_RES_PGDAT, MC_RES_PAGEBLOCK, MC_RES_PERCPU
         MC_RES_UNAVAILABLE, MC_RES_PERCPU_AREA, MC_RES_SLAB_BOOT, MC_NR_RESERVE_KINDS
-    int MC_PFN_FROZEN, MC_PFN_RESERVED
+    int MC_PFN_FROZEN, MC_PFN_RESERVED, MC_PFN_HOLE, MC_PFN_NOMAP, MC_MAX_RAM_RANGES
     bint MC_HAVE_VMEMMAP
     unsigned long long MC_MAX_RAM_BYTES
     enum:
@@ -232,7 +232,11 @@ cdef extern from "memcore/machine.h" nogil:
         int cpu_node[64]
         mc_ulong pgdat_va[64]
         pglist_data *pgdat[64]
+        int nr_ram_ranges
+        uint64_t ram_start_pfn[128]            # MC_MAX_RAM_RANGES in C
+        uint64_t ram_end_pfn[128]
         uint64_t memblock_top[64]
+        uint64_t memblock_floor[64]
         uint64_t reserved_bytes[MC_NR_RESERVE_KINDS]
         mc_ulong kmem_cache
         mc_ulong kmem_cache_node
@@ -267,7 +271,7 @@ cdef extern from "memcore/machine.h" nogil:
         int64_t err_pfn
         char err_msg[512]
         unsigned char *pfn_marks
-        mc_reservation reservations[66]     # MC_MAX_RESERVATIONS in C
+        mc_reservation reservations[194]    # MC_MAX_RESERVATIONS in C
         int nr_reservations
         mc_task *tasks
         int nr_tasks

@@ -58,6 +58,9 @@ cdef uint64_t machine_c_digest(const mc_machine *m) noexcept nogil:
         if PageBuddy(m, p):                        # a free block: skip all of it
             pfn += (<uint64_t>1) << buddy_order(m, p)
             continue
+        if m.pfn_marks[pfn] & MC_PFN_HOLE:      # no memory (the API cannot write there)
+            pfn += 1
+            continue
         if pfn < phys_pfns:
             h = _dg_bytes(h, m.phys + pfn * psz, psz)
         if pfn < m.lowmem_pfns:

@@ -105,6 +105,7 @@ cdef int machine_mem_check(Machine machine, mc_ulong addr, uint64_t size, bint w
     if not mc_addr_in_direct_map(machine.m, addr, size):
         raise InvalidAddress(f"[{addr:#x}, {addr + size:#x}) is not direct-mapped modeled "
                              f"memory")
+    machine_check_not_hole(machine, addr, size)
     if write:
         machine_check_writable(machine, addr, size, where)
     if machine.kasan:
@@ -113,6 +114,20 @@ cdef int machine_mem_check(Machine machine, mc_ulong addr, uint64_t size, bint w
             text = kasan_report(machine, addr, size, write, bad, sh, where)
             bug = _SHADOW_BUG_TYPES.get(sh, "unknown-crash")
             raise KASANReport(f"KASAN: {bug} in {where}", text, bug)
+    return 0
+
+
+cdef int machine_check_not_hole(Machine machine, mc_ulong addr, uint64_t size) except -1:
+    """[addr, addr + size) (direct-mapped) is RAM: a hole between RAM ranges has no
+    memory behind its direct-map address (x86 maps only RAM there)."""
+    cdef mc_machine *m = machine.m
+    cdef uint64_t pfn = mc_virt_to_phys(m, addr) >> PAGE_SHIFT
+    cdef uint64_t last = mc_virt_to_phys(m, addr + size - 1) >> PAGE_SHIFT
+    while pfn <= last:
+        if m.pfn_marks[pfn] & MC_PFN_HOLE:
+            raise InvalidAddress(f"[{addr:#x}, {addr + size:#x}) reaches pfn {pfn:#x}, a hole "
+                                 f"between RAM ranges: there is no memory there")
+        pfn += 1
     return 0
 
 

@@ -22,6 +22,7 @@ cdef class Machine:
     """
     cdef mc_machine *m
     cdef readonly object ram
+    cdef readonly tuple ram_ranges   # ((start, end) bytes of each RAM range)
     cdef readonly int bits
     cdef readonly str design
     cdef readonly str config
@@ -79,9 +80,9 @@ cdef class Machine:
         if config != canonical:
             raise UnknownChoice(f"config for the {MC_BITS}-bit {MC_DESIGN_NAME.decode()} "
                                 f"variant", config, (canonical,))
-        ram_bytes = parse_size(ram)
+        ranges = machine_ram_ranges(ram)
         self.config = config
-        machine_check_geometry(self, ram_bytes, nodes, cpus)
+        machine_check_geometry(self, ranges, nodes, cpus)
         if min_free_kbytes is not None:
             if isinstance(min_free_kbytes, bool) or not isinstance(min_free_kbytes, int):
                 raise TypeError(f"min_free_kbytes must be an int or None, "
@@ -102,7 +103,8 @@ cdef class Machine:
         self.design = MC_DESIGN_NAME.decode()
         self.flags_layout = _fl.flags_layout(config)
         self.PG = pageflags(self.design, self.bits)
-        self.ram = ram_bytes
+        self.ram = sum(e - s for s, e in ranges) << PAGE_SHIFT
+        self.ram_ranges = tuple((s << PAGE_SHIFT, e << PAGE_SHIFT) for s, e in ranges)
         self._tasks = []
         self._task_by_name = {}
         self._caches = {}
@@ -121,7 +123,7 @@ cdef class Machine:
         _allow_view()
         self.rcu = RCU(self)
         self._current = machine_task(self, "init", 0)
-        machine_boot(self, ram_bytes, nodes, cpus, min_free_kbytes)
+        machine_boot(self, ranges, nodes, cpus, min_free_kbytes)
         self._booted = True
 
     @property
@@ -183,6 +185,8 @@ cdef class Machine:
         if type(pfn) is int:
             v = PyLong_AsLongLongAndOverflow(pfn, &overflow)
             if not overflow and 0 <= v < <long long>self.m.nr_pfns:
+                if self.m.pfn_marks[v] & MC_PFN_NOMAP:
+                    return self._bad_pfn(pfn)
                 return <uint64_t>v
         return self._bad_pfn(pfn)
 
@@ -194,6 +198,9 @@ cdef class Machine:
             except TypeError:
                 raise TypeError(f"pfn must be an int, not {type(pfn).__name__}") from None
             return self._pfn(int(pfn))
+        if 0 <= pfn < self.m.nr_pfns:
+            raise PFNOutOfRange(f"pfn {pfn:#x} is in a memory section with no RAM: it has "
+                                f"no struct page (pfn_valid() is false)")
         raise PFNOutOfRange(f"pfn {pfn:#x} is outside the memory map "
                             f"(0..{self.m.nr_pfns - 1:#x})")
 
@@ -258,6 +265,9 @@ cdef class Machine:
         if PageTail(self.m, pg):
             set_err(self.m, MC_ETAIL, p, b"tail page where a folio head is required")
             self._raise(MC_ETAIL)
+        if mc_pfn_mark_test(self.m, p, MC_PFN_HOLE):
+            set_err(self.m, MC_EINVAL, p, b"a hole between RAM ranges is no folio")
+            self._raise(MC_EINVAL)
         if mc_pfn_mark_test(self.m, p, MC_PFN_RESERVED) or PageReserved(self.m, pg):
             set_err(self.m, MC_EINVAL, p, b"a boot-reserved page is no folio (memblock)")
             self._raise(MC_EINVAL)

@@ -288,9 +288,10 @@ cdef int bulk_put_check(mc_machine *m, const uint64_t *pfns, const int64_t *coun
         p = mc_pfn_to_page(m, pfns[i])
         if PageTail(m, p) or PageBuddy(m, p):
             return set_err(m, MC_ETAIL, pfns[i], b"folio_put() of a page that is no folio head")
-        if mc_pfn_mark_test(m, pfns[i], MC_PFN_RESERVED) or PageReserved(m, p) or page_has_type(m, p):
+        if mc_pfn_mark_test(m, pfns[i], MC_PFN_RESERVED | MC_PFN_HOLE) or PageReserved(m, p) or \
+                page_has_type(m, p):
             return set_err(m, MC_EINVAL, pfns[i],
-                           b"folio_put() of a page that is no folio (reserved or typed)")
+                           b"folio_put() of a page that is no folio (reserved, a hole or typed)")
         f = page_folio(m, p)
         ref = folio_ref_count(f)
         if ref <= 0 or ref < counts[i]:
