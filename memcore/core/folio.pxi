@@ -11,8 +11,8 @@
 # into the memcore exception.
 
 
-cdef folio *folio_alloc(mc_machine *m, unsigned int gfp, int order, int nid,
-                        int cpu) noexcept nogil:
+cdef inline folio *folio_alloc(mc_machine *m, unsigned int gfp, int order, int nid,
+                               int cpu) noexcept nogil:
     """folio_alloc(): a compound block with refcount 1, large folios rmappable."""
     cdef page *p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
     cdef folio *f

@@ -264,8 +264,8 @@ cdef int alloc_flags_nofragment(const mc_machine *m, int nid, unsigned int gfp) 
     return ALLOC_NOFRAGMENT
 
 
-cdef page *__alloc_frozen_pages(mc_machine *m, unsigned int gfp, int order, int nid,
-                                int cpu) noexcept nogil:
+cdef inline page *__alloc_frozen_pages(mc_machine *m, unsigned int gfp, int order, int nid,
+                                       int cpu) noexcept nogil:
     """__alloc_frozen_pages_noprof(): a block with refcount 0, or NULL."""
     cdef int alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(m, nid, gfp)
     cdef page *p
