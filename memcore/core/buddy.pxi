@@ -24,35 +24,45 @@ cdef inline zone *page_zone(const mc_machine *m, const page *p) noexcept nogil:
     return &m.pgdat[page_to_nid(m, p)].node_zones[page_zonenum(m, p)]
 
 
-cdef int page_links_bad(mc_machine *m, const page *p) noexcept nogil:
+cdef inline int page_links_bad(mc_machine *m, const page *p) noexcept nogil:
     """The node and zone of p's flags word name a zone of the machine that spans
     p's PFN (what page_zone() and pageblock_byte() index with); a hole's may name
     any zone (the model never frees a hole or looks up its pageblock).  0, or MC_EINVAL
     with m.err_* naming the bad value: a flags word written through the API can
-    hold anything, and the module indexes host arrays without bounds checks."""
+    hold anything, and the module indexes host arrays without bounds checks.
+    (Inline: every free runs it; the report is page_links_report().)"""
+    cdef int nid = page_to_nid(m, p), zi = page_zonenum(m, p)
+    cdef uint64_t pfn
+    cdef const zone *z
+    if nid < m.nr_nodes and zi < MAX_NR_ZONES_C:
+        z = &m.pgdat[nid].node_zones[zi]
+        pfn = mc_page_to_pfn(m, p)
+        if pfn >= z.zone_start_pfn and pfn - z.zone_start_pfn < z.spanned_pages:
+            return 0
+    return page_links_report(m, p)
+
+
+cdef int page_links_report(mc_machine *m, const page *p) noexcept nogil:
+    """page_links_bad()'s slow path: 0 for a hole whose zone does not span it
+    (init_unavailable_range() may give a hole such a zone), else m.err_* naming
+    the bad value, and MC_EINVAL."""
     cdef int nid = page_to_nid(m, p), zi = page_zonenum(m, p)
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
-    cdef const zone *z
+    if nid < m.nr_nodes and zi < MAX_NR_ZONES_C and pfn < m.nr_pfns and \
+            mc_pfn_mark_test(m, pfn, MC_PFN_HOLE):
+        return 0
     m.err_pfn = <int64_t>pfn
     if nid >= m.nr_nodes:
         snprintf(m.err_msg, sizeof(m.err_msg), b"node number in the flags word is %d, which "
                  b"names no node of the machine (valid: 0..%d)", nid, m.nr_nodes - 1)
-        m.err = MC_EINVAL
-        return MC_EINVAL
-    if zi >= MAX_NR_ZONES_C:
+    elif zi >= MAX_NR_ZONES_C:
         snprintf(m.err_msg, sizeof(m.err_msg), b"zone number in the flags word is %d, which "
                  b"names nothing (valid: 0..%d)", zi, MAX_NR_ZONES_C - 1)
-        m.err = MC_EINVAL
-        return MC_EINVAL
-    if pfn < m.nr_pfns and mc_pfn_mark_test(m, pfn, MC_PFN_HOLE):
-        return 0        # init_unavailable_range() may give a hole a zone that does not span it
-    z = &m.pgdat[nid].node_zones[zi]
-    if pfn < z.zone_start_pfn or pfn - z.zone_start_pfn >= z.spanned_pages:
+    else:
         snprintf(m.err_msg, sizeof(m.err_msg), b"zone number in the flags word is %d, of node "
                  b"%d, which does not span pfn %#llx", zi, nid, <unsigned long long>pfn)
-        m.err = MC_EINVAL
-        return MC_EINVAL
-    return 0
+    m.err = MC_EINVAL
+    return MC_EINVAL
 
 
 cdef inline unsigned char *pageblock_byte(const mc_machine *m, const zone *z,
@@ -64,7 +74,13 @@ cdef inline unsigned char *pageblock_byte(const mc_machine *m, const zone *z,
 cdef inline int get_pfnblock_migratetype(const mc_machine *m, const page *p,
                                          uint64_t pfn) noexcept nogil:
     """The pageblock's migratetype; MIGRATE_ISOLATE if its isolate bit is set."""
-    cdef unsigned char b = pageblock_byte(m, page_zone(m, p), pfn)[0]
+    return zone_pfnblock_migratetype(m, page_zone(m, p), pfn)
+
+
+cdef inline int zone_pfnblock_migratetype(const mc_machine *m, const zone *z,
+                                          uint64_t pfn) noexcept nogil:
+    """get_pfnblock_migratetype() of a PFN of zone z, for callers that have the zone."""
+    cdef unsigned char b = pageblock_byte(m, z, pfn)[0]
     if b & (1 << PB_migrate_isolate):
         return MIGRATE_ISOLATE
     return b & MIGRATETYPE_MASK

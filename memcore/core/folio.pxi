@@ -11,8 +11,8 @@
 # into the memcore exception.
 
 
-cdef folio *folio_alloc(mc_machine *m, unsigned int gfp, int order, int nid,
-                        int cpu) noexcept nogil:
+cdef inline folio *folio_alloc(mc_machine *m, unsigned int gfp, int order, int nid,
+                               int cpu) noexcept nogil:
     """folio_alloc(): a compound block with refcount 1, large folios rmappable."""
     cdef page *p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
     cdef folio *f
@@ -42,20 +42,28 @@ cdef inline bint folio_try_get(folio *f) noexcept nogil:
     return True
 
 
-cdef int folio_put(mc_machine *m, folio *f, int cpu) noexcept nogil:
+cdef inline int folio_put(mc_machine *m, folio *f, int cpu) noexcept nogil:
     """folio_put(): drop a reference; at zero, free the folio (pcp or buddy).
 
     Returns 1 when the folio was freed, 0 when references remain, or an
     error (nothing changed): the count was already zero, or the folio is in
     a state the free path would call bad_page() for (locked, mapped, ...).
+    Inline, as in include/linux/mm.h; the last reference goes to __folio_put().
     """
-    cdef int rc, order, count = folio_ref_count(f)
+    cdef int count = folio_ref_count(f)
     if count <= 0:
         return set_err(m, MC_EREFZERO, folio_pfn(m, f),
                        b"folio_put() on a folio with refcount 0 (put_page_testzero underflow)")
     if count > 1:
         folio_ref_add(f, -1)
         return 0
+    return __folio_put(m, f, cpu)
+
+
+cdef int __folio_put(mc_machine *m, folio *f, int cpu) noexcept nogil:
+    """The last reference of folio_put(): check, then free the folio; 1, or the
+    error of a check (nothing changed, the reference is still held)."""
+    cdef int rc, order
     order = folio_order(f)
     rc = free_pages_check(m, folio_page(m, f, 0), order, 1, True)
     if rc:

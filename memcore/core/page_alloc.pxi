@@ -62,8 +62,8 @@ cdef inline bint zone_watermark_ok(zone *z, int order, mc_ulong mark, int highes
         <long>mark + z.lowmem_reserve[highest_zoneidx]
 
 
-cdef bint zone_watermark_fast(const mc_machine *m, zone *z, int order, long mark,
-                              int highest_zoneidx, int alloc_flags) noexcept nogil:
+cdef inline bint zone_watermark_fast(const mc_machine *m, zone *z, int order, long mark,
+                                     int highest_zoneidx, int alloc_flags) noexcept nogil:
     cdef long free_pages = z.vm_stat[NR_FREE_PAGES]
     cdef long usable, reserved
     if order == 0:
@@ -76,7 +76,8 @@ cdef bint zone_watermark_fast(const mc_machine *m, zone *z, int order, long mark
 
 # ---- pages in and out -----------------------------------------------------------
 
-cdef void prep_new_page(const mc_machine *m, page *p, int order, unsigned int gfp) noexcept nogil:
+cdef inline void prep_new_page(const mc_machine *m, page *p, int order,
+                               unsigned int gfp) noexcept nogil:
     """post_alloc_hook + compound setup; the caller sets the refcount to 1."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
     set_page_private(m, p, 0)
@@ -92,30 +93,22 @@ cdef void clear_pages(const mc_machine *m, uint64_t pfn, uint64_t nr) noexcept n
     memset(m.phys + (pfn << PAGE_SHIFT), 0, nr << PAGE_SHIFT)
 
 
-cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
-                          bint from_put) noexcept nogil:
+cdef inline int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
+                                 bint from_put) noexcept nogil:
     """Everything freeing would call bad_page() for, checked without changing
     anything: the tail pages first, then the head.  `expected_ref` is the head's
     refcount now (1 before the last folio_put, 0 for a frozen folio); `from_put`
     means page_cache_release() runs first and takes a folio off the LRU.
     On a problem: m.err_pfn/err_msg say where and why, and MC_EBADPAGE."""
-    cdef uint64_t i, nr = <uint64_t>1 << order
     cdef const char *bad
     cdef mc_ulong flags = PAGE_FLAGS_CHECK_AT_FREE
-    cdef bint compound = PageHead(m, p) != 0
+    cdef int rc
     if page_links_bad(m, p):                        # page_zone() must be a zone
         return MC_EINVAL
     if order:
-        # __free_pages_prepare(): every tail page of any order > 0 block, compound or
-        # not, gets free_page_is_bad(); a compound one free_tail_page_prepare() first
-        for i in range(1, nr):
-            bad = NULL
-            if compound:
-                bad = free_tail_page_bad_reason(m, p, nth_page(p, i))
-            if bad == NULL:
-                bad = mc_free_tail_page_is_bad_reason(m, p, nth_page(p, i), compound)
-            if bad != NULL:
-                return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p) + i, bad)
+        rc = free_tail_pages_check(m, p, order)
+        if rc:
+            return rc
     # __free_pages_prepare() clears PG_mlocked before it checks
     flags &= ~(<mc_ulong>1 << PG_mlocked)
     if from_put and test_bit(PG_lru, page_flags_word(m, p)):
@@ -127,7 +120,25 @@ cdef int free_pages_check(mc_machine *m, page *p, int order, int expected_ref,
     return 0
 
 
-cdef void __free_pages_prepare(mc_machine *m, page *p, int order) noexcept nogil:
+cdef int free_tail_pages_check(mc_machine *m, page *p, int order) noexcept nogil:
+    """free_pages_check() of the tail pages of an order > 0 block: 0, or MC_EBADPAGE."""
+    cdef uint64_t i, nr = <uint64_t>1 << order
+    cdef const char *bad
+    cdef bint compound = PageHead(m, p) != 0
+    # __free_pages_prepare(): every tail page of any order > 0 block, compound or
+    # not, gets free_page_is_bad(); a compound one free_tail_page_prepare() first
+    for i in range(1, nr):
+        bad = NULL
+        if compound:
+            bad = free_tail_page_bad_reason(m, p, nth_page(p, i))
+        if bad == NULL:
+            bad = mc_free_tail_page_is_bad_reason(m, p, nth_page(p, i), compound)
+        if bad != NULL:
+            return set_err(m, MC_EBADPAGE, mc_page_to_pfn(m, p) + i, bad)
+    return 0
+
+
+cdef inline void __free_pages_prepare(mc_machine *m, page *p, int order) noexcept nogil:
     """The state changes of __free_pages_prepare(); free_pages_check() passed before."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
     mc_free_pages_prepare_desc(m, p, order)
@@ -153,7 +164,8 @@ cdef void __free_frozen_pages(mc_machine *m, page *p, int order, int cpu) noexce
     free_frozen_pages_linked(m, p, order, cpu)
 
 
-cdef void free_frozen_pages_linked(mc_machine *m, page *p, int order, int cpu) noexcept nogil:
+cdef inline void free_frozen_pages_linked(mc_machine *m, page *p, int order,
+                                          int cpu) noexcept nogil:
     """__free_frozen_pages() of a block whose links free_pages_check() verified."""
     cdef uint64_t pfn = mc_page_to_pfn(m, p)
     cdef zone *z = page_zone(m, p)
@@ -161,20 +173,21 @@ cdef void free_frozen_pages_linked(mc_machine *m, page *p, int order, int cpu) n
     cdef long before = z.vm_stat[NR_FREE_PAGES]
     m.pfn_gen[pfn] += 1              # views of what was here are stale now
     __free_pages_prepare(m, p, order)
-    mt = get_pfnblock_migratetype(m, p, pfn)
+    mt = zone_pfnblock_migratetype(m, z, pfn)      # get_pfnblock_migratetype(), z known
     if not pcp_allowed_order(order) or mt == MIGRATE_ISOLATE:
         free_one_page(m, z, p, pfn, order, FPI_NONE)
     else:
         if mt >= MIGRATE_PCPTYPES:
             mt = MIGRATE_MOVABLE
         free_frozen_page_commit(m, z, zone_pcp(m, z, cpu), p, mt, order)
-    account_cpu_free_diff(m, z, cpu, before)
+    if z.vm_stat[NR_FREE_PAGES] != before:          # a pcp free that did not flush: no change
+        account_cpu_free_diff(m, z, cpu, before)
 
 
 # ---- the zonelist walk ------------------------------------------------------------
 
-cdef page *rmqueue(mc_machine *m, zone *z, int cpu, int order, int mt,
-                   int alloc_flags) noexcept nogil:
+cdef inline page *rmqueue(mc_machine *m, zone *z, int cpu, int order, int mt,
+                          int alloc_flags) noexcept nogil:
     cdef page *p = NULL
     cdef int mode = RMQUEUE_NORMAL
     cdef long before = z.vm_stat[NR_FREE_PAGES]
@@ -182,7 +195,8 @@ cdef page *rmqueue(mc_machine *m, zone *z, int cpu, int order, int mt,
         p = rmqueue_pcplist(m, z, cpu, order, mt, alloc_flags)
     if p == NULL:
         p = __rmqueue(m, z, order, mt, alloc_flags, &mode)      # rmqueue_buddy()
-    account_cpu_free_diff(m, z, cpu, before)
+    if z.vm_stat[NR_FREE_PAGES] != before:          # a pcp hit: no change
+        account_cpu_free_diff(m, z, cpu, before)
     return p
 
 
@@ -250,8 +264,8 @@ cdef int alloc_flags_nofragment(const mc_machine *m, int nid, unsigned int gfp) 
     return ALLOC_NOFRAGMENT
 
 
-cdef page *__alloc_frozen_pages(mc_machine *m, unsigned int gfp, int order, int nid,
-                                int cpu) noexcept nogil:
+cdef inline page *__alloc_frozen_pages(mc_machine *m, unsigned int gfp, int order, int nid,
+                                       int cpu) noexcept nogil:
     """__alloc_frozen_pages_noprof(): a block with refcount 0, or NULL."""
     cdef int alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(m, nid, gfp)
     cdef page *p

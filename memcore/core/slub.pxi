@@ -97,10 +97,17 @@ cdef inline bint kmem_cache_has_cpu_partial(const kmem_cache *s) noexcept nogil:
     return not kmem_cache_debug(s)
 
 
+cdef inline mc_ulong *freepointer_slot(const mc_machine *m, mc_ulong ptr_addr) noexcept nogil:
+    """Host address of a free pointer: objects are in the direct map, never in the
+    memmap, so this is mc_host() without its memmap test (the fast paths' chain
+    from one free object to the next goes through it)."""
+    return <mc_ulong *>(m.phys + mc_virt_to_phys(m, ptr_addr))
+
+
 cdef inline mc_ulong get_freepointer(const mc_machine *m, const kmem_cache *s,
                                      mc_ulong obj) noexcept nogil:
     cdef mc_ulong ptr_addr = obj + s.offset
-    cdef mc_ulong v = (<mc_ulong *>mc_host(m, ptr_addr))[0]
+    cdef mc_ulong v = freepointer_slot(m, ptr_addr)[0]
     if m.freelist_hardened:
         return freelist_ptr_decode(s, v, ptr_addr)
     return v
@@ -111,7 +118,7 @@ cdef inline void set_freepointer(const mc_machine *m, const kmem_cache *s, mc_ul
     cdef mc_ulong ptr_addr = obj + s.offset
     if m.freelist_hardened:
         fp = freelist_ptr_encode(s, fp, ptr_addr)
-    (<mc_ulong *>mc_host(m, ptr_addr))[0] = fp
+    freepointer_slot(m, ptr_addr)[0] = fp
 
 
 cdef inline bint in_slab(const mc_machine *m, const kmem_cache *s, const slab *sl,

@@ -52,12 +52,13 @@ cdef inline PgFlags _make_pgflags(Machine machine, mc_ulong addr):
 
 @cython.final
 @cython.freelist(64)
-@cython.no_gc            # holds only its Machine: cannot be part of a cycle
+@cython.no_gc            # holds its Machine and a Folio view: cannot be part of a cycle
 @cython.auto_pickle(False)
 cdef class Page:
     """A struct page of the machine (m.page(pfn))."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+    cdef Folio _folio        # the last view .folio made, handed out again while it is current
 
     def __cinit__(self):
         _take_view_token("Page")
@@ -86,7 +87,16 @@ cdef class Page:
                 return None
         if page_has_type(m, head) or PageReserved(m, head):
             return None
-        return _make_folio(self.machine, mc_folio_va(m, f))
+        # A view is its machine, address and generation, none of which changes: the
+        # last one made is the view a new one would be while both still agree
+        # (this saves creating an object per call of a hot getter).
+        cdef Folio v = self._folio
+        cdef mc_ulong va = mc_folio_va(m, f)
+        if v is not None and v.addr == va and v.gen == m.pfn_gen[folio_pfn(m, f)]:
+            return v
+        v = _make_folio(self.machine, va)
+        self._folio = v
+        return v
 
     @property
     def compound_head(self):
