@@ -353,3 +353,18 @@ def test_bad_snapshot_files_and_types(tmp_path):
         memcore.Machine.from_snapshot(tmp_path / "missing.npz")
     with pytest.raises(TypeError, match="path or a memcore.snapshot.Snapshot"):
         memcore.Machine.from_snapshot(42)
+
+
+@need64
+def test_readme_from_snapshot_figures_are_this_boots(booted):
+    """README's from_snapshot example (not run by the doctest: it needs the repo's
+    tests/data) shows what booting the committed snapshot prints."""
+    from conftest import ROOT
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index('>>> m = memcore.Machine.from_snapshot('):]
+    block = block[:block.index("```")]
+    r = booted.snapshot_boot
+    want = [repr((r["placed_pages"], r["displaced_pages"]))]
+    want += [f'{f["zone"]} {f["model"]} {f["buddyinfo"]} {f["quiet"]}' for f in r["free_blocks"]]
+    lines = [ln for ln in block.splitlines() if not ln.startswith((">>>", "..."))]
+    assert lines[:len(want)] == want

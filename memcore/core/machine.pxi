@@ -22,8 +22,8 @@ cdef class Machine:
     """
     cdef mc_machine *m
     cdef readonly object ram
-    cdef readonly tuple ram_ranges   # ((start, end) bytes of each RAM range)
-    cdef readonly object snapshot_boot   # from_snapshot()'s report (None: booted empty)
+    cdef tuple _ram_ranges           # ((start, end) bytes of each RAM range)
+    cdef object _snapshot_boot       # from_snapshot()'s report (None: booted empty)
     cdef object _boot_hold               # from_snapshot(): (pfns, orders, held) kept from the boot
     cdef readonly int bits
     cdef readonly str design
@@ -106,7 +106,7 @@ cdef class Machine:
         self.flags_layout = _fl.flags_layout(config)
         self.PG = pageflags(self.design, self.bits)
         self.ram = sum(e - s for s, e in ranges) << PAGE_SHIFT
-        self.ram_ranges = tuple((s << PAGE_SHIFT, e << PAGE_SHIFT) for s, e in ranges)
+        self._ram_ranges = tuple((s << PAGE_SHIFT, e << PAGE_SHIFT) for s, e in ranges)
         self._tasks = []
         self._task_by_name = {}
         self._caches = {}
@@ -144,6 +144,21 @@ cdef class Machine:
 
 
 
+
+    @property
+    def ram_ranges(self):
+        """The RAM as physical [start, end) byte ranges, sorted; between them are holes
+        (a machine booted with a size has one range from 0)."""
+        return self._ram_ranges
+
+    @property
+    def snapshot_boot(self):
+        """What from_snapshot() placed, as a dict (None for a machine booted empty):
+        placed_pages/placed_blocks per kind, displaced_pages per class, zones next
+        to the snapshot's zoneinfo, free_blocks per zone and order (model,
+        expected, model_in_snapshot_free, derived, buddyinfo, buddyinfo_after,
+        quiet), notes.  See memcore/snapshot_boot.py."""
+        return self._snapshot_boot
 
     @classmethod
     def from_snapshot(cls, snapshot, design=None, bits=None, **kwargs):
@@ -188,7 +203,7 @@ cdef class Machine:
         from the zones' managed pages.  Returns placed (uint8 per block)."""
         import numpy as np
         self._ready()
-        if self.snapshot_boot is not None:
+        if self._snapshot_boot is not None:
             raise MemcoreError("this Machine already holds a snapshot's state")
         pv_ = np.ascontiguousarray(pfns, dtype=np.uint64)
         ov_ = np.ascontiguousarray(orders, dtype=np.uint8)
@@ -207,7 +222,7 @@ cdef class Machine:
         if n:
             snapshot_place(self.m, &pv[0], &ov[0], &kv[0], n, &rv[0])
         machine_setup_watermarks(self, min_free_kbytes)
-        self.snapshot_boot = {}
+        self._snapshot_boot = {}
         return placed
 
     # ---- tasks -----------------------------------------------------------------------
