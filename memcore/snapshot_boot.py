@@ -170,6 +170,10 @@ def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: st
     """Boot a Machine with the snapshot's memory map and page state (see the
     module docstring); ``m.snapshot_boot`` says what was placed and how the
     free blocks compare with the snapshot's."""
+    for k in ("ram", "nodes"):
+        if k in kwargs:
+            raise TypeError(f"from_snapshot() takes {k} from the snapshot (iomem, zoneinfo), "
+                            f"not as an argument")
     snap, where = _snapshot(snapshot)
     zones = [z for z in snap.zones if z.spanned > 0]
     if not zones:

@@ -368,3 +368,16 @@ def test_readme_from_snapshot_figures_are_this_boots(booted):
     want += [f'{f["zone"]} {f["model"]} {f["buddyinfo"]} {f["quiet"]}' for f in r["free_blocks"]]
     lines = [ln for ln in block.splitlines() if not ln.startswith((">>>", "..."))]
     assert lines[:len(want)] == want
+
+
+def test_ram_and_nodes_come_from_the_snapshot():
+    for k in ("ram", "nodes"):
+        with pytest.raises(TypeError, match=f"takes {k} from the snapshot"):
+            memcore.Machine.from_snapshot(FIXTURE, **{k: 1})
+
+
+@pytest.mark.skipif(("classic", 32) not in VARIANTS, reason="classic32 is not built")
+def test_a_32bit_model_of_a_64bit_machines_ram_is_refused(snap):
+    """The reference machine has RAM up to 25 GiB: more than i386 PAE's model boots."""
+    with pytest.raises(memcore.SnapshotError, match="cannot be booted.*ends above"):
+        memcore.Machine.from_snapshot(snap, bits=32)
