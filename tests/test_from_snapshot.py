@@ -381,3 +381,13 @@ def test_a_32bit_model_of_a_64bit_machines_ram_is_refused(snap):
     """The reference machine has RAM up to 25 GiB: more than i386 PAE's model boots."""
     with pytest.raises(memcore.SnapshotError, match="cannot be booted.*ends above"):
         memcore.Machine.from_snapshot(snap, bits=32)
+
+
+@pytest.mark.parametrize("design, bits", VARIANTS, ids=VARIANT_IDS)
+def test_kasan_sees_placed_pages_as_memory_and_free_ones_as_free(design, bits):
+    m = memcore.Machine.from_snapshot(synthetic(), design=design, bits=bits, kasan=True)
+    for pfn in (0x1004, 0x1006, 0x1011):          # a folio, held kernel pages, reserved
+        assert m.read(m.page_offset + pfn * 4096, 8) == bytes(8)
+    with pytest.raises(memcore.KASANReport, match="use-after-free"):
+        m.read(m.page_offset + 0x2000 * 4096, 8)   # free in the snapshot: free here
+    assert m.check()

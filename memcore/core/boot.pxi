@@ -157,6 +157,8 @@ cdef uint64_t snapshot_place(mc_machine *m, const uint64_t *pfns, const unsigned
                 __set_bit(PG_reserved, page_flags_word(nth_page(p, j)))
                 mc_pfn_mark_set(m, pfns[i] + j, MC_PFN_RESERVED)
             page_zone(m, p).managed_pages -= nr
+            if m.kasan and pfns[i] < m.lowmem_pfns:     # memory, as boot reservations are
+                kasan_unpoison(m, mc_phys_to_virt(m, pfns[i] << PAGE_SHIFT), MC_PAGE_SIZE << order)
             continue
         prep_new_page(m, p, order, __GFP_COMP)
         f = page_folio(m, p)
