@@ -391,3 +391,78 @@ def test_kasan_sees_placed_pages_as_memory_and_free_ones_as_free(design, bits):
     with pytest.raises(memcore.KASANReport, match="use-after-free"):
         m.read(m.page_offset + 0x2000 * 4096, 8)   # free in the snapshot: free here
     assert m.check()
+
+
+# ---- any layout of pages: random synthetic snapshots ---------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from conftest import examples  # noqa: E402
+
+FOLIO_FLAGS = {"anon": B["ANON"] | B["LRU"], "file": B["LRU"] | B["UPTODATE"],
+               "shmem": B["SWAPBACKED"] | B["LRU"], "slab": B["SLAB"]}
+PIECES = st.lists(st.tuples(st.sampled_from(["free", "anon", "file", "shmem", "slab",
+                                             "reserved", "no_state", "torn"]),
+                            st.integers(0, 6)), min_size=1, max_size=40)
+
+
+def random_snapshot(pieces):
+    """The synthetic machine's memory map, its PFNs 0x1000.. laid out by pieces
+    (kind, order), the rest of RAM below 96 MiB free, a section uninitialised."""
+    s = synthetic()
+    flags = np.zeros(s.nr_pfns, np.uint64)
+    flags[1:0x9f] = B["RESERVED"]
+    flags[0x100:0x6000] = B["BUDDY"]
+    flags[0x7000:0x8000] = B["BUDDY"]
+    pfn, heads = 0x1000, {}
+    for kind, order in pieces:
+        n = 1 << order
+        pfn = (pfn + n - 1) & ~(n - 1)
+        if pfn + n > 0x6000:
+            break
+        if kind in FOLIO_FLAGS:
+            flags[pfn] = FOLIO_FLAGS[kind] | (B["COMPOUND_HEAD"] if order else 0)
+            flags[pfn + 1:pfn + n] = B["COMPOUND_TAIL"] | (B["SLAB"] if kind == "slab" else 0)
+            heads[pfn] = (kind, n)
+        elif kind == "torn" and n >= 4:              # a compound run one page short
+            flags[pfn] = B["COMPOUND_HEAD"] | B["LRU"]
+            flags[pfn + 1:pfn + n - 1] = B["COMPOUND_TAIL"]
+            flags[pfn + n - 1] = B["BUDDY"]
+        elif kind == "reserved":
+            flags[pfn:pfn + n] = B["RESERVED"]
+        elif kind == "no_state":
+            flags[pfn:pfn + n] = 0
+        pfn += n
+    data = {k: np.array(v) for k, v in s.texts.items()}
+    data.update(kpageflags=flags, kpagecount=s.kpagecount, kpagecgroup=s.kpagecgroup,
+                ram_ranges=s.ram_ranges, first_pfn=np.array(0, np.uint64))
+    return S.from_arrays(data, "random"), heads
+
+
+@pytest.mark.parametrize("design, bits", VARIANTS, ids=VARIANT_IDS)
+@settings(max_examples=examples(12), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=PIECES)
+def test_any_page_layout_boots_as_the_snapshot_says(design, bits, pieces):
+    s, heads = random_snapshot(pieces)
+    m = memcore.Machine.from_snapshot(s, design=design, bits=bits)
+    assert m.check()
+    r = m.snapshot_boot
+    assert r["displaced_pages"] == {} and r["free_pfns_as_expected"]
+    c = E.classify(s)
+    for kind in ("anon", "file", "shmem"):
+        assert r["placed_pages"][kind] == c.classes[kind]
+    for pfn, (kind, n) in heads.items():
+        if kind == "slab":
+            assert m.page(pfn).refcount == 1
+            continue
+        f = m.folio(pfn)
+        assert f.nr_pages == n and f.flags.test("swapbacked") == (kind != "file")
+    dma = next(f for f in r["free_blocks"] if f["zone"] == "DMA")
+    assert dma["model_in_snapshot_free"] == \
+        [c.free_blocks.get("0/DMA", {}).get(o, 0) for o in range(11)]
+    if bits == 64:
+        dma32 = next(f for f in r["free_blocks"] if f["zone"] == "DMA32")
+        assert dma32["model_in_snapshot_free"] == \
+            [c.free_blocks.get("0/DMA32", {}).get(o, 0) for o in range(11)]
