@@ -219,7 +219,7 @@ def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: st
         if "ram" in str(e) or "node" in str(e):
             raise SnapshotError(f"{where}: its memory map cannot be booted: {e}") from None
         raise
-    hi = min(hi, m.nr_pfns)
+    hi = max(lo, min(hi, m.nr_pfns))
 
     m.drain_pcp()
     free_before = m._free_mask().astype(bool)
@@ -238,8 +238,8 @@ def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: st
     assert report is not None
     placed_pages: Dict[str, int] = {}
     placed_blocks: Dict[str, int] = {}
-    for k, name in KIND_NAMES.items():
-        sel = placed & (kinds == k)
+    for code, name in KIND_NAMES.items():
+        sel = placed & (kinds == code)
         placed_blocks[name] = int(sel.sum())
         placed_pages[name] = int(sizes[sel].sum())
     displaced: Dict[str, int] = {}
