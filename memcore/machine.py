@@ -44,6 +44,20 @@ else:
             mod = _variants.module(design, bits)
             return mod.Machine(ram, config=config, nodes=nodes, cpus=cpus, **tunables)
 
+        @classmethod
+        def from_snapshot(cls, snapshot: object, design: str = "classic", bits: int = 64,
+                          **kwargs: object) -> Machine:
+            """Boot a machine with a real machine's memory map and page state
+            (``memcore snapshot save``): RAM ranges and holes from iomem,
+            nodes from zoneinfo, its folios, kernel pages, reserved and free
+            memory at their PFNs.  snapshot is a path or a loaded
+            ``memcore.snapshot.Snapshot``; the other keywords are Machine's.
+            ``m.snapshot_boot`` reports what was placed and how the free
+            blocks compare with the snapshot's.  See memcore/snapshot_boot.py."""
+            from . import snapshot_boot
+            return snapshot_boot.from_snapshot(snapshot, design=design, bits=bits,  # type: ignore
+                                               **kwargs)
+
     class Page(abc.ABC):
         """A struct page view (``m.page(pfn)``)."""
 

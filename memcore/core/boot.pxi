@@ -112,6 +112,110 @@ cdef void free_all_bootmem(mc_machine *m) noexcept nogil:
             __free_pages_memory(m, start, pfn)
 
 
+# ---- a snapshot's page state (Machine.from_snapshot, memcore/snapshot_boot.py) ------
+
+cdef enum:
+    SNAP_ANON = 1        # anonymous folio (PG_swapbacked)
+    SNAP_SHMEM = 2       # shmem folio (PG_swapbacked; the model has no mapping to tell)
+    SNAP_FILE = 3        # page-cache folio
+    SNAP_HELD = 4        # kernel pages held by the snapshot's owner (slab, page tables, ...)
+    SNAP_RESERVED = 5    # PG_reserved, not managed (memblock)
+
+
+cdef uint64_t snapshot_place(mc_machine *m, const uint64_t *pfns, const unsigned char *orders,
+                             const unsigned char *kinds, uint64_t n,
+                             unsigned char *placed) noexcept nogil:
+    """Take each block [pfns[i], + 2^orders[i]) out of the buddy allocator
+    (take_block_off_buddy()) and make it what kinds[i] says: a folio
+    (prep_new_page() with __GFP_COMP, refcount 1, large ones rmappable), held
+    kernel pages (the same, without rmappable: a compound page from
+    alloc_pages()), or reserved pages (PG_reserved, refcount 1 each, taken
+    off the zone's managed pages).  placed[i] is 0 where the block was not
+    wholly free (the model's own boot memory is there).  Returns how many
+    were placed."""
+    cdef uint64_t i, j, nr, done = 0
+    cdef int order, kind
+    cdef page *p
+    cdef folio *f
+    for i in range(n):
+        order = orders[i]
+        kind = kinds[i]
+        placed[i] = 0
+        if order > MAX_PAGE_ORDER or pfns[i] >= m.nr_pfns or \
+                pfns[i] & ((<uint64_t>1 << order) - 1) or \
+                pfns[i] + (<uint64_t>1 << order) > m.nr_pfns:
+            continue
+        if take_block_off_buddy(m, pfns[i], order):
+            continue
+        placed[i] = 1
+        done += 1
+        p = mc_pfn_to_page(m, pfns[i])
+        nr = <uint64_t>1 << order
+        if kind == SNAP_RESERVED:
+            for j in range(nr):
+                set_page_count(m, nth_page(p, j), 1)
+                __set_bit(PG_reserved, page_flags_word(m, nth_page(p, j)))
+                mc_pfn_mark_set(m, pfns[i] + j, MC_PFN_RESERVED)
+            page_zone(m, p).managed_pages -= nr
+            if m.kasan and pfns[i] < m.lowmem_pfns:     # memory, as boot reservations are
+                kasan_unpoison(m, mc_phys_to_virt(m, pfns[i] << PAGE_SHIFT), MC_PAGE_SIZE << order)
+            continue
+        prep_new_page(m, p, order, __GFP_COMP)
+        f = page_folio(m, p)
+        folio_set_count(f, 1)
+        if kind != SNAP_HELD:
+            if order:
+                folio_set_large_rmappable_flag(f)
+            if kind == SNAP_ANON or kind == SNAP_SHMEM:
+                __set_bit(PG_swapbacked, folio_flags(f, 0))
+    return done
+
+
+cdef void hold_blocks(mc_machine *m, const uint64_t *pfns, const unsigned char *orders,
+                      uint64_t n, unsigned char *held) noexcept nogil:
+    """Take blocks out of the buddy allocator for a while (held[i]: taken)."""
+    cdef uint64_t i
+    for i in range(n):
+        held[i] = 0
+        if orders[i] > MAX_PAGE_ORDER or pfns[i] >= m.nr_pfns or \
+                pfns[i] & ((<uint64_t>1 << orders[i]) - 1) or \
+                pfns[i] + (<uint64_t>1 << orders[i]) > m.nr_pfns:
+            continue
+        held[i] = take_block_off_buddy(m, pfns[i], orders[i]) == 0
+
+
+cdef void release_blocks(mc_machine *m, const uint64_t *pfns, const unsigned char *orders,
+                         uint64_t n, const unsigned char *held) noexcept nogil:
+    """Give held blocks back (free_one_page(): they merge as they did before)."""
+    cdef uint64_t i
+    cdef page *p
+    for i in range(n):
+        if held[i]:
+            p = mc_pfn_to_page(m, pfns[i])
+            free_one_page(m, page_zone(m, p), p, pfns[i], orders[i], FPI_TO_TAIL)
+            m.pgfree -= <uint64_t>1 << orders[i]          # not a free the machine made
+
+
+cdef void free_pfn_mask(const mc_machine *m, unsigned char *out) noexcept nogil:
+    """out[pfn] = 1 for every PFN in a free block on the buddy lists."""
+    cdef uint64_t pfn = 0, nr
+    cdef page *p
+    memset(out, 0, m.nr_pfns)
+    while pfn < m.nr_pfns:
+        if m.pfn_marks[pfn] & MC_PFN_HOLE:
+            pfn += 1
+            continue
+        p = mc_pfn_to_page(m, pfn)
+        if PageBuddy(m, p):
+            nr = <uint64_t>1 << buddy_order(m, p)
+            if pfn + nr > m.nr_pfns:
+                nr = m.nr_pfns - pfn
+            memset(out + pfn, 1, nr)
+            pfn += nr
+            continue
+        pfn += 1
+
+
 # ---- memblock reservations (the model keeps them for Machine.check()) -------------
 
 cdef void add_reservation(mc_machine *m, uint64_t start, uint64_t end, int kind) noexcept nogil:
@@ -353,6 +457,9 @@ cdef machine_boot(Machine machine, list ranges, int nodes, int cpus, object min_
     cdef uint64_t memmap_pfns = (nr_pfns + pps - 1) // pps * pps
     cdef uint64_t start, end, pa, nsec, bytes_, pfn, fw_pages = 0
     cdef int nid, cpu, last_zone, r
+    cdef uint64_t[::1] hold_p
+    cdef unsigned char[::1] hold_o, hold_h
+    cdef uint64_t nhold = 0
 
     m.nr_pfns = nr_pfns
     m.memmap_pfns = memmap_pfns
@@ -463,9 +570,41 @@ cdef machine_boot(Machine machine, list ranges, int nodes, int cpus, object min_
 
     # memblock_free_all(): everything not reserved goes to the buddy allocator
     free_all_bootmem(m)
+    # from_snapshot(): memory the snapshot uses stays out of reach of the boot's own
+    # allocations (the slab caches below), which then come from memory it has free
+    hold = machine._boot_hold
+    if hold is not None:
+        hold_p, hold_o = hold[0], hold[1]
+        hold_h = hold[2]
+        nhold = hold_p.shape[0]
+        if nhold:
+            hold_blocks(m, &hold_p[0], &hold_o[0], nhold, &hold_h[0])
 
     # watermarks, lowmem reserves, pcp batch/high
+    machine_setup_watermarks(machine, min_free_kbytes)
+
+    # kmem_cache_init(): SLUB's boot caches and the kmalloc caches
+    try:
+        slab_boot(machine, boot_caches_pa)
+    finally:
+        if nhold:
+            release_blocks(m, &hold_p[0], &hold_o[0], nhold, &hold_h[0])
+        machine._boot_hold = None
+
+
+cdef machine_setup_watermarks(Machine machine, object min_free_kbytes):
+    """min_free_kbytes (the sqrt rule, then khugepaged's recommendation, unless
+    given), the watermarks, lowmem reserves and pcp batch/high of every zone
+    from its managed pages."""
+    cdef mc_machine *m = machine.m
+    cdef int nid, zi, w
     if min_free_kbytes is None:
+        # as at boot (init_per_zone_wmark_min()): no watermarks yet, so
+        # nr_free_buffer_pages() is every lowmem zone's managed pages
+        for nid in range(m.nr_nodes):
+            for zi in range(MAX_NR_ZONES_C):
+                for w in range(NR_WMARK):
+                    m.pgdat[nid].node_zones[zi]._watermark[w] = 0
         m.min_free_kbytes = calculate_min_free_kbytes(m)
         setup_per_zone_wmarks(m)
         rec = recommended_min_free_kbytes(m)
@@ -478,9 +617,6 @@ cdef machine_boot(Machine machine, list ranges, int nodes, int cpus, object min_
         m.min_free_kbytes = min_free_kbytes
     setup_per_zone_wmarks(m)
     setup_per_zone_lowmem_reserve(m)
-
-    # kmem_cache_init(): SLUB's boot caches and the kmalloc caches
-    slab_boot(machine, boot_caches_pa)
 
 
 cdef machine_init_node(Machine machine, int nid):

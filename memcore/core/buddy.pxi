@@ -284,6 +284,59 @@ cdef inline void page_del_and_expand(const mc_machine *m, zone *z, page *p, int 
     account_freepages(z, -nr_pages, mt)
 
 
+cdef void break_down_buddy_pages(const mc_machine *m, zone *z, page *p, uint64_t pfn,
+                                 uint64_t target_pfn, int low, int high, int mt) noexcept nogil:
+    """break_down_buddy_pages() (mm/page_alloc.c): split the free block of order
+    high at pfn down to the order-low block at target_pfn, putting every other
+    half back on the free lists (no guard pages: CONFIG_DEBUG_PAGEALLOC is off)."""
+    cdef uint64_t size = (<uint64_t>1) << high
+    cdef page *buddy
+    while high > low:
+        high -= 1
+        size >>= 1
+        if target_pfn >= pfn + size:
+            buddy = p
+            p = nth_page(p, size)
+            pfn += size
+        else:
+            buddy = nth_page(p, size)
+        __add_to_free_list(m, buddy, z, high, mt, False)
+        set_buddy_order(m, buddy, high)
+
+
+cdef int take_block_off_buddy(mc_machine *m, uint64_t pfn, int order) noexcept nogil:
+    """take_page_off_buddy() (mm/page_alloc.c) for a naturally aligned block of
+    any order: find the free block that holds [pfn, pfn + 2^order), take it off
+    its free list and break it down so that exactly this block leaves the
+    allocator (its pages then have no type and refcount 0, as a block
+    __rmqueue_smallest() hands out before prep_new_page()).  MC_EFREE, changing
+    nothing, when the block is not wholly inside one free block."""
+    cdef int o, page_order, mt
+    cdef uint64_t head_pfn
+    cdef page *head
+    cdef zone *z
+    for o in range(order, NR_PAGE_ORDERS):
+        head_pfn = pfn & ~((<uint64_t>1 << o) - 1)
+        head = mc_pfn_to_page(m, head_pfn)
+        if PageBuddy(m, head):
+            page_order = buddy_order(m, head)
+            if page_order < o:
+                break                    # a smaller free block: the rest is not free
+            z = page_zone(m, head)
+            mt = get_pfnblock_migratetype(m, head, head_pfn)
+            del_page_from_free_list(m, head, z, page_order, mt)
+            break_down_buddy_pages(m, z, head, head_pfn, pfn, order, page_order, mt)
+            account_freepages(z, (1 << page_order) - (1 << order), mt)
+            return 0
+        if page_ref_count(m, head) > 0:
+            break
+    m.err = MC_EFREE
+    m.err_pfn = <int64_t>pfn
+    snprintf(m.err_msg, sizeof(m.err_msg), b"the order-%d block at pfn %#llx is not free",
+             order, <unsigned long long>pfn)
+    return MC_EFREE
+
+
 cdef page *__rmqueue_smallest(const mc_machine *m, zone *z, int order, int mt) noexcept nogil:
     cdef int current_order
     cdef page *p

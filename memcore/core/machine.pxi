@@ -22,7 +22,9 @@ cdef class Machine:
     """
     cdef mc_machine *m
     cdef readonly object ram
-    cdef readonly tuple ram_ranges   # ((start, end) bytes of each RAM range)
+    cdef tuple _ram_ranges           # ((start, end) bytes of each RAM range)
+    cdef object _snapshot_boot       # from_snapshot()'s report (None: booted empty)
+    cdef object _boot_hold               # from_snapshot(): (pfns, orders, held) kept from the boot
     cdef readonly int bits
     cdef readonly str design
     cdef readonly str config
@@ -104,7 +106,7 @@ cdef class Machine:
         self.flags_layout = _fl.flags_layout(config)
         self.PG = pageflags(self.design, self.bits)
         self.ram = sum(e - s for s, e in ranges) << PAGE_SHIFT
-        self.ram_ranges = tuple((s << PAGE_SHIFT, e << PAGE_SHIFT) for s, e in ranges)
+        self._ram_ranges = tuple((s << PAGE_SHIFT, e << PAGE_SHIFT) for s, e in ranges)
         self._tasks = []
         self._task_by_name = {}
         self._caches = {}
@@ -142,6 +144,86 @@ cdef class Machine:
 
 
 
+
+    @property
+    def ram_ranges(self):
+        """The RAM as physical [start, end) byte ranges, sorted; between them are holes
+        (a machine booted with a size has one range from 0)."""
+        return self._ram_ranges
+
+    @property
+    def snapshot_boot(self):
+        """What from_snapshot() placed, as a dict (None for a machine booted empty):
+        placed_pages/placed_blocks per kind, displaced_pages per class, zones next
+        to the snapshot's zoneinfo, free_blocks per zone and order (model,
+        expected, model_in_snapshot_free, derived, buddyinfo, buddyinfo_after,
+        quiet), notes.  See memcore/snapshot_boot.py."""
+        return self._snapshot_boot
+
+    @classmethod
+    def from_snapshot(cls, snapshot, design=None, bits=None, **kwargs):
+        """Boot a machine with a real machine's memory map and page state.
+
+        ``snapshot`` is a path to a ``memcore snapshot save`` file or a loaded
+        ``memcore.snapshot.Snapshot``; design and bits default to this
+        variant's (``memcore.Machine.from_snapshot`` defaults to classic,
+        64).  The other keywords are the Machine's (cpus defaults to the
+        snapshot's).  See memcore/snapshot_boot.py and ``m.snapshot_boot``.
+        """
+        from memcore import snapshot_boot
+        return snapshot_boot.from_snapshot(
+            snapshot, design=MC_DESIGN_NAME.decode() if design is None else design,
+            bits=MC_BITS if bits is None else bits, **kwargs)
+
+    @classmethod
+    def _boot_holding(cls, pfns, orders, ram, **kwargs):
+        """Machine(ram, **kwargs) whose boot keeps the blocks (pfns, orders) out of
+        its own allocations (from_snapshot()); returns (machine, held per block)."""
+        import numpy as np
+        cdef Machine m = Machine.__new__(Machine)
+        held = np.zeros(len(pfns), dtype=np.uint8)
+        m._boot_hold = (np.ascontiguousarray(pfns, dtype=np.uint64),
+                        np.ascontiguousarray(orders, dtype=np.uint8), held)
+        if m._boot_hold[0].shape[0] != m._boot_hold[1].shape[0]:
+            raise ValueError("pfns and orders must have one length")
+        m.__init__(ram, **kwargs)
+        return m, held
+
+    def _free_mask(self):
+        """uint8 per PFN: 1 in a free block on the buddy lists (from_snapshot's check)."""
+        import numpy as np
+        self._ready()
+        out = np.zeros(self.m.nr_pfns, dtype=np.uint8)
+        cdef unsigned char[::1] ov = out
+        free_pfn_mask(self.m, &ov[0])
+        return out
+
+    def _snapshot_place(self, pfns, orders, kinds, min_free_kbytes=None):
+        """Place a snapshot's blocks (snapshot_place()); then the watermarks again
+        from the zones' managed pages.  Returns placed (uint8 per block)."""
+        import numpy as np
+        self._ready()
+        if self._snapshot_boot is not None:
+            raise MemcoreError("this Machine already holds a snapshot's state")
+        pv_ = np.ascontiguousarray(pfns, dtype=np.uint64)
+        ov_ = np.ascontiguousarray(orders, dtype=np.uint8)
+        kv_ = np.ascontiguousarray(kinds, dtype=np.uint8)
+        if not pv_.ndim == ov_.ndim == kv_.ndim == 1 or not pv_.shape[0] == ov_.shape[0] == kv_.shape[0]:
+            raise ValueError("pfns, orders and kinds must be 1-D arrays of one length")
+        if ((kv_ < SNAP_ANON) | (kv_ > SNAP_RESERVED)).any():
+            raise ValueError(f"kinds must be {int(SNAP_ANON)}..{int(SNAP_RESERVED)}")
+        placed = np.zeros(pv_.shape[0], dtype=np.uint8)
+        cdef uint64_t n = pv_.shape[0]
+        cdef uint64_t[::1] pv = pv_
+        cdef unsigned char[::1] ov = ov_
+        cdef unsigned char[::1] kv = kv_
+        cdef unsigned char[::1] rv = placed
+        self.drain_pcp()
+        if n:
+            snapshot_place(self.m, &pv[0], &ov[0], &kv[0], n, &rv[0])
+        machine_setup_watermarks(self, min_free_kbytes)
+        self._snapshot_boot = {}
+        return placed
 
     # ---- tasks -----------------------------------------------------------------------
 
