@@ -263,6 +263,17 @@ def decompose(start: int, length: int, max_order: int = MAX_PAGE_ORDER) -> List[
     return out
 
 
+def front_block_orders(pfn: np.ndarray, end: np.ndarray, max_order: int) -> np.ndarray:
+    """The order of the largest naturally aligned block (up to `max_order`) that
+    starts at each pfn and ends by the matching end: the lesser of the pfn's
+    alignment (its trailing zero bits; max_order for pfn 0) and the room left."""
+    low = pfn & -pfn
+    align = np.where(pfn == 0, max_order,
+                     np.minimum(np.log2(np.maximum(low, 1)).astype(np.int64), max_order))
+    room = np.floor(np.log2((end - pfn).astype(np.float64))).astype(np.int64)
+    return np.minimum(align, room)
+
+
 def decompose_runs(starts: np.ndarray, lengths: np.ndarray,
                    max_order: int = MAX_PAGE_ORDER) -> np.ndarray:
     """Blocks per order of ``decompose()`` over many runs at once (vectorised:
@@ -274,12 +285,7 @@ def decompose_runs(starts: np.ndarray, lengths: np.ndarray,
     live = pfn < end
     pfn, end = pfn[live], end[live]
     while pfn.size:
-        # alignment of pfn: trailing zero bits (max_order for pfn 0 or beyond)
-        low = pfn & -pfn
-        align = np.where(pfn == 0, max_order,
-                         np.minimum(np.log2(np.maximum(low, 1)).astype(np.int64), max_order))
-        room = np.floor(np.log2((end - pfn).astype(np.float64))).astype(np.int64)
-        o = np.minimum(align, room)
+        o = front_block_orders(pfn, end, max_order)
         many = np.where(o == max_order, (end - pfn) >> max_order, 1)
         counts += np.bincount(o, weights=many, minlength=max_order + 1).astype(np.int64)
         pfn = pfn + (many << o)

@@ -136,11 +136,7 @@ def _tile(starts: np.ndarray, lengths: np.ndarray) -> Tuple[np.ndarray, np.ndarr
     keep = pfn < end
     pfn, end = pfn[keep], end[keep]
     while pfn.size:
-        low = pfn & -pfn
-        align = np.where(pfn == 0, MAX_ORDER,
-                         np.minimum(np.log2(np.maximum(low, 1)).astype(np.int64), MAX_ORDER))
-        room = np.floor(np.log2((end - pfn).astype(np.float64))).astype(np.int64)
-        o = np.minimum(align, room)
+        o = E.front_block_orders(pfn, end, MAX_ORDER)
         out_p.append(pfn.copy())
         out_o.append(o)
         pfn = pfn + (np.int64(1) << o)
