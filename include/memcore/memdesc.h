@@ -9,7 +9,9 @@
  *              zero, so the type fits under it), or inline data for the
  *              inline types (Misc, Buddy)
  *
- * Everything numeric about the word lives in the tables below: the type
+ * Everything numeric about the word lives in the tables below (the
+ * model's readers are memcore/memdesc.py, through memcore/layout_exports.h;
+ * the machines' C helpers come with the machines): the type
  * numbers (one X-macro table per version of the plan; a design names the
  * version it uses as MC_MEMDESC_TYPES), the inline fields and the Misc
  * subtypes.  A new version of the plan is a new table, not new code.
@@ -180,60 +182,6 @@ _Static_assert((0ULL MC_MEMDESC_INLINE_FIELDS(MC_MDF_BITS)) >> (BITS_PER_LONG - 
 	       "memdesc inline fields must fit in a word");
 #undef MC_MDF_BITS
 #undef MC_MDF_SUM
-
-static inline unsigned int memdesc_type(memdesc_t md)
-{
-	return (unsigned int)(md.v & MEMDESC_TYPE_MASK);
-}
-
-static inline int memdesc_kind(memdesc_t md)
-{
-	return mc_memdesc_types[memdesc_type(md)].kind;
-}
-
-/* The descriptor's (modeled) address; 0 for an inline type. */
-static inline mc_addr_t memdesc_desc(memdesc_t md)
-{
-	return memdesc_kind(md) == MC_MDK_INLINE ? 0 : (mc_addr_t)(md.v & ~MEMDESC_TYPE_MASK);
-}
-
-static inline mc_ulong memdesc_field(memdesc_t md, int field)
-{
-	const struct mc_memdesc_field_info *f = &mc_memdesc_inline_fields[field];
-	if (f->width == 0)
-		return 0;
-	return (md.v >> f->shift) & (((mc_ulong)1 << (f->width - 1) << 1) - 1);
-}
-
-static inline memdesc_t memdesc_set_field(memdesc_t md, int field, mc_ulong value)
-{
-	const struct mc_memdesc_field_info *f = &mc_memdesc_inline_fields[field];
-	mc_ulong mask;
-	if (f->width == 0)
-		return md;
-	mask = (((mc_ulong)1 << (f->width - 1) << 1) - 1);
-	md.v = (md.v & ~(mask << f->shift)) | ((value & mask) << f->shift);
-	return md;
-}
-
-/* A pointer memdesc: `desc` must be MEMDESC_ALIGN aligned (the caller's
- * cache guarantees it; a misaligned address is a model bug). */
-static inline memdesc_t memdesc_make_desc(mc_addr_t desc, unsigned int type)
-{
-	memdesc_t md = { (mc_ulong)(desc | type) };
-	return md;
-}
-
-/* An inline memdesc of `type` carrying the page's section, node and zone. */
-static inline memdesc_t memdesc_make_inline(unsigned int type, unsigned long section,
-					    int nid, int zone)
-{
-	memdesc_t md = { (mc_ulong)type };
-	md = memdesc_set_field(md, MC_MDF_SECTION, section);
-	md = memdesc_set_field(md, MC_MDF_NODE, (mc_ulong)nid);
-	md = memdesc_set_field(md, MC_MDF_ZONE, (mc_ulong)zone);
-	return md;
-}
 
 #endif /* !MC_PARSE */
 
