@@ -24,4 +24,19 @@
 # error "memcore: design memdesc has its structs (memcore/design_memdesc_types.h) but no accessors yet (memcore/design_memdesc.h)"
 #endif
 
+/* The design's descriptor caches as an enum and a name table (the caches
+ * themselves are created at boot, memcore/core/boot.pxi). */
+enum mc_desc_cache {
+#define MC_DESC_CACHE_ENUM(e, name)	MC_DESC_##e,
+	MC_DESC_CACHES(MC_DESC_CACHE_ENUM)
+#undef MC_DESC_CACHE_ENUM
+	MC_NR_DESC_CACHES
+};
+static const char *const mc_desc_cache_names[MC_NR_DESC_CACHES + 1] = {
+#define MC_DESC_CACHE_NAME(e, name)	name,
+	MC_DESC_CACHES(MC_DESC_CACHE_NAME)
+#undef MC_DESC_CACHE_NAME
+	NULL
+};
+
 #endif /* MEMCORE_DESIGN_H */

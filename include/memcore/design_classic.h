@@ -21,6 +21,10 @@
 
 #define MC_DESIGN_NAME		"classic"
 
+/* The caches this design allocates descriptors from, X(ENUM, "name"): none,
+ * every descriptor overlays its pages in the memmap. */
+#define MC_DESC_CACHES(X)
+
 /* ---- folio <-> page <-> pfn (include/linux/mm.h, page-flags.h) ---------
  *
  * A folio is its head page viewed as struct folio: the descriptor lives in

@@ -308,6 +308,8 @@ cdef extern from "memcore/design.h" nogil:
     # The seam: every design header (memcore/design_<name>.h) defines these,
     # with the kernel's helper names where the kernel has one.
     const char *MC_DESIGN_NAME
+    int MC_NR_DESC_CACHES
+    const char *const mc_desc_cache_names[]
     mc_ulong PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PAGE_FLAGS_SECOND, PAGEFLAGS_MASK
     # page flags word: zone, node, section links
     mc_ulong *page_flags_word(const mc_machine *m, page *p)

@@ -579,6 +579,10 @@ cdef class Machine:
         self._ready()
         return [_make_cache_view(self, va) for va in reversed(list(self._cache_names))]
 
+    def _descriptor_cache_names(self):
+        """Names of the caches this design allocates descriptors from (none on classic)."""
+        return [mc_desc_cache_names[i].decode() for i in range(MC_NR_DESC_CACHES)]
+
     cdef kmem_cache *_cache(self, cache) except NULL:
         if isinstance(cache, str):
             cache = self.kmem_cache(cache)

@@ -168,6 +168,7 @@ cdef object machine_stats(Machine machine):
                           "objects_inuse": c.objects_inuse,
                           "object_bytes": c.objects_inuse * c.object_size}
     meta["memmap_host"] = m.memmap_bytes
+    desc = _descriptor_bytes(machine, caches)
     return {
         "ram": machine.ram, "nr_pfns": m.nr_pfns, "page_size": PAGE_SIZE,
         "sizeof_page": MC_SIZEOF_PAGE, "sizeof_folio": MC_SIZEOF_FOLIO,
@@ -176,9 +177,19 @@ cdef object machine_stats(Machine machine):
         "reserved_pages": reserved_pages(m),
         "slab_pages": m.slab_pages, "large_kmalloc_pages": m.large_kmalloc_pages,
         "slab_caches": caches,
+        "memmap_bytes": m.reserved_bytes[MC_RES_MEMMAP],
+        "descriptor_bytes": desc,
+        "metadata_total_bytes": m.reserved_bytes[MC_RES_MEMMAP] + sum(desc.values()),
         "pgalloc": m.pgalloc, "pgfree": m.pgfree, "vmstat_ticks": m.vmstat_ticks,
         "min_free_kbytes": m.min_free_kbytes,
     }
+
+
+cdef dict _descriptor_bytes(Machine machine, dict caches):
+    """Bytes of slab pages held by each descriptor cache (the memdesc designs'
+    folio, slab and ptdesc caches); empty where descriptors overlay the memmap."""
+    return {name: caches[name]["bytes"] for name in machine._descriptor_cache_names()
+            if name in caches}
 
 
 cdef int machine_flag_bit(Machine machine, name) except -1:
