@@ -526,15 +526,103 @@ static inline int slab_nid(const struct slab *sl)
 	return (int)((sl->flags.f >> NODES_PGSHIFT) & NODES_MASK);
 }
 
+/* ---- what an allocation is, and its descriptor -----------------------------
+ *
+ * Generic code calls these around the page allocator (folio.pxi, slub.pxi,
+ * boot.pxi): allocate the descriptor (mc_desc_cache_of() names its cache),
+ * allocate the pages, attach, and publish the refcount last; detach before
+ * the pages go back.  Classic has no descriptor caches: prep_new_page() made
+ * the block a compound page, and the descriptor is its head struct page.
+ */
+static inline int mc_desc_cache_of(int kind, unsigned int order)
+{
+	(void)kind;
+	(void)order;
+	return -1;
+}
+
+/* The geometry of descriptor cache `ci` (none on classic). */
+static inline void mc_desc_cache_args(int ci, struct mc_slub_cache_args *a)
+{
+	(void)ci;
+	(void)a;
+}
+
+/* folio_alloc() after prep_new_page(): the head page is the folio.
+ * desc_va: the descriptor from mc_desc_cache_of()'s cache (0: none). */
+static inline struct folio *mc_folio_attach(const struct mc_machine *m, struct page *p,
+					    unsigned int order, mc_ulong desc_va, int anon)
+{
+	(void)m; (void)order; (void)desc_va; (void)anon;
+	return (struct folio *)p;
+}
+
+/* allocate_slab(): __folio_set_slab(); the head page is the slab.  desc_va:
+ * the slab descriptor (0: none); build: where to build it instead, when the
+ * slab will hold its own descriptor (allocate_slab() moves it there). */
+static inline struct slab *mc_slab_attach(const struct mc_machine *m, struct page *p,
+					  unsigned int order, mc_ulong desc_va, struct slab *build)
+{
+	(void)order; (void)desc_va; (void)build;
+	mc_set_page_type(m, p, PGTY_slab);
+	return (struct slab *)p;
+}
+
 /* __free_slab(): what the slab wrote over its folio goes before the pages
- * return to the page allocator (folio->mapping = NULL, and slab_cache, which
- * overlays compound_head, so the head page reads as no tail). */
-static inline void mc_slab_clear_descriptor(const struct mc_machine *m, struct slab *sl)
+ * return (folio->mapping = NULL, and slab_cache, which overlays
+ * compound_head, so the head page reads as no tail), then
+ * __folio_clear_slab().  The descriptor to free: none. */
+static inline mc_ulong mc_slab_detach(const struct mc_machine *m, struct slab *sl)
 {
 	struct page *p = slab_page(m, sl);
 	p->mapping = 0;
 	sl->slab_cache = 0;
 	p->memcg_data = 0;
+	mc_clear_page_type(m, p);
+	return 0;
+}
+
+/* __kmalloc_large_node(): PGTY_large_kmalloc on the compound head. */
+static inline void mc_kmalloc_large_attach(const struct mc_machine *m, struct page *p,
+					   unsigned int order)
+{
+	(void)order;
+	mc_set_page_type(m, p, PGTY_large_kmalloc);
+}
+
+static inline void mc_kmalloc_large_detach(const struct mc_machine *m, struct page *p)
+{
+	mc_clear_page_type(m, p);
+}
+
+/* A compound page from alloc_pages(__GFP_COMP) that is no folio (the kernel
+ * pages a snapshot holds): prep_new_page() made it; nothing to add. */
+static inline void mc_misc_attach(const struct mc_machine *m, struct page *p, unsigned int order)
+{
+	(void)m; (void)p; (void)order;
+}
+
+/* The order of the allocation whose first page is `p` (0 if p heads none). */
+static inline unsigned int mc_head_order(const struct mc_machine *m, struct page *p)
+{
+	if (!PageHead(m, p))
+		return 0;
+	return folio_order((const struct folio *)p);
+}
+
+/* Is the Folio view's descriptor address still a folio descriptor?  In the
+ * memmap it always names a struct page; the view checks the rest. */
+static inline int mc_folio_desc_live(const struct mc_machine *m, mc_ulong va)
+{
+	(void)m; (void)va;
+	return 1;
+}
+
+/* compound_head() as the API offers it: NULL, or why it is a VM_BUG. */
+static inline const char *mc_compound_head_bug(const struct mc_machine *m, const struct page *p)
+{
+	(void)m; (void)p;
+	return NULL;
 }
 
 /* ---- compound pages: allocation (mm/page_alloc.c prep_compound_*) ---------- */

@@ -61,6 +61,13 @@
 #define MC_MAX_NODES		64	/* nodes a model may have (NODES_SHIFT allows more) */
 #define MC_MAX_RAM_RANGES	128	/* RAM ranges (E820_MAX_ENTRIES_ZEROPAGE is 128) */
 #define MC_MAX_CPUS		64	/* modeled CPUs */
+#define MC_MAX_DESC_CACHES	8	/* descriptor caches a design may have */
+
+/* What a block of pages is allocated as, for the design's descriptor hooks. */
+enum mc_desc_kind {
+	MC_DK_FOLIO = 0,	/* a folio (file or anon) */
+	MC_DK_SLAB = 1,		/* a slab */
+};
 
 /* Errors of the nogil core; the Python layer raises the matching exception. */
 enum mc_err {
@@ -216,6 +223,7 @@ struct mc_machine {
 	/* SLUB */
 	mc_ulong kmem_cache;		/* the "kmem_cache" cache (boot cache) */
 	mc_ulong kmem_cache_node;	/* the "kmem_cache_node" cache (boot cache) */
+	mc_ulong desc_caches[MC_MAX_DESC_CACHES];	/* the design's descriptor caches (design.h) */
 	mc_ulong kmalloc_caches[MC_NR_KMALLOC_TYPES][MC_KMALLOC_NR_INDEX];	/* [type][index] */
 	mc_ulong percpu_base;		/* modeled address of CPU 0's per-CPU unit */
 	uint64_t percpu_unit;		/* bytes of one CPU's unit */

@@ -161,14 +161,35 @@ cdef uint64_t snapshot_place(mc_machine *m, const uint64_t *pfns, const unsigned
                 kasan_unpoison(m, mc_phys_to_virt(m, pfns[i] << PAGE_SHIFT), MC_PAGE_SIZE << order)
             continue
         prep_new_page(m, p, order, __GFP_COMP)
-        f = page_folio(m, p)
+        if kind == SNAP_HELD:
+            mc_misc_attach(m, p, order)             # a compound page, no folio
+            set_page_count(m, p, 1)
+            continue
+        f = snapshot_folio(m, p, order, kind == SNAP_ANON or kind == SNAP_SHMEM)
+        if f == NULL:
+            # no memory left for its descriptor: the block goes back
+            __free_frozen_pages(m, p, order, 0)
+            placed[i] = 0
+            done -= 1
+            continue
+        if order:
+            folio_set_large_rmappable_flag(f)
+        if kind == SNAP_ANON or kind == SNAP_SHMEM:
+            __set_bit(PG_swapbacked, folio_flags(f, 0))
         folio_set_count(f, 1)
-        if kind != SNAP_HELD:
-            if order:
-                folio_set_large_rmappable_flag(f)
-            if kind == SNAP_ANON or kind == SNAP_SHMEM:
-                __set_bit(PG_swapbacked, folio_flags(f, 0))
     return done
+
+
+cdef folio *snapshot_folio(mc_machine *m, page *p, int order, bint anon) noexcept nogil:
+    """The folio descriptor of a block snapshot_place() took: from the design's
+    folio cache (then attached), or the head page itself."""
+    cdef int ci = mc_desc_cache_of(MC_DK_FOLIO, order)
+    cdef mc_ulong desc = 0
+    if ci >= 0:
+        desc = desc_alloc(m, ci, page_to_nid(m, p), 0)
+        if desc == 0:
+            return NULL
+    return mc_folio_attach(m, p, order, desc, anon)
 
 
 cdef void hold_blocks(mc_machine *m, const uint64_t *pfns, const unsigned char *orders,

@@ -50,7 +50,7 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
             else:
                 kind = WALK_FOLIO
             if PageHead(m, p):
-                n = <uint64_t>1 << folio_order(page_folio(m, p))
+                n = <uint64_t>1 << mc_head_order(m, p)
         else:
             top = mc_page_type(m, p)
             if top == PGTY_buddy:
@@ -65,7 +65,7 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
             else:
                 kind = WALK_OTHER_TYPE
             if PageHead(m, p):
-                n = <uint64_t>1 << folio_order(page_folio(m, p))
+                n = <uint64_t>1 << mc_head_order(m, p)
         if pfn + n > nr:
             n = nr - pfn
         counts[kind] += n

@@ -170,11 +170,12 @@ cdef int check_pcp_lists(mc_machine *m, zone *z, unsigned char *claims) noexcept
 
 
 cdef int check_compound(mc_machine *m, page *head, uint64_t pfn, int order) noexcept nogil:
-    """A large folio's shape: aligned, and what the design says its pages hold."""
+    """An allocated block's shape: aligned, and what the design says its pages
+    (and its descriptor, where it has one) hold.  `order` is mc_head_order()."""
     cdef uint64_t nr = <uint64_t>1 << order
     cdef unsigned long bad = 0
     cdef const char *why
-    if order == 0 or order > MAX_PAGE_ORDER:
+    if (PageHead(m, head) and order == 0) or order > MAX_PAGE_ORDER:
         return check_fail(m, pfn, b"PG_head with folio order %ld", order, 0)
     if pfn & (nr - 1):
         return check_fail(m, pfn, b"compound page of order %ld is not aligned", order, 0)
@@ -223,16 +224,14 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims) noexcept nogil:
             continue
         if PageSlab(m, p) or PageLargeKmalloc(m, p):
             # frozen typed allocations (refcount 0); Machine.check() verifies the slabs
-            nr = 1
             if page_ref_count(m, p) != 0:
                 return check_fail(m, pfn, b"slab or large kmalloc page has refcount %ld",
                                   page_ref_count(m, p), 0)
-            if PageHead(m, p):
-                order = folio_order(page_folio(m, p))
-                rc = check_compound(m, p, pfn, order)
-                if rc:
-                    return rc
-                nr = <uint64_t>1 << order
+            order = mc_head_order(m, p)
+            rc = check_compound(m, p, pfn, order)
+            if rc:
+                return rc
+            nr = <uint64_t>1 << order
             if claim(m, claims, pfn, nr, CLAIM_FOLIO):
                 return MC_EINVAL
             pfn += nr
@@ -244,13 +243,11 @@ cdef int check_memmap(mc_machine *m, unsigned char *claims) noexcept nogil:
                               b"frozen: leaked", 0, 0)
         if page_ref_count(m, p) > 0 and mc_pfn_mark_test(m, pfn, MC_PFN_FROZEN):
             return check_fail(m, pfn, b"frozen folio has refcount %ld", page_ref_count(m, p), 0)
-        nr = 1
-        if PageHead(m, p):
-            order = folio_order(page_folio(m, p))
-            rc = check_compound(m, p, pfn, order)
-            if rc:
-                return rc
-            nr = <uint64_t>1 << order
+        order = mc_head_order(m, p)
+        rc = check_compound(m, p, pfn, order)
+        if rc:
+            return rc
+        nr = <uint64_t>1 << order
         if claim(m, claims, pfn, nr, CLAIM_FOLIO):
             return MC_EINVAL
         pfn += nr

@@ -178,6 +178,8 @@ cdef extern from "memcore/machine.h" nogil:
     mc_ulong MC_PAGE_OFFSET, MC_VMEMMAP_START, TAIL_MAPPING, LIST_POISON1, LIST_POISON2
     uint64_t MC_LOWMEM_LIMIT, MAX_DMA_PFN, MAX_DMA32_PFN, PAGES_PER_SECTION
     int MC_MAX_NODES, MC_MAX_CPUS, MC_SECTION_SIZE_BITS, PAGE_SHIFT
+    int MC_MAX_DESC_CACHES
+    enum: MC_DK_FOLIO, MC_DK_SLAB
     enum mc_err:
         MC_OK, MC_ENOMEM, MC_EREFZERO, MC_ENOTLOCKED, MC_EBADPAGE, MC_ETAIL, MC_ENOTLARGE
         MC_EPFN, MC_EORDER, MC_EFREE, MC_EINVAL, MC_EDEADLOCK, MC_EADDR, MC_EBUSY, MC_EBLOCKED
@@ -240,6 +242,7 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t reserved_bytes[MC_NR_RESERVE_KINDS]
         mc_ulong kmem_cache
         mc_ulong kmem_cache_node
+        mc_ulong desc_caches[8]                 # MC_MAX_DESC_CACHES
         mc_ulong kmalloc_caches[MC_NR_KMALLOC_TYPES][MC_KMALLOC_NR_INDEX]
         mc_ulong percpu_base
         uint64_t percpu_unit
@@ -399,7 +402,19 @@ cdef extern from "memcore/design.h" nogil:
     uint64_t slab_pfn(const mc_machine *m, const slab *sl)
     unsigned int slab_order(const slab *sl)
     int slab_nid(const slab *sl)
-    void mc_slab_clear_descriptor(const mc_machine *m, slab *sl)
+    # what an allocation is, and its descriptor (lifecycle hooks)
+    int mc_desc_cache_of(int kind, unsigned int order)
+    folio *mc_folio_attach(const mc_machine *m, page *p, unsigned int order, mc_ulong desc_va,
+                           int anon)
+    slab *mc_slab_attach(const mc_machine *m, page *p, unsigned int order, mc_ulong desc_va,
+                         slab *build)
+    mc_ulong mc_slab_detach(const mc_machine *m, slab *sl)
+    void mc_kmalloc_large_attach(const mc_machine *m, page *p, unsigned int order)
+    void mc_kmalloc_large_detach(const mc_machine *m, page *p)
+    void mc_misc_attach(const mc_machine *m, page *p, unsigned int order)
+    unsigned int mc_head_order(const mc_machine *m, page *p)
+    int mc_folio_desc_live(const mc_machine *m, mc_ulong va)
+    const char *mc_compound_head_bug(const mc_machine *m, const page *p)
     # what the API may write in the memmap
     const char *mc_memmap_word_unwritable(const mc_machine *m, mc_ulong va)
 
@@ -562,3 +577,8 @@ cdef class KmemCache
 cdef class Slab
 cdef class SlabObject
 cdef class RCU
+
+
+cdef extern from "memcore/design.h" nogil:
+    # the geometry of the design's descriptor cache `ci` (after mc_slub_cache_args)
+    void mc_desc_cache_args(int ci, mc_slub_cache_args *a)

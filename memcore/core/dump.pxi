@@ -70,10 +70,12 @@ def dump_page(Machine machine, uint64_t pfn, reason=None):
     cdef mc_machine *m = machine.m
     cdef page *p = mc_pfn_to_page(m, pfn)
     cdef folio *f = page_folio(m, p)
+    cdef int ptr_digits = 2 * sizeof(mc_ulong)
+    if f == NULL:
+        return _dump_nonfolio_page(machine, p, pfn, reason)
     cdef page *head = folio_page(m, f, 0)
     cdef long idx = mc_page_index_in(head, p)
     cdef bint large = folio_test_large(f)
-    cdef int ptr_digits = 2 * sizeof(mc_ulong)
     cdef mc_ulong raw_mapping = mc_folio_mapping_word(f)
     lines = []
     mapping = raw_mapping
@@ -100,6 +102,26 @@ def dump_page(Machine machine, uint64_t pfn, reason=None):
     lines.append(_hexdump(<unsigned char *>p, MC_SIZEOF_PAGE, "raw: "))
     if large:
         lines.append(_hexdump(<unsigned char *>head, 2 * MC_SIZEOF_PAGE, "head: "))
+    if mc_folio_va(m, f) != mc_page_va(m, head):
+        # a separately allocated folio descriptor (the memdesc designs)
+        lines.append(_hexdump(<unsigned char *>f, MC_SIZEOF_FOLIO, "folio: "))
+    if reason:
+        lines.append(f"page dumped because: {reason}")
+    return "\n".join(lines) + "\n"
+
+
+cdef str _dump_nonfolio_page(Machine machine, page *p, uint64_t pfn, reason):
+    """dump_page() of a page that belongs to no folio (the memdesc designs'
+    page_folio() is NULL for it): the page's own refcount and flags word."""
+    cdef mc_machine *m = machine.m
+    cdef int ptr_digits = 2 * sizeof(mc_ulong)
+    lines = [f"page: refcount:{page_ref_count(m, p)} mapcount:{mc_page_dump_mapcount(m, p)} "
+             f"mapping:{0:0{ptr_digits}x} index:0x0 pfn:{pfn:#x}",
+             f"flags: {format_pgp(machine, page_flags_word(m, p)[0])}"]
+    if page_has_type(m, p):
+        top = mc_page_type(m, p)
+        lines.append(f"page_type: {top:x}({_DUMP_TYPE_NAMES.get(top, '(null)')})")
+    lines.append(_hexdump(<unsigned char *>p, MC_SIZEOF_PAGE, "raw: "))
     if reason:
         lines.append(f"page dumped because: {reason}")
     return "\n".join(lines) + "\n"

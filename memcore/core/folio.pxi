@@ -11,18 +11,41 @@
 # into the memcore exception.
 
 
-cdef inline folio *folio_alloc(mc_machine *m, unsigned int gfp, int order, int nid,
-                               int cpu) noexcept nogil:
-    """folio_alloc(): a compound block with refcount 1, large folios rmappable."""
-    cdef page *p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
+cdef folio *folio_alloc(mc_machine *m, unsigned int gfp, int order, int nid,
+                        int cpu, bint anon=False) noexcept nogil:
+    """folio_alloc(): a folio with refcount 1, large folios rmappable.
+
+    In the order the memdesc plan gives (FolioAlloc): the descriptor from its
+    cache if the design has one (mc_desc_cache_of()), then the pages, then
+    the design attaches the descriptor to every page, and the refcount is
+    published last."""
+    cdef int ci = mc_desc_cache_of(MC_DK_FOLIO, order)
+    cdef mc_ulong desc = 0
+    cdef page *p
     cdef folio *f
+    if ci >= 0:
+        desc = desc_alloc(m, ci, nid, cpu)
+        if desc == 0:
+            return NULL
+    p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
     if p == NULL:
+        if desc:
+            desc_free(m, ci, desc, cpu)
         return NULL
-    f = page_folio(m, p)
-    folio_set_count(f, 1)                     # set_page_refcounted()
+    f = mc_folio_attach(m, p, order, desc, anon)
     if order:
         folio_set_large_rmappable_flag(f)     # page_rmappable_folio()
+    folio_set_count(f, 1)                     # set_page_refcounted(), last
     return f
+
+
+cdef inline void folio_desc_release(mc_machine *m, folio *f, int order, int cpu) noexcept nogil:
+    """The folio's pages are back: its descriptor goes back to its cache (a
+    SLAB_TYPESAFE_BY_RCU cache: the object may be reused at once, its slab
+    page outlives every RCU reader).  Nothing where the memmap holds it."""
+    cdef int ci = mc_desc_cache_of(MC_DK_FOLIO, order)
+    if ci >= 0:
+        desc_free(m, ci, mc_folio_va(m, f), cpu)
 
 
 cdef inline int folio_get(mc_machine *m, folio *f) noexcept nogil:
@@ -71,6 +94,7 @@ cdef int __folio_put(mc_machine *m, folio *f, int cpu) noexcept nogil:
     folio_set_count(f, 0)
     mc_folio_clear_lru_flags(f)                # __folio_put(): page_cache_release()
     free_frozen_pages_linked(m, folio_page(m, f, 0), order, cpu)   # links checked above
+    folio_desc_release(m, f, order, cpu)
     return 1
 
 
@@ -85,6 +109,7 @@ cdef int free_frozen_folio(mc_machine *m, folio *f, int cpu) noexcept nogil:
         return rc
     mc_pfn_mark_clear(m, folio_pfn(m, f), MC_PFN_FROZEN)
     free_frozen_pages_linked(m, folio_page(m, f, 0), order, cpu)   # links checked above
+    folio_desc_release(m, f, order, cpu)
     return 0
 
 

@@ -160,18 +160,32 @@ cdef int machine_check_writable(Machine machine, mc_ulong addr, uint64_t size,
                                  f"metadata), which the API does not write")
         head = mc_compound_head(m, mc_pfn_to_page(m, pfn))
         if PageSlab(m, head):
-            cache = page_slab(m, head).slab_cache
-            if cache == m.kmem_cache or cache == m.kmem_cache_node:
+            own = _model_owned_cache(m, page_slab(m, head).slab_cache)
+            if own is not None:
                 raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) is inside an "
-                                     f"object of the slab allocator's own "
-                                     f"{'kmem_cache' if cache == m.kmem_cache else 'kmem_cache_node'}"
-                                     f" cache, which the API does not write")
+                                     f"object of the {own} cache, which holds the model's own "
+                                     f"metadata; the API does not write it")
         pfn += 1
     for seq, n in machine_random_seqs(machine).items():
         if seq < addr + size and addr < seq + n:
             raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) is inside a cache's "
                                  f"random_seq ({seq:#x}), which the API does not write")
     return 0
+
+
+cdef object _model_owned_cache(const mc_machine *m, mc_ulong cache):
+    """The name of a cache whose objects are the model's own metadata (the slab
+    allocator's kmem_cache and kmem_cache_node, the design's descriptor
+    caches), else None."""
+    cdef int ci
+    if cache == m.kmem_cache:
+        return "kmem_cache"
+    if cache == m.kmem_cache_node:
+        return "kmem_cache_node"
+    for ci in range(MC_NR_DESC_CACHES):
+        if cache == m.desc_caches[ci]:
+            return mc_desc_cache_names[ci].decode() + " descriptor"
+    return None
 
 
 cdef dict machine_random_seqs(Machine machine):
@@ -198,10 +212,10 @@ cdef int machine_check_public_object(Machine machine, mc_ulong addr, str fn) exc
         raise InvalidAddress(f"{fn}({addr:#x}): a cache's random_seq is not the API's to "
                              f"free (kmem_cache_destroy() frees it)")
     sl = virt_to_slab(m, addr)
-    if sl != NULL and (sl.slab_cache == m.kmem_cache or sl.slab_cache == m.kmem_cache_node):
-        raise InvalidAddress(f"{fn}({addr:#x}): an object of the slab allocator's own "
-                             f"{'kmem_cache' if sl.slab_cache == m.kmem_cache else 'kmem_cache_node'}"
-                             f" cache is not the API's to free (kmem_cache_destroy() frees it)")
+    own = _model_owned_cache(m, sl.slab_cache) if sl != NULL else None
+    if own is not None:
+        raise InvalidAddress(f"{fn}({addr:#x}): an object of the {own} cache is not the API's "
+                             f"to free (it holds the model's own metadata)")
     # the free may free the slab or the large kmalloc pages: page_zone() of their
     # head must be a zone (a flags word written through the API may say anything)
     _check_links(machine, mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT)))

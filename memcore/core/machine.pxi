@@ -356,7 +356,11 @@ cdef class Machine:
         if page_has_type(self.m, pg):
             set_err(self.m, MC_EINVAL, p, b"a typed page (slab, large kmalloc, ...) is no folio")
             self._raise(MC_EINVAL)
-        return _make_folio(self, mc_folio_va(self.m, page_folio(self.m, pg)))
+        cdef folio *f = page_folio(self.m, pg)
+        if f == NULL:
+            set_err(self.m, MC_EINVAL, p, b"page_folio() is NULL: the page belongs to no folio")
+            self._raise(MC_EINVAL)
+        return _make_folio(self, mc_folio_va(self.m, f))
 
     def pfn_to_page(self, pfn):
         """pfn_to_page(): the modeled address of the PFN's struct page."""

@@ -26,7 +26,7 @@ cdef object machine_alloc_folio(Machine machine, order, kind, zone, movable, nod
     gfp |= __GFP_COMP
     o = order
     cpu = t._t().cpu
-    f = folio_alloc(machine.m, gfp, o, nid, cpu)
+    f = folio_alloc(machine.m, gfp, o, nid, cpu, kind == "anon")
     if f == NULL:
         raise OutOfMemory(f"page allocation failure: order:{order}, "
                           f"mode:{gfp:#x}, nodemask=(null): no zone above its watermark")
@@ -304,6 +304,9 @@ cdef int bulk_put_check(mc_machine *m, const uint64_t *pfns, const int64_t *coun
             return set_err(m, MC_EINVAL, pfns[i],
                            b"folio_put() of a page that is no folio (reserved, a hole or typed)")
         f = page_folio(m, p)
+        if f == NULL:
+            return set_err(m, MC_EINVAL, pfns[i],
+                           b"folio_put() of a page that is no folio (page_folio() is NULL)")
         ref = folio_ref_count(f)
         if ref <= 0 or ref < counts[i]:
             return set_err(m, MC_EREFZERO, pfns[i],

@@ -308,7 +308,7 @@ cdef int slab_boot(Machine machine, uint64_t boot_pa) except -1:
     cdef mc_slub_cache_args args
     cdef kmem_cache *s
     cdef mc_ulong va
-    cdef int t, idx
+    cdef int t, idx, ci
     cdef size_t cs = MC_KMEM_CACHE_SIZE(m.nr_nodes)
     machine._percpu = _PercpuArea(m.percpu_unit)
     m.slub_pid = 0                                 # kmem_cache_init() runs in start_kernel(): pid 0
@@ -332,6 +332,19 @@ cdef int slab_boot(Machine machine, uint64_t boot_pa) except -1:
             m.kmem_cache = va
             _init_cache_percpu_nodes(machine, s, False)
         machine._register_cache(name, va)
+    # the design's descriptor caches (none on classic): SLAB_TYPESAFE_BY_RCU,
+    # 16-byte aligned (mc_desc_cache_args()); until the slab descriptor cache
+    # exists, new slabs hold their own descriptors (allocate_slab())
+    for ci in range(MC_NR_DESC_CACHES):
+        memset(&args, 0, sizeof(args))
+        mc_desc_cache_args(ci, &args)
+        va = _alloc_from(machine, m.kmem_cache, cs)
+        s = KC(m, va)
+        _fill_cache(machine, s, &args)
+        _init_cache_percpu_nodes(machine, s, False)
+        s.refcount = -1                            # never destroyed
+        m.desc_caches[ci] = va
+        machine._register_cache(mc_desc_cache_names[ci].decode(), va)
     # create_kmalloc_caches()
     for t in range(MC_NR_KMALLOC_TYPES):
         for idx in range(1, MC_KMALLOC_NR_INDEX):

@@ -597,13 +597,34 @@ cdef inline void setup_object_debug(const mc_machine *m, const kmem_cache *s,
 
 cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int node,
                          int cpu) noexcept nogil:
-    """new_slab(): frozen compound pages, PGTY_slab, the object freelist."""
+    """new_slab(): frozen pages, the slab descriptor attached, the object freelist.
+
+    Where the design allocates slab descriptors from a cache (mc_desc_cache_of()),
+    the descriptor comes first, then the pages.  The bootstrap: a slab of the
+    descriptor cache itself, and a slab made before that cache exists (the two
+    boot caches'), holds its own descriptor in its first object, built in a
+    stack copy and moved there once the freelist is made (see
+    slab_host_own_descriptor())."""
     cdef page *p
     cdef slab *sl
+    cdef slab self_desc
     cdef kmem_cache_order_objects oo = s.oo
     cdef unsigned int order, i, count, pos, page_limit
-    cdef mc_ulong start, cur, nxt
+    cdef mc_ulong start, cur, nxt, desc = 0
     cdef int nid = node if node >= 0 else m.cpu_node[cpu]
+    cdef int ci = mc_desc_cache_of(MC_DK_SLAB, 0)
+    cdef bint self_hosted = False
+    if ci >= 0:
+        if m.desc_caches[ci] == 0 or m.desc_caches[ci] == mc_virt(m, s):
+            if s.object_size < sizeof(slab) or (s.red_left_pad | s.size) % 16:   # MEMDESC_ALIGN
+                set_err(m, MC_EINVAL, -1, b"a slab that must hold its own descriptor has "
+                        b"objects too small or too loosely aligned for it")
+                return NULL
+            self_hosted = True
+        else:
+            desc = desc_alloc(m, ci, nid, cpu)
+            if desc == 0:
+                return NULL
     # new_slab(): the caller's zone and mobility bits never reach the page
     # allocator (kmalloc_fix_flags() drops GFP_SLAB_BUG_MASK, then only the
     # reclaim and constraint bits pass); the cache's allocflags choose zone/type
@@ -616,9 +637,14 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
         order = oo_order(oo)
         p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
     if p == NULL:
+        if desc:
+            desc_free(m, ci, desc, cpu)
         return NULL
-    mc_set_page_type(m, p, PGTY_slab)                   # __folio_set_slab()
-    sl = page_slab(m, p)
+    if self_hosted:
+        desc = mc_phys_to_virt(m, mc_page_to_pfn(m, p) << PAGE_SHIFT) + s.red_left_pad
+        sl = mc_slab_attach(m, p, order, desc, &self_desc)   # __folio_set_slab()
+    else:
+        sl = mc_slab_attach(m, p, order, desc, NULL)
     sl.objects = oo_objects(oo)
     sl.inuse = 0
     sl.frozen = 0
@@ -654,6 +680,8 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
             nxt = cur + s.size if i + 1 < sl.objects else 0
             set_freepointer(m, s, cur, nxt)
             cur = nxt
+    if self_hosted:
+        sl = slab_host_own_descriptor(m, s, sl, desc)
     if s.ctor and m.ctor_hook(m, mc_slab_va(m, sl)):
         # setup_object(): a constructor failed; the slab was never on a list
         __free_slab(m, s, sl)
@@ -662,16 +690,56 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
     return sl
 
 
+cdef slab *slab_host_own_descriptor(mc_machine *m, kmem_cache *s, slab *tmp,
+                                    mc_ulong desc) noexcept nogil:
+    """Take the object at `desc` (the slab's first) off the new slab's freelist,
+    as early_kmem_cache_node_alloc() takes a node's kmem_cache_node from the
+    slab it has just made, and move the descriptor built in `tmp` into it.
+    The slab then holds one object for as long as it lives."""
+    cdef mc_ulong prev = 0, cur = tmp.freelist
+    while cur and cur != desc:
+        prev = cur
+        cur = get_freepointer(m, s, cur)
+    if prev:
+        set_freepointer(m, s, prev, get_freepointer(m, s, desc))
+    else:
+        tmp.freelist = get_freepointer(m, s, desc)
+    tmp.inuse = 1
+    if kmem_cache_debug(s):
+        init_object(m, s, desc, SLUB_RED_ACTIVE)
+        init_tracking(m, s, desc)
+    obj_mark(m, desc, True)
+    if m.kasan:
+        kasan_unpoison(m, desc, s.object_size)
+    memcpy(mc_host(m, desc), tmp, sizeof(slab))
+    return mc_va_to_slab(m, desc)
+
+
 cdef void __free_slab(mc_machine *m, kmem_cache *s, slab *sl) noexcept nogil:
-    """Return a slab's pages: clear the slab type and free the frozen pages."""
+    """Return a slab's pages: detach the descriptor, free the frozen pages, then
+    give the descriptor back to its cache (if the design has one, and the slab
+    did not hold its own)."""
     cdef page *p = slab_page(m, sl)
     cdef int order = slab_order(sl)
+    cdef mc_ulong desc
     __clear_bit(SL_pfmemalloc, &sl.flags.f)
     __clear_bit(SL_partial, &sl.flags.f)
-    mc_slab_clear_descriptor(m, sl)                      # folio->mapping = NULL, ...
-    mc_clear_page_type(m, p)                             # __folio_clear_slab()
+    desc = mc_slab_detach(m, sl)                         # __folio_clear_slab() & co.
     m.slab_pages -= <uint64_t>1 << order
     __free_frozen_pages(m, p, order, 0)
+    if desc:
+        desc_free(m, mc_desc_cache_of(MC_DK_SLAB, 0), desc, 0)
+
+
+cdef mc_ulong desc_alloc(mc_machine *m, int ci, int nid, int cpu) noexcept nogil:
+    """kmem_cache_alloc() of a descriptor from the design's cache `ci`."""
+    cdef kmem_cache *s = KC(m, m.desc_caches[ci])
+    return slab_alloc_node(m, s, GFP_KERNEL, nid, cpu, s.object_size)
+
+
+cdef void desc_free(mc_machine *m, int ci, mc_ulong va, int cpu) noexcept nogil:
+    """kmem_cache_free() of a descriptor to the design's cache `ci`."""
+    slab_free(m, KC(m, m.desc_caches[ci]), virt_to_slab(m, va), va, cpu)
 
 
 cdef void free_slab(mc_machine *m, kmem_cache *s, slab *sl) noexcept nogil:
@@ -1123,7 +1191,7 @@ cdef mc_ulong __kmalloc(mc_machine *m, uint64_t size, unsigned int gfp, int node
         if p == NULL:
             set_err(m, MC_ENOMEM, -1, b"kmalloc_large: page allocation failure")
             return 0
-        mc_set_page_type(m, p, PGTY_large_kmalloc)
+        mc_kmalloc_large_attach(m, p, order)
         m.large_kmalloc_pages += <uint64_t>1 << order
         addr = mc_phys_to_virt(m, mc_page_to_pfn(m, p) << PAGE_SHIFT)
         if m.kasan:
@@ -1169,8 +1237,8 @@ cdef int kfree(mc_machine *m, mc_ulong addr, int cpu) noexcept nogil:
         return rc
     if PageSlab(m, head):
         return slab_free(m, KC(m, page_slab(m, head).slab_cache), page_slab(m, head), addr, cpu)
-    order = folio_order(page_folio(m, head))
-    mc_clear_page_type(m, head)                       # __folio_clear_large_kmalloc()
+    order = mc_head_order(m, head)
+    mc_kmalloc_large_detach(m, head)                  # __folio_clear_large_kmalloc()
     m.large_kmalloc_pages -= <uint64_t>1 << order
     __free_frozen_pages(m, head, order, cpu)
     return 0

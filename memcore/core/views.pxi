@@ -81,6 +81,8 @@ cdef class Page:
         folio (free in the buddy or on a pcp list, typed: slab/table/..., reserved)."""
         cdef mc_machine *m = self.machine.m
         cdef folio *f = page_folio(m, self._p())
+        if f == NULL:
+            return None
         cdef page *head = folio_page(m, f, 0)
         if folio_ref_count(f) == 0:
             if PageBuddy(m, head) or not folio_is_frozen(m, f):
@@ -100,7 +102,13 @@ cdef class Page:
 
     @property
     def compound_head(self):
-        """The raw compound_head word: head address + 1 on a tail page, else 0."""
+        """The raw compound_head word: head address + 1 on a tail page, else 0.
+        VMBug where the design has no compound pages and the page is typed
+        (the memdesc plan: compound_head() of a typed page BUG()s)."""
+        cdef const char *why = mc_compound_head_bug(self.machine.m, self._p())
+        if why != NULL:
+            set_err(self.machine.m, MC_EINVAL, self.pfn, why)
+            self.machine._raise(MC_EINVAL)
         return mc_page_compound_word(self.machine.m, self._p())
 
     @property
@@ -209,6 +217,8 @@ cdef class Folio:
         """The folio, checked: a head page that is still a folio (not free in the
         buddy allocator or on a pcp list; a frozen folio is fine)."""
         cdef mc_machine *m = self.machine.m
+        if not mc_folio_desc_live(m, self.addr):
+            return self._freed_desc()
         cdef folio *f = mc_va_to_folio(m, self.addr)
         cdef page *p = folio_page(m, f, 0)
         if PageTail(m, p) or PageBuddy(m, p) or (folio_ref_count(f) == 0 and
@@ -226,6 +236,14 @@ cdef class Folio:
                     b"second-page flag of a folio that is not large (VM_BUG_ON_PGFLAGS)")
             self.machine._raise(MC_ENOTLARGE)
         return f
+
+    cdef folio *_freed_desc(self) except NULL:
+        cdef mc_machine *m = self.machine.m
+        set_err(m, MC_EFREE, -1,
+                b"folio operation on a folio that was freed (its descriptor is no longer "
+                b"the folio of the pages it named)")
+        self.machine._raise(MC_EFREE)
+        return NULL
 
     cdef int _stale(self, page *p) except -1:
         cdef mc_machine *m = self.machine.m
