@@ -18,6 +18,12 @@ One process, every variant, one table per section:
   its ``_rounds``/``Samples``): ns per op, ratio to the baseline, and the
   spread over the rounds.
 
+Workloads (``WORKLOADS``; each fills 50% of RAM, seeded, nothing freed):
+``pagecache-small`` (file folios, mostly order 0), ``pagecache-large``
+(file folios of orders 2-9), ``anon-thp`` (order-9 anon folios),
+``slab-heavy`` (kmalloc 32 B-2 KiB and three kmem_cache_create() caches)
+and ``mixed`` (all of these).
+
 A variant whose machine is not built yet still has its sizes and memmap
 bytes per GiB; its machine-measured figures are "not built" (JSON null).
 
