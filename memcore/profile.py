@@ -266,7 +266,8 @@ def variant_ids() -> Tuple[str, ...]:
 
 
 def select(workloads: Optional[Sequence[str]] = None,
-           variants: Optional[Sequence[str]] = None) -> Tuple[List[Workload], List[Tuple[str, int]]]:
+           variants: Optional[Sequence[str]] = None
+           ) -> Tuple[List[Workload], List[Tuple[str, int]]]:
     """The workloads and (design, bits) asked for, in canonical order; an
     unknown name raises UnknownChoice listing the valid ones."""
     import memcore
@@ -443,7 +444,7 @@ def _speed(design: str, bits: int, cfg: Config) -> Dict[str, Any]:
     w = memcore.Machine(cfg.walk_ram, design=design, bits=bits)
     # a busy machine, as memcore bench's walk: most PFNs in order-0 folios
     w.bulk_alloc(w.nr_pfns * 3 // 4, order=0)
-    t = _rounds({"ours": w.walk, "base": w._walk_plain}, cfg.repeats)
+    t = _rounds({"ours": w.walk, "base": w._walk_plain}, cfg.repeats)  # type: ignore[attr-defined]
     p = w.nr_pfns
     out["walk"] = Samples([v / p for v in t["ours"]], [v / p for v in t["base"]])
 
@@ -537,10 +538,14 @@ def _ns(v: float) -> str:
 
 
 def _table(head: List[str], rows: List[List[str]], left: int = 1) -> List[str]:
-    """Columns sized to fit; the first ``left`` columns left-aligned."""
-    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    """Columns sized to fit; the first ``left`` columns left-aligned.  A row
+    shorter than the head is the first cell and a note over the others."""
+    full = [head] + [r for r in rows if len(r) == len(head)]
+    widths = [max(len(r[i]) for r in full) for i in range(len(head))]
 
     def line(r: List[str]) -> str:
+        if len(r) < len(head):
+            return (r[0].ljust(widths[0]) + "  " + "  ".join(r[1:])).rstrip()
         return "  ".join(c.ljust(w) if i < left else c.rjust(w)
                          for i, (c, w) in enumerate(zip(r, widths))).rstrip()
     return [line(head), "-" * len(line(head))] + [line(r) for r in rows]
@@ -578,7 +583,7 @@ def render(data: Dict[str, Any]) -> str:
         for v in vs:
             r = v["memory"]["workloads"][w["name"]]
             if not r["ran"]:
-                rows.append([v["id"], r["reason"], "", "", "", "", "", ""])
+                rows.append([v["id"], r["reason"]])
                 continue
             if r["stopped_early"]:
                 notes.append(f"{v['id']} {w['name']}: stopped early, {r['stopped_early']}")
