@@ -6,6 +6,8 @@
     memcore snapshot save FILE.npz [--first-pfn N] [--max-pfns N]
     memcore estimate [--snapshot FILE.npz] [--json]
     memcore bench [--quick] [--only NAME[,NAME]] [--variants ID[,ID]] [--json]
+    memcore profile [--ram 1GiB] [--workload NAME ...] [--variants ID ...] [--json]
+                    [--plot FILE.png] [--quiet] [--quick]
 
 Errors in what the user asked for (unknown struct, design, word size,
 config) print one line naming the valid choices and exit with status 2.
@@ -72,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "same run, on every built variant, and print one table "
                                    "of ratios (memcore/bench.py lists the benchmarks).")
     bench.add_arguments(b)
+    from . import profile
+    prof = sub.add_parser("profile", help="every design side by side: sizes, metadata under "
+                                          "workloads, operation costs",
+                          description="Struct sizes and memmap per GiB of every variant with "
+                                      "layouts; metadata after seeded workloads and timed core "
+                                      "operations on every built variant "
+                                      "(memcore/profile.py lists the workloads).")
+    profile.add_arguments(prof)
     return p
 
 
@@ -117,6 +127,9 @@ def main(argv=None) -> int:
         if args.command == "bench":
             from . import bench
             return bench.command(args)
+        if args.command == "profile":
+            from . import profile
+            return profile.command(args)
     except UnknownChoice as e:
         return _fail(str(e))
     except MemcoreError as e:
