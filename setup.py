@@ -27,7 +27,20 @@ ROOT = Path(__file__).resolve().parent
 VARIANTS = [
     ("classic", 64),
     ("classic", 32),
+    ("interim", 64),
+    ("interim", 32),
 ]
+
+# A developer's build of some variants only: MEMCORE_VARIANTS=classic64,interim32
+# (an unknown name stops the build).  Releases and CI build all of them.
+if os.environ.get("MEMCORE_VARIANTS"):
+    _wanted = [v.strip() for v in os.environ["MEMCORE_VARIANTS"].split(",") if v.strip()]
+    _known = {f"{d}{b}": (d, b) for d, b in VARIANTS}
+    _unknown = [v for v in _wanted if v not in _known]
+    if _unknown:
+        raise SystemExit(f"MEMCORE_VARIANTS: unknown variant(s) {', '.join(_unknown)}; "
+                         f"known: {', '.join(_known)}")
+    VARIANTS = [_known[v] for v in _wanted]
 
 #: (design, word size in bits): the layout tables memcore._layouts holds, for
 #: memcore.layout() & co.  A design needs only its types header

@@ -424,8 +424,7 @@ def price(c: Classification, which=None, cpus: int = 2,
             wanted = []
             if "folio" in names:
                 folio = memcore.layout("folio", design, bits)
-                small = (folio["_large_mapcount"].offset if "_large_mapcount" in folio
-                         else folio.size)
+                small = memcore.layout_facts(design, bits).get("small_folio_size", folio.size)
                 wanted.append(("folio_small", "folio", c.folio_count(False), small))
                 wanted.append(("folio_large", "folio", c.folio_count(True), folio.size))
             if "slab" in names:

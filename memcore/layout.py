@@ -209,7 +209,7 @@ def layout_notes(name: str, design: str = "classic", bits: int = 64) -> list[str
     if name == "folio" and "small_folio_size" in f:
         size = f["small_folio_size"]
         notes.append(
-            f"an order-0 folio is the first {size} bytes (up to _large_mapcount), the "
+            f"an order-0 folio is the first {size} bytes (up to _flags_1, where the large-folio members start), the "
             f"object size of the small folio cache; large folios use all "
             f"{layout(name, design, bits).size}")
     return notes

@@ -178,3 +178,18 @@ def fill_slab(c, task=None):
 def mem(m, folio):
     """The direct-map address of a folio's memory (Folio.address is its descriptor)."""
     return K.PAGE_OFFSET[m.bits] + folio.pfn * K.PAGE_SIZE
+
+
+def shrink_all(m) -> None:
+    """kmem_cache_shrink() every cache and let RCU free what that hands it, until
+    nothing changes: empty slabs of SLAB_TYPESAFE_BY_RCU caches (the memdesc
+    designs' descriptor caches) wait for a grace period, and freeing them frees
+    their slab descriptors, which may empty a slab_desc slab in turn."""
+    while True:
+        before = m.walk()
+        for c in m.caches():
+            m.kmem_cache_shrink(c)
+        assert m.rcu.barrier()
+        m.drain_pcp()
+        if m.walk() == before:
+            return

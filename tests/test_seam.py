@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not CORE.is_dir(), reason="needs the source tree
 MEMBER = re.compile(r"\.(_refcount|compound_head|_flags_1|_flags_2|mapping|private|page_type|lru|"
                     r"_mapcount|memcg_data|_large_mapcount|_nr_pages|_deferred_list|_pincount|"
                     r"_entire_mapcount|_nr_pages_mapped|buddy_list|pcp_list|flags\.f)\b")
-CAST = re.compile(r"<\s*(const\s+)?(page|folio|slab)\s*\*\s*>")
+CAST = re.compile(r"<\s*(const\s+)?(page|folio|slab)\s*\*+\s*>")
 
 
 def _code_lines(path: Path):

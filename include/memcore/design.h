@@ -17,26 +17,11 @@
 #if defined(MC_DESIGN_CLASSIC)
 # include "memcore/design_classic.h"
 #elif defined(MC_DESIGN_INTERIM)
-# error "memcore: design interim has its structs (memcore/design_interim_types.h) but no accessors yet (memcore/design_interim.h)"
+# include "memcore/design_interim.h"
 #elif defined(MC_DESIGN_FLAGS_MEMDESC)
 # error "memcore: design flags_memdesc has its structs (memcore/design_flags_memdesc_types.h) but no accessors yet (memcore/design_flags_memdesc.h)"
 #elif defined(MC_DESIGN_MEMDESC)
 # error "memcore: design memdesc has its structs (memcore/design_memdesc_types.h) but no accessors yet (memcore/design_memdesc.h)"
 #endif
-
-/* The design's descriptor caches as an enum and a name table (the caches
- * themselves are created at boot, memcore/core/boot.pxi). */
-enum mc_desc_cache {
-#define MC_DESC_CACHE_ENUM(e, name)	MC_DESC_##e,
-	MC_DESC_CACHES(MC_DESC_CACHE_ENUM)
-#undef MC_DESC_CACHE_ENUM
-	MC_NR_DESC_CACHES
-};
-static const char *const mc_desc_cache_names[MC_NR_DESC_CACHES + 1] = {
-#define MC_DESC_CACHE_NAME(e, name)	name,
-	MC_DESC_CACHES(MC_DESC_CACHE_NAME)
-#undef MC_DESC_CACHE_NAME
-	NULL
-};
 
 #endif /* MEMCORE_DESIGN_H */

@@ -24,6 +24,7 @@
 /* The caches this design allocates descriptors from, X(ENUM, "name"): none,
  * every descriptor overlays its pages in the memmap. */
 #define MC_DESC_CACHES(X)
+#include "memcore/desc_caches.h"
 
 /* ---- folio <-> page <-> pfn (include/linux/mm.h, page-flags.h) ---------
  *
@@ -83,40 +84,7 @@ static inline mc_ulong mc_folio_flags_va(const struct mc_machine *m, const struc
 /* the zone a folio is in, from its head page's flags */
 #define MCF_ZONENUM(f)			((int)(((f)->flags.f >> ZONES_PGSHIFT) & ZONES_MASK))
 
-#define PAGEFLAGS_MASK		((MC_BIT(NR_PAGEFLAGS)) - 1)
-#if defined(CONFIG_LRU_GEN)
-#define LRU_GEN_MASK		(((MC_BIT(LRU_GEN_WIDTH)) - 1) << LRU_GEN_PGOFF)
-#define LRU_REFS_MASK		(((MC_BIT(LRU_REFS_WIDTH)) - 1) << LRU_REFS_PGOFF)
-#else
-#define LRU_GEN_MASK		0
-#define LRU_REFS_MASK		0
-#endif
-#if defined(CONFIG_MEMORY_FAILURE)
-#define __PG_HWPOISON		MC_BIT(PG_hwpoison)
-#else
-#define __PG_HWPOISON		0
-#endif
-#if defined(CONFIG_MMU)
-#define __PG_MLOCKED		MC_BIT(PG_mlocked)
-#else
-#define __PG_MLOCKED		0
-#endif
-
-/* Flags that must be clear when a page is freed (else: bad_page). */
-#define PAGE_FLAGS_CHECK_AT_FREE \
-	(MC_BIT(PG_lru) | MC_BIT(PG_locked) | MC_BIT(PG_private) | MC_BIT(PG_private_2) | \
-	 MC_BIT(PG_writeback) | MC_BIT(PG_reserved) | MC_BIT(PG_active) | \
-	 MC_BIT(PG_unevictable) | __PG_MLOCKED | LRU_GEN_MASK)
-/* Flags that must be clear when a page is handed out, and cleared on free. */
-#define PAGE_FLAGS_CHECK_AT_PREP \
-	((PAGEFLAGS_MASK & ~__PG_HWPOISON) | LRU_GEN_MASK | LRU_REFS_MASK)
-/* Flags of page 1 of a large folio: the order byte and the PF_SECOND flags.
- * include/linux/page-flags.h includes PG_has_hwpoisoned (= PG_active) whatever
- * CONFIG_MEMORY_FAILURE says: __free_pages_prepare() clears it before
- * free_page_is_bad() looks at page 1. */
-#define PAGE_FLAGS_SECOND \
-	((mc_ulong)0xff | MC_BIT(PG_has_hwpoisoned) | MC_BIT(PG_large_rmappable) | \
-	 MC_BIT(PG_partially_mapped))
+#include "memcore/page_flag_masks.h"	/* PAGE_FLAGS_CHECK_AT_FREE & co. */
 
 /* ---- fields of the flags word -------------------------------------------- */
 
@@ -616,6 +584,30 @@ static inline int mc_folio_desc_live(const struct mc_machine *m, mc_ulong va)
 {
 	(void)m; (void)va;
 	return 1;
+}
+
+/* An allocated object of descriptor cache `ci` that is no live descriptor:
+ * why, or NULL (classic has no descriptor caches). */
+static inline const char *mc_desc_bad_reason(const struct mc_machine *m, int ci, mc_ulong va)
+{
+	(void)m; (void)ci; (void)va;
+	return NULL;
+}
+
+/* The PFN whose state the flags word at `va` holds (a struct page's), or -1. */
+static inline int64_t mc_flags_word_pfn(const struct mc_machine *m, mc_ulong va)
+{
+	if (!mc_va_is_page(m, va))
+		return -1;
+	return (int64_t)mc_page_to_pfn(m, mc_va_to_page(m, va));
+}
+
+/* Which words of a descriptor-cache object the API may write (none: classic
+ * has no descriptor caches). */
+static inline const char *mc_desc_word_unwritable(const struct mc_machine *m, int ci, size_t off)
+{
+	(void)m; (void)ci; (void)off;
+	return "classic has no descriptor caches";
 }
 
 /* compound_head() as the API offers it: NULL, or why it is a VM_BUG. */

@@ -68,6 +68,7 @@ struct folio {
 	mc_ulong pfn;				/* first page frame */
 	mc_ulong memcg_data;			/* memory cgroup */
 	/* ---- large folios only (folio_large_cache objects) ---- */
+	mc_ulong _flags_1;			/* what 6.18 keeps in page 1's flags: PF_SECOND flags */
 	atomic_t _large_mapcount;		/* total mappings - 1 */
 	atomic_t _entire_mapcount;		/* PMD mappings - 1 */
 	atomic_t _nr_pages_mapped;		/* pages mapped by PTEs */
@@ -80,7 +81,7 @@ struct folio {
 } _memdesc_alignment;
 
 /* Bytes of a small folio: the object size of the small folio cache. */
-#define MC_SMALL_FOLIO_SIZE	offsetof(struct folio, _large_mapcount)
+#define MC_SMALL_FOLIO_SIZE	offsetof(struct folio, _flags_1)
 
 /*
  * struct slab: 6.18's struct slab without the words that kept it in step

@@ -73,7 +73,7 @@ cdef extern from "memcore/design_types.h" nogil:    # the design's struct page, 
     size_t MC_SIZEOF_PAGE "sizeof(struct page)"
     size_t MC_SIZEOF_FOLIO "sizeof(struct folio)"
 
-cdef extern from "memcore/slab.h" nogil:
+cdef extern from "memcore/design_types.h" nogil:   # the design's struct slab
     cdef struct callback_head:
         mc_ulong next
         mc_ulong func
@@ -89,9 +89,6 @@ cdef extern from "memcore/slab.h" nogil:
         unsigned int objects
         unsigned int frozen
         callback_head callback_head
-        unsigned int __page_type
-        atomic_t __page_refcount
-        mc_ulong obj_exts
 
 cdef extern from "memcore/page_flags.h" nogil:
     enum:
@@ -414,6 +411,9 @@ cdef extern from "memcore/design.h" nogil:
     void mc_misc_attach(const mc_machine *m, page *p, unsigned int order)
     unsigned int mc_head_order(const mc_machine *m, page *p)
     int mc_folio_desc_live(const mc_machine *m, mc_ulong va)
+    const char *mc_desc_word_unwritable(const mc_machine *m, int ci, size_t off)
+    int64_t mc_flags_word_pfn(const mc_machine *m, mc_ulong va)
+    const char *mc_desc_bad_reason(const mc_machine *m, int ci, mc_ulong va)
     const char *mc_compound_head_bug(const mc_machine *m, const page *p)
     # what the API may write in the memmap
     const char *mc_memmap_word_unwritable(const mc_machine *m, mc_ulong va)

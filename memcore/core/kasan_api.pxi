@@ -36,7 +36,7 @@ cdef str kasan_report(Machine machine, mc_ulong addr, uint64_t size, bint write,
     sl = virt_to_slab(m, addr)
     if sl != NULL:
         s = KC(m, sl.slab_cache)
-        base = slab_address(m, sl)
+        base = slab_obj_base(m, s, sl) - s.red_left_pad
         idx = (addr - base) // s.size if addr >= base else 0
         if idx > sl.objects - 1:
             idx = sl.objects - 1
@@ -161,7 +161,7 @@ cdef int machine_check_writable(Machine machine, mc_ulong addr, uint64_t size,
         head = mc_compound_head(m, mc_pfn_to_page(m, pfn))
         if PageSlab(m, head):
             own = _model_owned_cache(m, page_slab(m, head).slab_cache)
-            if own is not None:
+            if own is not None and not _desc_word_writable(m, page_slab(m, head), addr, size):
                 raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) is inside an "
                                      f"object of the {own} cache, which holds the model's own "
                                      f"metadata; the API does not write it")
@@ -186,6 +186,30 @@ cdef object _model_owned_cache(const mc_machine *m, mc_ulong cache):
         if cache == m.desc_caches[ci]:
             return mc_desc_cache_names[ci].decode() + " descriptor"
     return None
+
+
+cdef bint _desc_word_writable(const mc_machine *m, const slab *sl, mc_ulong addr,
+                              uint64_t size) noexcept:
+    """Is [addr, addr + size) one word of a live descriptor that the design lets
+    the API write (a folio's flags, mapping, counts: as a debugger could, so
+    tests can inject bad state), not one the model follows (its pfn, order,
+    a slab's lists)?  (mc_desc_word_unwritable())"""
+    cdef int ci
+    cdef kmem_cache *s
+    cdef mc_ulong base, off
+    for ci in range(MC_NR_DESC_CACHES):
+        if m.desc_caches[ci] == sl.slab_cache:
+            break
+    else:
+        return False
+    s = KC(m, sl.slab_cache)
+    base = slab_obj_base(m, s, sl)
+    if size != sizeof(mc_ulong) or addr % sizeof(mc_ulong) or addr < base:
+        return False
+    off = (addr - base) % s.size
+    if off + size > s.object_size or not obj_allocated(m, addr - off):
+        return False
+    return mc_desc_word_unwritable(m, ci, off) == NULL
 
 
 cdef dict machine_random_seqs(Machine machine):

@@ -158,7 +158,7 @@ cdef object machine_stats(Machine machine):
     meta = {RESERVE_KIND_NAMES[i]: m.reserved_bytes[i] for i in range(MC_NR_RESERVE_KINDS)}
     slab_pages = {}
     for pfn in _slab_heads(machine):
-        sl = mc_va_to_slab(m, mc_pfn_to_va(m, pfn))
+        sl = page_slab(m, mc_pfn_to_page(m, pfn))
         slab_pages[sl.slab_cache] = slab_pages.get(sl.slab_cache, 0) + (1 << slab_order(sl))
     caches = {}
     for c in machine.caches():

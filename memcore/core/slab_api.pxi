@@ -444,7 +444,7 @@ cdef int run_ctors(Machine machine, mc_ulong slab_va_) except -1:
     cdef int j
     cdef slab *sl = mc_va_to_slab(m, slab_va_)
     cdef kmem_cache *s = KC(m, sl.slab_cache)
-    cdef mc_ulong base = slab_address(m, sl) + s.red_left_pad, obj
+    cdef mc_ulong base = slab_obj_base(m, s, sl), obj
     cdef bytes saved = b""
     ctor = _table_entry(machine._ctors, s.ctor - 1, "constructor index (kmem_cache.ctor - 1)")
     for j in range(sl.objects):
@@ -884,6 +884,33 @@ cdef class SlabObject:
 
 # ---- the slab part of Machine.check() ------------------------------------------------
 
+cdef int _check_descriptor_objects(Machine machine, kmem_cache *s, slabs) except -1:
+    """Descriptors to pages: every allocated object of a descriptor cache is the
+    descriptor its pages point at (pages to descriptors: check_memmap())."""
+    cdef mc_machine *m = machine.m
+    cdef int ci = -1, i
+    cdef slab *sl
+    cdef mc_ulong obj
+    cdef unsigned int k
+    cdef const char *why
+    for i in range(MC_NR_DESC_CACHES):
+        if m.desc_caches[i] == mc_virt(m, s):
+            ci = i
+    if ci < 0:
+        return 0
+    for sva in slabs:
+        sl = mc_va_to_slab(m, sva)
+        obj = slab_obj_base(m, s, sl)
+        for k in range(sl.objects):
+            if obj_allocated(m, obj):
+                why = mc_desc_bad_reason(m, ci, obj)
+                if why != NULL:
+                    raise VMBug(f"{mc_desc_cache_names[ci].decode()}: descriptor {obj:#x}: "
+                                f"{why.decode()}", _slab_dump(machine, sva))
+            obj += s.size
+    return 0
+
+
 cdef int check_slabs(Machine machine) except -1:
     """Every slab of every cache: lists, freelists, counts, flags, counters."""
     cdef mc_machine *m = machine.m
@@ -907,7 +934,7 @@ cdef int check_slabs(Machine machine) except -1:
             v = mc_va_to_slab(m, v).callback_head.next
     by_cache = {}
     for pfn in _slab_heads(machine):
-        sva = mc_pfn_to_va(m, pfn)
+        sva = mc_slab_va(m, page_slab(m, mc_pfn_to_page(m, pfn)))
         by_cache.setdefault(mc_va_to_slab(m, sva).slab_cache, []).append(sva)
     for cva in by_cache:
         if cva not in machine._cache_names:
@@ -964,7 +991,8 @@ cdef int check_slabs(Machine machine) except -1:
             total += n.total_objects
         for sva in slabs:
             sl = mc_va_to_slab(m, sva)
-            if sl.objects not in (oo_objects(s.oo), oo_objects(s.min)):
+            if sl.objects + slab_holds_own_descriptor(m, sl) not in (oo_objects(s.oo),
+                                                                     oo_objects(s.min)):
                 _slab_bug(machine, sva, f"{name}: slab {sva:#x} holds {sl.objects} objects")
             flen = freelist_length(m, s, sl, sl.freelist)
             if flen < 0:
@@ -1011,6 +1039,7 @@ cdef int check_slabs(Machine machine) except -1:
                                         f"allocated, the freelists leave {allocated}")
         if nr_slabs != len(slabs):
             raise VMBug(f"{name}: node counters say {nr_slabs} slabs, memory holds {len(slabs)}")
+        _check_descriptor_objects(machine, s, by_cache.get(cva, ()))
         if total != sum(mc_va_to_slab(m, x).objects for x in slabs):
             raise VMBug(f"{name}: node total_objects {total} does not match its slabs")
     return 0
@@ -1126,13 +1155,14 @@ cdef object machine_kfree_rcu(Machine machine, obj):
     cdef mc_ulong addr = machine._obj_addr(obj) if obj is not None else 0
     cdef int rc
     cdef page *head
+    cdef slab *sl
     cdef Task t = machine._running(None)
     if addr <= ZERO_SIZE_PTR:
         return                                  # kvfree_call_rcu(NULL) does nothing
     machine_check_public_object(machine, addr, "kfree_rcu")
     if addr in machine._kfree_rcu_queued:
         raise VMBug(f"kfree_rcu: {addr:#x} is already queued for kfree() by kfree_rcu()")
-    rc = kfree_check(machine.m, addr, &head)
+    rc = kfree_check(machine.m, addr, &head, &sl)
     if rc:
         machine_raise_free(machine, rc, addr)
     machine._kfree_rcu_queued.add(addr)

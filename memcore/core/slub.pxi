@@ -81,6 +81,22 @@ cdef inline mc_ulong slab_address(const mc_machine *m, const slab *sl) noexcept 
     return mc_phys_to_virt(m, slab_pfn(m, sl) << PAGE_SHIFT)
 
 
+cdef inline bint slab_holds_own_descriptor(const mc_machine *m, const slab *sl) noexcept nogil:
+    """Is the slab's descriptor in the slab's first object slot (on-slab, see
+    allocate_slab())?  Never on classic, where it is the head struct page."""
+    return mc_slab_va(m, sl) - slab_address(m, sl) < (<mc_ulong>MC_PAGE_SIZE << slab_order(sl))
+
+
+cdef inline mc_ulong slab_obj_base(const mc_machine *m, const kmem_cache *s,
+                                   const slab *sl) noexcept nogil:
+    """The first object of the slab: past its left red zone, and past its own
+    descriptor when it holds it."""
+    cdef mc_ulong base = slab_address(m, sl) + s.red_left_pad
+    if slab_holds_own_descriptor(m, sl):
+        base += s.size
+    return base
+
+
 cdef inline slab *slab_of_list(const mc_machine *m, mc_ulong link_va) noexcept nogil:
     return mc_va_to_slab(m, link_va - SLAB_LIST_OFFSET)
 
@@ -129,7 +145,7 @@ cdef inline bint in_slab(const mc_machine *m, const kmem_cache *s, const slab *s
     cdef mc_ulong base
     if obj == 0:
         return True
-    base = slab_address(m, sl) + s.red_left_pad
+    base = slab_obj_base(m, s, sl)
     return base <= obj < base + <mc_ulong>sl.objects * s.size
 
 
@@ -139,7 +155,7 @@ cdef inline bint valid_object(const mc_machine *m, const kmem_cache *s, const sl
     cdef mc_ulong base
     if obj == 0:
         return True
-    base = slab_address(m, sl) + s.red_left_pad
+    base = slab_obj_base(m, s, sl)
     if obj < base or obj >= base + <mc_ulong>sl.objects * s.size:
         return False
     return (obj - base) % s.size == 0
@@ -539,7 +555,7 @@ cdef void mark_slab_used(mc_machine *m, kmem_cache *s, slab *sl, int cpu) noexce
     is this CPU's (frozen, inuse already objects): its CPU freelist goes too, and
     the model's allocation bits mark every object used."""
     cdef kmem_cache_cpu *c = cpu_slab(m, s, cpu)
-    cdef mc_ulong obj = slab_address(m, sl) + s.red_left_pad
+    cdef mc_ulong obj = slab_obj_base(m, s, sl)
     cdef unsigned int i
     if c.slab == mc_slab_va(m, sl):
         c.freelist = 0
@@ -602,9 +618,9 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
     Where the design allocates slab descriptors from a cache (mc_desc_cache_of()),
     the descriptor comes first, then the pages.  The bootstrap: a slab of the
     descriptor cache itself, and a slab made before that cache exists (the two
-    boot caches'), holds its own descriptor in its first object, built in a
-    stack copy and moved there once the freelist is made (see
-    slab_host_own_descriptor())."""
+    boot caches'), holds its own descriptor on-slab, in its first object slot,
+    which then holds no object (slab_obj_base()): built in a stack copy and
+    moved there once the freelist is made.  It goes with the slab's pages."""
     cdef page *p
     cdef slab *sl
     cdef slab self_desc
@@ -616,9 +632,9 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
     cdef bint self_hosted = False
     if ci >= 0:
         if m.desc_caches[ci] == 0 or m.desc_caches[ci] == mc_virt(m, s):
-            if s.object_size < sizeof(slab) or (s.red_left_pad | s.size) % 16:   # MEMDESC_ALIGN
+            if s.size < sizeof(slab) or s.size % 16 or oo_objects(s.min) < 2:   # MEMDESC_ALIGN
                 set_err(m, MC_EINVAL, -1, b"a slab that must hold its own descriptor has "
-                        b"objects too small or too loosely aligned for it")
+                        b"object slots too small or too loosely aligned for it")
                 return NULL
             self_hosted = True
         else:
@@ -641,11 +657,13 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
             desc_free(m, ci, desc, cpu)
         return NULL
     if self_hosted:
-        desc = mc_phys_to_virt(m, mc_page_to_pfn(m, p) << PAGE_SHIFT) + s.red_left_pad
+        # on-slab: the descriptor takes the first object slot (SLAB's on-slab
+        # management, which 6.18 SLUB no longer needs); built on the stack first
+        desc = mc_phys_to_virt(m, mc_page_to_pfn(m, p) << PAGE_SHIFT)
         sl = mc_slab_attach(m, p, order, desc, &self_desc)   # __folio_set_slab()
     else:
         sl = mc_slab_attach(m, p, order, desc, NULL)
-    sl.objects = oo_objects(oo)
+    sl.objects = oo_objects(oo) - (1 if self_hosted else 0)
     sl.inuse = 0
     sl.frozen = 0
     sl.slab_cache = mc_virt(m, s)
@@ -654,7 +672,7 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
     kasan_poison(m, start, MC_PAGE_SIZE << order, KASAN_SLAB_REDZONE)
     if s.flags & MC_SLAB_POISON:
         memset(mc_host(m, start), POISON_INUSE, MC_PAGE_SIZE << order)
-    start += s.red_left_pad
+    start += s.red_left_pad + (s.size if self_hosted else 0)
     count = oo_objects(s.oo)
     if s.random_seq and sl.objects >= 2:
         # shuffle_freelist(): a random start into the cache's permutation
@@ -681,38 +699,15 @@ cdef slab *allocate_slab(mc_machine *m, kmem_cache *s, unsigned int gfp, int nod
             set_freepointer(m, s, cur, nxt)
             cur = nxt
     if self_hosted:
-        sl = slab_host_own_descriptor(m, s, sl, desc)
+        memcpy(mc_host(m, desc), &self_desc, sizeof(slab))
+        kasan_unpoison(m, desc, sizeof(slab))
+        sl = mc_va_to_slab(m, desc)
     if s.ctor and m.ctor_hook(m, mc_slab_va(m, sl)):
         # setup_object(): a constructor failed; the slab was never on a list
         __free_slab(m, s, sl)
         set_err(m, MC_ECTOR, -1, b"a slab constructor failed")
         return NULL
     return sl
-
-
-cdef slab *slab_host_own_descriptor(mc_machine *m, kmem_cache *s, slab *tmp,
-                                    mc_ulong desc) noexcept nogil:
-    """Take the object at `desc` (the slab's first) off the new slab's freelist,
-    as early_kmem_cache_node_alloc() takes a node's kmem_cache_node from the
-    slab it has just made, and move the descriptor built in `tmp` into it.
-    The slab then holds one object for as long as it lives."""
-    cdef mc_ulong prev = 0, cur = tmp.freelist
-    while cur and cur != desc:
-        prev = cur
-        cur = get_freepointer(m, s, cur)
-    if prev:
-        set_freepointer(m, s, prev, get_freepointer(m, s, desc))
-    else:
-        tmp.freelist = get_freepointer(m, s, desc)
-    tmp.inuse = 1
-    if kmem_cache_debug(s):
-        init_object(m, s, desc, SLUB_RED_ACTIVE)
-        init_tracking(m, s, desc)
-    obj_mark(m, desc, True)
-    if m.kasan:
-        kasan_unpoison(m, desc, s.object_size)
-    memcpy(mc_host(m, desc), tmp, sizeof(slab))
-    return mc_va_to_slab(m, desc)
 
 
 cdef void __free_slab(mc_machine *m, kmem_cache *s, slab *sl) noexcept nogil:
@@ -1206,19 +1201,20 @@ cdef mc_ulong __kmalloc(mc_machine *m, uint64_t size, unsigned int gfp, int node
                            <unsigned int>size)
 
 
-cdef int kfree_check(mc_machine *m, mc_ulong addr, page **headp) noexcept nogil:
+cdef int kfree_check(mc_machine *m, mc_ulong addr, page **headp, slab **slp) noexcept nogil:
     """The checks kfree() makes before it changes anything: 0 if addr may be
-    freed, with the slab or large-kmalloc head page in *headp (NULL for
-    ZERO_OR_NULL_PTR, which kfree() ignores)."""
+    freed, with its slab in *slp, or the large-kmalloc head page in *headp
+    (both NULL for ZERO_OR_NULL_PTR, which kfree() ignores)."""
     cdef page *head
     headp[0] = NULL
+    slp[0] = NULL
     if addr <= ZERO_SIZE_PTR:
         return 0                                   # ZERO_OR_NULL_PTR
     if not mc_addr_in_direct_map(m, addr, 1):
         return set_err(m, MC_EINVALFREE, -1, b"kfree: not an address of the direct map")
     head = mc_compound_head(m, mc_pfn_to_page(m, mc_virt_to_phys(m, addr) >> PAGE_SHIFT))
     if PageSlab(m, head):
-        return slab_free_check(m, NULL, addr, <slab **>headp)
+        return slab_free_check(m, NULL, addr, slp)
     if not page_type_is(m, head, PGTY_large_kmalloc):
         return set_err(m, MC_EINVALFREE, mc_page_to_pfn(m, head),
                        b"kfree: Not a kmalloc allocation")
@@ -1231,12 +1227,15 @@ cdef int kfree_check(mc_machine *m, mc_ulong addr, page **headp) noexcept nogil:
 
 cdef int kfree(mc_machine *m, mc_ulong addr, int cpu) noexcept nogil:
     cdef page *head
+    cdef slab *sl
     cdef int order
-    cdef int rc = kfree_check(m, addr, &head)
-    if rc or head == NULL:
+    cdef int rc = kfree_check(m, addr, &head, &sl)
+    if rc:
         return rc
-    if PageSlab(m, head):
-        return slab_free(m, KC(m, page_slab(m, head).slab_cache), page_slab(m, head), addr, cpu)
+    if sl != NULL:
+        return slab_free(m, KC(m, sl.slab_cache), sl, addr, cpu)
+    if head == NULL:
+        return 0
     order = mc_head_order(m, head)
     mc_kmalloc_large_detach(m, head)                  # __folio_clear_large_kmalloc()
     m.large_kmalloc_pages -= <uint64_t>1 << order
@@ -1260,7 +1259,7 @@ cdef long freelist_length(const mc_machine *m, const kmem_cache *s, const slab *
 
 cdef long objects_marked(const mc_machine *m, const kmem_cache *s, const slab *sl) noexcept nogil:
     """Objects of the slab whose allocation bit is set."""
-    cdef mc_ulong obj = slab_address(m, sl) + s.red_left_pad
+    cdef mc_ulong obj = slab_obj_base(m, s, sl)
     cdef long n = 0
     cdef unsigned int i
     for i in range(sl.objects):

@@ -327,9 +327,11 @@ cdef object machine_bit_unlock(Machine machine, mc_ulong key, mc_ulong *word, ob
     cdef int rc
     machine._running(task)
     rc = bit_unlock(machine.m, key, word)
+    cdef int64_t pfn
     if rc == MC_ENOTLOCKED:
-        if mc_va_is_page(machine.m, key):
-            set_err(machine.m, MC_ENOTLOCKED, mc_page_to_pfn(machine.m, mc_va_to_page(machine.m, key)),
+        pfn = mc_flags_word_pfn(machine.m, key)
+        if pfn >= 0:
+            set_err(machine.m, MC_ENOTLOCKED, pfn,
                     b"folio_unlock() of a folio that is not locked (VM_BUG_ON_FOLIO)")
             machine._raise(MC_ENOTLOCKED)
         raise FolioNotLocked(f"unlock of the flags word at {key:#x}, which is not locked")
@@ -343,8 +345,9 @@ cdef object machine_lock_owner(Machine machine, mc_ulong key):
 
 
 cdef str machine_dump_key(Machine machine, mc_ulong key):
-    if mc_va_is_page(machine.m, key):
-        return dump_page(machine, mc_page_to_pfn(machine.m, mc_va_to_page(machine.m, key)), None)
+    cdef int64_t pfn = mc_flags_word_pfn(machine.m, key)
+    if pfn >= 0:
+        return dump_page(machine, <uint64_t>pfn, None)
     return ""
 
 

@@ -30,7 +30,8 @@ cdef inline Folio _make_folio(Machine machine, mc_ulong addr):
     f = Folio.__new__(Folio)
     f.machine = machine
     f.addr = addr
-    f.gen = machine.m.pfn_gen[folio_pfn(machine.m, mc_va_to_folio(machine.m, addr))]
+    f.pfn0 = folio_pfn(machine.m, mc_va_to_folio(machine.m, addr))
+    f.gen = machine.m.pfn_gen[f.pfn0]
     return f
 
 
@@ -209,6 +210,7 @@ cdef class Folio:
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
     cdef uint32_t gen                    # pfn_gen[pfn] when the view was made
+    cdef uint64_t pfn0                   # the folio's first PFN when the view was made
 
     def __cinit__(self):
         _take_view_token("Folio")
@@ -239,7 +241,7 @@ cdef class Folio:
 
     cdef folio *_freed_desc(self) except NULL:
         cdef mc_machine *m = self.machine.m
-        set_err(m, MC_EFREE, -1,
+        set_err(m, MC_EFREE, self.pfn0,
                 b"folio operation on a folio that was freed (its descriptor is no longer "
                 b"the folio of the pages it named)")
         self.machine._raise(MC_EFREE)

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memcore/design_interim.h - accessors of the interim design: the plan's
+ * 32-byte struct page (16 on 32-bit, memcore/design_interim_types.h) with
+ * separately allocated folio and slab descriptors (memcore/memdesc_desc.h).
+ *
+ * What stays in struct page: the flags word (node, zone, section, and the
+ * page-level flags: PG_reserved, PG_hwpoison), the refcount of memory that
+ * is no folio, and the free-list links.  A folio's flags, mapping, counts
+ * and refcount are its descriptor's (S4, S7): page_ref_count() of a folio
+ * page is the folio's, the page's own _refcount stays 0.
+ *
+ * Free memory.  A free block is on buddy_list (or pcp_list), which overlays
+ * the memdesc word: its types read 0, 4, 8 or 12, all Buddy in the interim
+ * table.  The plan says no more; the model puts what 6.18 kept in
+ * page_type and private - "this page heads a free block on a buddy list"
+ * and its order - in flag bits a free page has clear: the bits of folio
+ * flags (PG_referenced .. PG_lru hold the order, PG_head marks the block),
+ * which in this design only a folio descriptor uses.  Merging reads the
+ * buddy's struct page alone, as in 6.18.
+ */
+#ifndef MEMCORE_DESIGN_INTERIM_H
+#define MEMCORE_DESIGN_INTERIM_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "memcore/mmzone.h"
+#include "memcore/bitops.h"
+#include "memcore/machine.h"
+
+#define MC_DESIGN_NAME		"interim"
+
+/* ---- what memdesc_desc.h needs of the page ------------------------------- */
+
+#define MC_PAGE_MEMDESC(p)		((p)->memdesc)
+/* buddy_list over the memdesc word: an aligned list pointer's type */
+#define MC_MEMDESC_FREE_TYPE(t)		(((t) & 3) == 0)
+
+static inline mc_ulong mc_pfn_flags(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return p->flags.f;
+}
+
+#include "memcore/memdesc_desc.h"
+
+/* ---- a free block's head: PG_head marks it, its order in the four flag bits
+ * from PG_referenced (all folio flags, clear on a free page) ------------- */
+#define MC_PG_BUDDY		PG_head
+#define MC_BUDDY_ORDER_SHIFT	PG_referenced
+#define MC_BUDDY_ORDER_MASK	((mc_ulong)0xf << MC_BUDDY_ORDER_SHIFT)
+_Static_assert(PG_referenced + 4 == PG_head, "the order bits sit just below PG_head");
+_Static_assert(MAX_PAGE_ORDER < 16, "four bits hold a free block's order");
+
+/* ---- the flags word ------------------------------------------------------ */
+
+static inline mc_ulong *page_flags_word(const struct mc_machine *m, struct page *p)
+{
+	(void)m;
+	return &p->flags.f;
+}
+
+static inline mc_ulong mc_page_flags_va(const struct mc_machine *m, const struct page *p)
+{
+	return mc_page_va(m, p) + offsetof(struct page, flags);
+}
+
+static inline int page_zonenum(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return (int)((p->flags.f >> ZONES_PGSHIFT) & ZONES_MASK);
+}
+
+static inline int page_to_nid(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return (int)((p->flags.f >> NODES_PGSHIFT) & NODES_MASK);
+}
+
+static inline unsigned long page_to_section(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return (unsigned long)((p->flags.f >> SECTIONS_PGSHIFT) & SECTIONS_MASK);
+}
+
+static inline mc_ulong page_zone_id(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return p->flags.f & ((ZONES_MASK << ZONES_PGSHIFT) | (NODES_MASK << NODES_PGSHIFT));
+}
+
+static inline void set_page_links(const struct mc_machine *m, struct page *p, int zone, int nid,
+				  unsigned long pfn)
+{
+	mc_ulong f = p->flags.f & ~MC_PFN_FLAGS_MASK;
+	(void)m;
+	f |= ((mc_ulong)zone & ZONES_MASK) << ZONES_PGSHIFT;
+	f |= ((mc_ulong)nid & NODES_MASK) << NODES_PGSHIFT;
+	f |= ((mc_ulong)(pfn >> (MC_SECTION_SIZE_BITS - PAGE_SHIFT)) & SECTIONS_MASK)
+		<< SECTIONS_PGSHIFT;
+	p->flags.f = f;
+}
+
+#if defined(LAST_CPUPID_NOT_IN_PAGE_FLAGS)
+# error "memcore: the interim struct page has no _last_cpupid word"
+#endif
+
+static inline void page_cpupid_reset_last(const struct mc_machine *m, struct page *p)
+{
+	(void)m;
+#if LAST_CPUPID_WIDTH > 0
+	p->flags.f |= LAST_CPUPID_MASK << LAST_CPUPID_PGSHIFT;
+#else
+	(void)p;
+#endif
+}
+
+/* ---- page types: what 6.18's page_type says, from the memdesc ------------ */
+
+static inline int page_type_has_type(unsigned int page_type)
+{
+	return (int)page_type < (int)((unsigned int)PGTY_mapcount_underflow << PAGE_TYPE_SHIFT);
+}
+
+/* The PGTY_* a 6.18 page in this state would carry, or -1. */
+static inline int mc_page_type(const struct mc_machine *m, const struct page *p)
+{
+	unsigned int t;
+	(void)m;
+	/* on a free list: the marker, and a list link in the memdesc word (a
+	 * marker written on another free page through the API is no block) */
+	if (test_bit(MC_PG_BUDDY, &p->flags.f) && MC_MEMDESC_FREE_TYPE(mc_memdesc_type(p)) &&
+	    mc_memdesc_word(p) != 0)
+		return PGTY_buddy;
+	t = mc_memdesc_type(p);
+	if (t == MEMDESC_TYPE_SLAB)
+		return PGTY_slab;
+	if (t == MEMDESC_TYPE_PAGETABLE)
+		return PGTY_table;
+	if (t == MEMDESC_TYPE_MISC) {
+		switch (mc_misc_subtype(p)) {
+		case MEMDESC_MISC_KMALLOC_LARGE:
+			return PGTY_large_kmalloc;
+		case MEMDESC_MISC_OFFLINE:
+			return PGTY_offline;
+		case MEMDESC_MISC_GUARD:
+			return PGTY_guard;
+		}
+	}
+	return -1;
+}
+
+static inline int page_has_type(const struct mc_machine *m, const struct page *p)
+{
+	return mc_page_type(m, p) >= 0;
+}
+
+static inline int page_type_is(const struct mc_machine *m, const struct page *p, enum pagetype t)
+{
+	return mc_page_type(m, p) == (int)t;
+}
+
+/* The page_type word 6.18 would hold (no such word here). */
+static inline unsigned int mc_page_type_word(const struct mc_machine *m, const struct page *p)
+{
+	int t = mc_page_type(m, p);
+	return t < 0 ? PAGE_TYPE_NONE : (unsigned int)t << PAGE_TYPE_SHIFT;
+}
+
+/* Only the buddy allocator sets a type on a struct page here. */
+static inline void mc_set_page_type(const struct mc_machine *m, struct page *p, enum pagetype t)
+{
+	(void)m;
+	if (t == PGTY_buddy)
+		__set_bit(MC_PG_BUDDY, &p->flags.f);
+}
+
+static inline void mc_clear_page_type(const struct mc_machine *m, struct page *p)
+{
+	(void)m;
+	p->flags.f &= ~(MC_BIT(MC_PG_BUDDY) | MC_BUDDY_ORDER_MASK);
+}
+
+#define PageBuddy(m, p)		page_type_is(m, (p), PGTY_buddy)
+#define PageSlab(m, p)		(mc_memdesc_type(p) == MEMDESC_TYPE_SLAB)
+#define PageTable(m, p)		(mc_memdesc_type(p) == MEMDESC_TYPE_PAGETABLE)
+#define PageLargeKmalloc(m, p)	page_type_is(m, (p), PGTY_large_kmalloc)
+#define PageReserved(m, p)	test_bit(PG_reserved, &(p)->flags.f)
+
+/* ---- the buddy allocator's per-page state -------------------------------- */
+
+static inline void set_buddy_order(const struct mc_machine *m, struct page *p, unsigned int order)
+{
+	(void)m;
+	p->flags.f = (p->flags.f & ~MC_BUDDY_ORDER_MASK) |
+		     ((mc_ulong)order << MC_BUDDY_ORDER_SHIFT) | MC_BIT(MC_PG_BUDDY);
+}
+
+static inline unsigned int buddy_order(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return (unsigned int)((p->flags.f & MC_BUDDY_ORDER_MASK) >> MC_BUDDY_ORDER_SHIFT);
+}
+
+static inline struct list_head *mc_buddy_link(const struct mc_machine *m, struct page *p)
+{
+	(void)m;
+	return &p->buddy_list;
+}
+
+static inline mc_ulong mc_buddy_link_va(const struct mc_machine *m, const struct page *p)
+{
+	return mc_page_va(m, p) + offsetof(struct page, buddy_list);
+}
+
+static inline struct page *mc_buddy_link_page(const struct mc_machine *m, mc_ulong va)
+{
+	return mc_va_to_page(m, va - offsetof(struct page, buddy_list));
+}
+
+/* ---- per-page fields ------------------------------------------------------ */
+
+static inline mc_ulong page_private(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return p->private;
+}
+
+static inline void set_page_private(const struct mc_machine *m, struct page *p, mc_ulong v)
+{
+	(void)m;
+	p->private = v;
+}
+
+static inline mc_ulong mc_page_mapping_word(const struct mc_machine *m, const struct page *p)
+{
+	const struct folio *f = page_folio(m, (struct page *)p);
+	return f ? f->mapping : 0;
+}
+
+static inline mc_ulong mc_page_memcg_data(const struct mc_machine *m, const struct page *p)
+{
+	const struct folio *f = page_folio(m, (struct page *)p);
+	return f ? f->memcg_data : 0;
+}
+
+/* ---- reference and map counts -------------------------------------------- */
+
+/* The count that governs the page: its folio's (S7), else its own. */
+static inline int page_ref_count(const struct mc_machine *m, const struct page *p)
+{
+	const struct folio *f = page_folio(m, (struct page *)p);
+	return f ? f->_refcount.counter : p->_refcount.counter;
+}
+
+static inline void set_page_count(const struct mc_machine *m, struct page *p, int v)
+{
+	(void)m;
+	p->_refcount.counter = v;
+}
+
+static inline void page_mapcount_reset(const struct mc_machine *m, struct page *p)
+{
+	(void)m;
+	p->_mapcount.counter = -1;
+}
+
+static inline int mc_page_dump_mapcount(const struct mc_machine *m, const struct page *p)
+{
+	const struct folio *f = page_folio(m, (struct page *)p);
+	return f ? folio_mapcount(f) : 0;
+}
+
+/* ---- compound pages: none; a block's pages all point at one descriptor ---- */
+
+static inline void prep_compound_page(const struct mc_machine *m, struct page *p,
+				      unsigned int order)
+{
+	(void)m; (void)p; (void)order;	/* the descriptor's attach does it */
+}
+
+/*
+ * What an allocated block must look like (Machine.check()): every page
+ * points at the descriptor (or carries the Misc order), the descriptor
+ * names this PFN and order, and the pages' own refcounts are 0 (the
+ * first page of Misc memory keeps 6.18's count).
+ */
+static inline const char *mc_compound_bad_reason(const struct mc_machine *m, struct page *head,
+						 unsigned int order, unsigned long *bad)
+{
+	unsigned long i, nr = 1UL << order;
+	uint64_t first, pfn = mc_page_to_pfn(m, head);
+	unsigned int o;
+	*bad = 0;
+	if (mc_memdesc_is_folio(head) || mc_memdesc_type(head) == MEMDESC_TYPE_SLAB) {
+		mc_ulong va = mc_memdesc_desc_va(head);
+		if (va % MEMDESC_ALIGN || !mc_addr_in_direct_map(m, va, MC_SMALL_FOLIO_SIZE))
+			return "memdesc points outside the direct map";
+		if (!mc_alloc_block(m, head, &first, &o) || first != pfn || o != order)
+			return "descriptor does not name this page and order";
+	}
+	for (i = 0; i < nr; i++) {
+		struct page *t = head + i;
+		*bad = i;
+		if (mc_memdesc_word(t) != mc_memdesc_word(head))
+			return "page's memdesc differs from its block's first page";
+		if (i && t->_refcount.counter != 0)
+			return "page other than the first has a nonzero refcount";
+		if (mc_memdesc_is_folio(t) && t->_refcount.counter != 0)
+			return "folio page has a refcount of its own (the folio holds it)";
+		if (test_bit(MC_PG_BUDDY, &t->flags.f))
+			return "allocated page has the free-block marker";
+	}
+	return NULL;
+}
+
+/* ---- the free path (mm/page_alloc.c, on this layout) ---------------------- */
+
+/* Why a page may not be freed, or NULL; a folio page is judged by its folio
+ * (its flags, mapping, counts), any page by its own flags and refcount. */
+static inline const char *page_bad_reason(const struct mc_machine *m, const struct page *p,
+					  mc_ulong flags, int expected_ref, int head_reset)
+{
+	const char *bad = NULL;
+	const struct folio *f = page_folio(m, (struct page *)p);
+	if (f) {
+		if (f->_mapcount.counter != -1)
+			bad = "nonzero mapcount";
+		if (f->mapping != 0 && !(head_reset && (f->mapping & 1)))
+			bad = "non-NULL mapping";
+		if (f->_refcount.counter != expected_ref)
+			bad = "nonzero _refcount";
+		if (p->_refcount.counter != 0)
+			bad = "nonzero _refcount";
+		if (f->flags.f & flags & PAGEFLAGS_MASK)
+			bad = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+#if defined(CONFIG_MEMCG)
+		if (f->memcg_data != 0)
+			bad = "page still charged to cgroup";
+#endif
+	} else if (p->_refcount.counter != expected_ref) {
+		bad = "nonzero _refcount";
+	}
+	if (p->flags.f & flags & ~(MC_PFN_FLAGS_MASK | MC_BIT(MC_PG_BUDDY) | MC_BUDDY_ORDER_MASK))
+		bad = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+	return bad;
+}
+
+static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
+						    struct page *head, struct page *p)
+{
+	(void)m;
+	if (mc_memdesc_word(p) != mc_memdesc_word(head))
+		return "memdesc not consistent";
+	return NULL;
+}
+
+static inline const char *mc_free_tail_page_is_bad_reason(const struct mc_machine *m,
+							  struct page *head, struct page *p,
+							  int compound)
+{
+	(void)m; (void)head; (void)compound;
+	if (p->_refcount.counter != 0)
+		return "nonzero _refcount";
+	if (p->flags.f & PAGE_FLAGS_CHECK_AT_FREE)
+		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+	return NULL;
+}
+
+/* __free_pages_prepare()'s resets of every page of the block: the memdesc
+ * word goes (the descriptor is freed after the pages), flag bits clear. */
+static inline void mc_free_pages_prepare_desc(const struct mc_machine *m, struct page *p,
+					      unsigned int order)
+{
+	unsigned long i, nr = 1UL << order;
+	for (i = 0; i < nr; i++) {
+		struct page *q = p + i;
+		q->memdesc.v = 0;
+		q->private = 0;
+		q->flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP;
+		page_cpupid_reset_last(m, q);
+	}
+}
+
+/* ---- memmap_init() of one page -------------------------------------------- */
+
+static inline void mc_init_single_page(const struct mc_machine *m, struct page *p,
+				       int zone, int nid, unsigned long pfn)
+{
+	memset(p, 0, sizeof(*p));
+	set_page_links(m, p, zone, nid, pfn);
+	set_page_count(m, p, 1);
+	page_cpupid_reset_last(m, p);
+	mc_set_misc_memdesc(m, p, MEMDESC_MISC_NONE, 0);
+}
+
+/* ---- which memmap words the API may write --------------------------------- */
+
+static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, mc_ulong va)
+{
+	mc_ulong off = va - m->memmap_va;
+	uint64_t pfn = off / sizeof(struct page);
+	size_t in = off % sizeof(struct page);
+	if (pfn >= m->nr_pfns)
+		return "it is the memmap past the end of RAM";
+	if (mc_pfn_mark_test(m, pfn, MC_PFN_NOMAP))
+		return "it is in a memory section with no RAM, which has no memmap";
+	if (in == offsetof(struct page, flags) || in == offsetof(struct page, _refcount))
+		return NULL;
+	return "the memdesc word / free-list link is a pointer the model follows";
+}
+
+#endif /* MEMCORE_DESIGN_INTERIM_H */

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memcore/memdesc_desc.h - the accessors of the separately allocated
+ * descriptors (struct folio, struct slab of memcore/memdesc_types.h) and
+ * of the memdesc word, shared by the three memdesc designs.
+ *
+ * A design header (design_interim.h, ...) defines its page-level helpers
+ * first, then includes this:
+ *   mc_pfn_flags(m, p)    the node, zone and section bits of p's PFN in
+ *                         memdesc_flags_t positions (the plan's pfn_flags())
+ *   MC_PAGE_MEMDESC(p)    the lvalue of p's memdesc word
+ *   MC_MEMDESC_FREE_TYPE(t)  whether type t is (an alias of) Buddy
+ * Every descriptor is an object of one of the design's caches
+ * (MC_DESC_CACHES: folio_small, folio_large, slab_desc), 16-byte aligned
+ * and SLAB_TYPESAFE_BY_RCU; a page points at it with its memdesc word.
+ */
+#ifndef MEMCORE_MEMDESC_DESC_H
+#define MEMCORE_MEMDESC_DESC_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "memcore/memdesc.h"
+#include "memcore/memdesc_types.h"
+#include "memcore/mmzone.h"
+#include "memcore/bitops.h"
+#include "memcore/machine.h"
+#include "memcore/page_flag_masks.h"
+
+/* ---- the memdesc word ---------------------------------------------------- */
+
+static inline mc_ulong mc_memdesc_word(const struct page *p)
+{
+	return MC_PAGE_MEMDESC(p).v;
+}
+
+static inline unsigned int mc_memdesc_type(const struct page *p)
+{
+	return (unsigned int)(mc_memdesc_word(p) & MEMDESC_TYPE_MASK);
+}
+
+/* The descriptor address of a pointer type (the bits above the type). */
+static inline mc_ulong mc_memdesc_desc_va(const struct page *p)
+{
+	return mc_memdesc_word(p) & ~(mc_ulong)MEMDESC_TYPE_MASK;
+}
+
+static inline void mc_set_memdesc(struct page *p, unsigned int type, mc_ulong bits)
+{
+	MC_PAGE_MEMDESC(p).v = (bits & ~(mc_ulong)MEMDESC_TYPE_MASK) | type;
+}
+
+static inline int mc_memdesc_is_folio(const struct page *p)
+{
+	unsigned int t = mc_memdesc_type(p);
+	return t == MEMDESC_TYPE_FILE || t == MEMDESC_TYPE_ANON;
+}
+
+/* One inline field of the memdesc word (MC_MEMDESC_INLINE_FIELDS). */
+#define MC_MDF_SHIFT_OF(id)	MC_MDF_SHIFT_##id
+#define MC_MDF_WIDTH_OF(id)	MC_MDF_WIDTH_##id
+enum {
+#define MC_MDF_POS(id, nm, sh, w)	MC_MDF_SHIFT_##id = (w) ? (sh) : 0, MC_MDF_WIDTH_##id = (w),
+	MC_MEMDESC_INLINE_FIELDS(MC_MDF_POS)
+#undef MC_MDF_POS
+};
+#define MC_MDF_GET(word, id) \
+	((unsigned int)(((word) >> MC_MDF_SHIFT_OF(id)) & ((1UL << MC_MDF_WIDTH_OF(id)) - 1)))
+#define MC_MDF_PUT(id, v) \
+	(((mc_ulong)(v) & ((1UL << MC_MDF_WIDTH_OF(id)) - 1)) << MC_MDF_SHIFT_OF(id))
+
+/* The section, node and zone bits (where memdesc_flags_t keeps them). */
+#define MC_PFN_FLAGS_MASK \
+	((SECTIONS_MASK << SECTIONS_PGSHIFT) | (NODES_MASK << NODES_PGSHIFT) | \
+	 (ZONES_MASK << ZONES_PGSHIFT))
+
+/* A Misc memdesc: subtype, order and the PFN's section/node/zone inline. */
+static inline void mc_set_misc_memdesc(const struct mc_machine *m, struct page *p,
+				       unsigned int subtype, unsigned int order)
+{
+	mc_set_memdesc(p, MEMDESC_TYPE_MISC,
+		       MC_MDF_PUT(SUBTYPE, subtype) | MC_MDF_PUT(ORDER, order) |
+		       (mc_pfn_flags(m, p) & MC_PFN_FLAGS_MASK));
+}
+
+static inline unsigned int mc_misc_subtype(const struct page *p)
+{
+	return MC_MDF_GET(mc_memdesc_word(p), SUBTYPE);
+}
+
+static inline unsigned int mc_misc_order(const struct page *p)
+{
+	return MC_MDF_GET(mc_memdesc_word(p), ORDER);
+}
+
+/* No type number (MEMDESC_TYPE_MASK + 1). */
+#define MC_MEMDESC_NO_TYPE	(MEMDESC_TYPE_MASK + 1)
+
+/* ---- the descriptor caches ----------------------------------------------- */
+
+#define MC_DESC_CACHES(X)			\
+	X(FOLIO_SMALL, "folio_small")		\
+	X(FOLIO_LARGE, "folio_large")		\
+	X(SLAB, "slab_desc")
+#include "memcore/desc_caches.h"
+
+/* Which cache holds the descriptor of a folio or slab of this order. */
+static inline int mc_desc_cache_of(int kind, unsigned int order)
+{
+	if (kind == MC_DK_SLAB)
+		return MC_DESC_SLAB;
+	return order ? MC_DESC_FOLIO_LARGE : MC_DESC_FOLIO_SMALL;
+}
+
+/*
+ * kmem_cache_create() arguments of cache `ci`: the object, MEMDESC_ALIGN,
+ * SLAB_TYPESAFE_BY_RCU (walkers read a memdesc under RCU alone, S6), and
+ * the free pointer inside the object (use_freeptr_offset, 6.12+) on a word
+ * no lock-free reader looks at (the LRU link, the slab list link), so a
+ * free object costs no more than a live one.
+ */
+static inline void mc_desc_cache_args(int ci, struct mc_slub_cache_args *a)
+{
+	a->align = MEMDESC_ALIGN;
+	a->flags = MC_SLAB_TYPESAFE_BY_RCU;
+	a->use_freeptr_offset = 1;
+	switch (ci) {
+	case MC_DESC_FOLIO_SMALL:
+		a->object_size = MC_SMALL_FOLIO_SIZE;
+		a->freeptr_offset = offsetof(struct folio, lru);
+		break;
+	case MC_DESC_FOLIO_LARGE:
+		a->object_size = sizeof(struct folio);
+		a->freeptr_offset = offsetof(struct folio, lru);
+		break;
+	default:
+		a->object_size = sizeof(struct slab);
+		a->freeptr_offset = offsetof(struct slab, slab_list);
+		break;
+	}
+}
+
+/* ---- folios (the descriptor the pages point at) -------------------------- */
+
+static inline struct folio *mc_va_to_folio(const struct mc_machine *m, mc_ulong va)
+{
+	return (struct folio *)mc_host(m, va);
+}
+
+static inline mc_ulong mc_folio_va(const struct mc_machine *m, const struct folio *f)
+{
+	return mc_virt(m, f);
+}
+
+static inline uint64_t folio_pfn(const struct mc_machine *m, const struct folio *f)
+{
+	(void)m;
+	return f->pfn;
+}
+
+static inline struct page *folio_page(const struct mc_machine *m, struct folio *f, unsigned long n)
+{
+	return mc_pfn_to_page(m, f->pfn + n);
+}
+
+/* page_folio(): the folio a page points at; NULL for a page in no folio. */
+static inline struct folio *page_folio(const struct mc_machine *m, struct page *p)
+{
+	if (!mc_memdesc_is_folio(p))
+		return NULL;
+	return mc_va_to_folio(m, mc_memdesc_desc_va(p));
+}
+
+/* folio_flags(folio, n): the FL_* word (n = 0) and the PF_SECOND word (n = 1). */
+static inline mc_ulong *folio_flags(struct folio *f, unsigned int n)
+{
+	return n ? &f->_flags_1 : &f->flags.f;
+}
+
+static inline mc_ulong mc_folio_flags_va(const struct mc_machine *m, const struct folio *f)
+{
+	return mc_folio_va(m, f) + offsetof(struct folio, flags);
+}
+
+#define MCF_WORD_FOLIO_HEAD_PAGE(f)	(&(f)->flags.f)
+#define MCF_WORD_FOLIO_SECOND_PAGE(f)	(&(f)->_flags_1)
+#define MCF_WORD(f, page)		MCF_WORD_##page(f)
+#define MCF_MAPPING(f)			((f)->mapping)
+#define MCF_ZONENUM(f)			((int)(((f)->flags.f >> ZONES_PGSHIFT) & ZONES_MASK))
+
+static inline unsigned int folio_order(const struct folio *f)
+{
+	return f->_order;
+}
+
+static inline unsigned long folio_nr_pages(const struct folio *f)
+{
+	return 1UL << f->_order;
+}
+
+static inline int folio_test_large(const struct folio *f)
+{
+	return f->_order != 0;
+}
+
+static inline int folio_ref_count(const struct folio *f)
+{
+	return f->_refcount.counter;
+}
+
+static inline void folio_set_count(struct folio *f, int v)
+{
+	f->_refcount.counter = v;
+}
+
+static inline void folio_ref_add(struct folio *f, int nr)
+{
+	f->_refcount.counter += nr;
+}
+
+static inline int folio_ref_freeze(struct folio *f, int count)
+{
+	if (f->_refcount.counter != count)
+		return 0;
+	f->_refcount.counter = 0;
+	return 1;
+}
+
+static inline mc_ulong mc_folio_mapping_word(const struct folio *f)
+{
+	return f->mapping;
+}
+
+static inline mc_ulong folio_index(const struct folio *f)
+{
+	return f->index;
+}
+
+static inline mc_ulong folio_memcg_data(const struct folio *f)
+{
+	return f->memcg_data;
+}
+
+static inline int folio_mapcount(const struct folio *f)
+{
+	if (!folio_test_large(f))
+		return f->_mapcount.counter + 1;
+	return f->_large_mapcount.counter + 1;
+}
+
+static inline int folio_large_mapcount(const struct folio *f)
+{
+	return folio_test_large(f) ? f->_large_mapcount.counter + 1 : 0;
+}
+
+static inline int folio_entire_mapcount(const struct folio *f)
+{
+	return folio_test_large(f) ? f->_entire_mapcount.counter + 1 : 0;
+}
+
+static inline int folio_nr_pages_mapped(const struct folio *f)
+{
+	return folio_test_large(f) ? f->_nr_pages_mapped.counter : 0;
+}
+
+static inline int folio_pincount(const struct folio *f)
+{
+	return f->_pincount.counter;
+}
+
+static inline void folio_set_large_rmappable_flag(struct folio *f)
+{
+	__set_bit(PG_large_rmappable, &f->_flags_1);
+}
+
+static inline void mc_folio_clear_lru_flags(struct folio *f)
+{
+	f->flags.f &= ~(MC_BIT(PG_lru) | MC_BIT(PG_active) | MC_BIT(PG_unevictable));
+}
+
+/*
+ * folio_alloc() after the pages: the descriptor from mc_desc_cache_of()'s
+ * cache gets the FolioAlloc fields (pfn, order, flags = pfn_flags(pfn)) and
+ * the counters a fresh folio has, and every page's memdesc points at it.
+ * The caller publishes the refcount last.
+ */
+static inline struct folio *mc_folio_attach(const struct mc_machine *m, struct page *p,
+					    unsigned int order, mc_ulong desc_va, int anon)
+{
+	struct folio *f = mc_va_to_folio(m, desc_va);
+	unsigned long i, nr = 1UL << order;
+	memset(f, 0, order ? sizeof(*f) : MC_SMALL_FOLIO_SIZE);
+	f->flags.f = mc_pfn_flags(m, p) & MC_PFN_FLAGS_MASK;
+	INIT_LIST_HEAD(&f->lru, desc_va + offsetof(struct folio, lru));
+	f->_mapcount.counter = -1;
+	f->_order = (u8)order;
+	f->pfn = mc_page_to_pfn(m, p);
+	if (order) {
+		f->_large_mapcount.counter = -1;
+		f->_entire_mapcount.counter = -1;
+#if defined(CONFIG_MM_ID)
+		f->_mm_id_mapcount[0] = -1;
+		f->_mm_id_mapcount[1] = -1;
+#endif
+		INIT_LIST_HEAD(&f->_deferred_list, desc_va + offsetof(struct folio, _deferred_list));
+	}
+	for (i = 0; i < nr; i++)
+		mc_set_memdesc(p + i, anon ? MEMDESC_TYPE_ANON : MEMDESC_TYPE_FILE, desc_va);
+	return f;
+}
+
+/* Is `va` still the descriptor of the folio its pfn field names?  (A
+ * freed descriptor's memory may be free, reused, or no slab at all.) */
+static inline int mc_folio_desc_live(const struct mc_machine *m, mc_ulong va)
+{
+	const struct folio *f;
+	if (va % MEMDESC_ALIGN || !mc_addr_in_direct_map(m, va, MC_SMALL_FOLIO_SIZE))
+		return 0;
+	f = mc_va_to_folio(m, va);
+	if (f->pfn >= m->nr_pfns || (m->pfn_marks[f->pfn] & MC_PFN_NOMAP))
+		return 0;
+	return mc_memdesc_is_folio(mc_pfn_to_page(m, f->pfn)) &&
+	       mc_memdesc_desc_va(mc_pfn_to_page(m, f->pfn)) == va;
+}
+
+/* An allocated object of descriptor cache `ci` must be the descriptor of
+ * the pages it names, all of them: why not, or NULL. */
+static inline const char *mc_desc_bad_reason(const struct mc_machine *m, int ci, mc_ulong va)
+{
+	uint64_t pfn, i, nr;
+	unsigned int type;
+	if (ci == MC_DESC_SLAB) {
+		const struct slab *sl = (const struct slab *)mc_host(m, va);
+		pfn = sl->pfn;
+		nr = 1ULL << sl->order;
+		type = MEMDESC_TYPE_SLAB;
+	} else {
+		const struct folio *f = (const struct folio *)mc_host(m, va);
+		pfn = f->pfn;
+		nr = 1ULL << f->_order;
+		if ((ci == MC_DESC_FOLIO_LARGE) != (f->_order != 0))
+			return "a folio of this order belongs in the other folio cache";
+		type = MC_MEMDESC_NO_TYPE;
+	}
+	if (pfn >= m->nr_pfns || nr > m->nr_pfns - pfn)
+		return "names pages outside the memory map";
+	for (i = 0; i < nr; i++) {
+		const struct page *p = mc_pfn_to_page(m, pfn + i);
+		if (mc_memdesc_desc_va(p) != va ||
+		    (type != MC_MEMDESC_NO_TYPE ? mc_memdesc_type(p) != type : !mc_memdesc_is_folio(p)))
+			return "a page it names does not point back at it (leaked descriptor)";
+	}
+	return NULL;
+}
+
+/* The PFN whose state the flags word at `va` holds: a struct page's, or the
+ * first page of the live folio whose descriptor starts there; else -1. */
+static inline int64_t mc_flags_word_pfn(const struct mc_machine *m, mc_ulong va)
+{
+	if (mc_va_is_page(m, va))
+		return (int64_t)mc_page_to_pfn(m, mc_va_to_page(m, va));
+	if (mc_folio_desc_live(m, va - offsetof(struct folio, flags)))
+		return (int64_t)mc_va_to_folio(m, va - offsetof(struct folio, flags))->pfn;
+	return -1;
+}
+
+/*
+ * Which word of a live descriptor the API may write (PgFlags, Machine.write):
+ * a folio's flags, mapping, index, private, counters and memcg, as a
+ * debugger could (tests inject bad state this way; the checks find it);
+ * not the words the model follows: where the pages are (pfn, order) and
+ * the list links; of a slab descriptor, only its flags and counters (as
+ * classic lets a struct slab in the memmap be written).
+ */
+static inline const char *mc_desc_word_unwritable(const struct mc_machine *m, int ci, size_t off)
+{
+	(void)m;
+	if (ci == MC_DESC_SLAB) {
+		if (off == offsetof(struct slab, flags) || off == offsetof(struct slab, counters))
+			return NULL;
+		return "a slab descriptor word SLUB follows (lists, freelist, cache, pages)";
+	}
+	if (off / sizeof(mc_ulong) == offsetof(struct folio, _order) / sizeof(mc_ulong) ||
+	    off == offsetof(struct folio, pfn))
+		return "where the folio's pages are (pfn, order) is a word the model follows";
+	if ((off >= offsetof(struct folio, lru) &&
+	     off < offsetof(struct folio, lru) + sizeof(struct list_head)) ||
+	    (off >= offsetof(struct folio, _deferred_list) &&
+	     off < offsetof(struct folio, _deferred_list) + sizeof(struct list_head)))
+		return "a list link of the folio";
+	return NULL;
+}
+
+/* ---- slabs --------------------------------------------------------------- */
+
+static inline struct slab *mc_va_to_slab(const struct mc_machine *m, mc_ulong va)
+{
+	return (struct slab *)mc_host(m, va);
+}
+
+static inline mc_ulong mc_slab_va(const struct mc_machine *m, const struct slab *sl)
+{
+	return mc_virt(m, sl);
+}
+
+static inline struct page *slab_page(const struct mc_machine *m, struct slab *sl)
+{
+	return mc_pfn_to_page(m, sl->pfn);
+}
+
+/* The slab a page points at (the caller checked PageSlab). */
+static inline struct slab *page_slab(const struct mc_machine *m, struct page *p)
+{
+	return mc_va_to_slab(m, mc_memdesc_desc_va(p));
+}
+
+/* A slab is no folio once descriptors are separate. */
+static inline struct folio *slab_folio(const struct mc_machine *m, struct slab *sl)
+{
+	(void)m;
+	(void)sl;
+	return NULL;
+}
+
+static inline uint64_t slab_pfn(const struct mc_machine *m, const struct slab *sl)
+{
+	(void)m;
+	return sl->pfn;
+}
+
+static inline unsigned int slab_order(const struct slab *sl)
+{
+	return (unsigned int)sl->order;
+}
+
+static inline int slab_nid(const struct slab *sl)
+{
+	return (int)((sl->flags.f >> NODES_PGSHIFT) & NODES_MASK);
+}
+
+/* allocate_slab(): the descriptor's pfn, order and pfn_flags(); every page
+ * points at it.  `build`: where to build it when the slab will hold it. */
+static inline struct slab *mc_slab_attach(const struct mc_machine *m, struct page *p,
+					  unsigned int order, mc_ulong desc_va, struct slab *build)
+{
+	struct slab *sl = build ? build : mc_va_to_slab(m, desc_va);
+	unsigned long i, nr = 1UL << order;
+	memset(sl, 0, sizeof(*sl));
+	sl->flags.f = mc_pfn_flags(m, p) & MC_PFN_FLAGS_MASK;
+	sl->pfn = mc_page_to_pfn(m, p);
+	sl->order = order;
+	for (i = 0; i < nr; i++)
+		mc_set_memdesc(p + i, MEMDESC_TYPE_SLAB, desc_va);
+	return sl;
+}
+
+/* __free_slab(): the descriptor to give back to slab_desc, or 0 when the
+ * slab holds its own (it goes with the pages).  The free path resets the
+ * pages' memdesc words. */
+static inline mc_ulong mc_slab_detach(const struct mc_machine *m, struct slab *sl)
+{
+	mc_ulong va = mc_slab_va(m, sl);
+	uint64_t pa = mc_virt_to_phys(m, va);
+	sl->slab_cache = 0;
+	if (pa >> PAGE_SHIFT >= sl->pfn && pa >> PAGE_SHIFT < sl->pfn + (1UL << sl->order))
+		return 0;
+	return va;
+}
+
+/* ---- large kmalloc and other Misc memory ---------------------------------- */
+
+static inline void mc_kmalloc_large_attach(const struct mc_machine *m, struct page *p,
+					   unsigned int order)
+{
+	unsigned long i, nr = 1UL << order;
+	for (i = 0; i < nr; i++)
+		mc_set_misc_memdesc(m, p + i, MEMDESC_MISC_KMALLOC_LARGE, order);
+}
+
+static inline void mc_kmalloc_large_detach(const struct mc_machine *m, struct page *p)
+{
+	(void)m;
+	(void)p;		/* the free path resets the memdesc words */
+}
+
+/* A block from alloc_pages() that is no folio: Misc "driver" memory. */
+static inline void mc_misc_attach(const struct mc_machine *m, struct page *p, unsigned int order)
+{
+	unsigned long i, nr = 1UL << order;
+	for (i = 0; i < nr; i++)
+		mc_set_misc_memdesc(m, p + i, MEMDESC_MISC_DRIVER, order);
+}
+
+/* ---- the allocation a page belongs to ------------------------------------- */
+
+/* The first PFN and order of the folio, slab or Misc block p is in; 0 if p
+ * is in none (free, or Misc of order 0). */
+static inline int mc_alloc_block(const struct mc_machine *m, const struct page *p,
+				 uint64_t *first, unsigned int *order)
+{
+	unsigned int t = mc_memdesc_type(p);
+	uint64_t pfn = mc_page_to_pfn(m, p);
+	if (t == MEMDESC_TYPE_FILE || t == MEMDESC_TYPE_ANON) {
+		const struct folio *f = mc_va_to_folio(m, mc_memdesc_desc_va(p));
+		*first = f->pfn;
+		*order = f->_order;
+		return 1;
+	}
+	if (t == MEMDESC_TYPE_SLAB) {
+		const struct slab *sl = mc_va_to_slab(m, mc_memdesc_desc_va(p));
+		*first = sl->pfn;
+		*order = (unsigned int)sl->order;
+		return 1;
+	}
+	if (t == MEMDESC_TYPE_MISC && mc_misc_order(p)) {
+		*order = mc_misc_order(p);
+		*first = pfn & ~((1ULL << *order) - 1);
+		return 1;
+	}
+	return 0;
+}
+
+/* The order of the allocation whose first page is p (0 if p heads none). */
+static inline unsigned int mc_head_order(const struct mc_machine *m, struct page *p)
+{
+	uint64_t first;
+	unsigned int order;
+	if (!mc_alloc_block(m, p, &first, &order) || first != mc_page_to_pfn(m, p))
+		return 0;
+	return order;
+}
+
+/* "Head" and "tail": first and other pages of a block of order > 0. */
+static inline int PageHead(const struct mc_machine *m, const struct page *p)
+{
+	return mc_head_order(m, (struct page *)p) != 0;
+}
+
+static inline int PageTail(const struct mc_machine *m, const struct page *p)
+{
+	uint64_t first;
+	unsigned int order;
+	return mc_alloc_block(m, p, &first, &order) && first != mc_page_to_pfn(m, p);
+}
+
+/* The first page of the allocation p is in (p itself if none). */
+static inline struct page *mc_compound_head(const struct mc_machine *m, struct page *p)
+{
+	uint64_t first;
+	unsigned int order;
+	if (mc_alloc_block(m, p, &first, &order))
+		return mc_pfn_to_page(m, first);
+	return p;
+}
+
+/* compound_head() of a typed page BUG()s (the plan, 2025): only folio pages
+ * and free pages have an answer. */
+static inline const char *mc_compound_head_bug(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	if (mc_memdesc_is_folio(p) || MC_MEMDESC_FREE_TYPE(mc_memdesc_type(p)))
+		return NULL;
+	return "compound_head() of a typed page: this design has no compound pages, only "
+	       "descriptors (the memdesc plan: VM_BUG)";
+}
+
+/* The raw compound_head word a 6.18 page would hold: head + 1 on a tail. */
+static inline mc_ulong mc_page_compound_word(const struct mc_machine *m, const struct page *p)
+{
+	struct page *head = mc_compound_head(m, (struct page *)p);
+	return head == p ? 0 : mc_page_va(m, head) + 1;
+}
+
+/* nth_page(), and where a page is in its block (one memmap array). */
+static inline struct page *nth_page(struct page *p, unsigned long n)
+{
+	return p + n;
+}
+
+static inline long mc_page_index_in(const struct page *head, const struct page *p)
+{
+	return (long)(p - head);
+}
+
+#endif /* MEMCORE_MEMDESC_DESC_H */
