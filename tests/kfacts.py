@@ -347,3 +347,21 @@ def kernel_tuning(bits, managed_by_node, cpus_by_node, min_free_kbytes=None,
                 d["high_max"] = max((managed // 8) // split, batch << 2)
             out[(nid, names[zi])] = d
     return mfk, out
+
+
+def warm_descriptor_caches(m) -> None:
+    """Give the design's descriptor caches slabs, as a running kernel's have.
+
+    The memdesc designs allocate a folio descriptor with every folio and a slab
+    descriptor with every slab, from SLUB caches (Machine.stats()
+    "descriptor_bytes"); the first folio of a fresh machine therefore also
+    allocates slab pages for them.  Tests that compare page-allocator state
+    before and after an operation call this first, so that only the pages
+    the operation itself takes move.  Classic has no descriptor caches:
+    nothing happens."""
+    if not m._descriptor_cache_names():
+        return
+    folios = [m.alloc_folio(order=0), m.alloc_folio(order=1)]
+    for f in folios:
+        assert f.put()
+    m.drain_pcp()
