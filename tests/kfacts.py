@@ -365,3 +365,39 @@ def warm_descriptor_caches(m) -> None:
     for f in folios:
         assert f.put()
     m.drain_pcp()
+
+
+def reserve_descriptors(m, small: int = 0, large: int = 0) -> list:
+    """Give the descriptor caches at least `small` free small-folio and `large`
+    free large-folio descriptors in slabs that stay allocated, so that as many
+    folio allocations (on any CPU) take no slab pages from the page allocator.
+
+    For tests that replay the per-CPU page lists step by step: on the memdesc
+    designs every folio also takes a descriptor, and a descriptor cache that
+    grows takes slab pages through the same pcp lists, which the kernel rule
+    under test does not describe.  Folios are allocated on the current CPU,
+    and all but one per descriptor slab are freed again (the kept one pins its
+    slab: no slab empties, so none is discarded later); kmem_cache_shrink()
+    moves the slabs to the node lists every CPU takes from.  Returns the kept
+    folios (hold them for the test).  Classic has no descriptor caches:
+    nothing happens."""
+    names = m._descriptor_cache_names()
+    if not names:
+        return []
+    keep = []
+    for order, n, name in ((0, small, "folio_small"), (1, large, "folio_large")):
+        if not n:
+            continue
+        per = m.kmem_cache(name).objs_per_slab
+        folios = [m.alloc_folio(order=order) for _ in range(n + 2 * per)]
+        by_slab = {}
+        for f in folios:
+            by_slab.setdefault(m.virt_to_slab(f.address).pfn, []).append(f)
+        for fs in by_slab.values():
+            keep.append(fs[0])
+            for g in fs[1:]:
+                assert g.put()
+    for name in names:
+        m.kmem_cache_shrink(name)
+    m.drain_pcp()
+    return keep
