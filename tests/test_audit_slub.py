@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import memcore
+import kfacts as K
 from conftest import only_bits
 
 
@@ -33,6 +34,7 @@ def test_put_partials_discards_the_collected_empty_slabs_in_reverse(machine):
     CPU partial list is S8 -> S7 -> S6 (put_cpu_partial() pushes at its head), so
     they are freed S6, S7, S8 and S8's page is the first the pcp list hands out."""
     m = machine(cpus=2)
+    K.warm_descriptor_caches(m)         # the folios below take no descriptor slab page
     a, b = m.task("A", cpu=0), m.task("B", cpu=1)
     c = m.kmem_cache_create("audit_pp", 256)
     assert c.min_partial == 5 and c.objs_per_slab == 16
