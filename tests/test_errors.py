@@ -170,6 +170,19 @@ def test_freeing_a_locked_folio(machine):
     f = m.alloc_folio(order=2)
     assert f.lock()
     _bad_free(m, f, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set")
+    assert f.flags.test("locked") and "locked" in f.flags.names()
+    f.unlock()
+    assert f.put()
+    m.check()
+
+
+@pytest.mark.classic_overlay
+def test_a_locked_large_folio_prints_locked_and_head(machine):
+    """The folio's flags are its head page's: %pGp shows PG_head after PG_locked
+    (the memdesc designs have no PG_head; a descriptor's flags hold none)."""
+    m = machine()
+    f = m.alloc_folio(order=2)
+    assert f.lock()
     assert "(locked|head|" in str(f.flags)
     f.unlock()
     assert f.put()
@@ -194,12 +207,28 @@ def test_freeing_with_bad_flags(machine, setup):
     m.check()
 
 
-@pytest.mark.parametrize("flags", [("set_lru",), ("set_lru", "set_active"),
-                                   ("set_lru", "set_unevictable"), ("set_mlocked",),
-                                   ("set_dirty", "mark_uptodate", "set_referenced")])
+FREE_PATH_CLEARS = [("set_lru",), ("set_lru", "set_active"), ("set_lru", "set_unevictable"),
+                    ("set_mlocked",), ("set_dirty", "mark_uptodate", "set_referenced")]
+
+
+@pytest.mark.parametrize("flags", FREE_PATH_CLEARS)
 def test_flags_the_free_path_clears_are_not_bad(machine, flags):
     """__folio_put() takes an LRU folio off the LRU (clearing lru/active/
     unevictable) and __free_pages_prepare() clears PG_mlocked before checking."""
+    m = machine()
+    f = m.alloc_folio(order=2)
+    for fl in flags:
+        getattr(f, fl)()
+    assert f.put()
+    m.drain_pcp()
+    m.check()
+
+
+@pytest.mark.classic_overlay
+@pytest.mark.parametrize("flags", FREE_PATH_CLEARS)
+def test_the_freed_head_page_has_no_page_flags_left(machine, flags):
+    """The folio's flags are its head page's flags word: after the free it holds
+    no page flag (a memdesc design's free block keeps its order in those bits)."""
     m = machine()
     f = m.alloc_folio(order=2)
     pfn = f.pfn
@@ -343,9 +372,9 @@ def test_tail_page_where_a_head_is_required(machine):
     assert m.folio(f.pfn) == f
 
 
-def test_view_of_a_freed_folio_that_became_a_tail(machine):
-    m = machine()
-    # an order-9 folio in the upper half of an order-10 block
+def _stale_view_inside_a_new_folio(m):
+    """A view of an order-9 folio freed and merged, whose memory is now the upper
+    half of a new order-10 folio: (stale view, its old pfn, the new folio)."""
     held = []
     while True:
         g = m.alloc_folio(order=9)
@@ -365,9 +394,38 @@ def test_view_of_a_freed_folio_that_became_a_tail(machine):
             break
     new = big[-1]
     assert new.pfn == pfn - 512
+    return stale, pfn, new
+
+
+STALE_OPS = ("get", "put", "try_get", "lock", "trylock", "unlock", "set_dirty", "free_frozen")
+
+
+def test_view_of_a_freed_folio_inside_a_new_folio(machine):
+    """Every operation through the stale view is a VM bug (whatever the design
+    names it), and none touches the new folio."""
+    m = machine()
+    stale, pfn, new = _stale_view_inside_a_new_folio(m)
     u = Unchanged(m, new)
-    for op in ("get", "put", "try_get", "lock", "trylock", "unlock", "set_dirty",
-               "free_frozen"):
+    for op in STALE_OPS:
+        with pytest.raises(memcore.VMBug) as ei:
+            getattr(stale, op)()
+        assert has_dump(ei.value)
+    with pytest.raises(memcore.VMBug):
+        stale.refcount
+    u.check()
+    assert new.refcount == 1 and new.put()
+    m.check()
+
+
+@pytest.mark.classic_overlay
+def test_view_of_a_freed_folio_that_became_a_tail(machine):
+    """The view is the old head struct page, now a tail of the new folio: the
+    kernel's VM_BUG_ON_PAGE(PageTail) at that PFN.  (On the memdesc designs the
+    view is the freed descriptor, reused or not: a stale view, not a tail.)"""
+    m = machine()
+    stale, pfn, new = _stale_view_inside_a_new_folio(m)
+    u = Unchanged(m, new)
+    for op in STALE_OPS:
         with pytest.raises(memcore.TailPageError) as ei:
             getattr(stale, op)()
         assert has_dump(ei.value, pfn)
