@@ -48,8 +48,29 @@ def test_geometry(machine, order):
         with pytest.raises((ValueError, TypeError)):
             f.page(bad)
     assert m.folio(f.pfn) == f and hash(m.folio(f.pfn)) == hash(f)
-    assert f.flags.word == K.flags_word(m, f.pfn)
     assert f.flags.address == f.address + K.layout(m, "folio")["flags"].offset
+    assert f.flags.word == m.pgflags(f.flags.address).word
+
+
+@pytest.mark.classic_overlay
+@pytest.mark.parametrize("order", [0, 1, 2, 3, 9, 10])
+def test_folio_flags_and_references_are_the_head_pages(machine, order):
+    """The folio is its head struct page: folio->flags is the head's flags word,
+    and references are counted in the head's _refcount only (the tails' stay 0)."""
+    m = machine()
+    f = m.alloc_folio(order=order)
+    assert f.flags.word == K.flags_word(m, f.pfn)
+    assert f.flags.address == K.page_address(m, f.pfn) + K.layout(m, "page")["flags"].offset
+    f.get()
+    assert all(m.page(f.pfn + i).refcount == 0 for i in range(1, 1 << order))
+    assert K.page_field(m, f.pfn, "_refcount") == 2
+    # the folio lock is PG_locked of the head page
+    assert f.trylock()
+    assert K.flags_word(m, f.pfn) & 1
+    f.unlock()
+    assert not K.flags_word(m, f.pfn) & 1
+    assert f.put() is False and f.put() is True
+    m.check()
 
 
 def test_get_put_try_get(machine):
@@ -60,8 +81,7 @@ def test_get_put_try_get(machine):
     assert f.refcount == 3 == m.page(f.pfn).refcount
     assert f.try_get() is True
     assert f.refcount == 4
-    # tail refcounts stay 0: references are counted on the head only
-    assert all(m.page(f.pfn + i).refcount == 0 for i in range(1, 4))
+    # (tail refcounts stay 0 on classic: test_folio_flags_and_references_are_the_head_pages)
     assert f.put() is False
     assert f.put() is False
     assert f.put() is False
@@ -122,11 +142,13 @@ def test_ref_unfreeze_of_a_live_folio_is_a_bug(machine):
 # ---- the folio lock ------------------------------------------------------------------
 
 def _waiters_bit(m, f):
-    return (K.flags_word(m, f.pfn) >> K.pg_bits(m.bits)["waiters"]) & 1
+    """PG_waiters of the folio's flags word (read as a word: the head page's on
+    classic, the descriptor's on the memdesc designs)."""
+    return (f.flags.word >> K.pg_bits(m.bits)["waiters"]) & 1
 
 
 def _locked_bit(m, f):
-    return K.flags_word(m, f.pfn) & 1
+    return f.flags.word & 1
 
 
 def test_trylock(machine):
@@ -271,8 +293,10 @@ def test_large_folio_through_the_views(machine, order, kind):
     head, nr = f.pfn, 1 << order
     pgmask = (1 << K.NR_PAGEFLAGS[m.bits]) - 1
     bit = K.pg_bits(m.bits)
-    want = (1 << bit["head"]) | ((1 << bit["swapbacked"]) if kind == "anon" else 0)
-    assert K.flags_word(m, head) & pgmask == want
+    # the folio's flags: PG_swapbacked if anon, nothing else (PG_head aside, which
+    # only the classic overlay has: test_large_folio_head_and_tail_struct_pages)
+    swapbacked = (1 << bit["swapbacked"]) if kind == "anon" else 0
+    assert f.flags.word & pgmask & ~(1 << bit["head"]) == swapbacked
     assert (f.order, f.nr_pages, f.refcount, f.mapcount) == (order, nr, 1, 0)
     assert m.page(head).is_head and not m.page(head).is_tail
     for i in range(2, nr):
@@ -281,15 +305,38 @@ def test_large_folio_through_the_views(machine, order, kind):
         p = m.page(head + i)
         assert p.is_tail and not p.is_head
         assert p.folio == f and f.page(i) == p
-        assert p.refcount == 0 and p.mapcount == 0
+        assert p.mapcount == 0
         with pytest.raises(memcore.TailPageError):
             m.folio(head + i)
     m.check()
     assert f.put()
     m.drain_pcp()
     for i in range(nr):
-        assert K.flags_word(m, head + i) & pgmask == 0
         assert not m.page(head + i).is_tail and m.page(head + i).folio is None
+    m.check()
+
+
+@pytest.mark.classic_overlay
+@pytest.mark.parametrize("order", range(1, 11))
+@pytest.mark.parametrize("kind", ["file", "anon"])
+def test_large_folio_head_and_tail_struct_pages(machine, order, kind):
+    """prep_compound_page() in the struct pages: the head's flags word is the
+    folio's, with PG_head; tails have no references of their own; freeing clears
+    every page's flags (on the memdesc designs a free block's head keeps its
+    order in flag bits)."""
+    m = machine()
+    f = m.alloc_folio(order=order, kind=kind)
+    head, nr = f.pfn, 1 << order
+    pgmask = (1 << K.NR_PAGEFLAGS[m.bits]) - 1
+    bit = K.pg_bits(m.bits)
+    want = (1 << bit["head"]) | ((1 << bit["swapbacked"]) if kind == "anon" else 0)
+    assert K.flags_word(m, head) & pgmask == want
+    for i in sorted(({1, 2, 3, nr - 1} | set(range(97, nr, 97))) & set(range(1, nr))):
+        assert m.page(head + i).refcount == 0
+    assert f.put()
+    m.drain_pcp()
+    for i in range(nr):
+        assert K.flags_word(m, head + i) & pgmask == 0
     m.check()
 
 
@@ -382,7 +429,7 @@ def test_page_view_basics(machine):
     assert p.pfn == f.pfn + 1
     assert p.address == K.page_address(m, f.pfn + 1)
     assert p.folio == f
-    assert p.refcount == 0
+    # (a tail's own refcount of 0 is classic: test_page_view_reads_the_struct_page)
     assert p.flags.word == K.flags_word(m, f.pfn + 1)
     assert p.flags.address == p.address + K.layout(m, "page")["flags"].offset
     assert p.type_name is None
@@ -505,19 +552,24 @@ def test_dump_of_a_large_folio_head_and_tail(machine):
     assert lines[0] == (f"page: refcount:1 mapcount:0 mapping:{0:0{2 * w}x} index:0x0 "
                         f"pfn:{f.pfn:#x}")
     assert lines[1] == "head: order:3 mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0"
-    assert lines[2] == "flags: " + pgp(m, K.flags_word(m, f.pfn))
-    assert "referenced|uptodate|lru|head" in lines[2]
+    assert lines[2] == "flags: " + pgp(m, f.flags.word)
+    assert "(referenced|uptodate|lru|" in lines[2]
     assert lines[3:3 + nraw] == hexdump(m, m.page(f.pfn).raw(), "raw: ")
-    assert lines[3 + nraw:] and all(line.startswith("head: ") for line in lines[3 + nraw:])
+    # __dump_folio()'s hex dump of the folio: "head: " lines (the classic overlay's
+    # first two struct pages, test_dump_prints_the_folio_as_its_first_two_struct_pages);
+    # a separately allocated descriptor follows as "folio: " lines
+    assert lines[3 + nraw:] and lines[3 + nraw].startswith("head: ")
+    assert all(line.startswith(("head: ", "folio: ")) for line in lines[3 + nraw:])
     # a tail page: the head's refcount and flags, the tail's own raw words and index
     t = f.pfn + 5
     lines = tail_lines
     assert lines[0] == (f"page: refcount:1 mapcount:0 mapping:{0:0{2 * w}x} index:0x5 "
                         f"pfn:{t:#x}")
     assert lines[1].startswith("head: order:3 ")
-    assert lines[2] == "flags: " + pgp(m, K.flags_word(m, f.pfn))
+    assert lines[2] == "flags: " + pgp(m, f.flags.word)
     assert lines[3:3 + nraw] == hexdump(m, m.page(t).raw(), "raw: ")
-    assert lines[3 + nraw:-1] and all(line.startswith("head: ") for line in lines[3 + nraw:-1])
+    assert lines[3 + nraw:-1] and lines[3 + nraw].startswith("head: ")
+    assert all(line.startswith(("head: ", "folio: ")) for line in lines[3 + nraw:-1])
     assert lines[-1] == "page dumped because: testing"
     f.clear_lru()
 
@@ -530,6 +582,9 @@ def test_dump_prints_the_folio_as_its_first_two_struct_pages(machine):
     hraw = m.page(f.pfn).raw() + m.page(f.pfn + 1).raw()
     assert lines[3 + nraw:] == hexdump(m, hraw, "head: ")
     assert tail_lines[3 + nraw:-1] == hexdump(m, hraw, "head: ")
+    # the flags printed are the head page's, with PG_head
+    assert lines[2] == tail_lines[2] == "flags: " + pgp(m, K.flags_word(m, f.pfn))
+    assert "referenced|uptodate|lru|head" in lines[2]
     f.clear_lru()
 
 
@@ -585,22 +640,28 @@ def test_pgflags_word_and_bits(machine):
     f = m.alloc_folio()
     pf = f.flags
     bit = K.pg_bits(m.bits)
-    w0 = K.flags_word(m, f.pfn)
+
+    def word():
+        """The folio's flags word through a view of its own (the head page's on
+        classic, test_folio_flags_and_references_are_the_head_pages)."""
+        return m.pgflags(f.flags.address).word
+
+    w0 = word()
     assert pf.word == w0
     assert pf.test("dirty") is False
     pf.set("dirty")
-    assert K.flags_word(m, f.pfn) == w0 | 1 << bit["dirty"]
+    assert word() == w0 | 1 << bit["dirty"]
     assert pf.test("PG_dirty") is True and f.test_dirty()
     assert pf.test_and_set("dirty") is True
     assert pf.test_and_set("PG_referenced") is False
-    assert K.flags_word(m, f.pfn) == w0 | 1 << bit["dirty"] | 1 << bit["referenced"]
+    assert word() == w0 | 1 << bit["dirty"] | 1 << bit["referenced"]
     pf.clear("PG_dirty")
     assert pf.test_and_clear("referenced") is True
-    assert K.flags_word(m, f.pfn) == w0
+    assert word() == w0
     # aliases are the same bit
     pf.set("swapcache")
     assert pf.test("owner_priv_1") and pf.test("checked") and f.test_checked()
-    assert K.flags_word(m, f.pfn) == w0 | 1 << bit["owner_priv_1"]
+    assert word() == w0 | 1 << bit["owner_priv_1"]
     pf.clear("checked")
     # by bit number
     pf.set(bit["private"])
@@ -615,7 +676,7 @@ def test_pgflags_word_and_bits(machine):
     assert pf.node == 0
     # the word setter writes the word
     pf.word = w0 | 1 << bit["uptodate"]
-    assert K.flags_word(m, f.pfn) == w0 | 1 << bit["uptodate"] and f.test_uptodate()
+    assert word() == w0 | 1 << bit["uptodate"] and f.test_uptodate()
     pf.word = w0
     for bad in (-1, 1 << m.bits, "0"):
         with pytest.raises(TypeError if bad == "0" else ValueError):
@@ -632,7 +693,7 @@ def test_pgflags_str_is_pgp(machine):
     f.mark_uptodate()
     f.set_lru()
     s = str(f.flags)
-    assert s == pgp(m, K.flags_word(m, f.pfn))
+    assert s == pgp(m, f.flags.word)
     if bits == 64:
         zone = K.ZONES[64].index(f.zone)
         assert s.endswith(f"(referenced|uptodate|lru|node=0|zone={zone}|lastcpupid=0xffff)")
@@ -969,8 +1030,9 @@ def test_aliases_share_bits(machine):
     g.set_partially_mapped()
     assert m.pgflags(_word_addr(g, "second")).test("reclaim") and not g.test_reclaim()
     g.clear_partially_mapped()
-    assert K.flags_word(m, f.pfn) & ((1 << K.NR_PAGEFLAGS[bits]) - 1) == \
-        1 << K.pg_bits(bits)["head"]
+    # every alias cleared again: no flag left (but PG_head, on classic)
+    head = 1 << K.pg_bits(bits)["head"]
+    assert f.flags.word & ((1 << K.NR_PAGEFLAGS[bits]) - 1) & ~head == 0
     assert f.put() and g.put()
     m.check()
 
