@@ -74,6 +74,12 @@ class SnapshotError(MemcoreError, ValueError):
     pickled content); the message names the file and the problem."""
 
 
+class NotSupported(MemcoreError, NotImplementedError):
+    """The machine's design has no such mechanism: slab-backed page-cache
+    folios (claim S8) or a memdesc word on classic (Linux 6.18).  The message
+    names the design and the designs that have it."""
+
+
 class KASANReport(VMBug):
     """What KASAN would report: use-after-free, out-of-bounds, double-free, invalid-free.
 

@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import _variants
-from .errors import MemcoreError, UnknownChoice
+from .errors import MemcoreError, NotSupported, UnknownChoice
 from .layout import _layouts, layout_variants
 
 #: the low bits that hold the type (MEMDESC_TYPE_BITS)
@@ -30,7 +30,7 @@ TYPE_BITS = 4
 TYPE_MASK = (1 << TYPE_BITS) - 1
 
 
-class NoMemdesc(MemcoreError, ValueError):
+class NoMemdesc(NotSupported, ValueError):
     """The design has no memdesc word (classic: Linux 6.18)."""
 
 

@@ -219,8 +219,14 @@ def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: st
 
     m.drain_pcp()
     free_before = m._free_mask().astype(bool)
+    desc_before = m._descriptor_slab_mask()
     placed = m._snapshot_place(pfns, orders, kinds, kwargs.get("min_free_kbytes")).astype(bool)
+    m.drain_pcp()
     free_after = m._free_mask().astype(bool)
+    # the memdesc designs allocate a descriptor per placed folio: the slabs of
+    # their descriptor caches take free memory the snapshot's kernel (6.18,
+    # descriptors in the memmap) did not need
+    desc_pages = m._descriptor_slab_mask() & ~desc_before
 
     # what the model's own boot took of memory the snapshot had free or not yet
     # initialised (memblock metadata, boot slabs; the first MiB)
@@ -250,6 +256,7 @@ def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: st
     # the PFNs that should be free now: free after the model's boot, less the blocks placed
     expect_free = free_before.copy()
     expect_free[_covered(pfns[placed], sizes[placed])] = False
+    expect_free[desc_pages] = False
     snap_free = np.zeros(m.nr_pfns, dtype=bool)
     w = (cls == E.CLASS_NAMES.index("buddy")) | (cls == E.CLASS_NAMES.index("uninitialised"))
     snap_free[lo:hi] = w[:hi - lo]
@@ -310,6 +317,7 @@ def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: st
         "own_pages": int(np.count_nonzero(own & snap_free)),
         "torn": torn, "boot_allocations_held_off": hold,
         "free_pfns_as_expected": bool(np.array_equal(free_after, expect_free)),
+        "descriptor_pages": int(np.count_nonzero(desc_pages)),
         "zones": zrep, "free_blocks": frep, "notes": notes,
     })
     machine: Machine = m

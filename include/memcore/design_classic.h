@@ -610,6 +610,32 @@ static inline const char *mc_desc_word_unwritable(const struct mc_machine *m, in
 	return "classic has no descriptor caches";
 }
 
+/* The page's memdesc word: none in Linux 6.18 (0). */
+static inline int mc_page_memdesc(const struct mc_machine *m, const struct page *p, mc_ulong *word)
+{
+	(void)m; (void)p; (void)word;
+	return 0;
+}
+
+/* S8, slab-backed page-cache folios: a classic slab is one compound page
+ * whose head struct page is the slab; no page of it can become a folio. */
+#define MC_FOLIO_SLABS		0
+static inline struct slab *mc_folio_backing_slab(const struct mc_machine *m, const struct folio *f)
+{
+	(void)m; (void)f;
+	return NULL;
+}
+
+static inline void mc_folio_lend_from_slab(struct mc_machine *m, struct folio *f, struct slab *sl)
+{
+	(void)m; (void)f; (void)sl;
+}
+
+static inline void mc_folio_return_to_slab(struct mc_machine *m, struct folio *f, struct slab *sl)
+{
+	(void)m; (void)f; (void)sl;
+}
+
 /* compound_head() as the API offers it: NULL, or why it is a VM_BUG. */
 static inline const char *mc_compound_head_bug(const struct mc_machine *m, const struct page *p)
 {

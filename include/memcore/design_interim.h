@@ -290,22 +290,37 @@ static inline const char *mc_compound_bad_reason(const struct mc_machine *m, str
 						 unsigned int order, unsigned long *bad)
 {
 	unsigned long i, nr = 1UL << order;
-	uint64_t first, pfn = mc_page_to_pfn(m, head);
-	unsigned int o;
+	uint64_t pfn = mc_page_to_pfn(m, head);
+	mc_ulong expect = mc_memdesc_word(head), va;
+	unsigned int type;
 	*bad = 0;
-	if (mc_memdesc_is_folio(head) || mc_memdesc_type(head) == MEMDESC_TYPE_SLAB) {
-		mc_ulong va = mc_memdesc_desc_va(head);
+	if (m->pfn_marks[pfn] & MC_PFN_SLAB_FOLIO)	/* a lent page heads its slab (S8) */
+		expect = (mc_ulong)page_folio(m, head)->private | MEMDESC_TYPE_SLAB;
+	type = (unsigned int)(expect & MEMDESC_TYPE_MASK);
+	va = expect & ~(mc_ulong)MEMDESC_TYPE_MASK;
+	if (type == MEMDESC_TYPE_FILE || type == MEMDESC_TYPE_ANON || type == MEMDESC_TYPE_SLAB) {
+		uint64_t first;
+		unsigned int o;
 		if (va % MEMDESC_ALIGN || !mc_addr_in_direct_map(m, va, MC_SMALL_FOLIO_SIZE))
 			return "memdesc points outside the direct map";
-		if (!mc_alloc_block(m, head, &first, &o) || first != pfn || o != order)
+		if (type == MEMDESC_TYPE_SLAB) {
+			first = mc_va_to_slab(m, va)->pfn;
+			o = (unsigned int)mc_va_to_slab(m, va)->order;
+		} else {
+			first = mc_va_to_folio(m, va)->pfn;
+			o = mc_va_to_folio(m, va)->_order;
+		}
+		if (first != pfn || o != order)
 			return "descriptor does not name this page and order";
 	}
 	for (i = 0; i < nr; i++) {
 		struct page *t = head + i;
+		int lent = (m->pfn_marks[pfn + i] & MC_PFN_SLAB_FOLIO) != 0;
 		*bad = i;
-		if (mc_memdesc_word(t) != mc_memdesc_word(head))
-			return "page's memdesc differs from its block's first page";
-		if (i && t->_refcount.counter != 0)
+		if (mc_memdesc_word(t) != expect &&
+		    !(lent && ((mc_ulong)page_folio(m, t)->private | MEMDESC_TYPE_SLAB) == expect))
+			return "page's memdesc differs from its block's";
+		if (i && !lent && t->_refcount.counter != 0)
 			return "page other than the first has a nonzero refcount";
 		if (mc_memdesc_is_folio(t) && t->_refcount.counter != 0)
 			return "folio page has a refcount of its own (the folio holds it)";

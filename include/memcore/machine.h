@@ -130,6 +130,8 @@ MC_DEFINE_NAME_OF(mc_reserve_kind_name, MC_RESERVE_KINDS, MC_NR_RESERVE_KINDS)
 					 * page (if any) is init_unavailable_range()'s: PG_reserved */
 #define MC_PFN_NOMAP		0x08	/* a hole in a memory section with no RAM: no struct page
 					 * (pfn_valid() is false; the host memmap stays zero) */
+#define MC_PFN_SLAB_FOLIO	0x10	/* a page of a slab lent to the page cache as a folio,
+					 * the slab stashed in folio->private (claim S8) */
 
 /* What a modeled task sleeps on (mc_task.wait_kind). */
 enum mc_wait_kind {

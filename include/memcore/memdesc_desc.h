@@ -291,6 +291,9 @@ static inline struct folio *mc_folio_attach(const struct mc_machine *m, struct p
 	unsigned long i, nr = 1UL << order;
 	memset(f, 0, order ? sizeof(*f) : MC_SMALL_FOLIO_SIZE);
 	f->flags.f = mc_pfn_flags(m, p) & MC_PFN_FLAGS_MASK;
+#if LAST_CPUPID_WIDTH > 0
+	f->flags.f |= LAST_CPUPID_MASK << LAST_CPUPID_PGSHIFT;	/* no CPU/PID yet */
+#endif
 	INIT_LIST_HEAD(&f->lru, desc_va + offsetof(struct folio, lru));
 	f->_mapcount.counter = -1;
 	f->_order = (u8)order;
@@ -346,6 +349,10 @@ static inline const char *mc_desc_bad_reason(const struct mc_machine *m, int ci,
 		return "names pages outside the memory map";
 	for (i = 0; i < nr; i++) {
 		const struct page *p = mc_pfn_to_page(m, pfn + i);
+		if (type == MEMDESC_TYPE_SLAB && (m->pfn_marks[pfn + i] & MC_PFN_SLAB_FOLIO) &&
+		    mc_memdesc_is_folio(p) &&
+		    (mc_ulong)mc_va_to_folio(m, mc_memdesc_desc_va(p))->private == va)
+			continue;		/* lent to the page cache (S8) */
 		if (mc_memdesc_desc_va(p) != va ||
 		    (type != MC_MEMDESC_NO_TYPE ? mc_memdesc_type(p) != type : !mc_memdesc_is_folio(p)))
 			return "a page it names does not point back at it (leaked descriptor)";
@@ -383,12 +390,22 @@ static inline const char *mc_desc_word_unwritable(const struct mc_machine *m, in
 	if (off / sizeof(mc_ulong) == offsetof(struct folio, _order) / sizeof(mc_ulong) ||
 	    off == offsetof(struct folio, pfn))
 		return "where the folio's pages are (pfn, order) is a word the model follows";
+	if (off == offsetof(struct folio, private))
+		return "folio->private holds a slab-backed folio's slab (S8), which the model follows";
 	if ((off >= offsetof(struct folio, lru) &&
 	     off < offsetof(struct folio, lru) + sizeof(struct list_head)) ||
 	    (off >= offsetof(struct folio, _deferred_list) &&
 	     off < offsetof(struct folio, _deferred_list) + sizeof(struct list_head)))
 		return "a list link of the folio";
 	return NULL;
+}
+
+/* The page's memdesc word, for Page.memdesc (1: the design has one). */
+static inline int mc_page_memdesc(const struct mc_machine *m, const struct page *p, mc_ulong *word)
+{
+	(void)m;
+	*word = mc_memdesc_word(p);
+	return 1;
 }
 
 /* ---- slabs --------------------------------------------------------------- */
@@ -467,6 +484,36 @@ static inline mc_ulong mc_slab_detach(const struct mc_machine *m, struct slab *s
 	return va;
 }
 
+/* ---- S8: a slab lends one of its pages to the page cache ------------------
+ *
+ * The page's memdesc is re-pointed at a new order-0 folio, and the slab is
+ * stashed in the folio (folio->private: the API may not write it here) so
+ * that the folio's last put returns the page to the slab; the model marks
+ * the PFN (MC_PFN_SLAB_FOLIO) so that nothing else reads private as a slab.
+ */
+#define MC_FOLIO_SLABS		1
+
+static inline struct slab *mc_folio_backing_slab(const struct mc_machine *m, const struct folio *f)
+{
+	if (!(m->pfn_marks[f->pfn] & MC_PFN_SLAB_FOLIO))
+		return NULL;
+	return mc_va_to_slab(m, (mc_ulong)f->private);
+}
+
+static inline void mc_folio_lend_from_slab(struct mc_machine *m, struct folio *f, struct slab *sl)
+{
+	f->private = mc_virt(m, sl);
+	m->pfn_marks[f->pfn] |= MC_PFN_SLAB_FOLIO;
+}
+
+/* folio_put() of a lent folio: the page points at its slab again. */
+static inline void mc_folio_return_to_slab(struct mc_machine *m, struct folio *f, struct slab *sl)
+{
+	m->pfn_marks[f->pfn] &= (unsigned char)~MC_PFN_SLAB_FOLIO;
+	mc_set_memdesc(mc_pfn_to_page(m, f->pfn), MEMDESC_TYPE_SLAB, mc_virt(m, sl));
+	f->private = 0;
+}
+
 /* ---- large kmalloc and other Misc memory ---------------------------------- */
 
 static inline void mc_kmalloc_large_attach(const struct mc_machine *m, struct page *p,
@@ -523,10 +570,16 @@ static inline int mc_alloc_block(const struct mc_machine *m, const struct page *
 /* The order of the allocation whose first page is p (0 if p heads none). */
 static inline unsigned int mc_head_order(const struct mc_machine *m, struct page *p)
 {
-	uint64_t first;
+	uint64_t first, pfn = mc_page_to_pfn(m, p);
 	unsigned int order;
-	if (!mc_alloc_block(m, p, &first, &order) || first != mc_page_to_pfn(m, p))
+	if (!mc_alloc_block(m, p, &first, &order) || first != pfn)
 		return 0;
+	if (m->pfn_marks[pfn] & MC_PFN_SLAB_FOLIO) {
+		/* a lent page at the start of its slab heads the slab's block */
+		const struct slab *sl = mc_va_to_slab(m, (mc_ulong)page_folio(m, p)->private);
+		if (sl->pfn == pfn)
+			return (unsigned int)sl->order;
+	}
 	return order;
 }
 
@@ -543,11 +596,15 @@ static inline int PageTail(const struct mc_machine *m, const struct page *p)
 	return mc_alloc_block(m, p, &first, &order) && first != mc_page_to_pfn(m, p);
 }
 
-/* The first page of the allocation p is in (p itself if none). */
+/* The page to ask for the allocation p is in: a folio's or a Misc block's
+ * first page; for a slab page, p itself, since every page of a slab points
+ * at the slab (and its first page may be lent to the page cache, S8). */
 static inline struct page *mc_compound_head(const struct mc_machine *m, struct page *p)
 {
 	uint64_t first;
 	unsigned int order;
+	if (mc_memdesc_type(p) == MEMDESC_TYPE_SLAB)
+		return p;
 	if (mc_alloc_block(m, p, &first, &order))
 		return mc_pfn_to_page(m, first);
 	return p;

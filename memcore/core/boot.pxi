@@ -549,10 +549,14 @@ cdef machine_boot(Machine machine, list ranges, int nodes, int cpus, object min_
     if MC_HAVE_VMEMMAP:
         m.memmap_va = MC_VMEMMAP_START
         for nid in range(nodes):
-            # vmemmap: every present section's struct pages, in 2 MiB blocks
+            # vmemmap: every present section's struct pages, mapped with 2 MiB PMDs
+            # (vmemmap_populate_hugepages()): a struct page smaller than 64 bytes
+            # leaves a section's memmap short of a PMD, and the PMD's block is
+            # still allocated whole, so the node's memmap rounds up to 2 MiB
             nsec = sum(1 for sec in present
                        if m.node_start_pfn[nid] // pps <= sec <= (m.node_end_pfn[nid] - 1) // pps)
-            machine_memblock_alloc(machine, nsec * pps * MC_SIZEOF_PAGE, 2 << 20, nid, MC_RES_MEMMAP)
+            machine_memblock_alloc(machine, ((nsec * pps * MC_SIZEOF_PAGE + (2 << 20) - 1) >> 21) << 21,
+                                   2 << 20, nid, MC_RES_MEMMAP)
     else:
         # classic SPARSEMEM: one page-aligned mem_map per present section, in lowmem
         bytes_ = ((pps * MC_SIZEOF_PAGE + PAGE_SIZE - 1) & ~(<uint64_t>PAGE_SIZE - 1))

@@ -31,6 +31,7 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
     """Classify every PFN of RAM in one pass over the memmap."""
     cdef uint64_t pfn = 0, n, nr = m.nr_pfns
     cdef page *p
+    cdef folio *f
     cdef int top
     cdef int kind
     memset(counts, 0, NR_WALK_KINDS * sizeof(uint64_t))
@@ -50,7 +51,9 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
             else:
                 kind = WALK_FOLIO
             if PageHead(m, p):
-                n = <uint64_t>1 << mc_head_order(m, p)
+                # a folio's own pages (a page a slab lent, S8, heads its slab's block)
+                f = page_folio(m, p)
+                n = <uint64_t>1 << (folio_order(f) if f != NULL else mc_head_order(m, p))
         else:
             top = mc_page_type(m, p)
             if top == PGTY_buddy:

@@ -170,6 +170,7 @@ cdef extern from "memcore/slub_sizing.h" nogil:
     enum:
         MC_NR_KMALLOC_TYPES     # rows of kmalloc_caches[][] (enum mc_kmalloc_type)
         MC_KMALLOC_NR_INDEX     # kmalloc size indexes, 0 unused (KMALLOC_SHIFT_HIGH + 1)
+        MC_SLUB_COSTLY_ORDER    # slab_max_order's default (PAGE_ALLOC_COSTLY_ORDER)
 
 cdef extern from "memcore/machine.h" nogil:
     mc_ulong MC_PAGE_OFFSET, MC_VMEMMAP_START, TAIL_MAPPING, LIST_POISON1, LIST_POISON2
@@ -184,7 +185,7 @@ cdef extern from "memcore/machine.h" nogil:
     enum:
         MC_RES_FIRMWARE, MC_RES_MEMMAP, MC_RES_PGDAT, MC_RES_PAGEBLOCK, MC_RES_PERCPU
         MC_RES_UNAVAILABLE, MC_RES_PERCPU_AREA, MC_RES_SLAB_BOOT, MC_NR_RESERVE_KINDS
-    int MC_PFN_FROZEN, MC_PFN_RESERVED, MC_PFN_HOLE, MC_PFN_NOMAP, MC_MAX_RAM_RANGES
+    int MC_PFN_FROZEN, MC_PFN_RESERVED, MC_PFN_HOLE, MC_PFN_NOMAP, MC_PFN_SLAB_FOLIO, MC_MAX_RAM_RANGES
     bint MC_HAVE_VMEMMAP
     unsigned long long MC_MAX_RAM_BYTES
     enum:
@@ -411,6 +412,12 @@ cdef extern from "memcore/design.h" nogil:
     void mc_misc_attach(const mc_machine *m, page *p, unsigned int order)
     unsigned int mc_head_order(const mc_machine *m, page *p)
     int mc_folio_desc_live(const mc_machine *m, mc_ulong va)
+    int mc_page_memdesc(const mc_machine *m, const page *p, mc_ulong *word)
+    # S8: a slab lends a page to the page cache (MC_FOLIO_SLABS: whether the design can)
+    int MC_FOLIO_SLABS
+    slab *mc_folio_backing_slab(const mc_machine *m, const folio *f)
+    void mc_folio_lend_from_slab(mc_machine *m, folio *f, slab *sl)
+    void mc_folio_return_to_slab(mc_machine *m, folio *f, slab *sl)
     const char *mc_desc_word_unwritable(const mc_machine *m, int ci, size_t off)
     int64_t mc_flags_word_pfn(const mc_machine *m, mc_ulong va)
     const char *mc_desc_bad_reason(const mc_machine *m, int ci, mc_ulong va)

@@ -10,7 +10,8 @@ from libc.limits cimport INT_MAX
 
 from memcore.errors import (BadPageState, Deadlock, FolioNotLocked, InvalidAddress,
                             MemcoreError, OrderOutOfRange, OutOfMemory, PFNOutOfRange,
-                            RefcountError, TailPageError, UnknownChoice, VMBug)
+                            RefcountError, TailPageError, UnknownChoice, VMBug,
+                            NotSupported)
 
 
 cdef inline int set_err(mc_machine *m, int code, int64_t pfn, const char *msg) noexcept nogil:

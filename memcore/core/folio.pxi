@@ -93,6 +93,8 @@ cdef int __folio_put(mc_machine *m, folio *f, int cpu) noexcept nogil:
         return rc
     folio_set_count(f, 0)
     mc_folio_clear_lru_flags(f)                # __folio_put(): page_cache_release()
+    if mc_folio_backing_slab(m, f) != NULL:
+        return folio_return_to_slab(m, f, cpu)
     free_frozen_pages_linked(m, folio_page(m, f, 0), order, cpu)   # links checked above
     folio_desc_release(m, f, order, cpu)
     return 1
@@ -108,6 +110,9 @@ cdef int free_frozen_folio(mc_machine *m, folio *f, int cpu) noexcept nogil:
     if rc:
         return rc
     mc_pfn_mark_clear(m, folio_pfn(m, f), MC_PFN_FROZEN)
+    if mc_folio_backing_slab(m, f) != NULL:
+        folio_return_to_slab(m, f, cpu)
+        return 0
     free_frozen_pages_linked(m, folio_page(m, f, 0), order, cpu)   # links checked above
     folio_desc_release(m, f, order, cpu)
     return 0
@@ -136,3 +141,52 @@ cdef int folio_ref_unfreeze(mc_machine *m, folio *f, int count) noexcept nogil:
 
 cdef inline bint folio_is_frozen(const mc_machine *m, const folio *f) noexcept nogil:
     return mc_pfn_mark_test(m, folio_pfn(m, f), MC_PFN_FROZEN)
+
+
+# ---- S8: page-cache folios lent by a slab (the memdesc designs) -----------------------
+#
+# Claim S8 of the 2021 thread: an order-3 slab of page-sized objects has one
+# struct slab that all 8 pages point at; allocating one page from it makes a
+# folio and re-points that page at it, stashing the slab in the folio, so the
+# page can go back to the slab.  The design says whether it can
+# (MC_FOLIO_SLABS) and where the slab is stashed (mc_folio_lend_from_slab()).
+
+cdef folio *folio_slab_alloc(mc_machine *m, kmem_cache *s, int cpu) noexcept nogil:
+    """One page of the folio slab `s` as an order-0 file folio with refcount 1."""
+    cdef int ci = mc_desc_cache_of(MC_DK_FOLIO, 0)
+    cdef mc_ulong desc, obj
+    cdef slab *sl
+    cdef folio *f
+    if ci < 0:
+        set_err(m, MC_EINVAL, -1, b"this design's slabs cannot lend pages (S8)")
+        return NULL
+    desc = desc_alloc(m, ci, -1, cpu)
+    if desc == 0:
+        return NULL
+    obj = slab_alloc_node(m, s, GFP_KERNEL, -1, cpu, s.object_size)
+    if obj == 0:
+        desc_free(m, ci, desc, cpu)
+        return NULL
+    sl = virt_to_slab(m, obj)
+    f = mc_folio_attach(m, mc_pfn_to_page(m, mc_virt_to_phys(m, obj) >> PAGE_SHIFT), 0, desc, False)
+    mc_folio_lend_from_slab(m, f, sl)
+    folio_set_count(f, 1)                     # published last
+    return f
+
+
+cdef int folio_return_to_slab(mc_machine *m, folio *f, int cpu) noexcept nogil:
+    """The last put of a lent folio (its refcount is 0 now): the page points at
+    its slab again and goes back to it as a free object, the folio descriptor
+    goes back to its cache, and a slab left with no object in use returns its
+    pages to the page allocator (flush and shrink the cache).  1."""
+    cdef slab *sl = mc_folio_backing_slab(m, f)
+    cdef kmem_cache *s = KC(m, sl.slab_cache)
+    cdef uint64_t pfn = folio_pfn(m, f)
+    cdef mc_ulong obj = mc_phys_to_virt(m, pfn << PAGE_SHIFT)
+    m.pfn_gen[pfn] += 1                      # views of the folio are stale now
+    mc_folio_return_to_slab(m, f, sl)
+    slab_free(m, s, sl, obj, cpu)
+    folio_desc_release(m, f, 0, cpu)
+    if objects_marked(m, s, sl) == 0:
+        kmem_cache_flush_and_shrink(m, s)
+    return 1

@@ -570,6 +570,13 @@ cdef class Machine:
         return _make_cache_view(self, kmem_cache_create(self, name, size, align, flags, ctor,
                                                         freeptr_offset))
 
+    def folio_slab_create(self, name, order=3):
+        """A FolioSlab: a slab cache of page-sized objects whose pages become
+        order-0 page-cache folios (claim S8).  NotSupported on classic, whose
+        slab is one compound page."""
+        self._ready()
+        return machine_folio_slab_create(self, name, order)
+
     def kmem_cache(self, name):
         """The cache called `name` (kmalloc caches included)."""
         self._ready()
@@ -582,6 +589,19 @@ cdef class Machine:
         """Every cache, newest first (the order of /proc/slabinfo)."""
         self._ready()
         return [_make_cache_view(self, va) for va in reversed(list(self._cache_names))]
+
+    def _descriptor_slab_mask(self):
+        """numpy bool array over PFNs: the pages of the descriptor caches' slabs."""
+        import numpy as np
+        cdef slab *sl
+        cdef int ci
+        mask = np.zeros(self.m.nr_pfns, dtype=bool)
+        caches = {self.m.desc_caches[ci] for ci in range(MC_NR_DESC_CACHES)}
+        for sva in _slab_vas(self):
+            sl = mc_va_to_slab(self.m, sva)
+            if sl.slab_cache in caches:
+                mask[slab_pfn(self.m, sl):slab_pfn(self.m, sl) + (1 << slab_order(sl))] = True
+        return mask
 
     def _descriptor_cache_names(self):
         """Names of the caches this design allocates descriptors from (none on classic)."""

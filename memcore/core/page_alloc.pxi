@@ -111,7 +111,7 @@ cdef inline int free_pages_check(mc_machine *m, page *p, int order, int expected
             return rc
     # __free_pages_prepare() clears PG_mlocked before it checks
     flags &= ~(<mc_ulong>1 << PG_mlocked)
-    if from_put and test_bit(PG_lru, page_flags_word(m, p)):
+    if from_put and test_bit(PG_lru, folio_flags(page_folio(m, p), 0)):
         flags &= ~((<mc_ulong>1 << PG_lru) | (<mc_ulong>1 << PG_active) |
                    (<mc_ulong>1 << PG_unevictable))
     bad = page_bad_reason(m, p, flags, expected_ref, True)

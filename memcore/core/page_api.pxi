@@ -157,8 +157,8 @@ cdef object machine_stats(Machine machine):
             })
     meta = {RESERVE_KIND_NAMES[i]: m.reserved_bytes[i] for i in range(MC_NR_RESERVE_KINDS)}
     slab_pages = {}
-    for pfn in _slab_heads(machine):
-        sl = page_slab(m, mc_pfn_to_page(m, pfn))
+    for sva in _slab_vas(machine):
+        sl = mc_va_to_slab(m, sva)
         slab_pages[sl.slab_cache] = slab_pages.get(sl.slab_cache, 0) + (1 << slab_order(sl))
     caches = {}
     for c in machine.caches():

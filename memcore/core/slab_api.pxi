@@ -933,8 +933,7 @@ cdef int check_slabs(Machine machine) except -1:
             pending.add(v)
             v = mc_va_to_slab(m, v).callback_head.next
     by_cache = {}
-    for pfn in _slab_heads(machine):
-        sva = mc_slab_va(m, page_slab(m, mc_pfn_to_page(m, pfn)))
+    for sva in _slab_vas(machine):
         by_cache.setdefault(mc_va_to_slab(m, sva).slab_cache, []).append(sva)
     for cva in by_cache:
         if cva not in machine._cache_names:
@@ -1263,3 +1262,83 @@ cdef object machine_slabinfo(Machine machine):
                      f"{c.objs_per_slab:4d} {1 << c.order:4d} : tunables {0:4d} {0:4d} "
                      f"{0:4d} : slabdata {slabs:6d} {slabs:6d} {0:6d}")
     return "\n".join(lines) + "\n"
+
+
+# ---- S8: slab-backed page-cache folios ---------------------------------------------------
+
+cdef class FolioSlab:
+    """A slab cache of page-sized objects that lends its pages to the page cache
+    as order-0 file folios (claim S8 of the 2021 thread):
+    ``sc = m.folio_slab_create(name, order=3)``; ``f = sc.alloc_folio()`` re-points
+    one page of an order-``order`` slab at a new folio descriptor and stashes the
+    slab in the folio (``f.backing_slab``); ``f.put()`` gives the page back to the
+    slab and restores its slab memdesc; the slab's pages go back to the page
+    allocator when none of them is lent."""
+    cdef readonly Machine machine
+    cdef readonly object cache          # its KmemCache
+
+    def __cinit__(self):
+        _take_view_token("FolioSlab")
+
+    def alloc_folio(self, task=None):
+        """An order-0 file folio made of one page of this slab (refcount 1)."""
+        cdef Machine machine = self.machine
+        cdef Task t = machine._running(task)
+        cdef folio *f
+        machine._ready()
+        if (<KmemCache>self.cache).addr not in machine._cache_names:
+            raise VMBug(f"folio slab {self.cache.name!r}: its cache was destroyed")
+        f = folio_slab_alloc(machine.m, machine._cache(self.cache), t._t().cpu)
+        if f == NULL:
+            machine._raise(machine.m.err or MC_ENOMEM)
+        return _make_folio(machine, mc_folio_va(machine.m, f))
+
+    @property
+    def name(self):
+        return self.cache.name
+
+    @property
+    def order(self):
+        """The order of its slabs (pages per slab: 1 << order)."""
+        return self.cache.order
+
+    def __repr__(self):
+        return f"<FolioSlab {self.cache.name!r} order {self.cache.order}>"
+
+
+cdef object machine_folio_slab_create(Machine machine, name, order):
+    """m.folio_slab_create(): a cache of PAGE_SIZE objects, PAGE_SIZE aligned,
+    whose slabs have the given order (what writing /sys/kernel/slab/<name>/order
+    does: the slab geometry is recomputed for that order)."""
+    cdef kmem_cache *s
+    cdef mc_ulong va
+    cdef FolioSlab fs
+    if not MC_FOLIO_SLABS:
+        raise NotSupported(f"folio_slab_create: slab-backed page-cache folios (claim S8) are "
+                           f"not supported by this design ({MC_DESIGN_NAME.decode()}): its slab "
+                           f"is one compound page whose head struct page is the slab, so no "
+                           f"page of it can become a folio; the memdesc designs (interim, "
+                           f"flags_memdesc, memdesc) support it")
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise TypeError(f"order must be an int, not {type(order).__name__}")
+    if not 0 <= order <= MC_SLUB_COSTLY_ORDER:
+        raise OrderOutOfRange(f"folio slab order {order} is outside 0..{MC_SLUB_COSTLY_ORDER} "
+                              f"(slab_max_order, PAGE_ALLOC_COSTLY_ORDER)")
+    va = kmem_cache_create(machine, name, PAGE_SIZE, PAGE_SIZE, (), None, None)
+    s = KC(machine.m, va)
+    if oo_order(s.oo) != <unsigned int>order:
+        # order_store(): the new order for oo and min alike; the random freelist
+        # permutation is redone for the new object count
+        s.oo.x = (<uint32_t>order << 16) | (<uint32_t>(PAGE_SIZE << order) // s.size)
+        s.min.x = s.oo.x
+        if s.random_seq:
+            machine_random_seqs(machine).pop(s.random_seq, None)
+            kfree(machine.m, s.random_seq, 0)
+            s.random_seq = 0
+            _init_random_seq(machine, s)
+            machine._random_seqs = None
+    _allow_view()
+    fs = FolioSlab.__new__(FolioSlab)
+    fs.machine = machine
+    fs.cache = _make_cache_view(machine, va)
+    return fs

@@ -1284,32 +1284,40 @@ cdef int bulk_cache_alloc_free(mc_machine *m, kmem_cache *s, uint64_t n, int cpu
     return 0
 
 
-cdef uint64_t collect_slab_heads(const mc_machine *m, uint64_t *out) noexcept nogil:
-    """PFNs of every slab's first page (out may be NULL: just count)."""
+cdef uint64_t collect_slabs(const mc_machine *m, uint64_t *out) noexcept nogil:
+    """The modeled address of every slab (out may be NULL: just count), found
+    from the first of its pages that says it is a slab's (all of them do where
+    the design points every page at the descriptor; one of them may be lent
+    to the page cache, S8), in PFN order."""
     cdef uint64_t pfn = 0, n = 0
     cdef page *p
+    cdef slab *sl
     while pfn < m.nr_pfns:
         p = mc_pfn_to_page(m, pfn)
+        sl = NULL
         if PageSlab(m, p):
+            sl = page_slab(m, p)
+        elif m.pfn_marks[pfn] & MC_PFN_SLAB_FOLIO:       # lent: the folio knows its slab
+            sl = mc_folio_backing_slab(m, page_folio(m, p))
+        if sl != NULL:
             if out != NULL:
-                out[n] = pfn
+                out[n] = mc_slab_va(m, sl)
             n += 1
-            if PageHead(m, p):
-                pfn += <uint64_t>1 << slab_order(page_slab(m, p))
-                continue
+            pfn = slab_pfn(m, sl) + (<uint64_t>1 << slab_order(sl))
+            continue
         pfn += 1
     return n
 
 
-def _slab_heads(Machine machine):
-    """numpy array of the PFNs of all slabs' first pages."""
+def _slab_vas(Machine machine):
+    """numpy array of the modeled addresses of all slabs, in PFN order."""
     import numpy as np
     cdef uint64_t n
-    n = collect_slab_heads(machine.m, NULL)
+    n = collect_slabs(machine.m, NULL)
     out = np.zeros(n, dtype=np.uint64)
     cdef uint64_t[::1] v = out
     if n:
-        collect_slab_heads(machine.m, &v[0])
+        collect_slabs(machine.m, &v[0])
     return out
 
 

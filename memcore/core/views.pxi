@@ -102,6 +102,18 @@ cdef class Page:
         return v
 
     @property
+    def memdesc(self):
+        """The page's memdesc word, decoded (memcore.Memdesc: type name, descriptor
+        address or None, inline fields).  It reads the struct page only, no
+        descriptor (claims S2, S5).  NoMemdesc on classic (Linux 6.18 has none)."""
+        from memcore.memdesc import NoMemdesc, decode_memdesc
+        cdef mc_ulong word
+        if not mc_page_memdesc(self.machine.m, self._p(), &word):
+            raise NoMemdesc(f"design {MC_DESIGN_NAME.decode()!r} has no memdesc word: its "
+                            f"struct page is Linux 6.18's")
+        return decode_memdesc(word, MC_DESIGN_NAME.decode(), MC_BITS)
+
+    @property
     def compound_head(self):
         """The raw compound_head word: head address + 1 on a tail page, else 0.
         VMBug where the design has no compound pages and the page is typed
@@ -246,6 +258,15 @@ cdef class Folio:
                 b"the folio of the pages it named)")
         self.machine._raise(MC_EFREE)
         return NULL
+
+    @property
+    def backing_slab(self):
+        """The slab that lent this folio its page (claim S8; a Slab view), or None."""
+        cdef mc_machine *m = self.machine.m
+        cdef slab *sl = mc_folio_backing_slab(m, self._f())
+        if sl == NULL:
+            return None
+        return _make_slab(self.machine, mc_slab_va(m, sl))
 
     cdef int _stale(self, page *p) except -1:
         cdef mc_machine *m = self.machine.m
@@ -491,18 +512,28 @@ cdef class PgFlags:
         cdef mc_machine *m = self.machine.m
         cdef uint64_t off = self.addr - m.memmap_va, pfn
         cdef page *p
+        cdef slab *sl
+        cdef int ci = mc_desc_cache_of(MC_DK_SLAB, 0)
         if off >= m.memmap_bytes:
-            return 0
-        pfn = off // MC_SIZEOF_PAGE
-        if pfn >= m.nr_pfns:
-            return 0
-        p = mc_pfn_to_page(m, pfn)
-        if mc_page_flags_va(m, p) != self.addr or not PageSlab(m, mc_compound_head(m, p)):
-            return 0
+            # a separately allocated slab descriptor's flags word (its first word)
+            sl = virt_to_slab(m, self.addr)
+            if ci < 0 or sl == NULL or sl.slab_cache != m.desc_caches[ci]:
+                return 0
+            if (self.addr - slab_obj_base(m, KC(m, sl.slab_cache), sl)) % \
+                    KC(m, sl.slab_cache).size:
+                return 0
+            pfn = slab_pfn(m, mc_va_to_slab(m, self.addr))
+        else:
+            pfn = off // MC_SIZEOF_PAGE
+            if pfn >= m.nr_pfns:
+                return 0
+            p = mc_pfn_to_page(m, pfn)
+            if mc_page_flags_va(m, p) != self.addr or not PageSlab(m, mc_compound_head(m, p)):
+                return 0
         fl = self.machine.flags_layout
         mask = fl.mask("NODES") | fl.mask("ZONES") | fl.mask("SECTIONS")
         if (old ^ new) & mask:
-            raise VMBug(f"the node/zone/section fields of a slab page's flags word "
+            raise VMBug(f"the node/zone/section fields of a slab's flags word "
                         f"(pfn {pfn:#x}) are SLUB's: {old:#x} -> {new:#x} is refused")
         return 0
 
