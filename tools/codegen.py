@@ -254,6 +254,18 @@ def _cstr(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _model_type(ctype: str) -> str:
+    """The model's spelling of a base type the parse gives in the kernel's: the
+    parse reads mc_ulong and mc_long as `unsigned long` and `long`, whose host
+    size is not the modeled word's (a 32-bit variant is built on a 64-bit host)."""
+    words = sorted(ctype.split())
+    if words in (["long", "unsigned"], ["int", "long", "unsigned"]):
+        return "mc_ulong"
+    if words in (["long"], ["int", "long"], ["long", "signed"], ["int", "long", "signed"]):
+        return "mc_long"
+    return ctype
+
+
 def emit_layout_table(structs: dict[str, list[Node]], table: str = "mc_layout_structs") -> str:
     """C source defining the static array *table* (``mc_layout_structs[]`` in
     a variant) and ``MC_NR_LAYOUT_STRUCTS``, its length."""
@@ -279,7 +291,8 @@ def emit_layout_table(structs: dict[str, list[Node]], table: str = "mc_layout_st
                 nums = (f"offsetof(struct {sname}, {n.name}), sizeof({acc}), "
                         f"__alignof__({acc}), 0, 0")
             elif n.kind == "bitfield":
-                nums = (f"0, sizeof({n.type}), __alignof__({n.type}), {n.bit_width}, "
+                t = _model_type(n.type)
+                nums = (f"0, sizeof({t}), __alignof__({t}), {n.bit_width}, "
                         f"mc_bf_{sname}_{i}")
             else:
                 nums = "0, 0, 0, 0, 0"
