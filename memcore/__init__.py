@@ -8,7 +8,7 @@ page-flags word calculator
 (``flags_layout``), and a running machine model (``Machine``).
 """
 from .errors import (BadPageState, Deadlock, FolioNotLocked, InvalidAddress, KASANReport,
-                     MemcoreError,
+                     MemcoreError, NotSupported,
                      OrderOutOfRange, OutOfMemory, PFNOutOfRange, RefcountError, SnapshotError,
                      TailPageError, UnknownChoice, VMBug)
 from .layout import Layout, Member, layout, layout_facts, layout_variants, struct_names
@@ -17,7 +17,7 @@ from .memdesc import (Memdesc, MemdescType, NoMemdesc, decode_memdesc, encode_me
 from .flagslayout import FlagsConfig, FlagsLayout, FlagsLayoutError, flags_layout
 from ._variants import available as variants
 from .enums import pageflags, pagetype
-from .machine import Folio, KmemCache, Machine, Page, PgFlags, Slab, SlabObject, Task
+from .machine import Folio, FolioSlab, KmemCache, Machine, Page, PgFlags, Slab, SlabObject, Task
 
 __version__ = "0.1.0"
 
@@ -26,8 +26,8 @@ __all__ = [
     "decode_memdesc", "encode_memdesc", "memdesc_types", "Memdesc", "MemdescType", "NoMemdesc",
     "flags_layout", "FlagsConfig", "FlagsLayout", "FlagsLayoutError",
     "variants", "pageflags", "pagetype",
-    "Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "Slab", "SlabObject",
+    "Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "FolioSlab", "Slab", "SlabObject",
     "MemcoreError", "UnknownChoice", "VMBug", "BadPageState", "RefcountError",
     "FolioNotLocked", "TailPageError", "Deadlock", "PFNOutOfRange", "OrderOutOfRange",
-    "OutOfMemory", "InvalidAddress", "KASANReport", "SnapshotError",
+    "OutOfMemory", "InvalidAddress", "KASANReport", "SnapshotError", "NotSupported",
 ]

@@ -67,7 +67,10 @@ def render(layout: Layout) -> str:
             if not in_union and prev_end is not None and n.offset > prev_end:
                 gap = n.offset - prev_end
                 holes.append(gap)
+                # pahole sets a hole's comment off with an empty line each side
+                out.append("")
                 out.append("\t" * depth + f"/* XXX {gap} byte{'s' if gap != 1 else ''} hole, try to pack */")
+                out.append("")
             boundary(state, n.offset, depth)
             ind = "\t" * depth
             if n.kind in AGGREGATE_KINDS:

@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from .snapshot import PAGE_SIZE, Snapshot
+from .errors import MemcoreError
 
 # ---- /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) ---------------------
 
@@ -424,7 +425,12 @@ def price(c: Classification, which=None, cpus: int = 2,
             wanted = []
             if "folio" in names:
                 folio = memcore.layout("folio", design, bits)
-                small = memcore.layout_facts(design, bits).get("small_folio_size", folio.size)
+                try:
+                    small = memcore.layout_facts(design, bits).get("small_folio_size",
+                                                                   folio.size)
+                except MemcoreError:      # a layout known only as structs
+                    small = (folio["_large_mapcount"].offset if "_large_mapcount" in folio
+                             else folio.size)
                 wanted.append(("folio_small", "folio", c.folio_count(False), small))
                 wanted.append(("folio_large", "folio", c.folio_count(True), folio.size))
             if "slab" in names:

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from . import _variants
 
-__all__ = ["Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "Slab", "SlabObject"]
+__all__ = ["Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "FolioSlab", "Slab",
+           "SlabObject"]
 
 if TYPE_CHECKING:
-    from ._variant import Folio, KmemCache, Machine, Page, PgFlags, Slab, SlabObject, Task
+    from ._variant import (Folio, FolioSlab, KmemCache, Machine, Page, PgFlags, Slab, SlabObject,
+                           Task)
 else:
     class Machine(abc.ABC):
         """A modeled machine running Linux 6.18's memory management.
@@ -73,6 +75,10 @@ else:
     class KmemCache(abc.ABC):
         """A slab cache (``m.kmem_cache_create(...)``, ``m.kmem_cache("kmalloc-64")``)."""
 
+    class FolioSlab(abc.ABC):
+        """A slab cache that lends its pages to the page cache as folios (claim S8:
+        ``m.folio_slab_create(name, order=3)``; the memdesc designs only)."""
+
     class Slab(abc.ABC):
         """A struct slab (``m.virt_to_slab(address)``)."""
 
@@ -89,5 +95,5 @@ else:
         _built = ()
     for _design, _bits in _built:
         _mod = _variants.module(_design, _bits)
-        for _abc in (Machine, Page, Folio, PgFlags, Task, KmemCache, Slab, SlabObject):
+        for _abc in (Machine, Page, Folio, PgFlags, Task, KmemCache, FolioSlab, Slab, SlabObject):
             _abc.register(getattr(_mod, _abc.__name__))

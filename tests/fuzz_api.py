@@ -816,8 +816,8 @@ def chunk_config(variant, seed, chunk):
     nodes = rng.choice([1, 1, 2]) if bits == 64 and ram == "256MiB" else 1
     cfg = dict(ram=ram, design=design, bits=bits, cpus=rng.choice([1, 2, 2, 4]), nodes=nodes,
                kasan=rng.random() < 0.3)
-    if rng.random() < 0.25:
-        # RAM with holes (drawn last, so the other draws of a seed stay as they were):
+    if random.Random(f"{seed}:{chunk}:holes").random() < 0.25:
+        # RAM with holes (the same draw for every variant of a seed and chunk):
         # below 1 MiB, and a whole memory section without a memmap (x86_64: 128-256 MiB)
         cfg["ram"] = HOLES_RAM[bits]
         cfg["nodes"] = 1

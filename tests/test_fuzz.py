@@ -25,17 +25,17 @@ def _args(**kw):
     return a
 
 
-@pytest.mark.parametrize("calls,seed", [(2000, 0), (1000, 8)], ids=["seed0", "seed8-holes"])
+@pytest.mark.parametrize("calls,seed", [(2000, 0), (1000, 10)], ids=["seed0", "seed10-holes"])
 def test_fuzz_ci_no_findings(capsys, calls, seed):
     """Valid and invalid calls per variant, in subprocesses: no crash, no hang, no
     foreign exception, no failed call that changed state, no stale view accepted, check()
-    passes.  Findings are printed with their seed, call and last calls.  Seed 8's
+    passes.  Findings are printed with their seed, call and last calls.  Seed 10's
     first chunk boots a machine whose RAM has holes (one a whole memory section
     without a memmap) on every variant."""
     args = _args()
-    if seed == 8:
+    if seed == 10:
         for v in VARIANTS:
-            assert isinstance(fuzz_api.chunk_config(v, 8, 0)["ram"], list), v
+            assert isinstance(fuzz_api.chunk_config(v, seed, 0)["ram"], list), v
     counts, groups = fuzz_api.fuzz(VARIANTS, calls, seed, args)
     nf = fuzz_api.report(counts, groups, args)
     out = capsys.readouterr().out

@@ -108,7 +108,7 @@ def test_small_folio_size_is_the_offset_of_the_large_members():
     for design, bits in MEMDESC_VARIANTS:
         lay = memcore.layout("folio", design, bits)
         assert memcore.layout_facts(design, bits)["small_folio_size"] == \
-            lay["_large_mapcount"].offset
+            lay["_flags_1"].offset
 
 
 def test_layout_of_flags_memdesc32_page_says_why_it_has_an_order_word(capsys):

@@ -27,7 +27,7 @@ TEMPLATE = HERE / "variant.pyi.in"
 MARKER = "    # @FOLIO_FLAG_METHODS@\n"
 
 #: the public classes of a variant module (their order in the variant stub)
-CLASSES = ("Task", "Machine", "Page", "Folio", "PgFlags", "KmemCache", "Slab", "SlabObject",
+CLASSES = ("Task", "Machine", "Page", "Folio", "PgFlags", "KmemCache", "FolioSlab", "Slab", "SlabObject",
            "RCU")
 
 #: a variant's own Machine takes memcore.Machine's arguments less design and bits

@@ -95,7 +95,8 @@ cdef class Page:
         # (this saves creating an object per call of a hot getter).
         cdef Folio v = self._folio
         cdef mc_ulong va = mc_folio_va(m, f)
-        if v is not None and v.addr == va and v.gen == m.pfn_gen[folio_pfn(m, f)]:
+        if v is not None and v.addr == va and v.pfn0 == folio_pfn(m, f) and \
+                v.gen == m.pfn_gen[v.pfn0]:
             return v
         v = _make_folio(self.machine, va)
         self._folio = v
@@ -238,7 +239,9 @@ cdef class Folio:
         if PageTail(m, p) or PageBuddy(m, p) or (folio_ref_count(f) == 0 and
                                             not folio_is_frozen(m, f)):
             self._bad(p)
-        if m.pfn_gen[folio_pfn(m, f)] != self.gen:
+        # identity, as a lock-free walker re-checks it (claim S6): the descriptor
+        # still names the same pages, which have not been freed since
+        if folio_pfn(m, f) != self.pfn0 or m.pfn_gen[self.pfn0] != self.gen:
             self._stale(p)
         return f
 
