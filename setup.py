@@ -111,6 +111,15 @@ class BuildExt(build_ext):
             raise SetupError(f"setup.py LAYOUTS: {e}") from None
         super().build_extensions()
 
+    def build_extension(self, ext):
+        # the C compile of one module (they run in parallel): its wall time,
+        # so the cost of each variant shows in a build log (`pip install -v .`)
+        import time
+        t0 = time.monotonic()
+        super().build_extension(ext)
+        print(f"memcore: {ext.name}: C compile {time.monotonic() - t0:.1f} s",
+              file=sys.stderr, flush=True)
+
 
 setup(
     # sources are the stubs that build_ext writes; it replaces them with the C

@@ -124,8 +124,7 @@ def test_s8_slab_lends_pages_as_file_folios_and_takes_them_back(machine):
         first, nr = slab_range(m, sla)
         assert nr == 8 and first <= f.pfn < first + nr
         assert field(m, "slab", sla, "slab_cache") == sc.cache.address
-        if m.page(first).memdesc.type == "slab":      # see the xfail test below otherwise
-            assert sl.slab_cache == sc.cache and sl.pfn == first and sl.order == 3
+        assert sl.slab_cache == sc.cache and sl.pfn == first and sl.order == 3
         lent.append((f, sla))
         lent_pfns = {g.pfn for g, _ in lent}
         for pfn in range(first, first + nr):
@@ -168,9 +167,6 @@ def test_s8_slab_lends_pages_as_file_folios_and_takes_them_back(machine):
 
 
 @on_descriptor_designs
-@pytest.mark.xfail(strict=True, reason="model bug: a Slab view of a live slab whose first page "
-                   "is lent to the page cache (S8) raises VMBug 'is no longer a slab' "
-                   "(Slab._sl checks PageSlab of the slab's first page only)")
 def test_s8_backing_slab_view_works_while_the_slabs_first_page_is_lent(machine):
     m = machine()
     sc = m.folio_slab_create("pc", order=3)
@@ -187,9 +183,6 @@ def test_s8_backing_slab_view_works_while_the_slabs_first_page_is_lent(machine):
 
 
 @on_descriptor_designs
-@pytest.mark.xfail(strict=True, reason="model bug: walk_pfns() skips a whole slab block from "
-                   "its first page, counting the pages that slab lent (S8) as slab pages, "
-                   "unless the first page itself is lent")
 def test_walk_classifies_each_lent_page_as_a_folio_page(machine):
     m = machine()
     sc = m.folio_slab_create("pc", order=3)

@@ -26,6 +26,8 @@ a temporary directory and reads the C these directives produce.
 from __future__ import annotations
 
 import os
+import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -184,7 +186,11 @@ def cythonize_layouts(layouts, gen_root: Path, force: bool = False) -> Path:
 
 
 def _cythonize_job(design, bits, gen_root, force) -> str:
-    return str(cythonize_variant(design, bits, gen_root, force))
+    t0 = time.monotonic()
+    out = str(cythonize_variant(design, bits, gen_root, force))
+    print(f"memcore: {design}{bits}: codegen and Cython {time.monotonic() - t0:.1f} s",
+          file=sys.stderr, flush=True)
+    return out
 
 
 def _layout_unit_job(design, bits, gen_root) -> str:

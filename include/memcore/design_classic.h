@@ -594,6 +594,12 @@ static inline const char *mc_desc_bad_reason(const struct mc_machine *m, int ci,
 	return NULL;
 }
 
+/* Is the struct slab at `va` (a head struct page) still a slab? */
+static inline int mc_slab_desc_live(const struct mc_machine *m, mc_ulong va)
+{
+	return PageSlab(m, mc_va_to_page(m, va));
+}
+
 /* The PFN whose state the flags word at `va` holds (a struct page's), or -1. */
 static inline int64_t mc_flags_word_pfn(const struct mc_machine *m, mc_ulong va)
 {

@@ -514,6 +514,29 @@ static inline void mc_folio_return_to_slab(struct mc_machine *m, struct folio *f
 	f->private = 0;
 }
 
+/* Is `va` still the descriptor of a live slab: do its pages point at it
+ * (or, lent to the page cache, keep it as their folio's slab)?  Checked
+ * before anything follows it (a Slab view may outlive the slab). */
+static inline int mc_slab_desc_live(const struct mc_machine *m, mc_ulong va)
+{
+	const struct slab *sl;
+	uint64_t i, nr;
+	if (va % MEMDESC_ALIGN || !mc_addr_in_direct_map(m, va, sizeof(struct slab)))
+		return 0;
+	sl = mc_va_to_slab(m, va);
+	if (sl->order > MAX_PAGE_ORDER || sl->pfn >= m->nr_pfns ||
+	    (nr = 1ULL << sl->order) > m->nr_pfns - sl->pfn)
+		return 0;
+	for (i = 0; i < nr; i++) {
+		struct page *p = mc_pfn_to_page(m, sl->pfn + i);
+		if ((m->pfn_marks[sl->pfn + i] & MC_PFN_SLAB_FOLIO) && mc_memdesc_is_folio(p) &&
+		    (mc_ulong)page_folio(m, p)->private == va)
+			continue;
+		return mc_memdesc_type(p) == MEMDESC_TYPE_SLAB && mc_memdesc_desc_va(p) == va;
+	}
+	return 1;			/* every page is lent to the page cache */
+}
+
 /* ---- large kmalloc and other Misc memory ---------------------------------- */
 
 static inline void mc_kmalloc_large_attach(const struct mc_machine *m, struct page *p,

@@ -32,6 +32,7 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
     cdef uint64_t pfn = 0, n, nr = m.nr_pfns
     cdef page *p
     cdef folio *f
+    cdef uint64_t i, lent
     cdef int top
     cdef int kind
     memset(counts, 0, NR_WALK_KINDS * sizeof(uint64_t))
@@ -61,6 +62,18 @@ cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
                 n = <uint64_t>1 << buddy_order(m, p)
             elif top == PGTY_slab:
                 kind = WALK_SLAB
+                if PageHead(m, p):
+                    # pages the slab lent to the page cache (S8) are folio pages
+                    n = <uint64_t>1 << mc_head_order(m, p)
+                    if pfn + n > nr:
+                        n = nr - pfn
+                    lent = 0
+                    for i in range(n):
+                        lent += (m.pfn_marks[pfn + i] & MC_PFN_SLAB_FOLIO) != 0
+                    counts[WALK_SLAB] += n - lent
+                    counts[WALK_FOLIO] += lent
+                    pfn += n
+                    continue
             elif top == PGTY_table:
                 kind = WALK_PGTABLE
             elif top == PGTY_large_kmalloc:

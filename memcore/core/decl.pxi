@@ -412,6 +412,7 @@ cdef extern from "memcore/design.h" nogil:
     void mc_misc_attach(const mc_machine *m, page *p, unsigned int order)
     unsigned int mc_head_order(const mc_machine *m, page *p)
     int mc_folio_desc_live(const mc_machine *m, mc_ulong va)
+    int mc_slab_desc_live(const mc_machine *m, mc_ulong va)
     int mc_page_memdesc(const mc_machine *m, const page *p, mc_ulong *word)
     # S8: a slab lends a page to the page cache (MC_FOLIO_SLABS: whether the design can)
     int MC_FOLIO_SLABS

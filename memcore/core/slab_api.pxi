@@ -711,9 +711,9 @@ cdef class Slab:
         _take_view_token("Slab")
 
     cdef inline slab *_sl(self) except NULL:
+        if not mc_slab_desc_live(self.machine.m, self.addr):
+            raise VMBug(f"{self.addr:#x} is no longer a slab (no page says it is theirs)")
         cdef slab *sl = mc_va_to_slab(self.machine.m, self.addr)
-        if not PageSlab(self.machine.m, slab_page(self.machine.m, sl)):
-            raise VMBug(f"{self.addr:#x} is no longer a slab (PGTY_slab is clear)")
         if self.machine.m.pfn_gen[slab_pfn(self.machine.m, sl)] != self.gen:
             raise VMBug(f"stale Slab view: the slab at {self.addr:#x} was freed and its "
                         f"pages now hold another slab")
