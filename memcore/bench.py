@@ -148,13 +148,18 @@ def _rounds(fns: Dict[str, Callable[[], Any]], repeats: int) -> Dict[str, List[i
 
 # -- the running machine's benchmarks (one variant module each) ---------------
 
-def _python_ops(mod: Any, cfg: Config) -> Dict[str, Samples]:
-    import memcore
-    n = cfg.n
-    m = memcore.Machine("512MiB" if cfg.preset != "tiny" else cfg.ram,
-                        design=mod.DESIGN, bits=mod.BITS)
-    f = m.alloc_folio(0)
-    page = m.page(f.pfn)
+#: The view operations timed through Python, and the baseline each is compared
+#: with: a no-op call per call the operation makes.
+VIEW_OPS = {"page_folio": "bare", "get_put": "bare2", "test_dirty": "bare",
+            "set_dirty": "bare", "lock_unlock": "bare2"}
+
+
+def view_op_rounds(mod: Any, folio: Any, page: Any, n: int, repeats: int,
+                   names: Sequence[str]) -> Dict[str, Samples]:
+    """Time the VIEW_OPS `names` on `folio` and `page` (n calls per round, in
+    `repeats` rounds interleaved with their baselines), less the empty loop's
+    floor: ns per operation.  Shared by ``memcore bench`` and ``memcore
+    profile``."""
     nop = mod._Nop()
     rng = range(n)
 
@@ -173,34 +178,54 @@ def _python_ops(mod: Any, cfg: Config) -> Dict[str, Samples]:
             op()
             op()
 
-    def test_dirty() -> None:
-        op = f.test_dirty
-        for _ in rng:
-            op()
-
-    def get_put() -> None:
-        g, p = f.get, f.put
-        for _ in rng:
-            g()
-            p()
-
-    def folio_of_page() -> None:
+    def page_folio() -> None:
         pg = page
         for _ in rng:
             pg.folio
 
-    t = _rounds({"empty": empty, "bare": bare, "bare2": bare2, "test_dirty": test_dirty,
-                 "get_put": get_put, "page_folio": folio_of_page}, cfg.repeats)
-    # the empty loop's floor: its fastest round, subtracted from every round
-    floor = min(t["empty"])
+    def get_put() -> None:
+        g, p = folio.get, folio.put
+        for _ in rng:
+            g()
+            p()
+
+    def test_dirty() -> None:
+        op = folio.test_dirty
+        for _ in rng:
+            op()
+
+    def set_dirty() -> None:
+        op = folio.set_dirty
+        for _ in rng:
+            op()
+
+    def lock_unlock() -> None:
+        lk, ul = folio.lock, folio.unlock
+        for _ in rng:
+            lk()
+            ul()
+
+    loops = {"page_folio": page_folio, "get_put": get_put, "test_dirty": test_dirty,
+             "set_dirty": set_dirty, "lock_unlock": lock_unlock}
+    t = _rounds(dict({"empty": empty, "bare": bare, "bare2": bare2},
+                     **{k: loops[k] for k in names}), repeats)
+    floor = min(t["empty"])            # the loop's own cost, subtracted from every round
 
     def per(name: str) -> List[float]:
         return [(v - floor) / n for v in t[name]]
+    return {k: Samples(per(k), per(VIEW_OPS[k])) for k in names}
+
+
+def _python_ops(mod: Any, cfg: Config) -> Dict[str, Samples]:
+    import memcore
+    m = memcore.Machine("512MiB" if cfg.preset != "tiny" else cfg.ram,
+                        design=mod.DESIGN, bits=mod.BITS)
+    f = m.alloc_folio(0)
+    out = view_op_rounds(mod, f, m.page(f.pfn), cfg.n, cfg.repeats,
+                         ("test_dirty", "get_put", "page_folio"))
     f.put()
     m.check()
-    return {"test_dirty": Samples(per("test_dirty"), per("bare")),
-            "get_put": Samples(per("get_put"), per("bare2")),
-            "page_folio": Samples(per("page_folio"), per("bare"))}
+    return out
 
 
 def _alloc_free(mod: Any, cfg: Config) -> Dict[str, Samples]:

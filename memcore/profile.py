@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from . import _variants
-from .bench import Samples, _rounds
+from .bench import Samples, _rounds, view_op_rounds
 from .errors import MemcoreError, OutOfMemory, UnknownChoice
 
 #: The ``--json`` schema, documented where users read it.
@@ -381,62 +381,9 @@ def _speed(design: str, bits: int, cfg: Config) -> Dict[str, Any]:
                                              [v / k for v in t["base"]])
 
     f = m.alloc_folio(0, kind="file")
-    page = m.page(f.pfn)
-    nop = mod._Nop()
-    rng = range(n)
-
-    def empty() -> None:
-        for _ in rng:
-            pass
-
-    def bare() -> None:
-        op = nop.nop
-        for _ in rng:
-            op()
-
-    def bare2() -> None:
-        op = nop.nop
-        for _ in rng:
-            op()
-            op()
-
-    def page_folio() -> None:
-        pg = page
-        for _ in rng:
-            pg.folio
-
-    def get_put() -> None:
-        g, p = f.get, f.put
-        for _ in rng:
-            g()
-            p()
-
-    def test_dirty() -> None:
-        op = f.test_dirty
-        for _ in rng:
-            op()
-
-    def set_dirty() -> None:
-        op = f.set_dirty
-        for _ in rng:
-            op()
-
-    def lock_unlock() -> None:
-        lk, ul = f.lock, f.unlock
-        for _ in rng:
-            lk()
-            ul()
-
-    t = _rounds({"empty": empty, "bare": bare, "bare2": bare2, "page_folio": page_folio,
-                 "get_put": get_put, "test_dirty": test_dirty, "set_dirty": set_dirty,
-                 "lock_unlock": lock_unlock}, cfg.repeats)
-    floor = min(t["empty"])            # the loop's own cost, subtracted from every round
-
-    def per(name: str) -> List[float]:
-        return [(v - floor) / n for v in t[name]]
-    for name, base in (("page_folio", "bare"), ("get_put", "bare2"), ("test_dirty", "bare"),
-                       ("set_dirty", "bare"), ("lock_unlock", "bare2")):
-        out[name] = Samples(per(name), per(base))
+    out.update(view_op_rounds(mod, f, m.page(f.pfn), n, cfg.repeats,
+                              ("page_folio", "get_put", "test_dirty", "set_dirty",
+                               "lock_unlock")))
     f.put()
     m.check()
     del m

@@ -96,9 +96,19 @@ def test_the_seam_is_a_list_of_accessors():
 @pytest.mark.parametrize("header", _design_headers(), ids=lambda p: p.name)
 def test_every_design_header_defines_every_accessor(header):
     text = header.read_text()
-    # and what the design shares with others (memdesc_desc.h: the memdesc designs)
-    for inc in re.findall(r'#\s*include\s+"memcore/((?:design_|memdesc_desc)\w*\.h)"', text):
-        text += (INCLUDE / inc).read_text()
+    # and the accessor headers the design shares with others (memdesc_desc.h,
+    # folio_refs.h, page_buddy_list.h), followed as they include each other
+    shared = re.compile(r'#\s*include\s+"memcore/((?:design_\w+|memdesc_desc|folio_refs|'
+                        r'page_buddy_list)\.h)"')
+    seen: set[str] = set()
+    todo = shared.findall(text)
+    while todo:
+        inc = todo.pop()
+        if inc not in seen:
+            seen.add(inc)
+            more = (INCLUDE / inc).read_text()
+            text += more
+            todo += shared.findall(more)
     missing = [n for n in _accessors()
                if not re.search(rf"(\b{n}\s*\(|#\s*define\s+{n}\b)", text)]
     assert not missing, f"{header.name} lacks: {', '.join(missing)}"

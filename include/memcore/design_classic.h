@@ -243,22 +243,7 @@ static inline unsigned int buddy_order(const struct mc_machine *m, const struct 
 	return (unsigned int)p->private;
 }
 
-/* Where a free block is linked: struct page's buddy_list (and pcp_list). */
-static inline struct list_head *mc_buddy_link(const struct mc_machine *m, struct page *p)
-{
-	return &p->buddy_list;
-}
-
-static inline mc_ulong mc_buddy_link_va(const struct mc_machine *m, const struct page *p)
-{
-	return mc_page_va(m, p) + offsetof(struct page, buddy_list);
-}
-
-/* The page whose buddy_list/pcp_list is at modeled address `va`. */
-static inline struct page *mc_buddy_link_page(const struct mc_machine *m, mc_ulong va)
-{
-	return mc_va_to_page(m, va - offsetof(struct page, buddy_list));
-}
+#include "memcore/page_buddy_list.h"	/* mc_buddy_link() & co.: buddy_list in struct page */
 
 /* ---- reference and map counts (include/linux/page_ref.h) ------------------ */
 
@@ -287,29 +272,7 @@ static inline int mc_page_dump_mapcount(const struct mc_machine *m, const struct
 
 /* ---- folio references (include/linux/page_ref.h) -------------------------- */
 
-static inline int folio_ref_count(const struct folio *f)
-{
-	return f->_refcount.counter;
-}
-
-static inline void folio_set_count(struct folio *f, int v)
-{
-	f->_refcount.counter = v;
-}
-
-static inline void folio_ref_add(struct folio *f, int nr)
-{
-	f->_refcount.counter += nr;
-}
-
-/* folio_ref_freeze(): cmpxchg(count -> 0); 1 if it was exactly `count`. */
-static inline int folio_ref_freeze(struct folio *f, int count)
-{
-	if (f->_refcount.counter != count)
-		return 0;
-	f->_refcount.counter = 0;
-	return 1;
-}
+#include "memcore/folio_refs.h"	/* folio_ref_count() & co. */
 
 /* ---- folio fields ------------------------------------------------------- */
 

@@ -203,21 +203,7 @@ static inline unsigned int buddy_order(const struct mc_machine *m, const struct 
 	return (unsigned int)((p->flags.f & MC_BUDDY_ORDER_MASK) >> MC_BUDDY_ORDER_SHIFT);
 }
 
-static inline struct list_head *mc_buddy_link(const struct mc_machine *m, struct page *p)
-{
-	(void)m;
-	return &p->buddy_list;
-}
-
-static inline mc_ulong mc_buddy_link_va(const struct mc_machine *m, const struct page *p)
-{
-	return mc_page_va(m, p) + offsetof(struct page, buddy_list);
-}
-
-static inline struct page *mc_buddy_link_page(const struct mc_machine *m, mc_ulong va)
-{
-	return mc_va_to_page(m, va - offsetof(struct page, buddy_list));
-}
+#include "memcore/page_buddy_list.h"	/* mc_buddy_link() & co.: 6.18's buddy_list */
 
 /* ---- per-page fields ------------------------------------------------------ */
 

@@ -203,28 +203,7 @@ static inline int folio_test_large(const struct folio *f)
 	return f->_order != 0;
 }
 
-static inline int folio_ref_count(const struct folio *f)
-{
-	return f->_refcount.counter;
-}
-
-static inline void folio_set_count(struct folio *f, int v)
-{
-	f->_refcount.counter = v;
-}
-
-static inline void folio_ref_add(struct folio *f, int nr)
-{
-	f->_refcount.counter += nr;
-}
-
-static inline int folio_ref_freeze(struct folio *f, int count)
-{
-	if (f->_refcount.counter != count)
-		return 0;
-	f->_refcount.counter = 0;
-	return 1;
-}
+#include "memcore/folio_refs.h"	/* folio_ref_count() & co. */
 
 static inline mc_ulong mc_folio_mapping_word(const struct folio *f)
 {

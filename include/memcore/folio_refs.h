@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memcore/folio_refs.h - a folio's reference count (include/linux/page_ref.h),
+ * the same in every design: struct folio has an atomic_t _refcount, in the
+ * head struct page (classic) or in the separately allocated descriptor.
+ * Included by a design header after its struct folio is declared.
+ */
+#ifndef MEMCORE_FOLIO_REFS_H
+#define MEMCORE_FOLIO_REFS_H
+
+static inline int folio_ref_count(const struct folio *f)
+{
+	return f->_refcount.counter;
+}
+
+static inline void folio_set_count(struct folio *f, int v)
+{
+	f->_refcount.counter = v;
+}
+
+static inline void folio_ref_add(struct folio *f, int nr)
+{
+	f->_refcount.counter += nr;
+}
+
+/* folio_ref_freeze(): cmpxchg(count -> 0); 1 if it was exactly `count`. */
+static inline int folio_ref_freeze(struct folio *f, int count)
+{
+	if (f->_refcount.counter != count)
+		return 0;
+	f->_refcount.counter = 0;
+	return 1;
+}
+
+#endif /* MEMCORE_FOLIO_REFS_H */

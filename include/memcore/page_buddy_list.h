@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memcore/page_buddy_list.h - where a free block is linked, for the designs
+ * whose struct page keeps 6.18's buddy_list (and pcp_list over it): classic
+ * and interim.  The free lists hold modeled addresses of those list heads.
+ * Included by a design header after its struct page is declared.
+ */
+#ifndef MEMCORE_PAGE_BUDDY_LIST_H
+#define MEMCORE_PAGE_BUDDY_LIST_H
+
+#include <stddef.h>
+
+#include "memcore/machine.h"
+
+static inline struct list_head *mc_buddy_link(const struct mc_machine *m, struct page *p)
+{
+	(void)m;
+	return &p->buddy_list;
+}
+
+static inline mc_ulong mc_buddy_link_va(const struct mc_machine *m, const struct page *p)
+{
+	return mc_page_va(m, p) + offsetof(struct page, buddy_list);
+}
+
+/* The page whose buddy_list/pcp_list is at modeled address `va`. */
+static inline struct page *mc_buddy_link_page(const struct mc_machine *m, mc_ulong va)
+{
+	return mc_va_to_page(m, va - offsetof(struct page, buddy_list));
+}
+
+#endif /* MEMCORE_PAGE_BUDDY_LIST_H */
