@@ -58,6 +58,10 @@ class SlabRules(RuleBasedStateMachine):
         self.live: dict[int, Obj] = {}         # address -> object (incl. kfree_rcu pending)
         self.rcu_pending: dict[int, int] = {}  # kfree_rcu'd: address -> gp_seq that frees it
         self.folios = []
+        # S8 (designs with descriptor caches): pages a folio slab lends as folios
+        self.s8 = bool(m._descriptor_cache_names())
+        self.folio_slab = None
+        self.lent = []
         self.serial = 0
         S.shrink_all(m)
         self.walk0 = m.walk()
@@ -66,7 +70,8 @@ class SlabRules(RuleBasedStateMachine):
 
     # ---- bookkeeping ----
     def mine(self, name):
-        return sum(1 for o in self.live.values() if o.cache == name)
+        lent = len(self.lent) if name == "s8" else 0     # S8: the folio slab's objects
+        return sum(1 for o in self.live.values() if o.cache == name) + lent
 
     def settle(self):
         """kfree_rcu'd objects whose grace period is over are freed."""
@@ -259,6 +264,27 @@ class SlabRules(RuleBasedStateMachine):
     def drain(self):
         self.m.drain_pcp()
 
+    # ---- S8: a slab lends pages to the page cache (the memdesc designs) ----
+    @precondition(lambda self: self.s8 and len(self.lent) < 20)
+    @rule(t=TASK)
+    def lend(self, t):
+        if self.folio_slab is None:
+            self.folio_slab = self.m.folio_slab_create("s8", order=3)
+            self.rebase()
+        f = self.folio_slab.alloc_folio(task=self.tasks[t])
+        assert f.order == 0 and f.refcount == 1
+        assert self.m.page(f.pfn).memdesc.type == "file"
+        assert f.backing_slab.slab_cache == self.folio_slab.cache
+        self.lent.append(f)
+
+    @precondition(lambda self: self.lent)
+    @rule(i=PICK)
+    def unlend(self, i):
+        f = self.lent.pop(i % len(self.lent))
+        pfn = f.pfn
+        assert f.put()
+        assert self.m.page(pfn).memdesc.type in ("slab", "buddy")   # buddy: the slab went back
+
     # ---- the machine agrees with the model ----
     @invariant()
     def consistent(self):
@@ -275,19 +301,22 @@ class SlabRules(RuleBasedStateMachine):
         # size (slab descriptors come and go with slabs; check() ties them to pages)
         if descriptors:
             inuse = {c.name: c.objects_inuse for c in m.caches()}
-            assert inuse["folio_small"] == sum(1 for f in self.folios if f.order == 0)
+            assert inuse["folio_small"] == sum(1 for f in self.folios if f.order == 0) + \
+                len(self.lent)
             assert inuse["folio_large"] == sum(1 for f in self.folios if f.order > 0)
         st_ = m.stats()
         large = sum(o.pages for o in self.live.values() if o.cache is None)
         assert st_["large_kmalloc_pages"] == large == m.walk()["large_kmalloc"]
         walk = m.walk()
-        assert walk["folio"] == sum(f.nr_pages for f in self.folios)
-        assert st_["slab_pages"] == walk["slab"]
-        assert sum(e["pages"] for e in st_["slab_caches"].values()) == walk["slab"]
+        # a page a slab lent is a folio page of a slab that still holds it
+        assert walk["folio"] == sum(f.nr_pages for f in self.folios) + len(self.lent)
+        slab_pages = walk["slab"] + len(self.lent)
+        assert st_["slab_pages"] == slab_pages
+        assert sum(e["pages"] for e in st_["slab_caches"].values()) == slab_pages
         counted = S.slab_page_count(m)
-        assert counted <= walk["slab"]
+        assert counted <= slab_pages
         if m.rcu.slabs_waiting == 0:
-            assert counted == walk["slab"]
+            assert counted == slab_pages
         for t, task in enumerate(self.tasks):
             assert not task.waiting
 
@@ -306,6 +335,11 @@ class SlabRules(RuleBasedStateMachine):
             m.kmem_cache_destroy(c)
         for f in self.folios:
             assert f.put()
+        for f in self.lent:
+            assert f.put()
+        self.lent = []
+        if self.folio_slab is not None:
+            m.kmem_cache_destroy(self.folio_slab.cache)
         assert m.rcu.barrier() and m.rcu.slabs_waiting == 0
         S.shrink_all(m)
         m.check()
