@@ -617,3 +617,37 @@ def test_check_passes_a_sound_machine_after_a_mixed_sequence(machine):
         st = m.stats()
         assert st["slab_caches"]["folio_small"]["objects_inuse"] == 0
         assert st["slab_caches"]["folio_large"]["objects_inuse"] == 0
+
+
+# ---- memcore estimate prices descriptors as the running machine allocates them -------------
+
+@on_descriptor_designs
+def test_estimate_packs_descriptors_as_the_machines_caches_do(machine, variant):
+    """memcore estimate prices a design's descriptors from its layouts, packed
+    into whole slabs of a cache of that object size (estimate.slab_geometry());
+    the running machine's own descriptor caches must have that geometry, and N
+    folios allocated on a fresh machine must take exactly the slab pages the
+    estimate charges for N descriptors."""
+    from memcore import estimate as E
+    design, bits = variant
+    m = machine("256MiB", cpus=1)
+    facts = memcore.layout_facts(design, bits)
+    sizes = {"folio_small": facts["small_folio_size"],
+             "folio_large": memcore.layout("folio", design, bits).size,
+             "slab_desc": memcore.layout("slab", design, bits).size}
+    for name, size in sizes.items():
+        c = m.kmem_cache(name)
+        assert c.object_size == size
+        assert (c.objs_per_slab, c.order) == E.slab_geometry(size, bits, cpus=1), name
+    before = m.stats()["descriptor_bytes"]
+    assert before["folio_small"] == before["folio_large"] == 0     # nothing allocated yet
+    n_small, n_large = 300, 70
+    folios = [m.alloc_folio(order=0) for _ in range(n_small)]
+    folios += [m.alloc_folio(order=1) for _ in range(n_large)]
+    got = m.stats()["descriptor_bytes"]
+    for name, n in (("folio_small", n_small), ("folio_large", n_large)):
+        per, order = E.slab_geometry(sizes[name], bits, cpus=1)
+        assert got[name] == -(-n // per) * (PAGE_SIZE << order), name
+    for f in folios:
+        assert f.put()
+    m.check()
