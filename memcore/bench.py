@@ -484,15 +484,22 @@ def print_result(data: Dict[str, Any], as_json: bool) -> None:
         print(render(data), end="")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    p = Parser(prog="memcore bench", description=__doc__.splitlines()[0])
-    add_arguments(p)
+def run_main(prog: str, doc: Optional[str], add: Callable[[Any], None],
+             cmd: Callable[[Any], int], argv: Optional[Sequence[str]]) -> int:
+    """`python -m memcore.<tool>`: parse, run, and turn a MemcoreError into one
+    line and exit status 2 (as the memcore CLI does).  bench's and profile's."""
+    p = Parser(prog=prog, description=(doc or "").splitlines()[0])
+    add(p)
     args = p.parse_args(argv)
     try:
-        return command(args)
+        return cmd(args)
     except MemcoreError as e:
         sys.stderr.write(f"memcore: error: {str(e).splitlines()[0]}\n")
         return 2
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    return run_main("memcore bench", __doc__, add_arguments, command, argv)
 
 
 if __name__ == "__main__":

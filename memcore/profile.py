@@ -53,10 +53,10 @@ import re
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import _variants
-from .bench import Samples, _rounds, view_op_rounds
+from .bench import Samples, _rounds, run_main, view_op_rounds
 from .errors import MemcoreError, OutOfMemory, UnknownChoice
 
 #: The ``--json`` schema, documented where users read it.
@@ -647,14 +647,6 @@ def plot(data: Dict[str, Any], path: str) -> None:
 
 # -- command line ---------------------------------------------------------------------
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line and exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(2)
-
-
 def _names(values: Optional[Sequence[str]]) -> List[str]:
     """Names given as separate words, comma-separated, or both."""
     return [n.strip() for v in values or () for n in v.split(",") if n.strip()]
@@ -732,14 +724,7 @@ def command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    p = Parser(prog="memcore profile", description=(__doc__ or "").splitlines()[0])
-    add_arguments(p)
-    args = p.parse_args(argv)
-    try:
-        return command(args)
-    except MemcoreError as e:
-        sys.stderr.write(f"memcore: error: {str(e).splitlines()[0]}\n")
-        return 2
+    return run_main("memcore profile", __doc__, add_arguments, command, argv)
 
 
 if __name__ == "__main__":

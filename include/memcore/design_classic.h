@@ -272,29 +272,13 @@ static inline int mc_page_dump_mapcount(const struct mc_machine *m, const struct
 
 /* ---- folio references (include/linux/page_ref.h) -------------------------- */
 
-#include "memcore/folio_refs.h"	/* folio_ref_count() & co. */
+#include "memcore/folio_refs.h"	/* folio_ref_count(), folio_index() & co. */
 
 /* ---- folio fields ------------------------------------------------------- */
 
 static inline int folio_test_large(const struct folio *f)
 {
 	return test_bit(PG_head, &f->flags.f);
-}
-
-/* folio->mapping as a raw word (address_space or anon_vma | FOLIO_MAPPING_*) */
-static inline mc_ulong mc_folio_mapping_word(const struct folio *f)
-{
-	return f->mapping;
-}
-
-static inline mc_ulong folio_index(const struct folio *f)
-{
-	return f->index;
-}
-
-static inline mc_ulong folio_memcg_data(const struct folio *f)
-{
-	return f->memcg_data;
 }
 
 /* folio_mapcount(): total mappings of the folio. */

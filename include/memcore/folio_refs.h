@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * memcore/folio_refs.h - a folio's reference count (include/linux/page_ref.h),
- * the same in every design: struct folio has an atomic_t _refcount, in the
- * head struct page (classic) or in the separately allocated descriptor.
+ * memcore/folio_refs.h - a folio's reference count (include/linux/page_ref.h)
+ * and the words every design's struct folio has by the same name (mapping,
+ * index, memcg_data), whether the folio is the head struct page (classic)
+ * or a separately allocated descriptor.
  * Included by a design header after its struct folio is declared.
  */
 #ifndef MEMCORE_FOLIO_REFS_H
@@ -21,6 +22,22 @@ static inline void folio_set_count(struct folio *f, int v)
 static inline void folio_ref_add(struct folio *f, int nr)
 {
 	f->_refcount.counter += nr;
+}
+
+/* folio->mapping as a raw word (address_space or anon_vma | FOLIO_MAPPING_*) */
+static inline mc_ulong mc_folio_mapping_word(const struct folio *f)
+{
+	return f->mapping;
+}
+
+static inline mc_ulong folio_index(const struct folio *f)
+{
+	return f->index;
+}
+
+static inline mc_ulong folio_memcg_data(const struct folio *f)
+{
+	return f->memcg_data;
 }
 
 /* folio_ref_freeze(): cmpxchg(count -> 0); 1 if it was exactly `count`. */

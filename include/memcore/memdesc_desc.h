@@ -203,22 +203,7 @@ static inline int folio_test_large(const struct folio *f)
 	return f->_order != 0;
 }
 
-#include "memcore/folio_refs.h"	/* folio_ref_count() & co. */
-
-static inline mc_ulong mc_folio_mapping_word(const struct folio *f)
-{
-	return f->mapping;
-}
-
-static inline mc_ulong folio_index(const struct folio *f)
-{
-	return f->index;
-}
-
-static inline mc_ulong folio_memcg_data(const struct folio *f)
-{
-	return f->memcg_data;
-}
+#include "memcore/folio_refs.h"	/* folio_ref_count(), folio_index() & co. */
 
 static inline int folio_mapcount(const struct folio *f)
 {
