@@ -173,14 +173,19 @@ def memmap_pfns(snap: Snapshot) -> int:
 def classify(snap: Snapshot, keep_classes: bool = False) -> Classification:
     flags, count = snap.kpageflags, snap.kpagecount
     n = flags.shape[0]
-    idx = np.arange(n)
     tail = (flags & _bit("COMPOUND_TAIL")) != 0
-    # the head of every tail: the last non-tail PFN before it
-    head_of = np.maximum.accumulate(np.where(~tail, idx, 0))
-    head_is_head = (flags[head_of] & _bit("COMPOUND_HEAD")) != 0
-    # a tail takes its folio's flags (a tail whose head is outside the window
-    # or torn keeps its own)
-    eff = np.where(tail & head_is_head, flags[head_of], flags)
+    nt = np.flatnonzero(~tail)                  # every head or single page
+    t_idx = np.flatnonzero(tail)
+    # a tail takes its folio's flags: those of the last non-tail PFN before it,
+    # if that is a compound head (a tail whose head is outside the window, or
+    # torn, keeps its own); only the tails are looked at
+    eff = flags
+    if t_idx.size:
+        pos = np.searchsorted(nt, t_idx) - 1
+        h = nt[np.maximum(pos, 0)] if nt.size else np.zeros_like(t_idx)
+        ok = (pos >= 0) & ((flags[h] & _bit("COMPOUND_HEAD")) != 0)
+        eff = flags.copy()
+        eff[t_idx[ok]] = flags[h[ok]]
 
     # two 32-bit halves: half the memory traffic of a 64-bit test per flag
     lo32 = eff.astype(np.uint32)
@@ -221,9 +226,10 @@ def classify(snap: Snapshot, keep_classes: bool = False) -> Classification:
     classes = {name: int(counts[i]) for i, name in enumerate(CLASS_NAMES)}
 
     # descriptors: one per head (a non-tail PFN) of a class; the order from its run
-    starts_all = ~tail
-    nt = np.flatnonzero(starts_all)
-    nxt = np.append(nt[1:], n)                      # next non-tail after each start
+    nxt = np.empty_like(nt)                         # next non-tail after each start
+    nxt[:-1] = nt[1:]
+    if nt.size:
+        nxt[-1] = n
     run_len = nxt - nt
     is_head = (flags[nt] & _bit("COMPOUND_HEAD")) != 0
     run_len = np.where(is_head, run_len, 1)
