@@ -24,4 +24,6 @@
 # error "memcore: design memdesc has its structs (memcore/design_memdesc_types.h) but no accessors yet (memcore/design_memdesc.h)"
 #endif
 
+#include "memcore/free_list.h"	/* free lists over the design's links */
+
 #endif /* MEMCORE_DESIGN_H */

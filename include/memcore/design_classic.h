@@ -58,10 +58,10 @@ static inline mc_ulong *folio_flags(struct folio *f, unsigned int n)
 	return &(&f->page + n)->flags.f;
 }
 
-/* The flags word of one struct page (page->flags.f). */
-static inline mc_ulong *page_flags_word(const struct mc_machine *m, struct page *p)
+/* The flags of one struct page (page->flags.f), for dump_page(). */
+static inline mc_ulong mc_page_flags(const struct mc_machine *m, const struct page *p)
 {
-	return &p->flags.f;
+	return p->flags.f;
 }
 
 /* Modeled address of a page's flags word (a PgFlags view of it). */
@@ -229,6 +229,10 @@ static inline void mc_clear_page_type(const struct mc_machine *m, struct page *p
 #define PageTable(m, p)		page_type_is(m, (p), PGTY_table)
 #define PageLargeKmalloc(m, p)	page_type_is(m, (p), PGTY_large_kmalloc)
 #define PageReserved(m, p)		test_bit(PG_reserved, &(p)->flags.f)
+#define __SetPageReserved(m, p)		__set_bit(PG_reserved, &(p)->flags.f)
+#define __ClearPageReserved(m, p)	__clear_bit(PG_reserved, &(p)->flags.f)
+/* PF_HEAD: a tail page answers with its head's flag */
+#define PageLRU(m, p)			test_bit(PG_lru, &mc_compound_head(m, (struct page *)(p))->flags.f)
 
 /* ---- the buddy allocator's per-page state -------------------------------- */
 

@@ -55,10 +55,10 @@ _Static_assert(MAX_PAGE_ORDER < 16, "four bits hold a free block's order");
 
 /* ---- the flags word ------------------------------------------------------ */
 
-static inline mc_ulong *page_flags_word(const struct mc_machine *m, struct page *p)
+static inline mc_ulong mc_page_flags(const struct mc_machine *m, const struct page *p)
 {
 	(void)m;
-	return &p->flags.f;
+	return p->flags.f;
 }
 
 static inline mc_ulong mc_page_flags_va(const struct mc_machine *m, const struct page *p)
@@ -187,6 +187,8 @@ static inline void mc_clear_page_type(const struct mc_machine *m, struct page *p
 #define PageTable(m, p)		(mc_memdesc_type(p) == MEMDESC_TYPE_PAGETABLE)
 #define PageLargeKmalloc(m, p)	page_type_is(m, (p), PGTY_large_kmalloc)
 #define PageReserved(m, p)	test_bit(PG_reserved, &(p)->flags.f)
+#define __SetPageReserved(m, p)	__set_bit(PG_reserved, &(p)->flags.f)
+#define __ClearPageReserved(m, p) __clear_bit(PG_reserved, &(p)->flags.f)
 
 /* ---- the buddy allocator's per-page state -------------------------------- */
 

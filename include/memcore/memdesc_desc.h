@@ -237,6 +237,13 @@ static inline void folio_set_large_rmappable_flag(struct folio *f)
 	__set_bit(PG_large_rmappable, &f->_flags_1);
 }
 
+/* PageLRU(): a folio flag (PF_HEAD in 6.18), read from the page's folio. */
+static inline int PageLRU(const struct mc_machine *m, const struct page *p)
+{
+	const struct folio *f = page_folio(m, (struct page *)p);
+	return f && test_bit(PG_lru, &f->flags.f);
+}
+
 static inline void mc_folio_clear_lru_flags(struct folio *f)
 {
 	f->flags.f &= ~(MC_BIT(PG_lru) | MC_BIT(PG_active) | MC_BIT(PG_unevictable));

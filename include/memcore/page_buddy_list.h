@@ -29,4 +29,25 @@ static inline struct page *mc_buddy_link_page(const struct mc_machine *m, mc_ulo
 	return mc_va_to_page(m, va - offsetof(struct page, buddy_list));
 }
 
+/* The list_head a free-list link names: a page's buddy_list or a list head,
+ * both modeled addresses (memcore/free_list.h follows links with this). */
+static inline struct list_head *mc_free_link(const struct mc_machine *m, mc_ulong link)
+{
+	return mc_list(m, link);
+}
+
+/* May a link read from a free list be followed (Machine.check())? */
+static inline int mc_free_link_valid(const struct mc_machine *m, mc_ulong link)
+{
+	return mc_addr_valid(m, link, sizeof(struct list_head));
+}
+
+/* Free memory holds nothing the model follows here: the API may write it. */
+static inline const char *mc_free_memory_unwritable(const struct mc_machine *m, uint64_t pfn)
+{
+	(void)m;
+	(void)pfn;
+	return NULL;
+}
+
 #endif /* MEMCORE_PAGE_BUDDY_LIST_H */

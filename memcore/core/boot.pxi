@@ -47,7 +47,7 @@ cdef void memmap_init(mc_machine *m, int last_zone) noexcept nogil:
         p = mc_pfn_to_page(m, pfn)
         mc_init_single_page(m, p, zi, nid, pfn)   # links, refcount 1, mapcount -1, cpupid
         if hole:
-            __set_bit(PG_reserved, page_flags_word(m, p))
+            __SetPageReserved(m, p)
         elif pfn & (pageblock_nr_pages - 1) == 0:
             pageblock_byte(m, &m.pgdat[nid].node_zones[zi], pfn)[0] = MIGRATE_MOVABLE
 
@@ -77,7 +77,7 @@ cdef void __free_pages_core(mc_machine *m, page *p, uint64_t pfn, int order) noe
     cdef uint64_t i, nr = <uint64_t>1 << order
     cdef zone *z = page_zone(m, p)
     for i in range(nr):
-        __clear_bit(PG_reserved, page_flags_word(m, nth_page(p, i)))
+        __ClearPageReserved(m, nth_page(p, i))
         set_page_count(m, nth_page(p, i), 0)
     z.managed_pages += nr
     __free_pages_prepare(m, p, order)
@@ -154,7 +154,7 @@ cdef uint64_t snapshot_place(mc_machine *m, const uint64_t *pfns, const unsigned
         if kind == SNAP_RESERVED:
             for j in range(nr):
                 set_page_count(m, nth_page(p, j), 1)
-                __set_bit(PG_reserved, page_flags_word(m, nth_page(p, j)))
+                __SetPageReserved(m, nth_page(p, j))
                 mc_pfn_mark_set(m, pfns[i] + j, MC_PFN_RESERVED)
             page_zone(m, p).managed_pages -= nr
             if m.kasan and pfns[i] < m.lowmem_pfns:     # memory, as boot reservations are
@@ -254,7 +254,7 @@ cdef void mark_reservations(mc_machine *m) noexcept nogil:
     cdef uint64_t pfn
     for i in range(m.nr_reservations):
         for pfn in range(m.reservations[i].start, m.reservations[i].end):
-            __set_bit(PG_reserved, page_flags_word(m, mc_pfn_to_page(m, pfn)))
+            __SetPageReserved(m, mc_pfn_to_page(m, pfn))
             if pfn < m.nr_pfns:
                 mc_pfn_mark_set(m, pfn, MC_PFN_RESERVED)
 

@@ -125,9 +125,9 @@ cdef inline void __add_to_free_list(const mc_machine *m, page *p, zone *z, int o
     cdef list_head *head = free_list_head(z, order, mt)
     cdef mc_ulong head_va = mc_virt(m, head)
     if tail:
-        list_add_tail(m, mc_buddy_link(m, p), mc_buddy_link_va(m, p), head, head_va)
+        free_list_add_tail(m, p, head, head_va)
     else:
-        list_add(m, mc_buddy_link(m, p), mc_buddy_link_va(m, p), head, head_va)
+        free_list_add(m, p, head, head_va)
     z.free_area[order].nr_free += 1
     if order >= pageblock_order and mt != MIGRATE_ISOLATE:
         z.vm_stat[NR_FREE_PAGES_BLOCKS] += 1 << order
@@ -136,9 +136,8 @@ cdef inline void __add_to_free_list(const mc_machine *m, page *p, zone *z, int o
 cdef inline void move_to_free_list(const mc_machine *m, page *p, zone *z, int order,
                                    int old_mt, int new_mt) noexcept nogil:
     cdef list_head *head = free_list_head(z, order, new_mt)
-    cdef list_head *link = mc_buddy_link(m, p)
-    list_del(m, link)
-    list_add_tail(m, link, mc_buddy_link_va(m, p), head, mc_virt(m, head))
+    free_list_del(m, p)
+    free_list_add_tail(m, p, head, mc_virt(m, head))
     account_freepages(z, -(1 << order), old_mt)
     account_freepages(z, 1 << order, new_mt)
     if order >= pageblock_order and (old_mt == MIGRATE_ISOLATE) != (new_mt == MIGRATE_ISOLATE):
@@ -148,7 +147,7 @@ cdef inline void move_to_free_list(const mc_machine *m, page *p, zone *z, int or
 
 cdef inline void __del_page_from_free_list(const mc_machine *m, page *p, zone *z, int order,
                                            int mt) noexcept nogil:
-    list_del(m, mc_buddy_link(m, p))
+    free_list_del(m, p)
     mc_clear_page_type(m, p)
     set_page_private(m, p, 0)
     z.free_area[order].nr_free -= 1
@@ -405,7 +404,7 @@ cdef bint prep_move_freepages_block(const mc_machine *m, zone *z, page *p,
             free_pages[0] += 1 << o
             pfn += <uint64_t>1 << o
             continue
-        if test_bit(PG_lru, page_flags_word(m, q)):
+        if PageLRU(m, q):
             movable_pages[0] += 1
         pfn += 1
     return True
@@ -526,5 +525,5 @@ cdef int rmqueue_bulk(const mc_machine *m, zone *z, int order, int count, list_h
         p = __rmqueue(m, z, order, mt, alloc_flags, &mode)
         if p == NULL:
             return i
-        list_add_tail(m, mc_buddy_link(m, p), mc_buddy_link_va(m, p), lst, lst_va)
+        free_list_add_tail(m, p, lst, lst_va)
     return count

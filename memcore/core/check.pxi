@@ -53,10 +53,10 @@ cdef int check_free_lists(mc_machine *m, zone *z, unsigned char *claims) noexcep
             prev = h_va
             v = h.next
             while v != h_va:
-                if not mc_addr_valid(m, v, sizeof(list_head)):
+                if not mc_free_link_valid(m, v):
                     return check_fail(m, z.zone_start_pfn, b"free list order %ld type %ld "
                                       b"links to an address outside modeled memory", o, mt)
-                if mc_list(m, v).prev != prev:
+                if free_list_prev(m, v) != prev:
                     return check_fail(m, z.zone_start_pfn, b"free list order %ld type %ld: "
                                       b"prev pointer does not match", o, mt)
                 p = mc_buddy_link_page(m, v)
@@ -108,7 +108,7 @@ cdef int check_free_lists(mc_machine *m, zone *z, unsigned char *claims) noexcep
                     if o >= pageblock_order:
                         free_blocks_pages += 1 << o
                 prev = v
-                v = mc_list(m, v).next
+                v = free_list_next(m, v)
         if n_order != <long>z.free_area[o].nr_free:
             return check_fail(m, z.zone_start_pfn, b"free_area[%ld].nr_free is %ld, "
                               b"the lists hold a different number", o, <long>z.free_area[o].nr_free)
@@ -139,7 +139,10 @@ cdef int check_pcp_lists(mc_machine *m, zone *z, unsigned char *claims) noexcept
             prev = h_va
             v = h.next
             while v != h_va:
-                if mc_list(m, v).prev != prev:
+                if not mc_free_link_valid(m, v):
+                    return check_fail(m, z.zone_start_pfn, b"pcp list %ld of CPU %ld links "
+                                      b"to an address outside modeled memory", pi, cpu)
+                if free_list_prev(m, v) != prev:
                     return check_fail(m, z.zone_start_pfn, b"pcp list %ld of CPU %ld: "
                                       b"prev pointer does not match", pi, cpu)
                 p = mc_buddy_link_page(m, v)
@@ -158,7 +161,7 @@ cdef int check_pcp_lists(mc_machine *m, zone *z, unsigned char *claims) noexcept
                     return MC_EINVAL
                 count += 1 << order
                 prev = v
-                v = mc_list(m, v).next
+                v = free_list_next(m, v)
         if count != pcp.count:
             return check_fail(m, z.zone_start_pfn, b"pcp->count is %ld, lists hold %ld",
                               pcp.count, count)

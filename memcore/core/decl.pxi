@@ -313,7 +313,7 @@ cdef extern from "memcore/design.h" nogil:
     const char *const mc_desc_cache_names[]
     mc_ulong PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PAGE_FLAGS_SECOND, PAGEFLAGS_MASK
     # page flags word: zone, node, section links
-    mc_ulong *page_flags_word(const mc_machine *m, page *p)
+    mc_ulong mc_page_flags(const mc_machine *m, const page *p)
     mc_ulong mc_page_flags_va(const mc_machine *m, const page *p)
     int page_zonenum(const mc_machine *m, const page *p)
     int page_to_nid(const mc_machine *m, const page *p)
@@ -374,12 +374,21 @@ cdef extern from "memcore/design.h" nogil:
     int PageSlab(const mc_machine *m, const page *p)
     int PageLargeKmalloc(const mc_machine *m, const page *p)
     int PageReserved(const mc_machine *m, const page *p)
+    void __SetPageReserved(const mc_machine *m, page *p)
+    void __ClearPageReserved(const mc_machine *m, page *p)
+    int PageLRU(const mc_machine *m, const page *p)
     # the buddy allocator's per-page state
     void set_buddy_order(const mc_machine *m, page *p, unsigned int order)
     unsigned int buddy_order(const mc_machine *m, const page *p)
-    list_head *mc_buddy_link(const mc_machine *m, page *p)
-    mc_ulong mc_buddy_link_va(const mc_machine *m, const page *p)
     page *mc_buddy_link_page(const mc_machine *m, mc_ulong va)
+    int mc_free_link_valid(const mc_machine *m, mc_ulong link)
+    const char *mc_free_memory_unwritable(const mc_machine *m, uint64_t pfn)
+    # free lists over the design's links (memcore/free_list.h)
+    void free_list_add(const mc_machine *m, page *p, list_head *h, mc_ulong h_va)
+    void free_list_add_tail(const mc_machine *m, page *p, list_head *h, mc_ulong h_va)
+    void free_list_del(const mc_machine *m, page *p)
+    mc_ulong free_list_next(const mc_machine *m, mc_ulong w)
+    mc_ulong free_list_prev(const mc_machine *m, mc_ulong w)
     # reference and map counts of one page
     int page_ref_count(const mc_machine *m, const page *p)
     void set_page_count(const mc_machine *m, page *p, int v)

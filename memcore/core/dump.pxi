@@ -117,7 +117,7 @@ cdef str _dump_nonfolio_page(Machine machine, page *p, uint64_t pfn, reason):
     cdef int ptr_digits = 2 * sizeof(mc_ulong)
     lines = [f"page: refcount:{page_ref_count(m, p)} mapcount:{mc_page_dump_mapcount(m, p)} "
              f"mapping:{0:0{ptr_digits}x} index:0x0 pfn:{pfn:#x}",
-             f"flags: {format_pgp(machine, page_flags_word(m, p)[0])}"]
+             f"flags: {format_pgp(machine, mc_page_flags(m, p))}"]
     if page_has_type(m, p):
         top = mc_page_type(m, p)
         lines.append(f"page_type: {top:x}({_DUMP_TYPE_NAMES.get(top, '(null)')})")

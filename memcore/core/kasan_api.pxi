@@ -153,7 +153,12 @@ cdef int machine_check_writable(Machine machine, mc_ulong addr, uint64_t size,
     cdef uint64_t last = mc_virt_to_phys(m, addr + size - 1) >> PAGE_SHIFT
     cdef page *head
     cdef mc_ulong cache
+    cdef const char *why
     while pfn <= last:
+        why = mc_free_memory_unwritable(m, pfn)
+        if why != NULL:
+            raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) reaches free pfn "
+                                 f"{pfn:#x}: {why.decode()}")
         if m.pfn_marks[pfn] & MC_PFN_RESERVED and reserved_holds_metadata(m, pfn):
             raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) reaches boot-"
                                  f"reserved memory (pfn {pfn:#x}: the model's kernel "

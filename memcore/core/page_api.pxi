@@ -117,7 +117,7 @@ cdef object machine_free_area(Machine machine, int nid, zone_name):
             v = h.next
             while v != mc_virt(machine.m, h):
                 n += 1
-                v = mc_list(machine.m, v).next
+                v = free_list_next(machine.m, v)
             counts.append(n)
         out[MIGRATETYPE_NAMES[mt]] = counts
     return out

@@ -157,7 +157,7 @@ cdef page *rmqueue_pcplist(const mc_machine *m, zone *z, int cpu, int order, int
         if list_empty(lst, lst_va):
             return NULL
     p = mc_buddy_link_page(m, lst.next)
-    list_del(m, mc_buddy_link(m, p))
+    free_list_del(m, p)
     pcp.count -= 1 << order
     z.vm_stat[NR_ZONE_PCP_PAGES] -= 1 << order
     return p
@@ -229,7 +229,7 @@ cdef void free_pcppages_bulk(mc_machine *m, zone *z, int count, per_cpu_pages *p
             p = mc_buddy_link_page(m, lst.prev)
             pfn = mc_page_to_pfn(m, p)
             mt = get_pfnblock_migratetype(m, p, pfn)
-            list_del(m, mc_buddy_link(m, p))
+            free_list_del(m, p)
             count -= nr
             pcp.count -= nr
             z.vm_stat[NR_ZONE_PCP_PAGES] -= nr
@@ -245,8 +245,7 @@ cdef void free_frozen_page_commit(mc_machine *m, zone *z, per_cpu_pages *pcp, pa
     pcp.alloc_factor >>= 1
     m.pgfree += <uint64_t>1 << order                     # __count_vm_events(PGFREE)
     pindex = order_to_pindex(mt, order)
-    list_add(m, mc_buddy_link(m, p), mc_buddy_link_va(m, p), &pcp.lists[pindex],
-             mc_virt(m, &pcp.lists[pindex]))
+    free_list_add(m, p, &pcp.lists[pindex], mc_virt(m, &pcp.lists[pindex]))
     pcp.count += 1 << order
     z.vm_stat[NR_ZONE_PCP_PAGES] += 1 << order
     batch = pcp.batch
