@@ -43,6 +43,13 @@ static inline mc_ulong mc_pfn_flags(const struct mc_machine *m, const struct pag
 	return p->flags.f;
 }
 
+/* A block's order is its descriptor's (or the Misc memdesc's) alone. */
+static inline void mc_page_set_block_order(const struct mc_machine *m, struct page *p,
+					   unsigned int order)
+{
+	(void)m; (void)p; (void)order;
+}
+
 #include "memcore/memdesc_desc.h"
 
 /* ---- a free block's head: PG_head marks it, its order in the four flag bits
@@ -53,75 +60,9 @@ static inline mc_ulong mc_pfn_flags(const struct mc_machine *m, const struct pag
 _Static_assert(PG_referenced + 4 == PG_head, "the order bits sit just below PG_head");
 _Static_assert(MAX_PAGE_ORDER < 16, "four bits hold a free block's order");
 
-/* ---- the flags word ------------------------------------------------------ */
-
-static inline mc_ulong mc_page_flags(const struct mc_machine *m, const struct page *p)
-{
-	(void)m;
-	return p->flags.f;
-}
-
-static inline mc_ulong mc_page_flags_va(const struct mc_machine *m, const struct page *p)
-{
-	return mc_page_va(m, p) + offsetof(struct page, flags);
-}
-
-static inline int page_zonenum(const struct mc_machine *m, const struct page *p)
-{
-	(void)m;
-	return (int)((p->flags.f >> ZONES_PGSHIFT) & ZONES_MASK);
-}
-
-static inline int page_to_nid(const struct mc_machine *m, const struct page *p)
-{
-	(void)m;
-	return (int)((p->flags.f >> NODES_PGSHIFT) & NODES_MASK);
-}
-
-static inline unsigned long page_to_section(const struct mc_machine *m, const struct page *p)
-{
-	(void)m;
-	return (unsigned long)((p->flags.f >> SECTIONS_PGSHIFT) & SECTIONS_MASK);
-}
-
-static inline mc_ulong page_zone_id(const struct mc_machine *m, const struct page *p)
-{
-	(void)m;
-	return p->flags.f & ((ZONES_MASK << ZONES_PGSHIFT) | (NODES_MASK << NODES_PGSHIFT));
-}
-
-static inline void set_page_links(const struct mc_machine *m, struct page *p, int zone, int nid,
-				  unsigned long pfn)
-{
-	mc_ulong f = p->flags.f & ~MC_PFN_FLAGS_MASK;
-	(void)m;
-	f |= ((mc_ulong)zone & ZONES_MASK) << ZONES_PGSHIFT;
-	f |= ((mc_ulong)nid & NODES_MASK) << NODES_PGSHIFT;
-	f |= ((mc_ulong)(pfn >> (MC_SECTION_SIZE_BITS - PAGE_SHIFT)) & SECTIONS_MASK)
-		<< SECTIONS_PGSHIFT;
-	p->flags.f = f;
-}
-
-#if defined(LAST_CPUPID_NOT_IN_PAGE_FLAGS)
-# error "memcore: the interim struct page has no _last_cpupid word"
-#endif
-
-static inline void page_cpupid_reset_last(const struct mc_machine *m, struct page *p)
-{
-	(void)m;
-#if LAST_CPUPID_WIDTH > 0
-	p->flags.f |= LAST_CPUPID_MASK << LAST_CPUPID_PGSHIFT;
-#else
-	(void)p;
-#endif
-}
+#include "memcore/page_flags_word.h"	/* the flags word: links, PG_reserved */
 
 /* ---- page types: what 6.18's page_type says, from the memdesc ------------ */
-
-static inline int page_type_has_type(unsigned int page_type)
-{
-	return (int)page_type < (int)((unsigned int)PGTY_mapcount_underflow << PAGE_TYPE_SHIFT);
-}
 
 /* The PGTY_* a 6.18 page in this state would carry, or -1. */
 static inline int mc_page_type(const struct mc_machine *m, const struct page *p)
@@ -151,23 +92,6 @@ static inline int mc_page_type(const struct mc_machine *m, const struct page *p)
 	return -1;
 }
 
-static inline int page_has_type(const struct mc_machine *m, const struct page *p)
-{
-	return mc_page_type(m, p) >= 0;
-}
-
-static inline int page_type_is(const struct mc_machine *m, const struct page *p, enum pagetype t)
-{
-	return mc_page_type(m, p) == (int)t;
-}
-
-/* The page_type word 6.18 would hold (no such word here). */
-static inline unsigned int mc_page_type_word(const struct mc_machine *m, const struct page *p)
-{
-	int t = mc_page_type(m, p);
-	return t < 0 ? PAGE_TYPE_NONE : (unsigned int)t << PAGE_TYPE_SHIFT;
-}
-
 /* Only the buddy allocator sets a type on a struct page here. */
 static inline void mc_set_page_type(const struct mc_machine *m, struct page *p, enum pagetype t)
 {
@@ -186,9 +110,6 @@ static inline void mc_clear_page_type(const struct mc_machine *m, struct page *p
 #define PageSlab(m, p)		(mc_memdesc_type(p) == MEMDESC_TYPE_SLAB)
 #define PageTable(m, p)		(mc_memdesc_type(p) == MEMDESC_TYPE_PAGETABLE)
 #define PageLargeKmalloc(m, p)	page_type_is(m, (p), PGTY_large_kmalloc)
-#define PageReserved(m, p)	test_bit(PG_reserved, &(p)->flags.f)
-#define __SetPageReserved(m, p)	__set_bit(PG_reserved, &(p)->flags.f)
-#define __ClearPageReserved(m, p) __clear_bit(PG_reserved, &(p)->flags.f)
 
 /* ---- the buddy allocator's per-page state -------------------------------- */
 
@@ -221,18 +142,6 @@ static inline void set_page_private(const struct mc_machine *m, struct page *p, 
 	p->private = v;
 }
 
-static inline mc_ulong mc_page_mapping_word(const struct mc_machine *m, const struct page *p)
-{
-	const struct folio *f = page_folio(m, (struct page *)p);
-	return f ? f->mapping : 0;
-}
-
-static inline mc_ulong mc_page_memcg_data(const struct mc_machine *m, const struct page *p)
-{
-	const struct folio *f = page_folio(m, (struct page *)p);
-	return f ? f->memcg_data : 0;
-}
-
 /* ---- reference and map counts -------------------------------------------- */
 
 /* The count that governs the page: its folio's (S7), else its own. */
@@ -254,12 +163,6 @@ static inline void page_mapcount_reset(const struct mc_machine *m, struct page *
 	p->_mapcount.counter = -1;
 }
 
-static inline int mc_page_dump_mapcount(const struct mc_machine *m, const struct page *p)
-{
-	const struct folio *f = page_folio(m, (struct page *)p);
-	return f ? folio_mapcount(f) : 0;
-}
-
 /* ---- compound pages: none; a block's pages all point at one descriptor ---- */
 
 static inline void prep_compound_page(const struct mc_machine *m, struct page *p,
@@ -279,35 +182,17 @@ static inline const char *mc_compound_bad_reason(const struct mc_machine *m, str
 {
 	unsigned long i, nr = 1UL << order;
 	uint64_t pfn = mc_page_to_pfn(m, head);
-	mc_ulong expect = mc_memdesc_word(head), va;
-	unsigned int type;
+	mc_ulong expect;
+	const char *why = mc_block_memdesc_bad_reason(m, head, order, &expect);
 	*bad = 0;
-	if (m->pfn_marks[pfn] & MC_PFN_SLAB_FOLIO)	/* a lent page heads its slab (S8) */
-		expect = (mc_ulong)page_folio(m, head)->private | MEMDESC_TYPE_SLAB;
-	type = (unsigned int)(expect & MEMDESC_TYPE_MASK);
-	va = expect & ~(mc_ulong)MEMDESC_TYPE_MASK;
-	if (type == MEMDESC_TYPE_FILE || type == MEMDESC_TYPE_ANON || type == MEMDESC_TYPE_SLAB) {
-		uint64_t first;
-		unsigned int o;
-		if (va % MEMDESC_ALIGN || !mc_addr_in_direct_map(m, va, MC_SMALL_FOLIO_SIZE))
-			return "memdesc points outside the direct map";
-		if (type == MEMDESC_TYPE_SLAB) {
-			first = mc_va_to_slab(m, va)->pfn;
-			o = (unsigned int)mc_va_to_slab(m, va)->order;
-		} else {
-			first = mc_va_to_folio(m, va)->pfn;
-			o = mc_va_to_folio(m, va)->_order;
-		}
-		if (first != pfn || o != order)
-			return "descriptor does not name this page and order";
-	}
+	if (why)
+		return why;
 	for (i = 0; i < nr; i++) {
 		struct page *t = head + i;
 		int lent = (m->pfn_marks[pfn + i] & MC_PFN_SLAB_FOLIO) != 0;
 		*bad = i;
-		if (mc_memdesc_word(t) != expect &&
-		    !(lent && ((mc_ulong)page_folio(m, t)->private | MEMDESC_TYPE_SLAB) == expect))
-			return "page's memdesc differs from its block's";
+		if ((why = mc_block_page_memdesc_bad_reason(m, t, expect)))
+			return why;
 		if (i && !lent && t->_refcount.counter != 0)
 			return "page other than the first has a nonzero refcount";
 		if (mc_memdesc_is_folio(t) && t->_refcount.counter != 0)
@@ -328,35 +213,15 @@ static inline const char *page_bad_reason(const struct mc_machine *m, const stru
 	const char *bad = NULL;
 	const struct folio *f = page_folio(m, (struct page *)p);
 	if (f) {
-		if (f->_mapcount.counter != -1)
-			bad = "nonzero mapcount";
-		if (f->mapping != 0 && !(head_reset && (f->mapping & 1)))
-			bad = "non-NULL mapping";
-		if (f->_refcount.counter != expected_ref)
-			bad = "nonzero _refcount";
+		bad = mc_folio_bad_reason(f, flags, expected_ref, head_reset);
 		if (p->_refcount.counter != 0)
 			bad = "nonzero _refcount";
-		if (f->flags.f & flags & PAGEFLAGS_MASK)
-			bad = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
-#if defined(CONFIG_MEMCG)
-		if (f->memcg_data != 0)
-			bad = "page still charged to cgroup";
-#endif
 	} else if (p->_refcount.counter != expected_ref) {
 		bad = "nonzero _refcount";
 	}
 	if (p->flags.f & flags & ~(MC_PFN_FLAGS_MASK | MC_BIT(MC_PG_BUDDY) | MC_BUDDY_ORDER_MASK))
 		bad = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
 	return bad;
-}
-
-static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
-						    struct page *head, struct page *p)
-{
-	(void)m;
-	if (mc_memdesc_word(p) != mc_memdesc_word(head))
-		return "memdesc not consistent";
-	return NULL;
 }
 
 static inline const char *mc_free_tail_page_is_bad_reason(const struct mc_machine *m,

@@ -10,6 +10,9 @@
  *                         memdesc_flags_t positions (the plan's pfn_flags())
  *   MC_PAGE_MEMDESC(p)    the lvalue of p's memdesc word
  *   MC_MEMDESC_FREE_TYPE(t)  whether type t is (an alias of) Buddy
+ *   mc_page_set_block_order(m, p, order)  record in p the order of the
+ *                         allocation it joins (flags_memdesc keeps it in
+ *                         every page, S3; the others in the descriptor)
  * Every descriptor is an object of one of the design's caches
  * (MC_DESC_CACHES: folio_small, folio_large, slab_desc), 16-byte aligned
  * and SLAB_TYPESAFE_BY_RCU; a page points at it with its memdesc word.
@@ -278,8 +281,10 @@ static inline struct folio *mc_folio_attach(const struct mc_machine *m, struct p
 #endif
 		INIT_LIST_HEAD(&f->_deferred_list, desc_va + offsetof(struct folio, _deferred_list));
 	}
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		mc_set_memdesc(p + i, anon ? MEMDESC_TYPE_ANON : MEMDESC_TYPE_FILE, desc_va);
+		mc_page_set_block_order(m, p + i, order);
+	}
 	return f;
 }
 
@@ -435,10 +440,15 @@ static inline struct slab *mc_slab_attach(const struct mc_machine *m, struct pag
 	unsigned long i, nr = 1UL << order;
 	memset(sl, 0, sizeof(*sl));
 	sl->flags.f = mc_pfn_flags(m, p) & MC_PFN_FLAGS_MASK;
+#if LAST_CPUPID_WIDTH > 0
+	sl->flags.f |= LAST_CPUPID_MASK << LAST_CPUPID_PGSHIFT;	/* as a freed page's: reset */
+#endif
 	sl->pfn = mc_page_to_pfn(m, p);
 	sl->order = order;
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		mc_set_memdesc(p + i, MEMDESC_TYPE_SLAB, desc_va);
+		mc_page_set_block_order(m, p + i, order);
+	}
 	return sl;
 }
 
@@ -482,6 +492,7 @@ static inline void mc_folio_return_to_slab(struct mc_machine *m, struct folio *f
 {
 	m->pfn_marks[f->pfn] &= (unsigned char)~MC_PFN_SLAB_FOLIO;
 	mc_set_memdesc(mc_pfn_to_page(m, f->pfn), MEMDESC_TYPE_SLAB, mc_virt(m, sl));
+	mc_page_set_block_order(m, mc_pfn_to_page(m, f->pfn), (unsigned int)sl->order);
 	f->private = 0;
 }
 
@@ -508,14 +519,143 @@ static inline int mc_slab_desc_live(const struct mc_machine *m, mc_ulong va)
 	return 1;			/* every page is lent to the page cache */
 }
 
+/* ---- a page's words that are its folio's ---------------------------------- */
+
+static inline mc_ulong mc_page_mapping_word(const struct mc_machine *m, const struct page *p)
+{
+	const struct folio *f = page_folio(m, (struct page *)p);
+	return f ? f->mapping : 0;
+}
+
+static inline mc_ulong mc_page_memcg_data(const struct mc_machine *m, const struct page *p)
+{
+	const struct folio *f = page_folio(m, (struct page *)p);
+	return f ? f->memcg_data : 0;
+}
+
+static inline int mc_page_dump_mapcount(const struct mc_machine *m, const struct page *p)
+{
+	const struct folio *f = page_folio(m, (struct page *)p);
+	return f ? folio_mapcount(f) : 0;
+}
+
+/* ---- page types: what 6.18's page_type would say ---------------------------
+ * The design derives the PGTY_* of a page from its memdesc (mc_page_type(),
+ * defined after this header); these answer from it. */
+
+static inline int mc_page_type(const struct mc_machine *m, const struct page *p);
+
+static inline int page_type_has_type(unsigned int page_type)
+{
+	return (int)page_type < (int)((unsigned int)PGTY_mapcount_underflow << PAGE_TYPE_SHIFT);
+}
+
+static inline int page_has_type(const struct mc_machine *m, const struct page *p)
+{
+	return mc_page_type(m, p) >= 0;
+}
+
+static inline int page_type_is(const struct mc_machine *m, const struct page *p, enum pagetype t)
+{
+	return mc_page_type(m, p) == (int)t;
+}
+
+/* The page_type word 6.18 would hold (no such word here). */
+static inline unsigned int mc_page_type_word(const struct mc_machine *m, const struct page *p)
+{
+	int t = mc_page_type(m, p);
+	return t < 0 ? PAGE_TYPE_NONE : (unsigned int)t << PAGE_TYPE_SHIFT;
+}
+
+/* ---- what Machine.check() and the free path ask of a block ----------------- */
+
+/*
+ * The memdesc word every page of the allocated block at `head` (order
+ * `order`) must hold, in *expect; why the block's descriptor does not name
+ * this PFN and order, or NULL.  A page a slab lent to the page cache (S8)
+ * that heads the slab's block expects the slab.
+ */
+static inline const char *mc_block_memdesc_bad_reason(const struct mc_machine *m,
+						      struct page *head, unsigned int order,
+						      mc_ulong *expect)
+{
+	uint64_t pfn = mc_page_to_pfn(m, head), first;
+	unsigned int type, o;
+	mc_ulong va;
+	*expect = mc_memdesc_word(head);
+	if (m->pfn_marks[pfn] & MC_PFN_SLAB_FOLIO)
+		*expect = (mc_ulong)page_folio(m, head)->private | MEMDESC_TYPE_SLAB;
+	type = (unsigned int)(*expect & MEMDESC_TYPE_MASK);
+	va = *expect & ~(mc_ulong)MEMDESC_TYPE_MASK;
+	if (type != MEMDESC_TYPE_FILE && type != MEMDESC_TYPE_ANON && type != MEMDESC_TYPE_SLAB)
+		return NULL;
+	if (va % MEMDESC_ALIGN || !mc_addr_in_direct_map(m, va, MC_SMALL_FOLIO_SIZE))
+		return "memdesc points outside the direct map";
+	if (type == MEMDESC_TYPE_SLAB) {
+		first = mc_va_to_slab(m, va)->pfn;
+		o = (unsigned int)mc_va_to_slab(m, va)->order;
+	} else {
+		first = mc_va_to_folio(m, va)->pfn;
+		o = mc_va_to_folio(m, va)->_order;
+	}
+	if (first != pfn || o != order)
+		return "descriptor does not name this page and order";
+	return NULL;
+}
+
+/* Does page t of a block hold the block's memdesc `expect` (or, lent to the
+ * page cache, a folio whose slab is the block's)? */
+static inline const char *mc_block_page_memdesc_bad_reason(const struct mc_machine *m,
+							   struct page *t, mc_ulong expect)
+{
+	int lent = (m->pfn_marks[mc_page_to_pfn(m, t)] & MC_PFN_SLAB_FOLIO) != 0;
+	if (mc_memdesc_word(t) != expect &&
+	    !(lent && ((mc_ulong)page_folio(m, t)->private | MEMDESC_TYPE_SLAB) == expect))
+		return "page's memdesc differs from its block's";
+	return NULL;
+}
+
+/* free_tail_page_prepare(): every page of a block carries the head's memdesc. */
+static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
+						    struct page *head, struct page *p)
+{
+	(void)m;
+	if (mc_memdesc_word(p) != mc_memdesc_word(head))
+		return "memdesc not consistent";
+	return NULL;
+}
+
+/* free_page_is_bad() of a folio page, judged by its folio: its counts,
+ * mapping, flags and memcg (the page's own words are the design's). */
+static inline const char *mc_folio_bad_reason(const struct folio *f, mc_ulong flags,
+					      int expected_ref, int head_reset)
+{
+	const char *bad = NULL;
+	if (f->_mapcount.counter != -1)
+		bad = "nonzero mapcount";
+	if (f->mapping != 0 && !(head_reset && (f->mapping & 1)))
+		bad = "non-NULL mapping";
+	if (f->_refcount.counter != expected_ref)
+		bad = "nonzero _refcount";
+	if (f->flags.f & flags & PAGEFLAGS_MASK)
+		bad = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+#if defined(CONFIG_MEMCG)
+	if (f->memcg_data != 0)
+		bad = "page still charged to cgroup";
+#endif
+	return bad;
+}
+
 /* ---- large kmalloc and other Misc memory ---------------------------------- */
 
 static inline void mc_kmalloc_large_attach(const struct mc_machine *m, struct page *p,
 					   unsigned int order)
 {
 	unsigned long i, nr = 1UL << order;
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		mc_set_misc_memdesc(m, p + i, MEMDESC_MISC_KMALLOC_LARGE, order);
+		mc_page_set_block_order(m, p + i, order);
+	}
 }
 
 static inline void mc_kmalloc_large_detach(const struct mc_machine *m, struct page *p)
@@ -528,8 +668,10 @@ static inline void mc_kmalloc_large_detach(const struct mc_machine *m, struct pa
 static inline void mc_misc_attach(const struct mc_machine *m, struct page *p, unsigned int order)
 {
 	unsigned long i, nr = 1UL << order;
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		mc_set_misc_memdesc(m, p + i, MEMDESC_MISC_DRIVER, order);
+		mc_page_set_block_order(m, p + i, order);
+	}
 }
 
 /* ---- the allocation a page belongs to ------------------------------------- */

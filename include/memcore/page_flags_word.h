@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memcore/page_flags_word.h - the flags word of a struct page that keeps
+ * one beside its memdesc (interim, flags_memdesc): node, zone and section
+ * links (memdesc_flags_t, Linux 6.18 positions) and the page-level flags
+ * (PG_reserved, PG_hwpoison); a folio's own flags are its descriptor's.
+ * Included by a design header after its struct page is declared.
+ */
+#ifndef MEMCORE_PAGE_FLAGS_WORD_H
+#define MEMCORE_PAGE_FLAGS_WORD_H
+
+#include <stddef.h>
+
+#include "memcore/bitops.h"
+#include "memcore/machine.h"
+#include "memcore/page_flags_layout.h"
+
+static inline mc_ulong mc_page_flags(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return p->flags.f;
+}
+
+static inline mc_ulong mc_page_flags_va(const struct mc_machine *m, const struct page *p)
+{
+	return mc_page_va(m, p) + offsetof(struct page, flags);
+}
+
+static inline int page_zonenum(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return (int)((p->flags.f >> ZONES_PGSHIFT) & ZONES_MASK);
+}
+
+static inline int page_to_nid(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return (int)((p->flags.f >> NODES_PGSHIFT) & NODES_MASK);
+}
+
+static inline unsigned long page_to_section(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return (unsigned long)((p->flags.f >> SECTIONS_PGSHIFT) & SECTIONS_MASK);
+}
+
+static inline mc_ulong page_zone_id(const struct mc_machine *m, const struct page *p)
+{
+	(void)m;
+	return p->flags.f & ((ZONES_MASK << ZONES_PGSHIFT) | (NODES_MASK << NODES_PGSHIFT));
+}
+
+static inline void set_page_links(const struct mc_machine *m, struct page *p, int zone, int nid,
+				  unsigned long pfn)
+{
+	mc_ulong f = p->flags.f & ~MC_PFN_FLAGS_MASK;
+	(void)m;
+	f |= ((mc_ulong)zone & ZONES_MASK) << ZONES_PGSHIFT;
+	f |= ((mc_ulong)nid & NODES_MASK) << NODES_PGSHIFT;
+	f |= ((mc_ulong)(pfn >> (MC_SECTION_SIZE_BITS - PAGE_SHIFT)) & SECTIONS_MASK)
+		<< SECTIONS_PGSHIFT;
+	p->flags.f = f;
+}
+
+#if defined(LAST_CPUPID_NOT_IN_PAGE_FLAGS)
+# error "memcore: this struct page has no _last_cpupid word"
+#endif
+
+static inline void page_cpupid_reset_last(const struct mc_machine *m, struct page *p)
+{
+	(void)m;
+#if LAST_CPUPID_WIDTH > 0
+	p->flags.f |= LAST_CPUPID_MASK << LAST_CPUPID_PGSHIFT;
+#else
+	(void)p;
+#endif
+}
+
+#define PageReserved(m, p)	test_bit(PG_reserved, &(p)->flags.f)
+#define __SetPageReserved(m, p)	__set_bit(PG_reserved, &(p)->flags.f)
+#define __ClearPageReserved(m, p) __clear_bit(PG_reserved, &(p)->flags.f)
+
+#endif /* MEMCORE_PAGE_FLAGS_WORD_H */
