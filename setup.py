@@ -29,6 +29,10 @@ VARIANTS = [
     ("classic", 32),
     ("interim", 64),
     ("interim", 32),
+    ("flags_memdesc", 64),
+    ("flags_memdesc", 32),
+    ("memdesc", 64),
+    ("memdesc", 32),
 ]
 
 # A developer's build of some variants only: MEMCORE_VARIANTS=classic64,interim32

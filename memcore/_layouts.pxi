@@ -70,4 +70,6 @@ def memdesc_tables(design, bits):
               for i in range(e.nr_memdesc_fields)}
     subtypes = {e.misc_subtypes[i].name.decode(): e.misc_subtypes[i].number
                 for i in range(e.nr_misc_subtypes)}
-    return {"types": types, "fields": fields, "subtypes": subtypes}
+    buddy = {e.buddy_states[i].name.decode(): e.buddy_states[i].number
+             for i in range(e.nr_buddy_states)}
+    return {"types": types, "fields": fields, "subtypes": subtypes, "buddy_states": buddy}

@@ -55,7 +55,7 @@ class Memdesc:
     descriptor: str | None      #: the pointed-to struct's name (pointer types)
     address: int | None         #: the descriptor's address; None for inline types
     fields: Mapping[str, int] = field(default_factory=dict)  #: inline fields present here
-    subtype: str | None = None  #: Misc: the subtype's name (None if unnamed)
+    subtype: str | None = None  #: Misc: the subtype's name; inline Buddy: its state (None if unnamed)
 
     def __str__(self) -> str:
         if self.kind == "inline":
@@ -105,6 +105,14 @@ def misc_subtypes(design: str = "memdesc", bits: int = 64) -> Mapping[int, str]:
     return MappingProxyType({nr: name for name, nr in _tables(design, bits)["subtypes"].items()})
 
 
+def buddy_states(design: str = "memdesc", bits: int = 64) -> Mapping[int, str]:
+    """{number: name} of the states an inline Buddy memdesc carries where Misc
+    has its subtype (flags_memdesc, memdesc: "free", "head"); empty where the
+    Buddy type is no inline word (interim: a free-list pointer)."""
+    return MappingProxyType({nr: name for name, nr
+                             in _tables(design, bits).get("buddy_states", {}).items()})
+
+
 def decode_memdesc(word: int, design: str = "memdesc", bits: int = 64) -> Memdesc:
     """Decode one memdesc word of the given design and word size."""
     if not isinstance(word, int) or isinstance(word, bool):
@@ -120,6 +128,8 @@ def decode_memdesc(word: int, design: str = "memdesc", bits: int = 64) -> Memdes
     subtype = None
     if t.name == "misc":
         subtype = misc_subtypes(design, bits).get(values.get("subtype", 0))
+    elif t.name == "buddy":
+        subtype = buddy_states(design, bits).get(values.get("subtype", 0))
     return Memdesc(word, t.name, t.number, t.kind, None, None,
                    MappingProxyType(values), subtype)
 

@@ -19,9 +19,9 @@
 #elif defined(MC_DESIGN_INTERIM)
 # include "memcore/design_interim.h"
 #elif defined(MC_DESIGN_FLAGS_MEMDESC)
-# error "memcore: design flags_memdesc has its structs (memcore/design_flags_memdesc_types.h) but no accessors yet (memcore/design_flags_memdesc.h)"
+# include "memcore/design_flags_memdesc.h"
 #elif defined(MC_DESIGN_MEMDESC)
-# error "memcore: design memdesc has its structs (memcore/design_memdesc_types.h) but no accessors yet (memcore/design_memdesc.h)"
+# include "memcore/design_memdesc.h"
 #endif
 
 #include "memcore/free_list.h"	/* free lists over the design's links */

@@ -13,6 +13,7 @@
 #define MEMCORE_DESIGN_MEMDESC_TYPES_H
 
 #define MC_MEMDESC_TYPES	MC_MEMDESC_TYPES_2025
+#define MC_MEMDESC_BUDDY_INLINE	1	/* Buddy is inline data: a state and the node/zone/section */
 
 #include "memcore/types.h"
 #include "memcore/memdesc.h"

@@ -13,7 +13,7 @@
  *                             (a block's link or a list head)
  * classic and interim: struct page's buddy_list, named by its address
  * (memcore/page_buddy_list.h); flags_memdesc and memdesc: a struct buddy in
- * the block's first bytes, named by its PFN (memcore/memdesc_free.h).
+ * the block's first bytes, named by its PFN (memcore/memdesc_page.h).
  */
 #ifndef MEMCORE_FREE_LIST_H
 #define MEMCORE_FREE_LIST_H

@@ -43,8 +43,17 @@ static const char *const mc_memdesc_kind_names[] = {
 static const struct mc_memdesc_subtype_info mc_misc_subtypes[] = {
 #define MC_MISC_INFO(id, nr, nm)	{ nm, nr },
 	MC_MEMDESC_MISC_SUBTYPES(MC_MISC_INFO)
+#if !defined(MC_MEMDESC_BUDDY_INLINE)
 #undef MC_MISC_INFO
 };
+#else
+};
+
+static const struct mc_memdesc_subtype_info mc_buddy_states[] = {
+	MC_MEMDESC_BUDDY_STATES(MC_MISC_INFO)
+#undef MC_MISC_INFO
+};
+#endif
 #endif
 
 #define MC_NELEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -55,8 +64,13 @@ static const struct mc_design_exports mc_design_exports_data = {
 	mc_memdesc_types, mc_memdesc_kind_names, MC_NR_MEMDESC_KINDS,
 	mc_memdesc_inline_fields, MC_NR_MEMDESC_INLINE_FIELDS,
 	mc_misc_subtypes, MC_NELEMS(mc_misc_subtypes),
+#if defined(MC_MEMDESC_BUDDY_INLINE)
+	mc_buddy_states, MC_NELEMS(mc_buddy_states),
 #else
-	0, 0, 0, 0, 0, 0, 0,
+	0, 0,
+#endif
+#else
+	0, 0, 0, 0, 0, 0, 0, 0, 0,
 #endif
 };
 

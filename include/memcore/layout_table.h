@@ -99,6 +99,8 @@ struct mc_design_exports {
 	size_t nr_memdesc_fields;
 	const struct mc_memdesc_subtype_info *misc_subtypes;	/* Misc subtypes */
 	size_t nr_misc_subtypes;
+	const struct mc_memdesc_subtype_info *buddy_states;	/* inline Buddy states; NULL: none */
+	size_t nr_buddy_states;
 };
 
 #endif /* MEMCORE_LAYOUT_TABLE_H */

@@ -242,6 +242,8 @@ struct mc_machine {
 	 * constructor failed (the slab is freed, the allocation fails MC_ECTOR). */
 	int (*ctor_hook)(struct mc_machine *m, mc_ulong slab_va);
 	void *ctor_ctx;			/* the hook's owner (the Python Machine) */
+	uint64_t kmap_local;		/* kmap_local_page() calls: the free-list code reaching a
+					 * HIGHMEM block's links (designs that keep them in the block) */
 	uint64_t slab_pages;		/* pages held by slabs */
 	uint64_t large_kmalloc_pages;	/* pages held by large kmalloc allocations */
 	unsigned char *obj_bitmap;	/* one bit per 8 bytes of lowmem: slab object allocated */

@@ -128,7 +128,26 @@ enum mc_memdesc_kind {
 	X(OFFLINE,      5, "offline")	\
 	X(KMALLOC_LARGE,6, "kmalloc_large") \
 	X(EXACT,        7, "exact")	\
-	X(BRD,          8, "brd")
+	X(BRD,          8, "brd")		\
+	X(RESERVED,     9, "reserved")
+
+/*
+ * Buddy (bits 4-10, where Misc has its subtype), in the designs whose Buddy
+ * memdesc is inline data (flags_memdesc, memdesc; they define
+ * MC_MEMDESC_BUDDY_INLINE): which free page this is.  X(ID, number, "name").
+ * The plan names the type only; the states are the model's (6.18's
+ * PageBuddy() is "heads a block on a free list"; the other pages of free
+ * memory carry no type there).
+ */
+#define MC_MEMDESC_BUDDY_STATES(X)	\
+	X(FREE,  0, "free")	/* free: inside a free block, or on a per-CPU list */ \
+	X(HEAD,  1, "head")	/* heads a block on a zone free list: PageBuddy() */
+
+enum mc_memdesc_buddy_state {
+#define MC_BUDDY_STATE_ENUM(id, nr, name)	MEMDESC_BUDDY_##id = nr,
+	MC_MEMDESC_BUDDY_STATES(MC_BUDDY_STATE_ENUM)
+#undef MC_BUDDY_STATE_ENUM
+};
 
 enum mc_memdesc_misc_subtype {
 #define MC_MISC_ENUM(id, nr, name)	MEMDESC_MISC_##id = nr,

@@ -132,13 +132,17 @@ struct ptdesc {
 
 /*
  * struct buddy: the first bytes of a free block, where the designs with no
- * room in struct page keep its free-list links (LWN 974937's sketch).  The
- * links are PFNs, not addresses: a HIGHMEM block has no kernel address, and
- * is reached with kmap_local_page() (the model counts those).
+ * room in struct page keep its free-list links (LWN 974937 sketches
+ * { prev; next; }).  The links name blocks by PFN, not address: a HIGHMEM
+ * block has no kernel address, and is reached with kmap_local_page() (the
+ * model counts those).  The list's ends link to the list head, a struct
+ * list_head in the zone or the per_cpu_pages, by its address.  The links
+ * are in list_head order (next first), so that list_del() and friends walk
+ * both kinds of link (memcore/free_list.h).
  */
 struct buddy {
-	mc_ulong prev;				/* PFN of the previous free block, or the list's end */
-	mc_ulong next;				/* PFN of the next free block, or the list's end */
+	mc_ulong next;				/* PFN of the next free block, or the head's address */
+	mc_ulong prev;				/* PFN of the previous free block, or the head's address */
 };
 
 #if !defined(MC_PARSE)

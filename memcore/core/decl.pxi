@@ -254,6 +254,7 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t jiffies
         int (*ctor_hook)(mc_machine *m, mc_ulong slab_va) noexcept nogil
         void *ctor_ctx
+        uint64_t kmap_local
         uint64_t slab_pages
         uint64_t large_kmalloc_pages
         unsigned char *obj_bitmap
@@ -383,12 +384,6 @@ cdef extern from "memcore/design.h" nogil:
     page *mc_buddy_link_page(const mc_machine *m, mc_ulong va)
     int mc_free_link_valid(const mc_machine *m, mc_ulong link)
     const char *mc_free_memory_unwritable(const mc_machine *m, uint64_t pfn)
-    # free lists over the design's links (memcore/free_list.h)
-    void free_list_add(const mc_machine *m, page *p, list_head *h, mc_ulong h_va)
-    void free_list_add_tail(const mc_machine *m, page *p, list_head *h, mc_ulong h_va)
-    void free_list_del(const mc_machine *m, page *p)
-    mc_ulong free_list_next(const mc_machine *m, mc_ulong w)
-    mc_ulong free_list_prev(const mc_machine *m, mc_ulong w)
     # reference and map counts of one page
     int page_ref_count(const mc_machine *m, const page *p)
     void set_page_count(const mc_machine *m, page *p, int v)
@@ -434,6 +429,14 @@ cdef extern from "memcore/design.h" nogil:
     const char *mc_compound_head_bug(const mc_machine *m, const page *p)
     # what the API may write in the memmap
     const char *mc_memmap_word_unwritable(const mc_machine *m, mc_ulong va)
+
+cdef extern from "memcore/free_list.h" nogil:
+    # free lists over the design's links (generic, on top of the seam)
+    void free_list_add(const mc_machine *m, page *p, list_head *h, mc_ulong h_va)
+    void free_list_add_tail(const mc_machine *m, page *p, list_head *h, mc_ulong h_va)
+    void free_list_del(const mc_machine *m, page *p)
+    mc_ulong free_list_next(const mc_machine *m, mc_ulong w)
+    mc_ulong free_list_prev(const mc_machine *m, mc_ulong w)
 
 cdef extern from "memcore/bitops.h" nogil:
     int test_bit(int nr, const mc_ulong *word)

@@ -107,13 +107,33 @@ cdef int machine_mem_check(Machine machine, mc_ulong addr, uint64_t size, bint w
                              f"memory")
     machine_check_not_hole(machine, addr, size)
     if write:
-        machine_check_writable(machine, addr, size, where)
+        machine_check_writable(machine, addr, size, where, False)
     if machine.kasan:
         sh = kasan_first_bad(machine.m, addr, size, &bad)
         if sh:
             text = kasan_report(machine, addr, size, write, bad, sh, where)
             bug = _SHADOW_BUG_TYPES.get(sh, "unknown-crash")
             raise KASANReport(f"KASAN: {bug} in {where}", text, bug)
+    if write:
+        # after KASAN: a write to freed memory is first of all a use-after-free
+        machine_check_not_free(machine, addr, size, where)
+    return 0
+
+
+cdef int machine_check_not_free(Machine machine, mc_ulong addr, uint64_t size,
+                                str where) except -1:
+    """Free memory holds what the allocator follows on the designs that keep the
+    free lists' links in it (mc_free_memory_unwritable()): refused there."""
+    cdef mc_machine *m = machine.m
+    cdef uint64_t pfn = mc_virt_to_phys(m, addr) >> PAGE_SHIFT
+    cdef uint64_t last = mc_virt_to_phys(m, addr + size - 1) >> PAGE_SHIFT
+    cdef const char *why
+    while pfn <= last:
+        why = mc_free_memory_unwritable(m, pfn)
+        if why != NULL:
+            raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) reaches free pfn "
+                                 f"{pfn:#x}: {why.decode()}")
+        pfn += 1
     return 0
 
 
@@ -142,7 +162,7 @@ cdef bint reserved_holds_metadata(const mc_machine *m, uint64_t pfn) noexcept no
 
 
 cdef int machine_check_writable(Machine machine, mc_ulong addr, uint64_t size,
-                                str where) except -1:
+                                str where, bint free_too=True) except -1:
     """Writes through the API may not reach the model's own kernel metadata: the
     boot reservations (node data, free-list heads, pageblock bitmaps, pcp lists,
     the per-CPU area, the boot caches) and the objects of the kmem_cache and
@@ -153,12 +173,9 @@ cdef int machine_check_writable(Machine machine, mc_ulong addr, uint64_t size,
     cdef uint64_t last = mc_virt_to_phys(m, addr + size - 1) >> PAGE_SHIFT
     cdef page *head
     cdef mc_ulong cache
-    cdef const char *why
+    if free_too:
+        machine_check_not_free(machine, addr, size, where)
     while pfn <= last:
-        why = mc_free_memory_unwritable(m, pfn)
-        if why != NULL:
-            raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) reaches free pfn "
-                                 f"{pfn:#x}: {why.decode()}")
         if m.pfn_marks[pfn] & MC_PFN_RESERVED and reserved_holds_metadata(m, pfn):
             raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) reaches boot-"
                                  f"reserved memory (pfn {pfn:#x}: the model's kernel "

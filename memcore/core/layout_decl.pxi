@@ -56,3 +56,5 @@ cdef extern from "memcore/layout_table.h":
         size_t nr_memdesc_fields
         const mc_memdesc_subtype_info *misc_subtypes
         size_t nr_misc_subtypes
+        const mc_memdesc_subtype_info *buddy_states
+        size_t nr_buddy_states

@@ -181,6 +181,7 @@ cdef object machine_stats(Machine machine):
         "descriptor_bytes": desc,
         "metadata_total_bytes": m.reserved_bytes[MC_RES_MEMMAP] + sum(desc.values()),
         "pgalloc": m.pgalloc, "pgfree": m.pgfree, "vmstat_ticks": m.vmstat_ticks,
+        "kmap_local": m.kmap_local,
         "min_free_kbytes": m.min_free_kbytes,
     }
 

@@ -135,8 +135,19 @@ cdef class Page:
 
     @property
     def flags(self):
-        """The flags word of this struct page, as a PgFlags view."""
-        return _make_pgflags(self.machine, mc_page_flags_va(self.machine.m, self._p()))
+        """The flags word of this struct page, as a PgFlags view.  On the memdesc
+        design, whose struct page is its memdesc alone: a folio page's folio
+        flags; for any other page a read-only view of the flags 6.18 would
+        show (node, zone and section from the memdesc or the descriptor,
+        PG_reserved for Misc "reserved"); changing it raises NotSupported."""
+        cdef mc_ulong va = mc_page_flags_va(self.machine.m, self._p())
+        cdef PgFlags w
+        if va == 0:
+            w = _make_pgflags(self.machine, self.addr)
+            w.derived = True
+            w.dpfn = mc_page_to_pfn(self.machine.m, self._p())
+            return w
+        return _make_pgflags(self.machine, va)
 
     @property
     def page_type(self):
@@ -465,11 +476,17 @@ cdef class PgFlags:
     """A flags word (page->flags, folio->flags, or any descriptor's flags)."""
     cdef readonly Machine machine
     cdef readonly mc_ulong addr
+    cdef bint derived        # no such word: the flags 6.18 would show for page `dpfn`
+    cdef uint64_t dpfn
+    cdef mc_ulong scratch
 
     def __cinit__(self):
         _take_view_token("PgFlags")
 
     cdef inline mc_ulong *_w(self) noexcept:
+        if self.derived:
+            self.scratch = mc_page_flags(self.machine.m, mc_pfn_to_page(self.machine.m, self.dpfn))
+            return &self.scratch
         return <mc_ulong *>mc_host(self.machine.m, self.addr)
 
     cdef mc_ulong *_ww(self) except NULL:
@@ -480,6 +497,10 @@ cdef class PgFlags:
         trusts."""
         cdef mc_machine *m = self.machine.m
         cdef const char *why
+        if self.derived:
+            raise NotSupported(f"PgFlags: pfn {self.dpfn:#x} has no flags word to change in "
+                               f"design {MC_DESIGN_NAME.decode()!r} (its struct page is its "
+                               f"memdesc; these are the flags 6.18 would show, read-only)")
         if <mc_ulong>(self.addr - m.memmap_va) >= m.memmap_bytes:
             machine_check_writable(self.machine, self.addr, sizeof(mc_ulong), "PgFlags")
         else:
