@@ -67,21 +67,42 @@ def machine(variant):
     return boot
 
 
+PAGE_MEMBER_MARKER = ("page_member(name, ...): uses struct page's own member(s) `name`; "
+                      "skipped on the variants whose struct page has none (from "
+                      "memcore.layout(), not a list of designs)")
+
+
+def page_has_member(variant, name) -> bool:
+    """Does the variant's struct page have a member `name` (e.g. "flags", "_refcount")?"""
+    design, bits = variant
+    return any(mb.path == name or mb.path.startswith(name + ".")
+               for mb in memcore.layout("page", design=design, bits=bits).members)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", OVERLAY_MARKER)
+    config.addinivalue_line("markers", PAGE_MEMBER_MARKER)
 
 
 def pytest_collection_modifyitems(config, items):
-    """classic_overlay tests are skipped on the variants of other designs."""
+    """classic_overlay tests are skipped on the variants of other designs, and
+    page_member tests on the variants whose struct page lacks the member."""
     for item in items:
-        if item.get_closest_marker("classic_overlay") is None:
-            continue
         callspec = getattr(item, "callspec", None)
         variant = callspec.params.get("variant") if callspec else None
-        if variant is not None and variant[0] != OVERLAY_DESIGN:
+        if variant is None:
+            continue
+        if item.get_closest_marker("classic_overlay") is not None and \
+                variant[0] != OVERLAY_DESIGN:
             item.add_marker(pytest.mark.skip(
                 reason=f"classic_overlay: asserts the Linux 6.18 struct page overlay, "
                        f"which the {variant[0]} design does not have"))
+        for mark in item.iter_markers("page_member"):
+            missing = [n for n in mark.args if not page_has_member(variant, n)]
+            if missing:
+                item.add_marker(pytest.mark.skip(
+                    reason=f"page_member: the {variant[0]} design's struct page has no "
+                           f"{', '.join(missing)}"))
 
 
 def state_machine_tests(namespace, prefix, rules, settings, bits=None, **attrs):

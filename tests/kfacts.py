@@ -164,7 +164,17 @@ def folio_field(m, head_pfn: int, member: str, signed: bool = False, index: int 
     return raw_int(raw, off % psz, size, signed)
 
 
+def has_page_member(m, name: str) -> bool:
+    """Does machine m's struct page have its own member `name` ("flags", "_refcount")?"""
+    return any(mb.path == name or mb.path.startswith(name + ".")
+               for mb in layout(m, "page").members)
+
+
 def flags_word(m, pfn: int) -> int:
+    """The struct page's own flags word; where it has none (the memdesc design),
+    the flags Page.flags shows: its folio's, or those 6.18 would show."""
+    if not has_page_member(m, "flags"):
+        return m.page(pfn).flags.word
     return page_field(m, pfn, "flags")
 
 

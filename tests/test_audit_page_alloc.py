@@ -114,15 +114,19 @@ def test_nofragment_is_dropped_before_going_remote(machine):
 
 TAIL_CASES = [
     # (what, how to set it, how to undo it, the kernel's bad_page() reason)
-    ("PG_locked", lambda m, f, i: m.page(f.pfn + i).flags.set("locked"),
-     lambda m, f, i: m.page(f.pfn + i).flags.clear("locked"),
-     "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"),
-    ("PG_lru", lambda m, f, i: m.page(f.pfn + i).flags.set("lru"),
-     lambda m, f, i: m.page(f.pfn + i).flags.clear("lru"),
-     "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"),
-    ("a reference", lambda m, f, i: _poke_field(m, f, "_refcount", 1, page_index=i),
-     lambda m, f, i: _poke_field(m, f, "_refcount", 0, page_index=i),
-     "nonzero _refcount"),
+    # a tail page's own flags and refcount: designs whose struct page has them
+    pytest.param("PG_locked", lambda m, f, i: m.page(f.pfn + i).flags.set("locked"),
+                 lambda m, f, i: m.page(f.pfn + i).flags.clear("locked"),
+                 "PAGE_FLAGS_CHECK_AT_FREE flag(s) set", marks=pytest.mark.page_member("flags"),
+                 id="PG_locked"),
+    pytest.param("PG_lru", lambda m, f, i: m.page(f.pfn + i).flags.set("lru"),
+                 lambda m, f, i: m.page(f.pfn + i).flags.clear("lru"),
+                 "PAGE_FLAGS_CHECK_AT_FREE flag(s) set", marks=pytest.mark.page_member("flags"),
+                 id="PG_lru"),
+    pytest.param("a reference", lambda m, f, i: _poke_field(m, f, "_refcount", 1, page_index=i),
+                 lambda m, f, i: _poke_field(m, f, "_refcount", 0, page_index=i),
+                 "nonzero _refcount", marks=pytest.mark.page_member("_refcount"),
+                 id="a reference"),
     # a tail page's own memcg_data and _mapcount are classic struct page words:
     # the interim page has no memcg_data, and its _mapcount shares the word
     # the free-list link overlays, which the API may not write
@@ -140,7 +144,7 @@ TAIL_CASES = [
 
 @pytest.mark.parametrize("index", [2, 5])
 @pytest.mark.parametrize("what, set_, undo, reason", TAIL_CASES,
-                         ids=[c[0] if isinstance(c, tuple) else None for c in TAIL_CASES])
+                         ids=[c.id for c in TAIL_CASES])
 def test_bad_tail_page_is_refused(machine, what, set_, undo, reason, index):
     """__free_pages_prepare() runs free_page_is_bad() on every tail of an order > 0
     block after free_tail_page_prepare(): a tail with a PAGE_FLAGS_CHECK_AT_FREE flag,
@@ -157,6 +161,7 @@ def test_bad_tail_page_is_refused(machine, what, set_, undo, reason, index):
     m.check()
 
 
+@pytest.mark.page_member("flags")
 def test_bad_tail_changes_nothing(machine):
     m = machine("64MiB")
     f = m.alloc_folio(order=2)

@@ -55,7 +55,8 @@ def test_json_schema_and_every_variant(everything):
             # timings of a tiny run are noise (the Python ops, less the empty
             # loop, can even come out negative): only their consistency is checked
             if r["baseline_ns"] > 0:
-                assert r["ratio"] == pytest.approx(r["ns_per_op"] / r["baseline_ns"], rel=1e-3)
+                # three figures each rounded to 4 digits: up to 1.5e-3 apart
+                assert r["ratio"] == pytest.approx(r["ns_per_op"] / r["baseline_ns"], rel=2e-3)
                 assert r["ok"] == (r["ratio"] <= b["target"])
             else:
                 assert r["ratio"] is None and r["ok"] is False

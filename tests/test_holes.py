@@ -142,6 +142,7 @@ def test_nodes_share_the_ram_of_the_ranges(machine):
     assert m.check()
 
 
+@pytest.mark.page_member("flags")
 def test_check_finds_a_hole_whose_struct_page_was_changed(machine):
     m = machine(SMALL)
     m.page(0x9f).flags.clear("reserved")

@@ -168,7 +168,8 @@ def test_misc_encoding(probes, design, bits):
             assert shift == p["flags_shifts"][name]
             assert shift >= 18 and shift + width <= bits
     assert p["subtypes"] == {"none": 0, "zero_page": 1, "driver": 2, "vmalloc": 3, "guard": 4,
-                             "offline": 5, "kmalloc_large": 6, "exact": 7, "brd": 8}
+                             "offline": 5, "kmalloc_large": 6, "exact": 7, "brd": 8,
+                             "reserved": 9}      # the model's: 6.18's PG_reserved
 
 
 @pytest.mark.parametrize("design", DESIGNS)

@@ -278,6 +278,7 @@ def test_a_caches_random_seq_is_not_the_apis(machine):
     m.check()
 
 
+@pytest.mark.page_member("flags")
 def test_bad_links_in_slab_and_large_kmalloc_flags_do_not_crash(variant):
     run(variant, """
         full = (1 << m.bits) - 1
@@ -304,6 +305,7 @@ def test_bad_links_in_slab_and_large_kmalloc_flags_do_not_crash(variant):
     """)
 
 
+@pytest.mark.page_member("flags")
 def test_bad_links_in_a_free_page_do_not_crash_the_buddy_allocator(variant):
     run(variant, """
         full = (1 << m.bits) - 1
