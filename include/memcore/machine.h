@@ -183,6 +183,9 @@ struct mc_machine {
 	/* host memory */
 	struct page *memmap;		/* memmap[pfn], pfn < memmap_pfns */
 	unsigned char *phys;		/* host backing of modeled physical RAM */
+	struct list_head *buddy_links;	/* per PFN: the first bytes of a free block on the designs
+					 * that link free blocks through them (MC_BUDDY_LINKS_IN_BLOCK),
+					 * kept beside phys so a link costs the host 16 bytes, not a page */
 	uint64_t phys_bytes;		/* size of the phys mapping */
 	uint64_t nr_pfns;		/* PFNs up to the end of RAM (max_pfn): 0 .. nr_pfns - 1,
 					 * RAM except the holes (MC_PFN_HOLE) between the ranges */

@@ -126,14 +126,19 @@ static inline void mc_clear_page_type(const struct mc_machine *m, struct page *p
 
 /* ---- where a free block is linked: struct buddy in its first bytes -------- */
 
-/* kmap_local_page() of a free block: its bytes, counted when it is HIGHMEM
- * (no direct-map address).  The count is the model's, not machine state a
- * const caller promised to keep. */
+/* The first bytes of every free block hold its links; the model keeps them
+ * per PFN beside the RAM mapping (mc_machine.buddy_links), which Machine.read
+ * overlays on the block's bytes (mc_free_memory_read()). */
+#define MC_BUDDY_LINKS_IN_BLOCK	1
+
+/* kmap_local_page() of a free block: its first bytes, counted when it is
+ * HIGHMEM (no direct-map address).  The count is the model's, not machine
+ * state a const caller promised to keep. */
 static inline struct list_head *mc_kmap_buddy(const struct mc_machine *m, uint64_t pfn)
 {
 	if (pfn >= m->lowmem_pfns)
 		((struct mc_machine *)m)->kmap_local++;
-	return (struct list_head *)(m->phys + (pfn << PAGE_SHIFT));
+	return &m->buddy_links[pfn];
 }
 
 static inline struct list_head *mc_buddy_link(const struct mc_machine *m, struct page *p)
@@ -165,6 +170,27 @@ static inline int mc_free_link_valid(const struct mc_machine *m, mc_ulong w)
 	if (w < m->page_offset)
 		return w < m->nr_pfns && !(m->pfn_marks[w] & (MC_PFN_HOLE | MC_PFN_NOMAP));
 	return mc_addr_valid(m, w, sizeof(struct list_head));
+}
+
+/* Machine.read of physical [pa, pa + len) into out: a free page shows the
+ * links its first bytes hold. */
+static inline void mc_free_memory_read(const struct mc_machine *m, uint64_t pa, uint64_t len,
+				       unsigned char *out)
+{
+	uint64_t pfn, end = pa + len;
+	for (pfn = pa >> PAGE_SHIFT; pfn << PAGE_SHIFT < end; pfn++) {
+		uint64_t lo = pfn << PAGE_SHIFT, hi = lo + sizeof(struct buddy);
+		if (pfn >= m->nr_pfns || mc_memdesc_type(mc_pfn_to_page(m, pfn)) != MEMDESC_TYPE_BUDDY)
+			continue;
+		if (lo < pa)
+			lo = pa;
+		if (hi > end)
+			hi = end;
+		if (lo < hi)
+			memcpy(out + (lo - pa),
+			       (const unsigned char *)&m->buddy_links[pfn] + (lo - (pfn << PAGE_SHIFT)),
+			       hi - lo);
+	}
 }
 
 /* Free memory holds the free lists' links here: the API may not write it. */

@@ -42,6 +42,15 @@ static inline int mc_free_link_valid(const struct mc_machine *m, mc_ulong link)
 	return mc_addr_valid(m, link, sizeof(struct list_head));
 }
 
+/* The links are in the memmap: free memory holds nothing of the allocator's. */
+#define MC_BUDDY_LINKS_IN_BLOCK	0
+
+static inline void mc_free_memory_read(const struct mc_machine *m, uint64_t pa, uint64_t len,
+				       unsigned char *out)
+{
+	(void)m; (void)pa; (void)len; (void)out;
+}
+
 /* Free memory holds nothing the model follows here: the API may write it. */
 static inline const char *mc_free_memory_unwritable(const struct mc_machine *m, uint64_t pfn)
 {

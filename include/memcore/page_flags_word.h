@@ -77,7 +77,15 @@ static inline void page_cpupid_reset_last(const struct mc_machine *m, struct pag
 }
 
 #define PageReserved(m, p)	test_bit(PG_reserved, &(p)->flags.f)
-#define __SetPageReserved(m, p)	__set_bit(PG_reserved, &(p)->flags.f)
+
+/* Reserved memory is Misc memory, not free memory, whatever the page was
+ * (Machine.from_snapshot reserves pages it takes from the buddy lists). */
+static inline void __SetPageReserved(const struct mc_machine *m, struct page *p)
+{
+	__set_bit(PG_reserved, &p->flags.f);
+	mc_set_misc_memdesc(m, p, MEMDESC_MISC_NONE, 0);
+}
+
 #define __ClearPageReserved(m, p) __clear_bit(PG_reserved, &(p)->flags.f)
 
 #endif /* MEMCORE_PAGE_FLAGS_WORD_H */

@@ -322,6 +322,10 @@ cdef unsigned char *lazy_map(size_t size, str what) except NULL:
     return <unsigned char *>p
 
 
+cdef inline size_t buddy_links_bytes(const mc_machine *m) noexcept nogil:
+    return (m.phys_bytes >> PAGE_SHIFT) * sizeof(list_head)   # a struct buddy per PFN
+
+
 cdef inline size_t shadow_bytes(const mc_machine *m) noexcept nogil:
     return (m.lowmem_pfns << PAGE_SHIFT) >> 3          # a byte per 8 bytes of lowmem
 
@@ -526,6 +530,8 @@ cdef machine_boot(Machine machine, list ranges, int nodes, int cpus, object min_
         raise MemoryError(f"cannot allocate the model's per-PFN generations")
     m.phys = lazy_map(nr_pfns << PAGE_SHIFT, "modeled physical memory")
     m.phys_bytes = nr_pfns << PAGE_SHIFT
+    if MC_BUDDY_LINKS_IN_BLOCK:
+        m.buddy_links = <list_head *>lazy_map(buddy_links_bytes(m), "the free blocks' links")
     # holes: PFNs below the end of RAM in no range; those of sections without RAM
     # have no struct page
     pfn = 0

@@ -218,6 +218,7 @@ cdef extern from "memcore/machine.h" nogil:
     cdef struct mc_machine:
         page *memmap
         unsigned char *phys
+        list_head *buddy_links
         uint64_t phys_bytes
         uint64_t nr_pfns
         uint64_t memmap_pfns
@@ -383,6 +384,8 @@ cdef extern from "memcore/design.h" nogil:
     unsigned int buddy_order(const mc_machine *m, const page *p)
     page *mc_buddy_link_page(const mc_machine *m, mc_ulong va)
     int mc_free_link_valid(const mc_machine *m, mc_ulong link)
+    int MC_BUDDY_LINKS_IN_BLOCK
+    void mc_free_memory_read(const mc_machine *m, uint64_t pa, uint64_t len, unsigned char *out)
     const char *mc_free_memory_unwritable(const mc_machine *m, uint64_t pfn)
     # reference and map counts of one page
     int page_ref_count(const mc_machine *m, const page *p)

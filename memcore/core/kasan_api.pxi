@@ -89,7 +89,12 @@ cdef str machine_kasan_free_report(Machine machine, mc_ulong addr, str kind):
 
 cdef bytes machine_mem_read(Machine machine, mc_ulong addr, uint64_t size, str where):
     machine_mem_check(machine, addr, size, False, where)
-    return (<char *>mc_host(machine.m, addr))[:size]
+    out = bytearray((<char *>mc_host(machine.m, addr))[:size])
+    cdef unsigned char[::1] view
+    if MC_BUDDY_LINKS_IN_BLOCK and size:
+        view = out
+        mc_free_memory_read(machine.m, mc_virt_to_phys(machine.m, addr), size, &view[0])
+    return bytes(out)
 
 
 cdef machine_mem_write(Machine machine, mc_ulong addr, bytes data, str where):

@@ -54,6 +54,8 @@ cdef class Machine:
         if self.m != NULL:
             if self.m.phys != NULL:
                 munmap(self.m.phys, self.m.phys_bytes)
+            if self.m.buddy_links != NULL:
+                munmap(self.m.buddy_links, buddy_links_bytes(self.m))
             if self.m.kasan_shadow != NULL:
                 munmap(self.m.kasan_shadow, shadow_bytes(self.m))
             if self.m.obj_bitmap != NULL:
