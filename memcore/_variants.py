@@ -18,8 +18,11 @@ _NAME = re.compile(r"^_([a-z][a-z_]*?)(32|64)$")
 
 @lru_cache(maxsize=None)
 def available() -> tuple[tuple[str, int], ...]:
-    """(design, bits) of every compiled variant, classic first, 64-bit first."""
+    """(design, bits) of every compiled variant, in the order of the layout
+    tables (setup.py's LAYOUTS: classic, interim, flags_memdesc, memdesc, the
+    transition's order), 64-bit first."""
     import memcore
+    from memcore.layout import layout_variants
 
     found = []
     for info in pkgutil.iter_modules(memcore.__path__):
@@ -31,7 +34,9 @@ def available() -> tuple[tuple[str, int], ...]:
             f"memcore: no compiled variant modules in {list(memcore.__path__)}; this is the "
             "source tree without a build. Install with `pip install .` and run from another "
             "directory, or build in place with `pip install -e .`")
-    order = {"classic": 0, "flags_memdesc": 1, "memdesc": 2}
+    order: dict[str, int] = {}
+    for d, _ in layout_variants():
+        order.setdefault(d, len(order))
     return tuple(sorted(found, key=lambda v: (order.get(v[0], 9), v[0], -v[1])))
 
 
