@@ -113,13 +113,10 @@ static inline void mc_init_single_page(const struct mc_machine *m, struct page *
 
 static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, mc_ulong va)
 {
-	mc_ulong off = va - m->memmap_va;
-	uint64_t pfn = off / sizeof(struct page);
-	size_t in = off % sizeof(struct page);
-	if (pfn >= m->nr_pfns)
-		return "it is the memmap past the end of RAM";
-	if (mc_pfn_mark_test(m, pfn, MC_PFN_NOMAP))
-		return "it is in a memory section with no RAM, which has no memmap";
+	size_t in;
+	const char *why = mc_memmap_pfn_unwritable(m, va, &in);
+	if (why)
+		return why;
 	if (in == offsetof(struct page, flags))
 		return NULL;
 	return "the memdesc word (and the order word) is what the model follows";

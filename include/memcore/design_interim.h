@@ -163,43 +163,19 @@ static inline void page_mapcount_reset(const struct mc_machine *m, struct page *
 	p->_mapcount.counter = -1;
 }
 
-/* ---- compound pages: none; a block's pages all point at one descriptor ---- */
-
-static inline void prep_compound_page(const struct mc_machine *m, struct page *p,
-				      unsigned int order)
+/* ---- an allocated block's pages (Machine.check(), memdesc_desc.h) --------
+ * The pages' own refcounts are 0 but the first's (Misc memory keeps 6.18's
+ * count there), never a folio page's, and no page has the free marker. */
+static inline const char *mc_block_page_bad_reason(const struct mc_machine *m, struct page *t,
+						   unsigned int order, int first, int lent)
 {
-	(void)m; (void)p; (void)order;	/* the descriptor's attach does it */
-}
-
-/*
- * What an allocated block must look like (Machine.check()): every page
- * points at the descriptor (or carries the Misc order), the descriptor
- * names this PFN and order, and the pages' own refcounts are 0 (the
- * first page of Misc memory keeps 6.18's count).
- */
-static inline const char *mc_compound_bad_reason(const struct mc_machine *m, struct page *head,
-						 unsigned int order, unsigned long *bad)
-{
-	unsigned long i, nr = 1UL << order;
-	uint64_t pfn = mc_page_to_pfn(m, head);
-	mc_ulong expect;
-	const char *why = mc_block_memdesc_bad_reason(m, head, order, &expect);
-	*bad = 0;
-	if (why)
-		return why;
-	for (i = 0; i < nr; i++) {
-		struct page *t = head + i;
-		int lent = (m->pfn_marks[pfn + i] & MC_PFN_SLAB_FOLIO) != 0;
-		*bad = i;
-		if ((why = mc_block_page_memdesc_bad_reason(m, t, expect)))
-			return why;
-		if (i && !lent && t->_refcount.counter != 0)
-			return "page other than the first has a nonzero refcount";
-		if (mc_memdesc_is_folio(t) && t->_refcount.counter != 0)
-			return "folio page has a refcount of its own (the folio holds it)";
-		if (test_bit(MC_PG_BUDDY, &t->flags.f))
-			return "allocated page has the free-block marker";
-	}
+	(void)m; (void)order;
+	if (!first && !lent && t->_refcount.counter != 0)
+		return "page other than the first has a nonzero refcount";
+	if (mc_memdesc_is_folio(t) && t->_refcount.counter != 0)
+		return "folio page has a refcount of its own (the folio holds it)";
+	if (test_bit(MC_PG_BUDDY, &t->flags.f))
+		return "allocated page has the free-block marker";
 	return NULL;
 }
 
@@ -267,13 +243,10 @@ static inline void mc_init_single_page(const struct mc_machine *m, struct page *
 
 static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, mc_ulong va)
 {
-	mc_ulong off = va - m->memmap_va;
-	uint64_t pfn = off / sizeof(struct page);
-	size_t in = off % sizeof(struct page);
-	if (pfn >= m->nr_pfns)
-		return "it is the memmap past the end of RAM";
-	if (mc_pfn_mark_test(m, pfn, MC_PFN_NOMAP))
-		return "it is in a memory section with no RAM, which has no memmap";
+	size_t in;
+	const char *why = mc_memmap_pfn_unwritable(m, va, &in);
+	if (why)
+		return why;
 	if (in == offsetof(struct page, flags) || in == offsetof(struct page, _refcount))
 		return NULL;
 	return "the memdesc word / free-list link is a pointer the model follows";

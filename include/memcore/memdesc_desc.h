@@ -615,6 +615,61 @@ static inline const char *mc_block_page_memdesc_bad_reason(const struct mc_machi
 	return NULL;
 }
 
+/* What the design asks of page t of an allocated block beyond its memdesc
+ * (its own refcount, flags, order): defined by the design after this header. */
+static inline const char *mc_block_page_bad_reason(const struct mc_machine *m, struct page *t,
+						   unsigned int order, int first, int lent);
+
+/* prep_compound_page(): nothing; the descriptor's attach did the pages. */
+static inline void prep_compound_page(const struct mc_machine *m, struct page *p,
+				      unsigned int order)
+{
+	(void)m; (void)p; (void)order;
+}
+
+/*
+ * What an allocated block must look like (Machine.check()): every page
+ * points at the descriptor (or carries the Misc memdesc), the descriptor
+ * names this PFN and order, and each page passes the design's own test
+ * (mc_block_page_bad_reason()).
+ */
+static inline const char *mc_compound_bad_reason(const struct mc_machine *m, struct page *head,
+						 unsigned int order, unsigned long *bad)
+{
+	unsigned long i, nr = 1UL << order;
+	uint64_t pfn = mc_page_to_pfn(m, head);
+	mc_ulong expect;
+	const char *why = mc_block_memdesc_bad_reason(m, head, order, &expect);
+	*bad = 0;
+	if (why)
+		return why;
+	for (i = 0; i < nr; i++) {
+		struct page *t = head + i;
+		int lent = (m->pfn_marks[pfn + i] & MC_PFN_SLAB_FOLIO) != 0;
+		*bad = i;
+		if ((why = mc_block_page_memdesc_bad_reason(m, t, expect)) ||
+		    (why = mc_block_page_bad_reason(m, t, order, i == 0, lent)))
+			return why;
+	}
+	return NULL;
+}
+
+/* Why the API may not write the memmap word at `va` whatever the design:
+ * past RAM, or in a section with no memmap; else NULL and *in, the
+ * word's offset in its struct page. */
+static inline const char *mc_memmap_pfn_unwritable(const struct mc_machine *m, mc_ulong va,
+						   size_t *in)
+{
+	mc_ulong off = va - m->memmap_va;
+	uint64_t pfn = off / sizeof(struct page);
+	*in = off % sizeof(struct page);
+	if (pfn >= m->nr_pfns)
+		return "it is the memmap past the end of RAM";
+	if (mc_pfn_mark_test(m, pfn, MC_PFN_NOMAP))
+		return "it is in a memory section with no RAM, which has no memmap";
+	return NULL;
+}
+
 /* free_tail_page_prepare(): every page of a block carries the head's memdesc. */
 static inline const char *free_tail_page_bad_reason(const struct mc_machine *m,
 						    struct page *head, struct page *p)

@@ -261,39 +261,16 @@ static inline void page_mapcount_reset(const struct mc_machine *m, struct page *
 	(void)m; (void)p;		/* no per-page mapcount */
 }
 
-/* ---- compound pages: none; a block's pages all point at one descriptor ---- */
-
-static inline void prep_compound_page(const struct mc_machine *m, struct page *p,
-				      unsigned int order)
+/* ---- an allocated block's pages (Machine.check(), memdesc_desc.h) --------
+ * Where pages keep an order (S3), each says the block's (a page lent to
+ * the page cache, S8: its folio's, 0).  A flag in a page's own flags word is
+ * no block violation (as on interim): the free path refuses it. */
+static inline const char *mc_block_page_bad_reason(const struct mc_machine *m, struct page *t,
+						   unsigned int order, int first, int lent)
 {
-	(void)m; (void)p; (void)order;	/* the descriptor's attach does it */
-}
-
-/* What an allocated block must look like (Machine.check()): every page
- * points at the descriptor (or carries the Misc memdesc), the descriptor
- * names this PFN and order, and, where pages keep an order (S3), each says
- * the block's (a page lent to the page cache, S8: its folio's, 0).  A flag
- * in a page's own flags word is no block violation (as on interim): the
- * free path refuses it. */
-static inline const char *mc_compound_bad_reason(const struct mc_machine *m, struct page *head,
-						 unsigned int order, unsigned long *bad)
-{
-	unsigned long i, nr = 1UL << order;
-	uint64_t pfn = mc_page_to_pfn(m, head);
-	mc_ulong expect;
-	const char *why = mc_block_memdesc_bad_reason(m, head, order, &expect);
-	*bad = 0;
-	if (why)
-		return why;
-	for (i = 0; i < nr; i++) {
-		struct page *t = head + i;
-		int lent = (m->pfn_marks[pfn + i] & MC_PFN_SLAB_FOLIO) != 0;
-		*bad = i;
-		if ((why = mc_block_page_memdesc_bad_reason(m, t, expect)))
-			return why;
-		if (!MC_BUDDY_ORDER_INLINE && mc_page_block_order(m, t) != (lent ? 0 : order))
-			return "page's order field differs from its block's order (S3)";
-	}
+	(void)first;
+	if (!MC_BUDDY_ORDER_INLINE && mc_page_block_order(m, t) != (lent ? 0 : order))
+		return "page's order field differs from its block's order (S3)";
 	return NULL;
 }
 
