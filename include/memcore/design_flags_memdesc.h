@@ -73,7 +73,7 @@ static inline void mc_page_set_block_order(const struct mc_machine *m, struct pa
 #endif
 
 #include "memcore/memdesc_desc.h"
-#include "memcore/page_flags_word.h"	/* the flags word: links, PG_reserved */
+#include "memcore/page_flags_word.h"	/* the flags word: links, PG_reserved, memmap_init */
 
 /* ---- what memdesc_page.h needs of the page -------------------------------- */
 
@@ -97,29 +97,5 @@ static inline void mc_free_page_reset(const struct mc_machine *m, struct page *p
 }
 
 #include "memcore/memdesc_page.h"
-
-/* ---- memmap_init() of one page -------------------------------------------- */
-
-static inline void mc_init_single_page(const struct mc_machine *m, struct page *p,
-				       int zone, int nid, unsigned long pfn)
-{
-	memset(p, 0, sizeof(*p));
-	set_page_links(m, p, zone, nid, pfn);
-	page_cpupid_reset_last(m, p);
-	mc_set_misc_memdesc(m, p, MEMDESC_MISC_NONE, 0);
-}
-
-/* ---- which memmap words the API may write --------------------------------- */
-
-static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, mc_ulong va)
-{
-	size_t in;
-	const char *why = mc_memmap_pfn_unwritable(m, va, &in);
-	if (why)
-		return why;
-	if (in == offsetof(struct page, flags))
-		return NULL;
-	return "the memdesc word (and the order word) is what the model follows";
-}
 
 #endif /* MEMCORE_DESIGN_FLAGS_MEMDESC_H */

@@ -60,36 +60,21 @@ static inline void mc_page_set_block_order(const struct mc_machine *m, struct pa
 _Static_assert(PG_referenced + 4 == PG_head, "the order bits sit just below PG_head");
 _Static_assert(MAX_PAGE_ORDER < 16, "four bits hold a free block's order");
 
-#include "memcore/page_flags_word.h"	/* the flags word: links, PG_reserved */
+#define MC_PAGE_WRITABLE_WORD	_refcount	/* the API may write it (page_flags_word.h) */
+#include "memcore/page_flags_word.h"	/* the flags word: links, PG_reserved, memmap_init */
 
 /* ---- page types: what 6.18's page_type says, from the memdesc ------------ */
 
 /* The PGTY_* a 6.18 page in this state would carry, or -1. */
 static inline int mc_page_type(const struct mc_machine *m, const struct page *p)
 {
-	unsigned int t;
 	(void)m;
 	/* on a free list: the marker, and a list link in the memdesc word (a
 	 * marker written on another free page through the API is no block) */
 	if (test_bit(MC_PG_BUDDY, &p->flags.f) && MC_MEMDESC_FREE_TYPE(mc_memdesc_type(p)) &&
 	    mc_memdesc_word(p) != 0)
 		return PGTY_buddy;
-	t = mc_memdesc_type(p);
-	if (t == MEMDESC_TYPE_SLAB)
-		return PGTY_slab;
-	if (t == MEMDESC_TYPE_PAGETABLE)
-		return PGTY_table;
-	if (t == MEMDESC_TYPE_MISC) {
-		switch (mc_misc_subtype(p)) {
-		case MEMDESC_MISC_KMALLOC_LARGE:
-			return PGTY_large_kmalloc;
-		case MEMDESC_MISC_OFFLINE:
-			return PGTY_offline;
-		case MEMDESC_MISC_GUARD:
-			return PGTY_guard;
-		}
-	}
-	return -1;
+	return mc_memdesc_page_type(p);
 }
 
 /* Only the buddy allocator sets a type on a struct page here. */
@@ -225,31 +210,6 @@ static inline void mc_free_pages_prepare_desc(const struct mc_machine *m, struct
 		q->flags.f &= ~PAGE_FLAGS_CHECK_AT_PREP;
 		page_cpupid_reset_last(m, q);
 	}
-}
-
-/* ---- memmap_init() of one page -------------------------------------------- */
-
-static inline void mc_init_single_page(const struct mc_machine *m, struct page *p,
-				       int zone, int nid, unsigned long pfn)
-{
-	memset(p, 0, sizeof(*p));
-	set_page_links(m, p, zone, nid, pfn);
-	set_page_count(m, p, 1);
-	page_cpupid_reset_last(m, p);
-	mc_set_misc_memdesc(m, p, MEMDESC_MISC_NONE, 0);
-}
-
-/* ---- which memmap words the API may write --------------------------------- */
-
-static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, mc_ulong va)
-{
-	size_t in;
-	const char *why = mc_memmap_pfn_unwritable(m, va, &in);
-	if (why)
-		return why;
-	if (in == offsetof(struct page, flags) || in == offsetof(struct page, _refcount))
-		return NULL;
-	return "the memdesc word / free-list link is a pointer the model follows";
 }
 
 #endif /* MEMCORE_DESIGN_INTERIM_H */

@@ -545,6 +545,28 @@ static inline int mc_page_dump_mapcount(const struct mc_machine *m, const struct
 
 static inline int mc_page_type(const struct mc_machine *m, const struct page *p);
 
+/* The PGTY_* of an allocated page, from its memdesc alone; -1 for none (the
+ * design answers for free memory). */
+static inline int mc_memdesc_page_type(const struct page *p)
+{
+	switch (mc_memdesc_type(p)) {
+	case MEMDESC_TYPE_SLAB:
+		return PGTY_slab;
+	case MEMDESC_TYPE_PAGETABLE:
+		return PGTY_table;
+	case MEMDESC_TYPE_MISC:
+		switch (mc_misc_subtype(p)) {
+		case MEMDESC_MISC_KMALLOC_LARGE:
+			return PGTY_large_kmalloc;
+		case MEMDESC_MISC_OFFLINE:
+			return PGTY_offline;
+		case MEMDESC_MISC_GUARD:
+			return PGTY_guard;
+		}
+	}
+	return -1;
+}
+
 static inline int page_type_has_type(unsigned int page_type)
 {
 	return (int)page_type < (int)((unsigned int)PGTY_mapcount_underflow << PAGE_TYPE_SHIFT);

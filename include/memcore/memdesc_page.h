@@ -69,24 +69,9 @@ static inline int mc_buddy_is_head(const struct page *p)
 static inline int mc_page_type(const struct mc_machine *m, const struct page *p)
 {
 	(void)m;
-	switch (mc_memdesc_type(p)) {
-	case MEMDESC_TYPE_BUDDY:
-		return mc_buddy_is_head(p) ? PGTY_buddy : -1;
-	case MEMDESC_TYPE_SLAB:
-		return PGTY_slab;
-	case MEMDESC_TYPE_PAGETABLE:
-		return PGTY_table;
-	case MEMDESC_TYPE_MISC:
-		switch (mc_misc_subtype(p)) {
-		case MEMDESC_MISC_KMALLOC_LARGE:
-			return PGTY_large_kmalloc;
-		case MEMDESC_MISC_OFFLINE:
-			return PGTY_offline;
-		case MEMDESC_MISC_GUARD:
-			return PGTY_guard;
-		}
-	}
-	return -1;
+	if (mc_buddy_is_head(p))
+		return PGTY_buddy;
+	return mc_memdesc_page_type(p);
 }
 
 /* The buddy allocator sets and clears "heads a free block" itself

@@ -10,6 +10,7 @@
 #define MEMCORE_PAGE_FLAGS_WORD_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "memcore/bitops.h"
 #include "memcore/machine.h"
@@ -87,5 +88,39 @@ static inline void __SetPageReserved(const struct mc_machine *m, struct page *p)
 }
 
 #define __ClearPageReserved(m, p) __clear_bit(PG_reserved, &(p)->flags.f)
+
+/* ---- memmap_init() of one page -------------------------------------------- */
+
+static inline void set_page_count(const struct mc_machine *m, struct page *p, int v);
+
+static inline void mc_init_single_page(const struct mc_machine *m, struct page *p,
+				       int zone, int nid, unsigned long pfn)
+{
+	memset(p, 0, sizeof(*p));
+	set_page_links(m, p, zone, nid, pfn);
+	set_page_count(m, p, 1);	/* where the page has a count (interim) */
+	page_cpupid_reset_last(m, p);
+	mc_set_misc_memdesc(m, p, MEMDESC_MISC_NONE, 0);
+}
+
+/* ---- which memmap words the API may write: the flags word, and the
+ * design's MC_PAGE_WRITABLE_WORD (interim: _refcount); the memdesc word
+ * and the order word are what the model follows ------------------------- */
+
+static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, mc_ulong va)
+{
+	size_t in;
+	const char *why = mc_memmap_pfn_unwritable(m, va, &in);
+	if (why)
+		return why;
+	if (in == offsetof(struct page, flags))
+		return NULL;
+#if defined(MC_PAGE_WRITABLE_WORD)
+	if (in == offsetof(struct page, MC_PAGE_WRITABLE_WORD))
+		return NULL;
+#endif
+	return "the memdesc word (a free-list link on interim, and flags_memdesc's i386 order "
+	       "word) is what the model follows";
+}
 
 #endif /* MEMCORE_PAGE_FLAGS_WORD_H */
