@@ -220,6 +220,7 @@ class Gen:
         self.vtype = {}           # view var -> its class name
         self.own_flags = {}       # flags views of owned folios: var -> folio var
         self.pfn_arrays = []      # bulk_alloc results not yet put
+        self.tables = []          # pagetable_alloc() Pages (freed ones stay: a double free)
         self.tasks = ["cur"]      # task vars
         self.ints = []            # addresses seen (ints)
         self.nr_cache = 0
@@ -671,6 +672,22 @@ class Gen:
                             out=name == "cpu_slab")
         return self.new("get", c, name)
 
+    def g_pagetable(self):
+        """pagetable_alloc() of a (sometimes bad) order, or pagetable_free() of a
+        table, of one already freed, or of any other view."""
+        if self.tables and self.chance(0.5):
+            return self.new("call", Ref("m"), "pagetable_free", (Ref(self.pick(self.tables)),),
+                            mutating=True)
+        if self.views and self.chance(0.15):
+            return self.new("call", Ref("m"), "pagetable_free", (Ref(self.pick(self.views)),),
+                            mutating=True)
+        kw = {}
+        t = self.task()
+        if t is not None:
+            kw["task"] = t
+        return self.new("call", Ref("m"), "pagetable_alloc",
+                        (self.pick([0, 0, 0, 1, 2, 3, 11, -1]),), kw, out=True, mutating=True)
+
     def g_int_addr(self):
         """Free or look at an int that is not an object (or is one: an alias)."""
         name = self.pick(["kfree", "kfree_rcu", "read", "virt_to_cache"])
@@ -681,7 +698,7 @@ class Gen:
             + [g_lookup] * 5 + [g_view] * 5 + [g_word_set] * 1 + [g_info] * 3 + [g_task] * 3
             + [g_bulk] * 3 + [g_rcu] * 6 + [g_cache_create] * 2 + [g_cache_alloc] * 7
             + [g_kmalloc] * 7 + [g_free] * 10 + [g_obj_io] * 5 + [g_cache_misc] * 4
-            + [g_int_addr] * 2)
+            + [g_int_addr] * 2 + [g_pagetable] * 2)
 
     # ---- learning from outcomes ----
     def make_stale(self, var):
@@ -726,6 +743,10 @@ class Gen:
             if c.name == "alloc_folio" and tn == "Folio":
                 self.folios[c.out] = result.addr
                 self.max_pfn = max(self.max_pfn, result.pfn + 1)
+            elif c.name == "pagetable_alloc" and tn == "Page":
+                self.tables.append(c.out)
+                if len(self.tables) > 30:
+                    self.tables.pop(0)
             elif tn == "SlabObject":
                 cv = None
                 if c.name == "alloc" and recv in self.caches:

@@ -24,7 +24,7 @@ import kfacts as K
 
 PAGE_SIZE = 4096
 MEMDESC_ALIGN = 16
-DESC_CACHES = {"folio_small", "folio_large", "slab_desc"}
+DESC_CACHES = {"folio_small", "folio_large", "slab_desc", "ptdesc"}
 
 DESC_VARIANTS = [pytest.param(v, id=f"{v[0]}{v[1]}") for v in VARIANTS if v[0] != "classic"]
 CLASSIC_VARIANTS = [pytest.param(v, id=f"{v[0]}{v[1]}") for v in VARIANTS if v[0] == "classic"]

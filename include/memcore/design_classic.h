@@ -514,6 +514,27 @@ static inline void mc_kmalloc_large_detach(const struct mc_machine *m, struct pa
 	mc_clear_page_type(m, p);
 }
 
+/* pagetable_alloc() + __pagetable_ctor(): alloc_pages() gave a compound
+ * page with refcount 1; __SetPageTable() types its head, which is the
+ * ptdesc (it overlays struct page).  desc_va: none on classic. */
+static inline struct ptdesc *mc_ptdesc_attach(const struct mc_machine *m, struct page *p,
+					      unsigned int order, mc_ulong desc_va)
+{
+	(void)order; (void)desc_va;
+	mc_set_page_type(m, p, PGTY_table);
+	p->_refcount.counter = 1;
+	return (struct ptdesc *)p;
+}
+
+/* pagetable_dtor() (__ClearPageTable()) and the put of pagetable_free():
+ * no descriptor to give back. */
+static inline mc_ulong mc_ptdesc_detach(const struct mc_machine *m, struct page *p)
+{
+	mc_clear_page_type(m, p);
+	p->_refcount.counter = 0;
+	return 0;
+}
+
 /* A compound page from alloc_pages(__GFP_COMP) that is no folio (the kernel
  * pages a snapshot holds): prep_new_page() made it; nothing to add. */
 static inline void mc_misc_attach(const struct mc_machine *m, struct page *p, unsigned int order)

@@ -129,10 +129,13 @@ static inline void set_page_private(const struct mc_machine *m, struct page *p, 
 
 /* ---- reference and map counts -------------------------------------------- */
 
-/* The count that governs the page: its folio's (S7), else its own. */
+/* The count that governs the page: its folio's or its page table's
+ * descriptor's (S7), else its own. */
 static inline int page_ref_count(const struct mc_machine *m, const struct page *p)
 {
 	const struct folio *f = page_folio(m, (struct page *)p);
+	if (mc_memdesc_type(p) == MEMDESC_TYPE_PAGETABLE)
+		return mc_va_to_ptdesc(m, mc_memdesc_desc_va(p))->_refcount.counter;
 	return f ? f->_refcount.counter : p->_refcount.counter;
 }
 

@@ -67,6 +67,7 @@
 enum mc_desc_kind {
 	MC_DK_FOLIO = 0,	/* a folio (file or anon) */
 	MC_DK_SLAB = 1,		/* a slab */
+	MC_DK_PTDESC = 2,	/* a page table (pagetable_alloc()) */
 };
 
 /* Errors of the nogil core; the Python layer raises the matching exception. */

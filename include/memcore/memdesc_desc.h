@@ -104,7 +104,8 @@ static inline unsigned int mc_misc_order(const struct page *p)
 #define MC_DESC_CACHES(X)			\
 	X(FOLIO_SMALL, "folio_small")		\
 	X(FOLIO_LARGE, "folio_large")		\
-	X(SLAB, "slab_desc")
+	X(SLAB, "slab_desc")			\
+	X(PTDESC, "ptdesc")
 #include "memcore/desc_caches.h"
 
 /* Which cache holds the descriptor of a folio or slab of this order. */
@@ -112,6 +113,8 @@ static inline int mc_desc_cache_of(int kind, unsigned int order)
 {
 	if (kind == MC_DK_SLAB)
 		return MC_DESC_SLAB;
+	if (kind == MC_DK_PTDESC)
+		return MC_DESC_PTDESC;
 	return order ? MC_DESC_FOLIO_LARGE : MC_DESC_FOLIO_SMALL;
 }
 
@@ -136,6 +139,10 @@ static inline void mc_desc_cache_args(int ci, struct mc_slub_cache_args *a)
 		a->object_size = sizeof(struct folio);
 		a->freeptr_offset = offsetof(struct folio, lru);
 		break;
+	case MC_DESC_PTDESC:
+		a->object_size = sizeof(struct ptdesc);
+		a->freeptr_offset = offsetof(struct ptdesc, pt_list);
+		break;
 	default:
 		a->object_size = sizeof(struct slab);
 		a->freeptr_offset = offsetof(struct slab, slab_list);
@@ -144,6 +151,11 @@ static inline void mc_desc_cache_args(int ci, struct mc_slub_cache_args *a)
 }
 
 /* ---- folios (the descriptor the pages point at) -------------------------- */
+
+static inline struct ptdesc *mc_va_to_ptdesc(const struct mc_machine *m, mc_ulong va)
+{
+	return (struct ptdesc *)mc_host(m, va);
+}
 
 static inline struct folio *mc_va_to_folio(const struct mc_machine *m, mc_ulong va)
 {
@@ -313,6 +325,11 @@ static inline const char *mc_desc_bad_reason(const struct mc_machine *m, int ci,
 		pfn = sl->pfn;
 		nr = 1ULL << sl->order;
 		type = MEMDESC_TYPE_SLAB;
+	} else if (ci == MC_DESC_PTDESC) {
+		const struct ptdesc *pt = mc_va_to_ptdesc(m, va);
+		pfn = pt->pfn;
+		nr = 1ULL << pt->order;
+		type = MEMDESC_TYPE_PAGETABLE;
 	} else {
 		const struct folio *f = (const struct folio *)mc_host(m, va);
 		pfn = f->pfn;
@@ -362,6 +379,11 @@ static inline const char *mc_desc_word_unwritable(const struct mc_machine *m, in
 		if (off == offsetof(struct slab, flags) || off == offsetof(struct slab, counters))
 			return NULL;
 		return "a slab descriptor word SLUB follows (lists, freelist, cache, pages)";
+	}
+	if (ci == MC_DESC_PTDESC) {
+		if (off == offsetof(struct ptdesc, pt_flags))
+			return NULL;
+		return "a ptdesc word the model follows (its pages, its reference, its list)";
 	}
 	if (off / sizeof(mc_ulong) == offsetof(struct folio, _order) / sizeof(mc_ulong) ||
 	    off == offsetof(struct folio, pfn))
@@ -609,13 +631,17 @@ static inline const char *mc_block_memdesc_bad_reason(const struct mc_machine *m
 		*expect = (mc_ulong)page_folio(m, head)->private | MEMDESC_TYPE_SLAB;
 	type = (unsigned int)(*expect & MEMDESC_TYPE_MASK);
 	va = *expect & ~(mc_ulong)MEMDESC_TYPE_MASK;
-	if (type != MEMDESC_TYPE_FILE && type != MEMDESC_TYPE_ANON && type != MEMDESC_TYPE_SLAB)
+	if (type != MEMDESC_TYPE_FILE && type != MEMDESC_TYPE_ANON && type != MEMDESC_TYPE_SLAB &&
+	    type != MEMDESC_TYPE_PAGETABLE)
 		return NULL;
 	if (va % MEMDESC_ALIGN || !mc_addr_in_direct_map(m, va, MC_SMALL_FOLIO_SIZE))
 		return "memdesc points outside the direct map";
 	if (type == MEMDESC_TYPE_SLAB) {
 		first = mc_va_to_slab(m, va)->pfn;
 		o = (unsigned int)mc_va_to_slab(m, va)->order;
+	} else if (type == MEMDESC_TYPE_PAGETABLE) {
+		first = mc_va_to_ptdesc(m, va)->pfn;
+		o = (unsigned int)mc_va_to_ptdesc(m, va)->order;
 	} else {
 		first = mc_va_to_folio(m, va)->pfn;
 		o = mc_va_to_folio(m, va)->_order;
@@ -723,6 +749,40 @@ static inline const char *mc_folio_bad_reason(const struct folio *f, mc_ulong fl
 	return bad;
 }
 
+/* ---- page tables: struct ptdesc ---------------------------------------------
+ * pagetable_alloc() + __pagetable_ctor(): the descriptor from the ptdesc
+ * cache names the table's pages, every page points at it, and it holds the
+ * table's reference (S7: the count a walker takes is the descriptor's). */
+
+static inline struct ptdesc *mc_ptdesc_attach(const struct mc_machine *m, struct page *p,
+					      unsigned int order, mc_ulong desc_va)
+{
+	struct ptdesc *pt = mc_va_to_ptdesc(m, desc_va);
+	unsigned long i, nr = 1UL << order;
+	mc_ulong links = mc_pfn_flags(m, p) & MC_PFN_FLAGS_MASK;	/* before the memset: p may
+									 * point at pt (a re-attach) */
+	memset(pt, 0, sizeof(*pt));
+	pt->pt_flags.f = links;
+	INIT_LIST_HEAD(&pt->pt_list, desc_va + offsetof(struct ptdesc, pt_list));
+	pt->pfn = mc_page_to_pfn(m, p);
+	pt->order = order;
+	pt->_refcount.counter = 1;		/* alloc_pages(): set_page_refcounted() */
+	for (i = 0; i < nr; i++) {
+		mc_set_memdesc(p + i, MEMDESC_TYPE_PAGETABLE, desc_va);
+		mc_page_set_block_order(m, p + i, order);
+	}
+	return pt;
+}
+
+/* pagetable_dtor() + the put of pagetable_free(): the descriptor to give back
+ * to the ptdesc cache after the pages (the free path resets their memdescs). */
+static inline mc_ulong mc_ptdesc_detach(const struct mc_machine *m, struct page *p)
+{
+	mc_ulong va = mc_memdesc_desc_va(p);
+	mc_va_to_ptdesc(m, va)->_refcount.counter = 0;
+	return va;
+}
+
 /* ---- large kmalloc and other Misc memory ---------------------------------- */
 
 static inline void mc_kmalloc_large_attach(const struct mc_machine *m, struct page *p,
@@ -770,6 +830,12 @@ static inline int mc_alloc_block(const struct mc_machine *m, const struct page *
 		const struct slab *sl = mc_va_to_slab(m, mc_memdesc_desc_va(p));
 		*first = sl->pfn;
 		*order = (unsigned int)sl->order;
+		return 1;
+	}
+	if (t == MEMDESC_TYPE_PAGETABLE) {
+		const struct ptdesc *pt = mc_va_to_ptdesc(m, mc_memdesc_desc_va(p));
+		*first = pt->pfn;
+		*order = (unsigned int)pt->order;
 		return 1;
 	}
 	if (t == MEMDESC_TYPE_MISC && mc_misc_order(p)) {

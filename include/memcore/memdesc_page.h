@@ -18,8 +18,9 @@
  * links and its two neighbours' - no list scan.
  *
  * Reference counts.  The plan gives Misc memory none, and a folio's count is
- * its descriptor's (S7).  page_ref_count() answers with the folio's count
- * for a folio page and, for any other page, with the count 6.18 would hold
+ * its descriptor's (S7).  page_ref_count() answers with the folio's (or the
+ * page table's ptdesc's) count for a page of one and, for any other page,
+ * with the count 6.18 would hold
  * in that state (1 for reserved memory and the first page of a Misc block,
  * 0 for free, slab and large kmalloc pages - 6.18 allocates those frozen);
  * set_page_count() stores nothing.
@@ -224,6 +225,8 @@ static inline int page_ref_count(const struct mc_machine *m, const struct page *
 {
 	if (mc_memdesc_is_folio(p))
 		return page_folio(m, (struct page *)p)->_refcount.counter;
+	if (mc_memdesc_type(p) == MEMDESC_TYPE_PAGETABLE)	/* the table's (S7) */
+		return mc_va_to_ptdesc(m, mc_memdesc_desc_va(p))->_refcount.counter;
 	if (PageReserved(m, p))
 		return 1;
 	if (mc_memdesc_type(p) != MEMDESC_TYPE_MISC)

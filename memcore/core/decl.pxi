@@ -177,7 +177,7 @@ cdef extern from "memcore/machine.h" nogil:
     uint64_t MC_LOWMEM_LIMIT, MAX_DMA_PFN, MAX_DMA32_PFN, PAGES_PER_SECTION
     int MC_MAX_NODES, MC_MAX_CPUS, MC_SECTION_SIZE_BITS, PAGE_SHIFT
     int MC_MAX_DESC_CACHES
-    enum: MC_DK_FOLIO, MC_DK_SLAB
+    enum: MC_DK_FOLIO, MC_DK_SLAB, MC_DK_PTDESC
     enum mc_err:
         MC_OK, MC_ENOMEM, MC_EREFZERO, MC_ENOTLOCKED, MC_EBADPAGE, MC_ETAIL, MC_ENOTLARGE
         MC_EPFN, MC_EORDER, MC_EFREE, MC_EINVAL, MC_EDEADLOCK, MC_EADDR, MC_EBUSY, MC_EBLOCKED
@@ -375,6 +375,7 @@ cdef extern from "memcore/design.h" nogil:
     int PageBuddy(const mc_machine *m, const page *p)
     int PageSlab(const mc_machine *m, const page *p)
     int PageLargeKmalloc(const mc_machine *m, const page *p)
+    int PageTable(const mc_machine *m, const page *p)
     int PageReserved(const mc_machine *m, const page *p)
     void __SetPageReserved(const mc_machine *m, page *p)
     void __ClearPageReserved(const mc_machine *m, page *p)
@@ -414,6 +415,8 @@ cdef extern from "memcore/design.h" nogil:
     slab *mc_slab_attach(const mc_machine *m, page *p, unsigned int order, mc_ulong desc_va,
                          slab *build)
     mc_ulong mc_slab_detach(const mc_machine *m, slab *sl)
+    void mc_ptdesc_attach(const mc_machine *m, page *p, unsigned int order, mc_ulong desc_va)
+    mc_ulong mc_ptdesc_detach(const mc_machine *m, page *p)
     void mc_kmalloc_large_attach(const mc_machine *m, page *p, unsigned int order)
     void mc_kmalloc_large_detach(const mc_machine *m, page *p)
     void mc_misc_attach(const mc_machine *m, page *p, unsigned int order)

@@ -403,6 +403,18 @@ cdef class Machine:
         return machine_alloc_folio(self, order, kind, zone, movable, node, task)
 
 
+    def pagetable_alloc(self, order=0, node=None, task=None):
+        """Allocate a page table as pagetable_alloc(GFP_PGTABLE_KERNEL, order) and
+        __pagetable_ctor() do: a compound block with refcount 1, typed "table";
+        on the memdesc designs its struct ptdesc comes from the "ptdesc" cache
+        and every page's memdesc points at it.  Returns the table's first Page."""
+        return machine_pagetable_alloc(self, order, node, task)
+
+    def pagetable_free(self, page, task=None):
+        """pagetable_dtor() + pagetable_free() of the table whose first Page is
+        `page`: VMBug when it heads no page table (a double free too), changing nothing."""
+        return machine_pagetable_free(self, page, task)
+
     def drain_pcp(self):
         """drain_all_pages(): return every CPU's cached pages to the buddy lists."""
         self._ready()

@@ -8,7 +8,8 @@
 #
 # Provides: the watermark checks, get_page_from_freelist,
 #   __alloc_frozen_pages, prep_new_page, free_pages_check,
-#   __free_pages_prepare, __free_frozen_pages, the boot-time tuning.
+#   __free_pages_prepare, __free_frozen_pages, the boot-time tuning,
+#   pagetable_alloc, pagetable_free.
 # Uses: buddy.pxi, pcp.pxi, kasan.pxi, errors.pxi, the design's free-path
 #   checks and resets (page_bad_reason() ...).
 
@@ -381,3 +382,50 @@ cdef void setup_per_zone_lowmem_reserve(mc_machine *m) noexcept nogil:
                 managed_pages += <long>upper.managed_pages
                 z.lowmem_reserve[j] = 0 if clear else managed_pages // LOWMEM_RESERVE_RATIO[i]
         m.pgdat[nid].node_zones[MAX_NR_ZONES_C - 1].lowmem_reserve[MAX_NR_ZONES_C - 1] = 0
+
+
+# ---- page tables (include/linux/mm.h: pagetable_alloc(), pagetable_free()) ----
+
+cdef page *pagetable_alloc(mc_machine *m, unsigned int gfp, int order, int nid,
+                           int cpu) noexcept nogil:
+    """pagetable_alloc() + __pagetable_ctor(): a compound block with refcount 1
+    typed as a page table.  Where the design has a ptdesc cache the descriptor
+    comes first, then the pages, and the design attaches it to every page."""
+    cdef int ci = mc_desc_cache_of(MC_DK_PTDESC, order)
+    cdef mc_ulong desc = 0
+    cdef page *p
+    if ci >= 0:
+        desc = desc_alloc(m, ci, nid, cpu)
+        if desc == 0:
+            return NULL
+    p = __alloc_frozen_pages(m, gfp | __GFP_COMP, order, nid, cpu)
+    if p == NULL:
+        if desc:
+            desc_free(m, ci, desc, cpu)
+        return NULL
+    mc_ptdesc_attach(m, p, order, desc)
+    return p
+
+
+cdef int pagetable_free(mc_machine *m, page *p, int cpu) noexcept nogil:
+    """pagetable_dtor() + pagetable_free() of the table headed by p: the pages
+    go back, then the descriptor (if the design has one).  Changes nothing
+    and returns the error when p heads no table, or the free path would call
+    bad_page()."""
+    cdef uint64_t pfn = mc_page_to_pfn(m, p)
+    cdef int order, rc
+    cdef mc_ulong desc
+    if not PageTable(m, p) or PageTail(m, p):
+        return set_err(m, MC_EINVALFREE, pfn, b"pagetable_free() of a page that heads no page table")
+    if page_ref_count(m, p) != 1:
+        return set_err(m, MC_EBUSY, pfn, b"pagetable_free() of a page table with other references")
+    order = mc_head_order(m, p)
+    desc = mc_ptdesc_detach(m, p)
+    rc = free_pages_check(m, p, order, 0, False)
+    if rc:
+        mc_ptdesc_attach(m, p, order, desc)      # as it was: the free is refused
+        return rc
+    __free_frozen_pages(m, p, order, cpu)
+    if desc:
+        desc_free(m, mc_desc_cache_of(MC_DK_PTDESC, order), desc, cpu)
+    return 0

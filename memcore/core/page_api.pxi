@@ -35,6 +35,35 @@ cdef object machine_alloc_folio(Machine machine, order, kind, zone, movable, nod
     return _make_folio(machine, mc_folio_va(machine.m, f))
 
 
+cdef object machine_pagetable_alloc(Machine machine, order, node, task):
+    cdef Task t = machine._running(task)
+    cdef int nid, cpu
+    cdef page *p
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise TypeError(f"order must be an int, not {type(order).__name__}")
+    if not 0 <= order <= MAX_PAGE_ORDER:
+        raise OrderOutOfRange(f"order {order} is outside 0..{MAX_PAGE_ORDER} (MAX_PAGE_ORDER)")
+    cpu = t._t().cpu
+    nid = machine.m.cpu_node[cpu] if node is None else \
+        _int_arg(node, "node", 0, machine.m.nr_nodes - 1)
+    p = pagetable_alloc(machine.m, GFP_KERNEL | __GFP_ZERO, order, nid, cpu)
+    if p == NULL:
+        raise OutOfMemory(f"page allocation failure: order:{order}, mode:GFP_PGTABLE_KERNEL: "
+                          f"no zone above its watermark")
+    return machine.page(mc_page_to_pfn(machine.m, p))
+
+
+cdef object machine_pagetable_free(Machine machine, page_view, task):
+    cdef Task t = machine._running(task)
+    cdef int rc
+    if not isinstance(page_view, Page) or (<Page>page_view).machine is not machine:
+        raise TypeError(f"pagetable_free() takes a Page of this machine (from "
+                        f"pagetable_alloc()), not {type(page_view).__name__}")
+    rc = pagetable_free(machine.m, (<Page>page_view)._p(), t._t().cpu)
+    if rc:
+        machine._raise(rc)
+
+
 cdef unsigned int machine_gfp_for_zone(Machine machine, zone, bint movable) except? 0:
     """GFP flags whose gfp_zone() is the named zone (the highest one allowed)."""
     valid = tuple(n for n in ZONE_NAMES if n != "Device")
