@@ -339,6 +339,11 @@ class Gen:
             return
         kind, key = self.pick(slots)
         bad = self.bad()
+        if c.name == "write" and not self.kasan and isinstance(bad, Ref) and \
+                bad.name in self.stale_set:
+            # a write through a freed object's view is a use-after-free the kernel
+            # without KASAN cannot see either (as in g_obj_io): no stale target
+            bad = self.pick(BAD_VALUES)
         if c.name.startswith("bulk_") and isinstance(bad, int) and abs(bad) > 2**16:
             bad = -1          # n = 2**31 is 2**31 iterations of work, asked for: not a hang
         if kind == "a":
