@@ -41,10 +41,12 @@ KPF = {
     "OWNER_PRIVATE": 37, "ARCH": 38, "UNCACHED": 39, "SOFTDIRTY": 40, "ARCH_2": 41,
 }
 
-#: flags that show a page belongs to a folio (page cache, anon, LRU state)
+#: flags that show a page belongs to a folio (page cache, anon, LRU state).
+#: Not the compound flags alone: a compound page with no other flag is a
+#: kernel allocation (kmalloc_large(), other __GFP_COMP pages), class "other";
+#: a folio's tail pages carry its flags (stable_page_flags() reads the folio's)
 FOLIO_EVIDENCE = ("LRU", "UPTODATE", "DIRTY", "WRITEBACK", "MMAP", "SWAPCACHE", "UNEVICTABLE",
-                  "MLOCKED", "REFERENCED", "ACTIVE", "RECLAIM", "THP", "SWAPBACKED", "ANON",
-                  "COMPOUND_HEAD", "COMPOUND_TAIL")
+                  "MLOCKED", "REFERENCED", "ACTIVE", "RECLAIM", "THP", "SWAPBACKED", "ANON")
 
 #: the page classes, in precedence order (a PFN takes the first that fits)
 CLASSES = (
@@ -64,7 +66,8 @@ CLASSES = (
                       "struct pages never initialised (deferred struct page init)"),
     ("no_state", "no flags, map count 0 (kernel allocations without flags: vmalloc, "
                  "stacks, page-table-less kernel pages; pages on per-CPU free lists)"),
-    ("other", "anything else (e.g. mapped with no flags: special mappings)"),
+    ("other", "anything else (mapped with no flags: special mappings; compound pages "
+              "with no other flag: kmalloc_large() and other compound kernel allocations)"),
 )
 CLASS_NAMES = tuple(c for c, _ in CLASSES)
 FOLIO_KINDS = ("anon", "shmem", "file", "hugetlb")
@@ -102,6 +105,7 @@ class Classification:
     free_blocks: Dict[str, Dict[int, int]]              # zone -> order -> blocks (derived)
     torn_compound: int                                  # head runs that are no power of two
     class_of: Optional[np.ndarray] = field(default=None, repr=False)   # int8 per PFN
+    kernel_compound_pages: int = 0                      # "other" pages of compound pages
 
     @property
     def nr_folios(self) -> int:
@@ -253,7 +257,10 @@ def classify(snap: Snapshot, keep_classes: bool = False) -> Classification:
         memmap_pfns=memmap_pfns(snap), classes=classes, folios=folios,
         slabs=tally("slab"), pgtables=tally("pgtable"), thp_pages=thp_pages,
         free_blocks=free_blocks(snap, cls == CLASS_NAMES.index("buddy")),
-        torn_compound=torn, class_of=cls if keep_classes else None)
+        torn_compound=torn, class_of=cls if keep_classes else None,
+        kernel_compound_pages=int(np.count_nonzero(
+            (cls == CLASS_NAMES.index("other"))
+            & (has("COMPOUND_HEAD") | has("COMPOUND_TAIL")))))
 
 
 def decompose(start: int, length: int, max_order: int = MAX_PAGE_ORDER) -> List[int]:
@@ -519,8 +526,11 @@ def selfcheck(snap: Snapshot, c: Classification, costs: List[VariantCost]) -> Li
                 "left over is not visible in kpageflags"))
         checks.append(Check(
             "slab pages vs Slab:", "pages", c.classes["slab"], kb_pages(mi, "Slab"),
-            kb_pages(ma, "Slab"), "Slab: = SReclaimable + SUnreclaim; KPF_SLAB is on every "
-                                  "page of a slab"))
+            kb_pages(ma, "Slab"),
+            f"Slab: = SReclaimable + SUnreclaim; KPF_SLAB is on every page of a slab; "
+            f"Slab: also counts kmalloc_large() pages (NR_SLAB_UNRECLAIMABLE_B, not "
+            f"PageSlab), which are among the {c.kernel_compound_pages:,} pages of compound "
+            f"kernel allocations here (class other)"))
         checks.append(Check(
             "page-table pages vs PageTables:", "pages", c.classes["pgtable"],
             kb_pages(mi, "PageTables"), kb_pages(ma, "PageTables"), ""))

@@ -72,6 +72,8 @@ def synthetic():
     put(48, B["COMPOUND_HEAD"] | B["LRU"], "file")          # torn: 3 pages
     put(range(49, 51), B["COMPOUND_TAIL"], "file")
     put(52, 0, "other", 3)                                  # mapped, no flags
+    put(56, B["COMPOUND_HEAD"], "other")                    # kmalloc_large(): no folio
+    put(range(57, 60), B["COMPOUND_TAIL"], "other")
     put(60, 0, "other", 1)
     put(range(61, 61 + E.SECTION_PFNS), 0, "uninitialised")
     put(61 + E.SECTION_PFNS, B["LRU"], "file")
@@ -101,6 +103,7 @@ def test_classifier_labels_every_pfn():
     assert c.folios == folios
     assert c.slabs == {1: 1, 0: 1} and c.pgtables == {0: 1}
     assert c.torn_compound == 1 and c.thp_pages == 4
+    assert c.kernel_compound_pages == 4
     assert c.free_blocks == {"0/DMA": {2: 1, 0: 1}, "0/DMA32": {1: 1, 6: 1, 2: 1}}
     # RAM reaches into the second section: both have a memmap (within the arrays)
     assert c.memmap_pfns == s.nr_pfns
@@ -181,6 +184,9 @@ def test_fixture_selfcheck(fixture_est):
     assert lo <= free.model <= hi          # read between the two readings
     slab = checks["slab pages vs Slab:"]
     assert abs(slab.difference) < 0.05 * slab.kernel
+    # Slab: also counts kmalloc_large() pages: compound pages with no other flag
+    cc = fixture_est.classification.kernel_compound_pages
+    assert cc == 1940 and f"{cc:,} pages of compound kernel allocations" in slab.note
     for k in fixture_est.checks:
         assert k.model is not None and k.kernel is not None
         assert k.difference == k.model - k.kernel
