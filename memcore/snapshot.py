@@ -75,6 +75,21 @@ class Zone:
 
 
 @dataclass
+class PageTypeInfo:
+    """``/proc/pagetypeinfo``: free blocks per zone, migratetype and order, and
+    pageblocks per zone and migratetype (``pagetypeinfo_showblockcount()``)."""
+
+    pageblock_order: int
+    types: List[str]                                     # the block-count columns
+    free: Dict[Tuple[int, str], Dict[str, List[int]]]    # (node, zone) -> type -> per order
+    blocks: Dict[Tuple[int, str], Dict[str, int]]        # (node, zone) -> type -> pageblocks
+    capped: List[Tuple[int, str, str, int]] = field(default_factory=list)
+    """(node, zone, type, order) printed as ">100000": the kernel stops
+    counting a free list there (pagetypeinfo_showfree_print()); the count is
+    a lower bound."""
+
+
+@dataclass
 class Snapshot:
     """One machine's page state at one moment (see the module docstring)."""
 
@@ -92,6 +107,7 @@ class Snapshot:
     buddyinfo_after: List[Tuple[int, str, List[int]]] = field(default_factory=list)
     zones: List[Zone] = field(default_factory=list)
     ncpus: int = 0
+    pagetypeinfo: Optional[PageTypeInfo] = None   # None: not readable (root only)
 
     @property
     def uname_r(self) -> str:
@@ -156,6 +172,48 @@ def parse_buddyinfo(text: str) -> List[Tuple[int, str, List[int]]]:
         if m:
             out.append((int(m.group(1)), m.group(2), [int(x) for x in m.group(3).split()]))
     return out
+
+
+def parse_pagetypeinfo(text: str) -> Optional[PageTypeInfo]:
+    """The free-list and block-count tables of /proc/pagetypeinfo (None when
+    the text has neither: the file is readable by root only)."""
+    order = None
+    types: List[str] = []
+    free: Dict[Tuple[int, str], Dict[str, List[int]]] = {}
+    blocks: Dict[Tuple[int, str], Dict[str, int]] = {}
+    capped: List[Tuple[int, str, str, int]] = []
+    for line in text.splitlines():
+        m = re.match(r"^Page block order:\s+(\d+)", line)
+        if m:
+            order = int(m.group(1))
+            continue
+        m = re.match(r"^Node\s+(\d+),\s+zone\s+(\S+),\s+type\s+(\S+)\s+(.*)$", line)
+        if m:
+            key, mt = (int(m.group(1)), m.group(2)), m.group(3)
+            counts = []
+            for o, tok in enumerate(m.group(4).split()):
+                if tok.startswith(">"):
+                    capped.append((key[0], key[1], mt, o))
+                    tok = tok[1:]
+                if not tok.isdigit():
+                    raise ValueError(f"pagetypeinfo: free count {tok!r} in {line.strip()!r}")
+                counts.append(int(tok))
+            free.setdefault(key, {})[mt] = counts
+            continue
+        m = re.match(r"^Number of blocks type\s+(.*)$", line)
+        if m:
+            types = m.group(1).split()
+            continue
+        m = re.match(r"^Node\s+(\d+),\s+zone\s+(\S+)\s+([\d\s]+)$", line)
+        if m and types:
+            vals = [int(x) for x in m.group(3).split()]
+            if len(vals) != len(types):
+                raise ValueError(f"pagetypeinfo: {len(vals)} block counts under "
+                                 f"{len(types)} types in {line.strip()!r}")
+            blocks[(int(m.group(1)), m.group(2))] = dict(zip(types, vals))
+    if order is None and not free and not blocks:
+        return None
+    return PageTypeInfo(order if order is not None else 0, types, free, blocks, capped)
 
 
 def parse_zoneinfo(text: str) -> Tuple[List[Zone], int]:
@@ -446,6 +504,10 @@ def from_arrays(data: Dict[str, np.ndarray], where: str = "snapshot",
         buddyinfo=parse_buddyinfo(texts["buddyinfo"]),
         buddyinfo_after=parse_buddyinfo(texts["buddyinfo_after"]),
         zones=zones, ncpus=ncpus)
+    try:
+        snap.pagetypeinfo = parse_pagetypeinfo(texts["pagetypeinfo"])
+    except ValueError as e:
+        raise SnapshotError(f"{where}: {e}") from None
     for key in ("MemTotal", "MemFree"):
         if key not in snap.meminfo:
             raise SnapshotError(f"{where}: meminfo has no {key}: line")
@@ -469,5 +531,5 @@ def can_read_live(proc: Path = Path("/proc")) -> bool:
         return False
 
 
-__all__ = ["Snapshot", "Zone", "save", "load", "live", "take", "write", "from_arrays",
+__all__ = ["Snapshot", "Zone", "PageTypeInfo", "save", "load", "live", "take", "write", "from_arrays",
            "can_read_live", "SnapshotError", "FORMAT"]

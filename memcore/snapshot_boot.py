@@ -15,10 +15,14 @@ The machine gets the snapshot's memory map and page state:
   frees later, by deferred init) stay free, as buddy blocks of the orders the
   buddy allocator merges them into.
 
+* pageblock migratetypes as ``/proc/pagetypeinfo`` counts them per zone
+  (``assign_migratetypes()``: the file says how many, this picks which).
+
 It boots the machine as usual (its own memblock metadata, memmap and boot
 slab caches come first), drains the per-CPU lists, then takes each block of
 the snapshot out of the free lists at its PFN with ``take_block_off_buddy()``
-(the kernel's ``take_page_off_buddy()`` for any order).  A block that is not
+(the kernel's ``take_page_off_buddy()`` for any order), then retypes the
+pageblocks.  A block that is not
 wholly free there (the model's own boot memory sits on it) is *displaced*:
 counted per class in the report, not placed.  Afterwards the watermarks and
 per-CPU list limits are recomputed from the zones' managed pages.
@@ -27,7 +31,9 @@ per-CPU list limits are recomputed from the zones' managed pages.
 zoneinfo's, and per zone the free blocks per order: the model's, the ones
 expected from the free PFNs, the snapshot's derived blocks
 (``estimate.free_blocks``) and ``/proc/buddyinfo`` read before and after the
-PFN arrays (a zone is *quiet* when those two agree).
+PFN arrays (a zone is *quiet* when those two agree); ``migratetypes`` has,
+per zone, the pageblocks per type and the free blocks per (type, order):
+the model's next to pagetypeinfo's.
 """
 from __future__ import annotations
 
@@ -38,7 +44,7 @@ import numpy as np
 
 from . import _variants
 from . import estimate as E
-from .errors import SnapshotError, UnknownChoice
+from .errors import PFNOutOfRange, SnapshotError, UnknownChoice
 from .snapshot import Snapshot, load
 
 if TYPE_CHECKING:
@@ -161,6 +167,205 @@ def _blocks_per_order(free: np.ndarray, lo: int, hi: int) -> List[int]:
     return [int(x) for x in E.decompose_runs(starts + lo, lengths)]
 
 
+#: the migratetypes a snapshot's pageblocks can take (MIGRATETYPE_NAMES 0..3)
+BLOCK_TYPES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic")
+#: which snapshot page classes make a pageblock look like each non-movable
+#: type (weights): page tables and unflagged kernel memory are Unmovable
+#: allocations, slab pages are either Unmovable or Reclaimable
+TYPE_EVIDENCE = {
+    "Unmovable": {"pgtable": 2, "other": 2, "slab": 1, "no_state": 1},
+    "Reclaimable": {"slab": 1},
+    "HighAtomic": {},
+}
+
+
+def _greedy_blocks(P: np.ndarray, target: np.ndarray, evidence: np.ndarray, need: int,
+                   free_ok: np.ndarray) -> np.ndarray:
+    """Indices of `need` pageblocks among those with free_ok whose free-block
+    counts per order (rows of P) sum closest to `target`: greedily the block
+    that brings the sum nearest (L1), ties to the most evidence; once no block
+    brings it nearer, the rest by evidence."""
+    picked: List[int] = []
+    rest = target.astype(np.int64).copy()
+    avail = free_ok.copy()
+    has_free = P.any(axis=1)
+    while len(picked) < need:
+        cand = np.flatnonzero(avail & has_free)
+        if cand.size == 0:
+            break
+        gain = (np.abs(rest)[None, :] - np.abs(rest[None, :] - P[cand])).sum(axis=1)
+        best = gain.max()
+        if best <= 0:
+            break
+        top = cand[gain == best]
+        b = int(top[np.argmax(evidence[top])])
+        picked.append(b)
+        rest -= P[b]
+        avail[b] = False
+    if len(picked) < need:
+        cand = np.flatnonzero(avail)
+        gain = (np.abs(rest)[None, :] - np.abs(rest[None, :] - P[cand])).sum(axis=1)
+        order = np.lexsort((-evidence[cand], -gain))
+        picked.extend(int(b) for b in cand[order[:need - len(picked)]])
+    return np.array(picked, dtype=np.int64)
+
+
+def assign_migratetypes(m: "Machine", snap: Snapshot, cls: np.ndarray
+                        ) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """Give the machine's pageblocks the migratetypes of the snapshot's
+    ``/proc/pagetypeinfo``: per zone, the number of pageblocks of each type,
+    and free blocks per (type, order) as near its free-list counts as the
+    placed free blocks allow.  pagetypeinfo says how many pageblocks have a
+    type, not which: this picks them (see ``Decisions and deviations``).
+
+    The pageblocks pagetypeinfo counts are the ones it samples (zone start,
+    then every pageblock_nr_pages) whose struct page is online and initialised
+    (``page_zone(page) == zone``: deferred struct page init leaves the rest
+    with zone 0).  Of those:
+
+    * a pageblock whose first PFN is outside RAM stays Unmovable (the kernel
+      never set its type: memmap init skips holes);
+    * free blocks of pageblock order and above (whole pageblocks) go to the
+      types with free blocks of that order in pagetypeinfo, the rest Movable
+      (since 6.10 a free block sits on its pageblock's type's list);
+    * of the other pageblocks, each non-movable type takes its count, chosen
+      greedily so that its free blocks per order come nearest the snapshot's,
+      ties broken by the pages that mark such a block (TYPE_EVIDENCE);
+    * every other pageblock, and memory not initialised in the snapshot
+      (deferred init makes it Movable) or outside its window, is Movable.
+
+    Returns (a report per zone, notes)."""
+    pti = snap.pagetypeinfo
+    notes: List[str] = []
+    if pti is None:
+        return [], ["pageblock migratetypes are the boot's (Movable): the snapshot has no "
+                    "/proc/pagetypeinfo (it is readable by root only)"]
+    pb_order = int(pti.pageblock_order)
+    if pb_order != m.pageblock_order:
+        return [], [f"pageblock migratetypes are the boot's: the snapshot's pageblock order is "
+                    f"{pb_order}, the model's {m.pageblock_order}"]
+    pb = 1 << pb_order
+    lo, hi = snap.first_pfn, min(snap.end_pfn, m.nr_pfns)
+    heads = m._free_mask(heads=True)
+    ram_model = np.zeros(m.nr_pfns, dtype=bool)
+    for r_start, r_end in m.ram_ranges:
+        ram_model[r_start >> 12:r_end >> 12] = True
+    # PFNs pagetypeinfo would count: inside the arrays and initialised
+    known = np.zeros(m.nr_pfns, dtype=bool)
+    known[lo:hi] = cls[:hi - lo] != E.CLASS_NAMES.index("uninitialised")
+    # evidence per PFN for each type (snapshot classes; 0 outside the arrays)
+    ev_pfn = {}
+    for t, weights in TYPE_EVIDENCE.items():
+        w = np.zeros(len(E.CLASS_NAMES), dtype=np.int64)
+        for c, v in weights.items():
+            w[E.CLASS_NAMES.index(c)] = v
+        a = np.zeros(m.nr_pfns, dtype=np.int64)
+        a[lo:hi] = w[cls[:hi - lo]]
+        ev_pfn[t] = a
+    zone_reports: List[Dict[str, Any]] = []
+    all_pfns, all_mts = [], []
+    movable = BLOCK_TYPES.index("Movable")
+    for z in m.zones():
+        key = (z["node"], z["zone"])
+        want = pti.blocks.get(key)
+        if want is None:
+            continue
+        zs, ze = z["start_pfn"], z["start_pfn"] + z["spanned"]
+        samples = np.arange(zs, ze, pb, dtype=np.int64)     # as pagetypeinfo samples them
+        nb = samples.size
+        bidx0 = zs >> pb_order
+        counted = known[samples]
+        mt = np.full(nb, -1, dtype=np.int64)
+        mt[~ram_model[samples]] = 0                           # holes: never typed
+        # free blocks of the zone, per pageblock and order
+        hp = np.flatnonzero(heads[zs:ze]) + zs
+        ho = heads[hp].astype(np.int64) - 1
+        P = np.zeros((nb, pb_order), dtype=np.int64)
+        small = ho < pb_order
+        np.add.at(P, ((hp[small] >> pb_order) - bidx0, ho[small]), 1)
+        free_t = {t: np.array((pti.free.get(key, {}).get(t) or [])
+                              + [0] * (MAX_ORDER + 1))[:MAX_ORDER + 1]
+                  for t in BLOCK_TYPES}
+        # whole free pageblocks: by order, the non-movable types' counts
+        # first, from the blocks the snapshot counted
+        for o in range(pb_order, MAX_ORDER + 1):
+            units = hp[ho == o]
+            units = units[np.argsort(~known[units], kind="stable")]
+            k = 0
+            for t in BLOCK_TYPES:
+                if t == "Movable":
+                    continue
+                take = units[k:k + int(free_t[t][o])]
+                take = take[known[take]]
+                k += take.size
+                for u in take:
+                    first = (int(u) >> pb_order) - bidx0
+                    mt[first:first + (1 << (o - pb_order))] = BLOCK_TYPES.index(t)
+            for u in units[k:]:
+                first = (int(u) >> pb_order) - bidx0
+                mt[first:first + (1 << (o - pb_order))] = movable
+        # the rest: each non-movable type's count, nearest its free lists
+        for t in ("HighAtomic", "Reclaimable", "Unmovable"):
+            ti = BLOCK_TYPES.index(t)
+            need = int(want.get(t, 0)) - int(np.count_nonzero((mt == ti) & counted))
+            if need <= 0:
+                continue
+            ev = np.add.reduceat(ev_pfn[t][zs:ze], samples - zs)
+            chosen = _greedy_blocks(P, free_t[t][:pb_order], ev, need, (mt < 0) & counted)
+            mt[chosen] = ti
+        mt[mt < 0] = movable
+        all_pfns.append(samples)
+        all_mts.append(mt)
+        zone_reports.append({"node": z["node"], "zone": z["zone"], "samples": samples,
+                             "counted": counted, "hp": hp, "ho": ho})
+    if all_pfns:
+        done = m._snapshot_migratetypes(np.concatenate(all_pfns).astype(np.uint64),
+                                        np.concatenate(all_mts).astype(np.uint8))
+        refused = int(np.count_nonzero(done == 0))
+        if refused:
+            notes.append(f"{refused} pageblocks could not be retyped (inside a larger free "
+                         f"block of another type)")
+    # the result, next to the snapshot's: pageblocks the snapshot counted, and
+    # the free blocks in them (memory not initialised in the snapshot is free
+    # in the model but on no free list in the snapshot)
+    for zr in zone_reports:
+        key = (zr["node"], zr["zone"])
+        samples, counted = zr.pop("samples"), zr.pop("counted")
+        hp, ho = zr.pop("hp"), zr.pop("ho")
+        got = np.full(samples.size, -1, dtype=np.int64)
+        for i, s_pfn in enumerate(samples):
+            try:
+                got[i] = m._pageblock_bits(int(s_pfn)) & 0x7
+            except PFNOutOfRange:
+                pass        # no struct page: pfn_to_online_page() skips it too
+        got_c = got[counted & (got >= 0)]
+        zr["blocks"] = {"model": {t: int(np.count_nonzero(got_c == i))
+                                  for i, t in enumerate(BLOCK_TYPES)},
+                        "snapshot": {t: int(pti.blocks[key].get(t, 0)) for t in BLOCK_TYPES},
+                        "not_counted": int(np.count_nonzero(~counted & (got >= 0)))}
+        zs = int(samples[0]) if samples.size else 0
+        head_type = got[(hp >> pb_order) - (zs >> pb_order)]
+        sel = known[hp]
+        zr["free"] = {"model": {t: [int(np.count_nonzero(sel & (head_type == i) & (ho == o)))
+                                    for o in range(MAX_ORDER + 1)]
+                                for i, t in enumerate(BLOCK_TYPES)},
+                      "snapshot": {t: [int(x) for x in pti.free.get(key, {}).get(t, [])]
+                                   for t in BLOCK_TYPES}}
+        zr["match"] = zr["blocks"]["model"] == zr["blocks"]["snapshot"] and \
+            zr["free"]["model"] == zr["free"]["snapshot"]
+    notes.append("pageblock migratetypes follow /proc/pagetypeinfo's counts per zone; which "
+                 "pageblocks have each type is chosen to fit its free lists (the file does not "
+                 "say)")
+    for t in pti.types:
+        if t not in BLOCK_TYPES and t != "Isolate" and any(v.get(t, 0)
+                                                           for v in pti.blocks.values()):
+            notes.append(f"the snapshot's {t} pageblocks are Movable: the model has no {t}")
+    if any(v.get("Isolate", 0) for v in pti.blocks.values()):
+        notes.append("the snapshot's Isolate pageblocks (isolated while it was read) are typed "
+                     "as the rest")
+    return zone_reports, notes
+
+
 def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: str = "classic",
                   bits: int = 64, **kwargs: Any) -> "Machine":
     """Boot a Machine with the snapshot's memory map and page state (see the
@@ -222,6 +427,7 @@ def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: st
     desc_before = m._descriptor_slab_mask()
     placed = m._snapshot_place(pfns, orders, kinds, kwargs.get("min_free_kbytes")).astype(bool)
     m.drain_pcp()
+    mt_report, mt_notes = assign_migratetypes(m, snap, cls)
     free_after = m._free_mask().astype(bool)
     # the memdesc designs allocate a descriptor per placed folio: the slabs of
     # their descriptor caches take free memory the snapshot's kernel (6.18,
@@ -299,8 +505,7 @@ def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: st
         "uninitialised memory (struct pages the kernel had not initialised yet) is free",
         "slab, page-table, zero, hugetlb, offline, hwpoison, no_state and other pages are "
         "held kernel pages (compound pages of their run's order, refcount 1, no flags)",
-        "pageblock migratetypes are the boot's (Movable; Unmovable where a pageblock's first "
-        "PFN is a hole): /proc/pagetypeinfo counts pageblocks per type but not which",
+        *mt_notes,
         "shmem folios look like anon ones (PG_swapbacked): the model has no mappings",
     ]
     if snap.window:
@@ -318,10 +523,10 @@ def from_snapshot(snapshot: Union[str, "os.PathLike[str]", Snapshot], design: st
         "torn": torn, "boot_allocations_held_off": hold,
         "free_pfns_as_expected": bool(np.array_equal(free_after, expect_free)),
         "descriptor_pages": int(np.count_nonzero(desc_pages)),
-        "zones": zrep, "free_blocks": frep, "notes": notes,
+        "zones": zrep, "free_blocks": frep, "migratetypes": mt_report, "notes": notes,
     })
     machine: Machine = m
     return machine
 
 
-__all__ = ["from_snapshot", "plan", "CLASS_KIND", "KIND_NAMES"]
+__all__ = ["from_snapshot", "plan", "assign_migratetypes", "CLASS_KIND", "KIND_NAMES"]

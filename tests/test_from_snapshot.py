@@ -154,6 +154,109 @@ def test_the_booted_machine_runs(booted):
 
 
 @need64
+def test_pageblock_migratetypes_are_pagetypeinfos(booted, snap, cls_):
+    """Per zone, the pageblocks /proc/pagetypeinfo counts (initialised ones: the
+    kernel skips struct pages deferred init has not reached) have its number of
+    each migratetype; in the zones that stayed quiet while the snapshot was
+    read, each type's free lists hold its free blocks per order exactly."""
+    pti = snap.pagetypeinfo
+    rep = {(z["node"], z["zone"]): z for z in booted.snapshot_boot["migratetypes"]}
+    assert set(rep) == set(pti.blocks) == {(0, "DMA"), (0, "DMA32"), (0, "Normal")}
+    uninit = cls_.class_of == E.CLASS_NAMES.index("uninitialised")
+    for key, z in rep.items():
+        want = {t: pti.blocks[key][t] for t in SB.BLOCK_TYPES}
+        assert z["blocks"]["snapshot"] == want
+        assert z["blocks"]["model"] == want, key
+        zs = next(x["start_pfn"] for x in booted.zones() if (x["node"], x["zone"]) == key)
+        end = zs + next(x["spanned"] for x in booted.zones() if (x["node"], x["zone"]) == key)
+        assert z["blocks"]["not_counted"] == int(uninit[zs:end:512].sum())
+        # the pageblock bits say so too (Page.migratetype), sampled as pagetypeinfo does
+        got = {t: 0 for t in SB.BLOCK_TYPES}
+        for pfn in range(zs, end, 512):
+            try:
+                page = booted.page(pfn)
+            except memcore.PFNOutOfRange:
+                continue                # no struct page: pfn_to_online_page() skips it too
+            if not uninit[pfn]:
+                got[page.migratetype] += 1
+        assert got == want, key
+        # memory deferred init had not freed is free here, Movable: the other
+        # types' free lists are exactly the report's
+        fa = booted.free_area(*key)
+        for t in ("Unmovable", "Reclaimable", "HighAtomic"):
+            assert fa[t] == z["free"]["model"][t], (key, t)
+    for key in [(0, "DMA"), (0, "DMA32")]:          # the quiet zones
+        assert rep[key]["match"]
+        fa = booted.free_area(*key)
+        for t in SB.BLOCK_TYPES:
+            assert fa[t] == pti.free[key][t], (key, t)
+    assert any("pagetypeinfo" in n for n in booted.snapshot_boot["notes"])
+
+
+@pytest.mark.parametrize("design, bits", VARIANTS, ids=VARIANT_IDS)
+def test_synthetic_pageblock_types_are_the_snapshots(design, bits):
+    """A snapshot whose pageblock types are known: every pageblock and every
+    free list of each type comes out as its pagetypeinfo says (the 32-bit
+    model calls the zone above 16 MiB Normal)."""
+    s = synthetic()
+    if bits == 32:
+        s = _with(s, pagetypeinfo=pagetypeinfo_of(s, SYNTH_TYPES,
+                                                  (("DMA", 1, 0x1000), ("Normal", 0x1000, 0x10000))))
+    m = memcore.Machine.from_snapshot(s, design=design, bits=bits)
+    rep = m.snapshot_boot["migratetypes"]
+    assert [z["zone"] for z in rep] == ["DMA", "DMA32" if bits == 64 else "Normal"]
+    for z in rep:
+        assert z["match"], z
+        fa = m.free_area(z["node"], z["zone"])
+        for t in ("Unmovable", "Reclaimable", "HighAtomic"):
+            assert fa[t] == z["free"]["model"][t]
+        # Movable also holds what the model's boot left free of the memory the
+        # snapshot had not initialised (not on the snapshot's free lists)
+        assert all(a >= b for a, b in zip(fa["Movable"], z["free"]["model"]["Movable"]))
+    # which pageblocks: the one with the kernel's pages (its free blocks fit), the
+    # first MiB's; the wholly free Reclaimable one could be any free order-10 block
+    assert m.page(0x1000).migratetype == m.page(0).migratetype == "Unmovable"
+    assert m.check()
+
+
+def test_pagetypeinfo_parsing():
+    text = pagetypeinfo_of(synthetic(), SYNTH_TYPES)
+    p = S.parse_pagetypeinfo(text.replace("  1528 ", "  1528 "))
+    assert p.pageblock_order == 9 and p.types == list(PT_TYPES)
+    assert p.blocks[(0, "DMA32")]["Reclaimable"] == 2
+    assert p.blocks[(0, "DMA32")]["Unmovable"] == 9              # pageblock 8 and the hole's 8
+    assert p.free[(0, "DMA32")]["Reclaimable"][10] == 1
+    # a free list the kernel stopped counting (pagetypeinfo_showfree_print())
+    line = next(ln for ln in text.splitlines() if "DMA32, type      Movable" in ln)
+    capped = line[:line.index("Movable") + 7] + " >100000" + line[line.index("Movable") + 14:]
+    p = S.parse_pagetypeinfo(text.replace(line, capped))
+    assert p.capped == [(0, "DMA32", "Movable", 0)]
+    assert p.free[(0, "DMA32")]["Movable"][0] == 100000
+    assert S.parse_pagetypeinfo("") is None
+
+
+@pytest.mark.parametrize("bad, match", [
+    ("Node 0, zone    DMA32            1            2 \n", "2 block counts under 5 types"),
+    ("Node    0, zone    DMA32, type      Movable      x \n", "free count 'x'"),
+])
+def test_a_malformed_pagetypeinfo_is_refused(bad, match):
+    text = pagetypeinfo_of(synthetic(), SYNTH_TYPES) + bad
+    with pytest.raises(memcore.SnapshotError, match=match):
+        _with(synthetic(), pagetypeinfo=text)
+
+
+def test_without_pagetypeinfo_the_boot_types_stay(variant):
+    """pagetypeinfo is readable by root only: a snapshot without it boots with
+    the boot's pageblock types, and says so."""
+    s = _with(synthetic(), pagetypeinfo="")
+    m = memcore.Machine.from_snapshot(s, design=variant[0], bits=variant[1])
+    assert m.snapshot_boot["migratetypes"] == []
+    assert any("no /proc/pagetypeinfo" in n for n in m.snapshot_boot["notes"])
+    assert m.page(0x2000).migratetype == "Movable"
+    assert m.check()
+
+
+@need64
 def test_a_window_of_the_snapshot(snap):
     """A PFN window (memcore snapshot save --first-pfn/--max-pfns): its pages are
     placed, the rest of RAM stays as the boot leaves it."""
@@ -241,7 +344,52 @@ def synthetic():
         f"{c.free_blocks.get('0/' + z, {}).get(o, 0):6d}" for o in range(11)) + " \n"
         for z in ("DMA", "DMA32"))
     data["buddyinfo"] = data["buddyinfo_after"] = np.array(text)
+    data["pagetypeinfo"] = np.array(pagetypeinfo_of(s, SYNTH_TYPES))
     return S.from_arrays(data, "synthetic")
+
+
+#: synthetic()'s pageblock migratetypes by pageblock (PFN >> 9), the rest Movable:
+#: the kernel pages' pageblock Unmovable, a free order-10 block Reclaimable, the
+#: hole's pageblocks Unmovable (memmap init never types a hole)
+SYNTH_TYPES = {0: "Unmovable", 8: "Unmovable", 16: "Reclaimable", 17: "Reclaimable",
+               **{b: "Unmovable" for b in range(0x6000 >> 9, 0x7000 >> 9)}}
+SYNTH_ZONES = (("DMA", 1, 0x1000), ("DMA32", 0x1000, 0x10000))
+PT_TYPES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")
+
+
+def pagetypeinfo_of(s, types, zones=SYNTH_ZONES):
+    """/proc/pagetypeinfo as 6.18 prints it for snapshot s whose pageblocks have
+    `types`: free blocks (the buddy-merged free PFNs of each zone) on their
+    pageblock's type's list, a block above pageblock order making all its
+    pageblocks its first one's type (__free_one_page()); pageblocks counted at
+    the zone start and every 512 PFNs after, unless their struct page is
+    uninitialised (page_zone() != zone)."""
+    cls = E.classify(s, keep_classes=True).class_of
+    buddy = cls == E.CLASS_NAMES.index("buddy")
+    uninit = cls == E.CLASS_NAMES.index("uninitialised")
+    types = dict(types)
+    free_lines, block_lines = [], []
+    for name, zs, ze in zones:
+        free = {t: [0] * 11 for t in PT_TYPES}
+        starts, lengths = E._runs(buddy[zs:ze])
+        for pfn, order in zip(*SB._tile(starts + zs, lengths)):
+            t = types.get(int(pfn) >> 9, "Movable")
+            free[t][int(order)] += 1
+            for pb in range((int(pfn) >> 9) + 1, (int(pfn) + (1 << int(order))) >> 9):
+                types[pb] = t
+        blocks = dict.fromkeys(PT_TYPES, 0)
+        for pfn in range(zs, ze, 512):
+            if not uninit[pfn]:
+                blocks[types.get(pfn >> 9, "Movable")] += 1
+        free_lines += [f"Node    0, zone {name:>8}, type {t:>12} "
+                       + "".join(f"{n:6d} " for n in free[t]) for t in PT_TYPES]
+        block_lines.append(f"Node 0, zone {name:>8} " + "".join(f"{blocks[t]:12d} "
+                                                                for t in PT_TYPES))
+    return ("Page block order: 9\nPages per block:  512\n\n"
+            "Free pages count per migrate type at order "
+            + "".join(f"{o:6d} " for o in range(11)) + "\n" + "\n".join(free_lines)
+            + "\n\nNumber of blocks type     " + "".join(f"{t:>12} " for t in PT_TYPES)
+            + "\n" + "\n".join(block_lines) + "\n")
 
 
 @pytest.mark.parametrize("design, bits", VARIANTS, ids=VARIANT_IDS)
@@ -334,6 +482,74 @@ def test_place_refuses_a_block_that_is_not_free_and_changes_nothing(machine):
     assert m.check()
 
 
+# ---- retyping pageblocks ------------------------------------------------------------------
+
+def _free_by_type(m, zone):
+    return {t: list(v) for t, v in m.free_area(0, zone).items()}
+
+
+def test_retyping_a_pageblock_moves_its_free_blocks(machine):
+    m = machine("64MiB")
+    f = m.alloc_folio(order=0)
+    m.drain_pcp()
+    zone = m.page(f.pfn).zone
+    start = f.pfn & ~511
+    before = _free_by_type(m, zone)
+    free = m._free_mask(heads=True)[start:start + 512]
+    orders = [int(o) - 1 for o in free if o]
+    assert orders and m.page(start).migratetype == "Movable"
+    done = m._snapshot_migratetypes([f.pfn], [2])
+    assert done.tolist() == [1]
+    after = _free_by_type(m, zone)
+    for o in range(11):
+        moved = orders.count(o)
+        assert after["Reclaimable"][o] == before["Reclaimable"][o] + moved
+        assert after["Movable"][o] == before["Movable"][o] - moved
+    assert m.page(start).migratetype == "Reclaimable"
+    assert m.check()
+    # HIGHATOMIC blocks are a reserve, as reserve_highatomic_pageblock() counts it
+    z0 = next(z for z in m.zones() if z["zone"] == zone)
+    m._snapshot_migratetypes([start], [3])
+    z1 = next(z for z in m.zones() if z["zone"] == zone)
+    assert z1["nr_reserved_highatomic"] == z0["nr_reserved_highatomic"] + 512
+    assert z1["nr_free_highatomic"] == sum(n << o for o, n in enumerate(
+        _free_by_type(m, zone)["HighAtomic"]))
+    m._snapshot_migratetypes([start], [1])
+    assert next(z for z in m.zones() if z["zone"] == zone)["nr_reserved_highatomic"] == \
+        z0["nr_reserved_highatomic"]
+    assert m.check()
+
+
+def test_retyping_keeps_a_free_max_order_block_one_type(machine):
+    """An order-10 free block spans two pageblocks: retyping the first retypes
+    both; the second alone is refused (it would split the block's type)."""
+    m = machine("64MiB")
+    m.drain_pcp()
+    heads = m._free_mask(heads=True)
+    pfn = int(np.flatnonzero(heads == 11)[-1])
+    d = m._state_digest()
+    assert m._snapshot_migratetypes([pfn + 512], [0]).tolist() == [0]
+    assert m._state_digest() == d
+    assert m._snapshot_migratetypes([pfn], [0]).tolist() == [1]
+    assert m.page(pfn).migratetype == m.page(pfn + 512).migratetype == "Unmovable"
+    assert m._snapshot_migratetypes([pfn + 512], [0]).tolist() == [1]   # already its type
+    assert m.check()
+
+
+@pytest.mark.parametrize("pfns, mts, match", [
+    ([0x1000], [4], "migratetypes must be 0..3"),
+    ([1 << 40], [0], "beyond the machine"),
+    ([0x1000, 0x1200], [0], "one length"),
+])
+def test_retyping_refuses_bad_input_and_changes_nothing(machine, pfns, mts, match):
+    m = machine("64MiB")
+    m.drain_pcp()
+    d = m._state_digest()
+    with pytest.raises(ValueError, match=match):
+        m._snapshot_migratetypes(pfns, mts)
+    assert m._state_digest() == d
+
+
 # ---- bad snapshots ---------------------------------------------------------------------
 
 def _with(s, **texts_or_arrays):
@@ -379,6 +595,7 @@ def test_readme_from_snapshot_figures_are_this_boots(booted):
     r = booted.snapshot_boot
     want = [repr((r["placed_pages"], r["displaced_pages"]))]
     want += [f'{f["zone"]} {f["model"]} {f["buddyinfo"]} {f["quiet"]}' for f in r["free_blocks"]]
+    want += [f'{z["zone"]} {z["blocks"]["model"]} {z["match"]}' for z in r["migratetypes"]]
     lines = [ln for ln in block.splitlines() if not ln.startswith((">>>", "..."))]
     assert lines[:len(want)] == want
 
@@ -450,6 +667,8 @@ def random_snapshot(pieces):
     data = {k: np.array(v) for k, v in s.texts.items()}
     data.update(kpageflags=flags, kpagecount=s.kpagecount, kpagecgroup=s.kpagecgroup,
                 ram_ranges=s.ram_ranges, first_pfn=np.array(0, np.uint64))
+    r = S.from_arrays(data, "random")
+    data["pagetypeinfo"] = np.array(pagetypeinfo_of(r, SYNTH_TYPES))
     return S.from_arrays(data, "random"), heads
 
 
@@ -472,6 +691,9 @@ def test_any_page_layout_boots_as_the_snapshot_says(design, bits, pieces):
             continue
         f = m.folio(pfn)
         assert f.nr_pages == n and f.flags.test("swapbacked") == (kind != "file")
+    for z in r["migratetypes"]:         # pagetypeinfo's pageblock counts and free lists
+        assert z["blocks"]["model"] == z["blocks"]["snapshot"], z
+        assert z["free"]["model"] == z["free"]["snapshot"], z
     dma = next(f for f in r["free_blocks"] if f["zone"] == "DMA")
     assert dma["model_in_snapshot_free"] == \
         [c.free_blocks.get("0/DMA", {}).get(o, 0) for o in range(11)]

@@ -8,7 +8,8 @@
 #
 # Provides: ZONE_NAMES, MIGRATETYPE_NAMES, parse_size, lazy_map,
 #   memmap_init, free_all_bootmem, the reservations, machine_boot() and its
-#   steps, _zone_tuning.
+#   steps, _zone_tuning; for from_snapshot(): snapshot_place(), hold_blocks(),
+#   free_pfn_mask(), snapshot_migratetypes().
 # Uses: decl.pxi, buddy.pxi/pcp.pxi/page_alloc.pxi (freeing, watermarks),
 #   slab_boot (slab_api.pxi, at the end of machine_boot()).
 
@@ -217,10 +218,12 @@ cdef void release_blocks(mc_machine *m, const uint64_t *pfns, const unsigned cha
             m.pgfree -= <uint64_t>1 << orders[i]          # not a free the machine made
 
 
-cdef void free_pfn_mask(const mc_machine *m, unsigned char *out) noexcept nogil:
-    """out[pfn] = 1 for every PFN in a free block on the buddy lists."""
+cdef void free_pfn_mask(const mc_machine *m, unsigned char *out, bint heads) noexcept nogil:
+    """out[pfn] = 1 for every PFN in a free block on the buddy lists; with
+    `heads`, out[pfn] = order + 1 at each free block's first PFN only."""
     cdef uint64_t pfn = 0, nr
     cdef page *p
+    cdef int order
     memset(out, 0, m.nr_pfns)
     while pfn < m.nr_pfns:
         if m.pfn_marks[pfn] & MC_PFN_HOLE:
@@ -228,13 +231,118 @@ cdef void free_pfn_mask(const mc_machine *m, unsigned char *out) noexcept nogil:
             continue
         p = mc_pfn_to_page(m, pfn)
         if PageBuddy(m, p):
-            nr = <uint64_t>1 << buddy_order(m, p)
+            order = buddy_order(m, p)
+            nr = <uint64_t>1 << order
             if pfn + nr > m.nr_pfns:
                 nr = m.nr_pfns - pfn
-            memset(out + pfn, 1, nr)
+            if heads:
+                out[pfn] = order + 1
+            else:
+                memset(out + pfn, 1, nr)
             pfn += nr
             continue
         pfn += 1
+
+
+cdef zone *zone_spanning(const mc_machine *m, uint64_t pfn) noexcept nogil:
+    """The populated zone whose span holds pfn, or NULL."""
+    cdef int nid, zi
+    cdef zone *z
+    for nid in range(m.nr_nodes):
+        for zi in range(MAX_NR_ZONES_C):
+            z = &m.pgdat[nid].node_zones[zi]
+            if z.spanned_pages and z.zone_start_pfn <= pfn < z.zone_start_pfn + z.spanned_pages:
+                return z
+    return NULL
+
+
+cdef int64_t larger_free_block_head(const mc_machine *m, uint64_t start) noexcept nogil:
+    """The first PFN of a free block of an order above pageblock_order that
+    covers the pageblock at start without starting there, or -1."""
+    cdef int o
+    cdef uint64_t head
+    cdef page *p
+    for o in range(pageblock_order + 1, MAX_PAGE_ORDER + 1):
+        head = start & ~((<uint64_t>1 << o) - 1)
+        if head == start or m.pfn_marks[head] & MC_PFN_HOLE:
+            continue
+        p = mc_pfn_to_page(m, head)
+        if PageBuddy(m, p) and buddy_order(m, p) >= o:
+            return <int64_t>head
+    return -1
+
+
+cdef void set_block_migratetypes(mc_machine *m, zone *z, uint64_t pfn, uint64_t nr_blocks,
+                                 int mt) noexcept nogil:
+    """set_pageblock_migratetype() of nr_blocks pageblocks from pfn's, keeping
+    nr_reserved_highatomic in step."""
+    cdef uint64_t k
+    cdef unsigned char *b
+    cdef int old
+    for k in range(nr_blocks):
+        b = pageblock_byte(m, z, pfn + k * pageblock_nr_pages)
+        old = b[0] & MIGRATETYPE_MASK
+        if old == MIGRATE_HIGHATOMIC:
+            z.nr_reserved_highatomic -= pageblock_nr_pages
+        if mt == MIGRATE_HIGHATOMIC:
+            z.nr_reserved_highatomic += pageblock_nr_pages
+        b[0] = (b[0] & ~(MIGRATETYPE_MASK | (1 << PB_migrate_isolate))) | mt
+
+
+cdef void snapshot_migratetypes(mc_machine *m, const uint64_t *pfns, const unsigned char *mts,
+                                uint64_t n, unsigned char *done) noexcept nogil:
+    """Give the pageblock of each pfns[i] the migratetype mts[i] (a pcp type
+    or HIGHATOMIC), with its free blocks moved to that type's free lists
+    (move_to_free_list(), as __move_freepages_block() does, over the part of
+    the pageblock inside the zone).  A free block of a higher order than
+    pageblock_order is moved whole and all its pageblocks retyped
+    (change_pageblock_range(), as __free_one_page() keeps such a block one
+    type); a pageblock inside such a block that does not start it is refused
+    (done[i] = 0) unless the block already has type mts[i], as is a PFN
+    outside every zone.  HIGHATOMIC pageblocks
+    count in nr_reserved_highatomic, as reserve_highatomic_pageblock() counts
+    them."""
+    cdef uint64_t i, pfn, start, end, nr
+    cdef int64_t head
+    cdef zone *z
+    cdef page *q
+    cdef int old, mt, o
+    for i in range(n):
+        done[i] = 0
+        mt = mts[i]
+        z = zone_spanning(m, pfns[i])
+        if z == NULL or mt > MIGRATE_HIGHATOMIC:
+            continue
+        start = pfns[i] & ~(<uint64_t>pageblock_nr_pages - 1)
+        old = zone_pfnblock_migratetype(m, z, pfns[i])
+        head = larger_free_block_head(m, start)
+        if head >= 0:
+            done[i] = old == mt and zone_pfnblock_migratetype(m, z, <uint64_t>head) == mt
+            continue
+        done[i] = 1
+        if old == mt:
+            continue
+        end = start + pageblock_nr_pages
+        if start < z.zone_start_pfn:
+            start = z.zone_start_pfn
+        if end > z.zone_start_pfn + z.spanned_pages:
+            end = z.zone_start_pfn + z.spanned_pages
+        pfn = start
+        while pfn < end:
+            if m.pfn_marks[pfn] & MC_PFN_HOLE:
+                pfn += 1
+                continue
+            q = mc_pfn_to_page(m, pfn)
+            if not PageBuddy(m, q):
+                pfn += 1
+                continue
+            o = buddy_order(m, q)
+            move_to_free_list(m, q, z, o, old, mt)
+            nr = <uint64_t>1 << o
+            if o > pageblock_order:
+                set_block_migratetypes(m, z, pfn, nr >> pageblock_order, mt)
+            pfn += nr
+        set_block_migratetypes(m, z, pfns[i], 1, mt)
 
 
 # ---- memblock reservations (the model keeps them for Machine.check()) -------------

@@ -191,14 +191,40 @@ cdef class Machine:
         m.__init__(ram, **kwargs)
         return m, held
 
-    def _free_mask(self):
-        """uint8 per PFN: 1 in a free block on the buddy lists (from_snapshot's check)."""
+    def _free_mask(self, heads=False):
+        """uint8 per PFN: 1 in a free block on the buddy lists (from_snapshot's
+        check); with heads=True, order + 1 at each free block's first PFN."""
         import numpy as np
         self._ready()
         out = np.zeros(self.m.nr_pfns, dtype=np.uint8)
         cdef unsigned char[::1] ov = out
-        free_pfn_mask(self.m, &ov[0])
+        free_pfn_mask(self.m, &ov[0], bool(heads))
         return out
+
+    def _snapshot_migratetypes(self, pfns, mts):
+        """Retype the pageblock of each PFN (snapshot_migratetypes(): its free
+        blocks move to the new type's lists).  Returns uint8 per entry: 0 where
+        refused (no zone spans the PFN, or a larger free block covers it)."""
+        import numpy as np
+        self._ready()
+        pv_ = np.ascontiguousarray(pfns, dtype=np.uint64)
+        mv_ = np.ascontiguousarray(mts, dtype=np.uint8)
+        if not pv_.ndim == mv_.ndim == 1 or pv_.shape[0] != mv_.shape[0]:
+            raise ValueError("pfns and mts must be 1-D arrays of one length")
+        if (pv_ >= self.m.nr_pfns).any():
+            raise ValueError(f"a PFN is beyond the machine's {self.m.nr_pfns:#x} PFNs")
+        if (mv_ > MIGRATE_HIGHATOMIC).any():
+            raise ValueError(f"migratetypes must be 0..{int(MIGRATE_HIGHATOMIC)} "
+                             f"({', '.join(MIGRATETYPE_NAMES[:MIGRATE_HIGHATOMIC + 1])})")
+        done = np.zeros(pv_.shape[0], dtype=np.uint8)
+        cdef uint64_t n = pv_.shape[0]
+        cdef uint64_t[::1] pv = pv_
+        cdef unsigned char[::1] mv = mv_
+        cdef unsigned char[::1] dv = done
+        self.drain_pcp()
+        if n:
+            snapshot_migratetypes(self.m, &pv[0], &mv[0], n, &dv[0])
+        return done
 
     def _snapshot_place(self, pfns, orders, kinds, min_free_kbytes=None):
         """Place a snapshot's blocks (snapshot_place()); then the watermarks again
@@ -325,6 +351,11 @@ cdef class Machine:
     @property
     def sizeof_page(self):
         return MC_SIZEOF_PAGE
+
+    @property
+    def pageblock_order(self):
+        """pageblock_order: a pageblock (one migratetype) is 2^this pages."""
+        return pageblock_order
 
     def __repr__(self):
         if not self._booted:

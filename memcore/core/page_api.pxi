@@ -106,6 +106,8 @@ cdef object machine_zones(Machine machine):
                 "spanned": z.spanned_pages, "present": z.present_pages,
                 "managed": z.managed_pages, "free": z.vm_stat[NR_FREE_PAGES],
                 "nr_free_pages_blocks": z.vm_stat[NR_FREE_PAGES_BLOCKS],
+                "nr_reserved_highatomic": z.nr_reserved_highatomic,
+                "nr_free_highatomic": z.nr_free_highatomic,
                 "min": z._watermark[WMARK_MIN], "low": z._watermark[WMARK_LOW],
                 "high": z._watermark[WMARK_HIGH], "promo": z._watermark[WMARK_PROMO],
                 "protection": [z.lowmem_reserve[i] for i in range(MAX_NR_ZONES_C)],
