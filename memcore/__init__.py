@@ -17,7 +17,8 @@ from .memdesc import (Memdesc, MemdescType, NoMemdesc, decode_memdesc, encode_me
 from .flagslayout import FlagsConfig, FlagsLayout, FlagsLayoutError, flags_layout
 from ._variants import available as variants
 from .enums import pageflags, pagetype
-from .machine import Folio, FolioSlab, KmemCache, Machine, Page, PgFlags, Slab, SlabObject, Task
+from .machine import (AddressSpace, Folio, FolioSlab, KmemCache, Machine, Page, PgFlags, Slab,
+                      SlabObject, Task)
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,7 @@ __all__ = [
     "flags_layout", "FlagsConfig", "FlagsLayout", "FlagsLayoutError",
     "variants", "pageflags", "pagetype",
     "Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "FolioSlab", "Slab", "SlabObject",
+    "AddressSpace",
     "MemcoreError", "UnknownChoice", "VMBug", "BadPageState", "RefcountError",
     "FolioNotLocked", "TailPageError", "Deadlock", "PFNOutOfRange", "OrderOutOfRange",
     "OutOfMemory", "InvalidAddress", "KASANReport", "SnapshotError", "NotSupported",

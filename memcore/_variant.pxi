@@ -32,6 +32,8 @@ include "views_generated.pxi"   # core/views.pxi + the generated folio flag meth
 include "core/rcu.pxi"          # RCU read sections, callbacks, grace periods
 include "core/slab_api.pxi"     # caches, kmalloc, KmemCache/Slab/SlabObject, the SLUB API
 include "core/kasan_api.pxi"    # KASAN reports, checked access to modeled memory
+include "core/xarray.pxi"       # the XArray (lib/xarray.c): the page cache's index
+include "core/filemap.pxi"      # the page cache: AddressSpace, add/lookup/remove/truncate
 include "core/page_api.pxi"     # folio allocation, zones, stats, check, bulk API
 include "core/machine.pxi"      # Machine: validation and one-line calls into the above
 include "core/digest.pxi"       # _state_digest(): a hash of the machine state (tests)

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 from . import _variants
 
 __all__ = ["Machine", "Page", "Folio", "PgFlags", "Task", "KmemCache", "FolioSlab", "Slab",
-           "SlabObject"]
+           "SlabObject", "AddressSpace"]
 
 if TYPE_CHECKING:
-    from ._variant import (Folio, FolioSlab, KmemCache, Machine, Page, PgFlags, Slab, SlabObject,
-                           Task)
+    from ._variant import (AddressSpace, Folio, FolioSlab, KmemCache, Machine, Page, PgFlags,
+                           Slab, SlabObject, Task)
 else:
     class Machine(abc.ABC):
         """A modeled machine running Linux 6.18's memory management.
@@ -85,6 +85,9 @@ else:
     class SlabObject(abc.ABC):
         """An object from kmem_cache_alloc() or kmalloc()."""
 
+    class AddressSpace(abc.ABC):
+        """A file's page cache (``m.address_space(name)``): its XArray of folios."""
+
     try:
         _built = _variants.available()
     except ImportError:
@@ -95,5 +98,6 @@ else:
         _built = ()
     for _design, _bits in _built:
         _mod = _variants.module(_design, _bits)
-        for _abc in (Machine, Page, Folio, PgFlags, Task, KmemCache, FolioSlab, Slab, SlabObject):
+        for _abc in (Machine, Page, Folio, PgFlags, Task, KmemCache, FolioSlab, Slab, SlabObject,
+                     AddressSpace):
             _abc.register(getattr(_mod, _abc.__name__))

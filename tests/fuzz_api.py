@@ -221,6 +221,8 @@ class Gen:
         self.own_flags = {}       # flags views of owned folios: var -> folio var
         self.pfn_arrays = []      # bulk_alloc results not yet put
         self.tables = []          # pagetable_alloc() Pages (freed ones stay: a double free)
+        self.mappings = []        # AddressSpace vars
+        self.cached = {}          # folio vars of page-cache folios -> references the var owns
         self.tasks = ["cur"]      # task vars
         self.ints = []            # addresses seen (ints)
         self.nr_cache = 0
@@ -376,6 +378,10 @@ class Gen:
             return None
         name = self.pick(["get", "try_get", "put", "put", "put", "put", "ref_freeze",
                           "ref_unfreeze", "free_frozen", "trylock", "lock", "unlock", "unlock"])
+        if f.name in self.cached and name in ("ref_freeze", "ref_unfreeze", "free_frozen"):
+            name = "put"          # page-cache folios: only the references the var owns
+        if f.name in self.cached and name == "put" and self.cached[f.name] <= 0:
+            return None
         args = ()
         if name in ("ref_freeze", "ref_unfreeze"):
             if f.name in self.frozen and name == "ref_unfreeze":
@@ -693,6 +699,43 @@ class Gen:
         return self.new("call", Ref("m"), "pagetable_alloc",
                         (self.pick([0, 0, 0, 1, 2, 3, 11, -1]),), kw, out=True, mutating=True)
 
+    def g_pagecache(self):
+        """The page cache: address_space(), add_folio() of an owned folio (often
+        at a clashing or misaligned index), get_folio(), remove_folio(),
+        truncate(), entries()."""
+        if not self.mappings or self.chance(0.1):
+            return self.new("call", Ref("m"), "address_space", (self.pick(["a", "b", "a", 7]),),
+                            out=True)
+        a = Ref(self.pick(self.mappings))
+        op = self.pick(["add_folio"] * 3 + ["get_folio"] * 3 + ["remove_folio", "truncate",
+                                                                "entries", "nrpages"])
+        kw = {}
+        t = self.task()
+        if t is not None and op != "entries":
+            kw["task"] = t
+        if op == "add_folio":
+            f = self.folio_ref()
+            if f is None:
+                return None
+            return self.new("call", a, "add_folio",
+                            (self.pick([0, 1, 2, 4, 8, 64, 512, 513, 4096, 1 << 30, -1]), f), kw,
+                            mutating=True)
+        if op == "get_folio":
+            return self.new("call", a, "get_folio", (self.pick([0, 1, 2, 3, 8, 64, 600, 4096,
+                                                                1 << 30]),), kw, out=True)
+        if op == "remove_folio":
+            f = self.folio_ref(lookup=True)
+            if f is None:
+                return None
+            return self.new("call", a, "remove_folio", (f,), kw, mutating=True)
+        if op == "truncate":
+            lo = self.pick([0, 0, 1, 8, 512, 4096])
+            return self.new("call", a, "truncate", (lo, lo + self.pick([1, 8, 600, 1 << 20])), kw,
+                            mutating=True)
+        if op == "entries":
+            return self.new("call", a, "entries")
+        return self.new("get", a, "nrpages")
+
     def g_int_addr(self):
         """Free or look at an int that is not an object (or is one: an alias)."""
         name = self.pick(["kfree", "kfree_rcu", "read", "virt_to_cache"])
@@ -703,7 +746,7 @@ class Gen:
             + [g_lookup] * 5 + [g_view] * 5 + [g_word_set] * 1 + [g_info] * 3 + [g_task] * 3
             + [g_bulk] * 3 + [g_rcu] * 6 + [g_cache_create] * 2 + [g_cache_alloc] * 7
             + [g_kmalloc] * 7 + [g_free] * 10 + [g_obj_io] * 5 + [g_cache_misc] * 4
-            + [g_int_addr] * 2 + [g_pagetable] * 2)
+            + [g_int_addr] * 2 + [g_pagetable] * 2 + [g_pagecache] * 6)
 
     # ---- learning from outcomes ----
     def make_stale(self, var):
@@ -745,7 +788,12 @@ class Gen:
         recv = c.recv.name if isinstance(c.recv, Ref) else None
         if c.out and result is not None:
             tn = type(result).__name__
-            if c.name == "alloc_folio" and tn == "Folio":
+            if tn == "AddressSpace":
+                self.mappings.append(c.out)
+            elif c.name == "get_folio" and tn == "Folio":
+                self.folios[c.out] = result.addr
+                self.cached[c.out] = 1
+            elif c.name == "alloc_folio" and tn == "Folio":
                 self.folios[c.out] = result.addr
                 self.max_pfn = max(self.max_pfn, result.pfn + 1)
             elif c.name == "pagetable_alloc" and tn == "Page":
@@ -783,6 +831,13 @@ class Gen:
                 self.ints.pop(0)
         if c.name == "nr_pfns" and isinstance(result, int):
             self.max_pfn = result
+        # page-cache folios: the references each var owns (the cache holds its own)
+        if c.name == "add_folio" and c.args and isinstance(c.args[1], Ref):
+            self.cached.setdefault(c.args[1].name, 1)
+        elif c.name in ("get", "try_get") and recv in self.cached and result is not False:
+            self.cached[recv] += 1
+        elif c.name == "put" and recv in self.cached:
+            self.cached[recv] -= 1
         # frees
         if c.name == "put" and result is True and recv:
             addr = getattr(env.get(recv), "addr", None)

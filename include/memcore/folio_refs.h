@@ -35,6 +35,17 @@ static inline mc_ulong folio_index(const struct folio *f)
 	return f->index;
 }
 
+/* folio->mapping = ...; folio->index = ... (the page cache's writes) */
+static inline void mc_folio_set_mapping(struct folio *f, mc_ulong mapping)
+{
+	f->mapping = mapping;
+}
+
+static inline void mc_folio_set_index(struct folio *f, mc_ulong index)
+{
+	f->index = index;
+}
+
 static inline mc_ulong folio_memcg_data(const struct folio *f)
 {
 	return f->memcg_data;

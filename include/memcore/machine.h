@@ -238,6 +238,9 @@ struct mc_machine {
 	uint64_t rng;			/* state of the model's get_random_*() */
 	mc_ulong rcu_slabs;		/* slabs waiting for a grace period (rcu_head.next chain) */
 	uint64_t rcu_slabs_nr;		/* how many */
+	mc_ulong rcu_xa_nodes;		/* xa_node_free()d nodes waiting for a GP (rcu_head.next chain) */
+	uint64_t rcu_xa_nodes_nr;	/* how many */
+	mc_ulong xa_node_cache;		/* radix_tree_node_cachep (0 until the first address_space) */
 	uint32_t slub_debug;		/* the slab_debug= boot option: debug SLAB_* flags for every cache */
 	int slub_pid;			/* current->pid for set_track(): the running Task's id + 1, 0 in RCU callbacks */
 	uint64_t jiffies;		/* the model's clock for struct track: one tick per tracked alloc/free */

@@ -250,6 +250,9 @@ cdef extern from "memcore/machine.h" nogil:
         uint64_t rng
         mc_ulong rcu_slabs
         uint64_t rcu_slabs_nr
+        mc_ulong rcu_xa_nodes
+        uint64_t rcu_xa_nodes_nr
+        mc_ulong xa_node_cache
         uint32_t slub_debug
         int slub_pid
         uint64_t jiffies
@@ -358,6 +361,8 @@ cdef extern from "memcore/design.h" nogil:
     bint folio_ref_freeze(folio *f, int count)
     mc_ulong mc_folio_mapping_word(const folio *f)
     mc_ulong folio_index(const folio *f)
+    void mc_folio_set_mapping(folio *f, mc_ulong mapping)
+    void mc_folio_set_index(folio *f, mc_ulong index)
     mc_ulong folio_memcg_data(const folio *f)
     int folio_mapcount(const folio *f)
     int folio_large_mapcount(const folio *f)
@@ -603,8 +608,49 @@ cdef class KmemCache
 cdef class Slab
 cdef class SlabObject
 cdef class RCU
+cdef class AddressSpace
 
 
 cdef extern from "memcore/design.h" nogil:
     # the geometry of the design's descriptor cache `ci` (after mc_slub_cache_args)
     void mc_desc_cache_args(int ci, mc_slub_cache_args *a)
+
+
+cdef extern from "memcore/xarray.h" nogil:     # the page cache's index
+    enum:
+        XA_CHUNK_SHIFT, XA_CHUNK_SIZE, XA_CHUNK_MASK, XA_MAX_MARKS, XA_MARK_LONGS
+    mc_ulong XA_RETRY_ENTRY, XA_ZERO_ENTRY, XA_RCU_FREE
+    cdef struct xa_node:
+        unsigned char shift
+        unsigned char offset
+        unsigned char count
+        unsigned char nr_values
+        mc_ulong parent
+        mc_ulong array
+        list_head private_list
+        callback_head rcu_head
+        mc_ulong slots[64]
+    cdef struct xarray:
+        unsigned int xa_lock
+        unsigned int xa_flags
+        mc_ulong xa_head
+    cdef struct address_space:
+        mc_ulong host
+        xarray i_pages
+        unsigned int gfp_mask
+        mc_ulong nrpages
+        mc_ulong flags
+    size_t MC_SIZEOF_XA_NODE "sizeof(struct xa_node)"
+    size_t MC_SIZEOF_ADDRESS_SPACE "sizeof(struct address_space)"
+    bint xa_is_internal(mc_ulong e)
+    bint xa_is_value(mc_ulong e)
+    bint xa_is_node(mc_ulong e)
+    mc_ulong xa_mk_node(mc_ulong va)
+    mc_ulong xa_to_node(mc_ulong e)
+    mc_ulong xa_mk_sibling(unsigned int offset)
+    unsigned int xa_to_sibling(mc_ulong e)
+    bint xa_is_sibling(mc_ulong e)
+    bint xa_is_retry(mc_ulong e)
+    bint xa_is_zero(mc_ulong e)
+    void mc_xa_node_ctor(xa_node *node, mc_ulong va)
+    void mc_xa_node_rcu_clear(xa_node *node, mc_ulong va)

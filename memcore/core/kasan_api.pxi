@@ -193,6 +193,12 @@ cdef int machine_check_writable(Machine machine, mc_ulong addr, uint64_t size,
                                      f"object of the {own} cache, which holds the model's own "
                                      f"metadata; the API does not write it")
         pfn += 1
+    for a in machine._mappings.values():
+        if (<AddressSpace>a).addr < addr + size and addr < (<AddressSpace>a).addr + \
+                MC_SIZEOF_ADDRESS_SPACE:
+            raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) is inside the "
+                                 f"struct address_space of {(<AddressSpace>a).name!r}, which "
+                                 f"the page cache follows; the API does not write it")
     for seq, n in machine_random_seqs(machine).items():
         if seq < addr + size and addr < seq + n:
             raise InvalidAddress(f"{where}: [{addr:#x}, {addr + size:#x}) is inside a cache's "
@@ -203,7 +209,7 @@ cdef int machine_check_writable(Machine machine, mc_ulong addr, uint64_t size,
 cdef object _model_owned_cache(const mc_machine *m, mc_ulong cache):
     """The name of a cache whose objects are the model's own metadata (the slab
     allocator's kmem_cache and kmem_cache_node, the design's descriptor
-    caches), else None."""
+    caches, the page cache's radix_tree_node), else None."""
     cdef int ci
     if cache == m.kmem_cache:
         return "kmem_cache"
@@ -212,6 +218,8 @@ cdef object _model_owned_cache(const mc_machine *m, mc_ulong cache):
     for ci in range(MC_NR_DESC_CACHES):
         if cache == m.desc_caches[ci]:
             return mc_desc_cache_names[ci].decode() + " descriptor"
+    if cache and cache == m.xa_node_cache:
+        return "radix_tree_node"                 # the page cache's XArray nodes
     return None
 
 
@@ -259,6 +267,10 @@ cdef int machine_check_public_object(Machine machine, mc_ulong addr, str fn) exc
     cdef slab *sl
     if not mc_addr_in_direct_map(m, addr, 1):
         return 0                                  # the free path reports it
+    for a in machine._mappings.values():
+        if (<AddressSpace>a).addr == addr:
+            raise InvalidAddress(f"{fn}({addr:#x}): the struct address_space of "
+                                 f"{(<AddressSpace>a).name!r} is not the API's to free")
     if addr in machine_random_seqs(machine):
         raise InvalidAddress(f"{fn}({addr:#x}): a cache's random_seq is not the API's to "
                              f"free (kmem_cache_destroy() frees it)")

@@ -44,6 +44,7 @@ cdef class Machine:
     cdef object _percpu              # the per-CPU area allocator
     cdef readonly bint kasan         # KASAN-style checking of accesses and frees
     cdef dict _random_seqs           # kmem_cache.random_seq -> bytes; None: to rebuild
+    cdef dict _mappings              # address_space name -> AddressSpace
 
     def __cinit__(self):
         self.m = <mc_machine *>calloc(1, sizeof(mc_machine))
@@ -117,6 +118,7 @@ cdef class Machine:
         self.m.ctor_hook = ctor_hook
         self.m.ctor_ctx = <void *>self             # borrowed: the Machine owns m
         self._kfree_rcu_queued = set()
+        self._mappings = {}
         self.kasan = bool(kasan)
         self.m.rng = seed & 0xffffffffffffffff
         self.m.freelist_hardened = bool(freelist_hardened)
@@ -252,6 +254,19 @@ cdef class Machine:
         machine_setup_watermarks(self, min_free_kbytes)
         self._snapshot_boot = {}
         return placed
+
+    # ---- the page cache ---------------------------------------------------------------
+
+    def address_space(self, name):
+        """The address_space (a file's page cache) called `name`, made on first
+        use: struct address_space (kmalloc'ed) and its XArray, whose nodes come
+        from the radix_tree_node cache."""
+        self._ready()
+        return machine_address_space(self, name)
+
+    def address_spaces(self):
+        """Every address_space made so far, in the order they were made."""
+        return tuple(self._mappings.values())
 
     # ---- tasks -----------------------------------------------------------------------
 

@@ -250,6 +250,7 @@ cdef object machine_check_invariants(Machine machine):
     if rc:
         machine._raise(rc)
     check_slabs(machine)
+    check_page_cache(machine)
     rc = check_waiters(m)
     if rc:
         machine._raise(rc)

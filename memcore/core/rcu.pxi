@@ -40,7 +40,8 @@ cdef class RCU:
     @property
     def pending(self):
         """Callbacks queued and not yet invoked (a batch of RCU-freed slabs counts once)."""
-        return len(self._next) + len(self._wait) + (1 if self.machine.m.rcu_slabs else 0)
+        return len(self._next) + len(self._wait) + (1 if self.machine.m.rcu_slabs else 0) + \
+            (1 if self.machine.m.rcu_xa_nodes else 0)
 
     @property
     def slabs_waiting(self):
@@ -49,7 +50,8 @@ cdef class RCU:
 
     cdef _kick(self):
         """Slabs were queued by free_slab(): make sure a grace period will come."""
-        if self.machine.m.rcu_slabs and not self.gp_in_progress:
+        if (self.machine.m.rcu_slabs or self.machine.m.rcu_xa_nodes) and \
+                not self.gp_in_progress:
             self._start_gp()
 
     def __repr__(self):
@@ -246,9 +248,32 @@ cdef object machine_synchronize_rcu(Machine machine, task):
     return False
 
 
+cdef class _FreeRCUXaNodes:
+    """radix_tree_node_rcu_free() for a chain of XArray nodes, after their grace period."""
+    cdef Machine machine
+    cdef mc_ulong head
+
+    def __cinit__(self):
+        _take_view_token("_FreeRCUXaNodes")
+
+    def __call__(self):
+        self.machine.m.slub_pid = 0                 # RCU callback context: no task
+        rcu_free_xa_nodes(self.machine.m, self.head)
+        self.head = 0
+
+
 cdef machine_rcu_collect(Machine machine, list into):
-    """Hand the slabs free_slab() queued for RCU to the next grace period."""
+    """Hand the slabs free_slab() and the XArray nodes xa_node_free() queued
+    for RCU to the next grace period."""
     cdef _FreeRCUSlabs f
+    cdef _FreeRCUXaNodes x
+    if machine.m.rcu_xa_nodes:
+        _allow_view()
+        x = _FreeRCUXaNodes()
+        x.machine = machine
+        x.head = machine.m.rcu_xa_nodes
+        machine.m.rcu_xa_nodes = 0
+        into.append(x)
     if machine.m.rcu_slabs:
         _allow_view()
         f = _FreeRCUSlabs()
