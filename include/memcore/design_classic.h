@@ -909,4 +909,19 @@ static inline const char *mc_memmap_word_unwritable(const struct mc_machine *m, 
 	return NULL;
 }
 
+/*
+ * The folio a PFN walker may try to take a reference on, or NULL: 6.18 has
+ * no word saying "this page is in a folio", so a walker goes to the compound
+ * head and rules out what is typed (buddy, slab, page table, ...) or
+ * reserved; any other allocation (an untyped compound kernel page too) looks
+ * like a folio, which is why the walker must take a reference and re-check.
+ */
+static inline struct folio *mc_walker_folio(const struct mc_machine *m, struct page *p)
+{
+	struct page *head = mc_compound_head(m, p);
+	if (page_has_type(m, head) || PageReserved(m, head))
+		return NULL;
+	return (struct folio *)head;
+}
+
 #endif /* MEMCORE_DESIGN_CLASSIC_H */

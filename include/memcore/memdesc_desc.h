@@ -918,4 +918,14 @@ static inline long mc_page_index_in(const struct page *head, const struct page *
 	return (long)(p - head);
 }
 
+/*
+ * The folio a PFN walker may try to take a reference on, or NULL: the
+ * page's memdesc says whether it is a folio and which descriptor (S6); the
+ * walker still takes a reference and re-checks that the page points at it.
+ */
+static inline struct folio *mc_walker_folio(const struct mc_machine *m, struct page *p)
+{
+	return page_folio(m, p);
+}
+
 #endif /* MEMCORE_MEMDESC_DESC_H */

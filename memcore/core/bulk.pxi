@@ -27,6 +27,52 @@ WALK_KIND_NAMES = ("free_buddy", "refcount_zero", "reserved", "folio", "slab", "
                    "large_kmalloc", "other_type", "hole")
 
 
+cdef folio *walker_folio_get(mc_machine *m, uint64_t pfn, uint64_t *retries,
+                             int cpu) noexcept nogil:
+    """The folio of a PFN with a reference, or NULL (no folio, or one being
+    freed or frozen): the lock-free walker's protocol (claim S6, and 6.18's
+    PFN walkers, e.g. page_idle_get_folio()): find the folio the page points
+    at (the design's mc_walker_folio(): compound head or memdesc), try_get its
+    refcount, re-check that the page still points at it; if not, put and
+    retry.  The caller is inside rcu_read_lock() (descriptors are
+    TYPESAFE_BY_RCU)."""
+    cdef page *p
+    cdef folio *f
+    while True:
+        if m.pfn_marks[pfn] & MC_PFN_HOLE:
+            return NULL
+        p = mc_pfn_to_page(m, pfn)
+        f = mc_walker_folio(m, p)
+        if f == NULL or not folio_try_get(f):
+            return NULL
+        if mc_walker_folio(m, p) == f:
+            return f
+        folio_put(m, f, cpu)
+        retries[0] += 1
+
+
+cdef uint64_t walk_folios(mc_machine *m, uint64_t start, uint64_t end, uint64_t *pfns,
+                          unsigned char *orders, uint64_t *retries, int cpu) noexcept nogil:
+    """Every folio with its first PFN in [start, end), in PFN order, each
+    taken with walker_folio_get() and put again; returns how many (their
+    first PFNs and orders in pfns/orders)."""
+    cdef uint64_t pfn = start, n = 0, first
+    cdef folio *f
+    while pfn < end:
+        f = walker_folio_get(m, pfn, retries, cpu)
+        if f == NULL:
+            pfn += 1
+            continue
+        first = folio_pfn(m, f)
+        if first >= pfn:                   # a folio begun before start is not this walk's
+            pfns[n] = first
+            orders[n] = folio_order(f)
+            n += 1
+        pfn = first + folio_nr_pages(f)
+        folio_put(m, f, cpu)
+    return n
+
+
 cdef void walk_pfns(const mc_machine *m, uint64_t *counts) noexcept nogil:
     """Classify every PFN of RAM in one pass over the memmap."""
     cdef uint64_t pfn = 0, n, nr = m.nr_pfns

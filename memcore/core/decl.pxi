@@ -346,6 +346,7 @@ cdef extern from "memcore/design.h" nogil:
                                        unsigned long *bad)
     # folios
     folio *page_folio(const mc_machine *m, page *p)
+    folio *mc_walker_folio(const mc_machine *m, page *p)
     page *folio_page(const mc_machine *m, folio *f, unsigned long n)
     uint64_t folio_pfn(const mc_machine *m, const folio *f)
     mc_ulong mc_folio_va(const mc_machine *m, const folio *f)

@@ -548,6 +548,17 @@ cdef class Machine:
         self._ready()
         return machine_walk(self)
 
+    def walk_folios(self, start=0, end=None, task=None):
+        """Every folio whose first PFN is in [start, end) (default: all PFNs),
+        found as a lock-free PFN walker finds it, in one C loop under
+        rcu_read_lock(): the page's folio (compound head on classic, the
+        memdesc's descriptor on the memdesc designs), folio_try_get(), a
+        re-check that the page still points at it (claim S6), then
+        folio_put().  Returns {"folios", "pages", "retries", "pfns",
+        "orders"} (numpy arrays of each folio's first PFN and order)."""
+        self._ready()
+        return machine_walk_folios(self, start, end, task)
+
     def _pageblock_bits(self, pfn, value=None):
         """Test hook: the byte of pageblock bits (enum pageblock_bits) of the
         PFN's pageblock; with `value`, set it first.  The public API does not

@@ -257,6 +257,30 @@ cdef object machine_check_invariants(Machine machine):
     return True
 
 
+cdef object machine_walk_folios(Machine machine, start, end, task):
+    import numpy as np
+    cdef Task t = machine._running(task)
+    cdef mc_machine *m = machine.m
+    cdef uint64_t lo = _int_arg(start, "start", 0, m.nr_pfns)
+    cdef uint64_t hi = m.nr_pfns if end is None else _int_arg(end, "end", 0, m.nr_pfns)
+    cdef uint64_t n = 0, retries = 0
+    if hi < lo:
+        raise ValueError(f"walk_folios({start}, {end}): end is below start")
+    pfns = np.zeros(max(hi - lo, 1), dtype=np.uint64)
+    orders = np.zeros(max(hi - lo, 1), dtype=np.uint8)
+    cdef uint64_t[::1] pv = pfns
+    cdef unsigned char[::1] ov = orders
+    machine_rcu_read_lock(machine, t)
+    try:
+        if hi > lo:
+            n = walk_folios(m, lo, hi, &pv[0], &ov[0], &retries, t._t().cpu)
+    finally:
+        machine_rcu_read_unlock(machine, t)
+    pfns, orders = pfns[:n].copy(), orders[:n].copy()
+    return {"folios": int(n), "pages": int((np.uint64(1) << orders.astype(np.uint64)).sum()),
+            "retries": int(retries), "pfns": pfns, "orders": orders}
+
+
 cdef object machine_walk(Machine machine):
     import numpy as np
     counts = np.zeros(NR_WALK_KINDS, dtype=np.uint64)
