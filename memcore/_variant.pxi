@@ -34,6 +34,7 @@ include "core/slab_api.pxi"     # caches, kmalloc, KmemCache/Slab/SlabObject, th
 include "core/kasan_api.pxi"    # KASAN reports, checked access to modeled memory
 include "core/xarray.pxi"       # the XArray (lib/xarray.c): the page cache's index
 include "core/filemap.pxi"      # the page cache: AddressSpace, add/lookup/remove/truncate
+include "core/compaction.pxi"   # compaction: migrate and free scanners, page-cache migration
 include "core/page_api.pxi"     # folio allocation, zones, stats, check, bulk API
 include "core/machine.pxi"      # Machine: validation and one-line calls into the above
 include "core/digest.pxi"       # _state_digest(): a hash of the machine state (tests)

@@ -7,7 +7,8 @@
 
 It makes mostly valid calls (folios: alloc, get/put, freeze, locks with
 several modeled tasks, flags; pages and flags words; SLUB caches, kmalloc,
-kfree_rcu; RCU; bulk ops; stats, walk, zones, dumps) and invalid ones: wrong
+kfree_rcu; RCU; bulk ops; page tables; the page cache, the folio walker and
+compaction; stats, walk, zones, dumps) and invalid ones: wrong
 types, out-of-range integers, addresses that are no object, views of another
 machine, views made with ``cls.__new__(cls)``, and STALE views (views of
 folios, objects and caches the fuzzer freed, kept and used later).
@@ -706,6 +707,13 @@ class Gen:
         if not self.mappings or self.chance(0.1):
             return self.new("call", Ref("m"), "address_space", (self.pick(["a", "b", "a", 7]),),
                             out=True)
+        if self.chance(0.05):
+            return self.new("call", Ref("m"), "compact",
+                            (self.pick([None, None, "DMA", "DMA32", "Normal", "HighMem", 3]),),
+                            mutating=True)
+        if self.chance(0.05):
+            return self.new("call", Ref("m"), "walk_folios",
+                            (self.pick([0, 0, 100, -1]), self.pick([None, 4096, 1 << 62])))
         a = Ref(self.pick(self.mappings))
         op = self.pick(["add_folio"] * 3 + ["get_folio"] * 3 + ["remove_folio", "truncate",
                                                                 "entries", "nrpages"])

@@ -66,6 +66,26 @@ SHAPES = [
 ]
 
 
+def test_the_highest_indices_grow_the_tree_to_its_full_height(machine):
+    """Index 0 in xa_head, then the last index a word holds: xas_expand() adds a
+    top per level (11 on x86_64, 6 on i386) and xas_create() the path below."""
+    m = machine("64MiB")
+    a = m.address_space("f")
+    top = (1 << m.bits) - 1
+    _add(a, 0, 0, m)
+    _add(a, top, 0, m)
+    _add(a, 1 << (m.bits - 1), 0, m)
+    levels = -(-m.bits // 6)
+    assert a.xa_nodes == levels + 2 * (levels - 1)      # a new path below the top for each
+    for index in (0, top, 1 << (m.bits - 1)):
+        g = a.get_folio(index)
+        assert g is not None
+        g.put()
+    assert a.get_folio(top - 1) is None
+    assert a.truncate(0, 1 << m.bits)["freed"] == 3
+    assert m.check()
+
+
 @pytest.mark.parametrize("entries, nodes", SHAPES)
 def test_tree_shapes_are_lib_xarrays(machine, entries, nodes):
     m = machine("64MiB")

@@ -559,6 +559,17 @@ cdef class Machine:
         self._ready()
         return machine_walk_folios(self, start, end, task)
 
+    def compact(self, zone=None, task=None):
+        """Compact every zone (or the one named), as 6.18's compact_zone() does
+        in outline: a migrate scanner from the bottom takes each folio with a
+        reference before looking at its type (S5), moves the movable ones
+        (page-cache folios) into free blocks a free scanner takes from the
+        top, and skips, without locking, what cannot move.  Returns
+        {"scanned", "isolated", "migrated", "skipped_by_type", "failed",
+        "largest_free_order_before", "largest_free_order_after"}."""
+        self._ready()
+        return machine_compact(self, zone, task)
+
     def _pageblock_bits(self, pfn, value=None):
         """Test hook: the byte of pageblock bits (enum pageblock_bits) of the
         PFN's pageblock; with `value`, set it first.  The public API does not

@@ -25,7 +25,7 @@
 DEF XAS_BOUNDS = 1
 DEF XAS_ERROR = 2
 DEF XAS_RESTART = 3
-DEF XAS_MAX_PREALLOC = 12     # a 64-bit index needs at most 11 levels
+DEF XAS_MAX_PREALLOC = 24     # at most 11 new tops and 11 levels below the top (64-bit)
 DEF XA_MAX_DEPTH = 11         # levels of a tree over a 64-bit index
 
 
@@ -249,6 +249,8 @@ cdef int xas_prealloc(mc_machine *m, xa_state *xas) noexcept nogil:
     cdef int need = xas_nodes_needed(m, xas), i
     cdef mc_ulong va
     cdef kmem_cache *s = KC(m, m.xa_node_cache)
+    if need > XAS_MAX_PREALLOC:
+        return MC_ENOMEM
     for i in range(need):
         va = slab_alloc_node(m, s, GFP_KERNEL, -1, xas.cpu, s.object_size)
         if va == 0:
