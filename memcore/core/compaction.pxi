@@ -42,18 +42,19 @@ cdef inline bint folio_movable(const mc_machine *m, folio *f) noexcept nogil:
 
 
 cdef int64_t free_scanner_take(mc_machine *m, zone *z, int order, uint64_t *cursor,
-                               uint64_t floor) noexcept nogil:
-    """isolate_freepages(), in outline: from the pageblock at *cursor down to
-    the one above floor, the first free block of at least `order`; its first
-    2^order pages leave the allocator (take_block_off_buddy()).  The cursor
-    stays on a pageblock until it has nothing left.  The PFN, or -1."""
+                               uint64_t *pos, uint64_t floor) noexcept nogil:
+    """isolate_freepages(), in outline: from *pos in the pageblock at *cursor,
+    then pageblock by pageblock down to the one above floor, the first free
+    block of at least `order`; its first 2^order pages leave the allocator
+    (take_block_off_buddy()).  The scanner resumes where it stopped.  The
+    PFN, or -1."""
     cdef uint64_t pb = pageblock_nr_pages, pfn, end
     cdef uint64_t zend = z.zone_start_pfn + z.spanned_pages
     cdef page *p
     cdef int o
     while cursor[0] >= floor and cursor[0] >= z.zone_start_pfn:
-        pfn = cursor[0]
-        end = min(pfn + pb, zend)
+        pfn = max(pos[0], cursor[0])
+        end = min(cursor[0] + pb, zend)
         while pfn < end:
             if m.pfn_marks[pfn] & MC_PFN_HOLE:
                 pfn += 1
@@ -62,6 +63,7 @@ cdef int64_t free_scanner_take(mc_machine *m, zone *z, int order, uint64_t *curs
             if PageBuddy(m, p):
                 o = buddy_order(m, p)
                 if o >= order and pfn >= floor and take_block_off_buddy(m, pfn, order) == 0:
+                    pos[0] = pfn + (<uint64_t>1 << order)
                     return <int64_t>pfn
                 pfn += <uint64_t>1 << o
                 continue
@@ -69,6 +71,7 @@ cdef int64_t free_scanner_take(mc_machine *m, zone *z, int order, uint64_t *curs
         if cursor[0] < pb:
             break
         cursor[0] -= pb
+        pos[0] = cursor[0]
     return -1
 
 
@@ -129,7 +132,7 @@ cdef void compact_zone(mc_machine *m, zone *z, int cpu, int task,
     cdef uint64_t pb = pageblock_nr_pages
     cdef uint64_t zs = z.zone_start_pfn, ze = zs + z.spanned_pages
     cdef uint64_t mig = zs, pfn, end, first, nr, retries = 0
-    cdef uint64_t cursor = (ze - 1) & ~(pb - 1)
+    cdef uint64_t cursor = (ze - 1) & ~(pb - 1), pos = cursor
     cdef int64_t dst
     cdef page *p
     cdef folio *f
@@ -166,7 +169,7 @@ cdef void compact_zone(mc_machine *m, zone *z, int cpu, int task,
                 pfn = max(pfn + 1, first + nr)
                 continue
             st.isolated += 1
-            dst = free_scanner_take(m, z, folio_order(f), &cursor, first + nr)
+            dst = free_scanner_take(m, z, folio_order(f), &cursor, &pos, first + nr)
             if dst >= 0 and migrate_cache_folio(m, f, <uint64_t>dst, cpu):
                 st.migrated += 1
             else:
