@@ -36,7 +36,7 @@ cdef int filemap_add_folio(mc_machine *m, mc_ulong mapping_va, folio *f, mc_ulon
     node could be had; either way nothing changed."""
     cdef xa_state xas
     cdef unsigned long nr = folio_nr_pages(f), i
-    cdef mc_ulong xa = mapping_i_pages(mapping_va), old
+    cdef mc_ulong xa = mapping_i_pages(mapping_va)
     for i in range(nr):                 # xas_for_each_conflict() without value entries
         if xa_load(m, xa, index + i):
             set_err(m, MC_EBUSY, folio_pfn(m, f),
@@ -51,7 +51,7 @@ cdef int filemap_add_folio(mc_machine *m, mc_ulong mapping_va, folio *f, mc_ulon
     folio_ref_add(f, <int>nr)
     mc_folio_set_mapping(f, mapping_va)
     mc_folio_set_index(f, index)
-    old = xas_store(m, &xas, mc_folio_va(m, f))
+    xas_store(m, &xas, mc_folio_va(m, f))   # the range was empty: nothing is replaced
     xas_destroy(m, &xas)
     AS(m, mapping_va).nrpages += nr
     return 0
