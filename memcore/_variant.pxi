@@ -37,4 +37,5 @@ include "core/filemap.pxi"      # the page cache: AddressSpace, add/lookup/remov
 include "core/compaction.pxi"   # compaction: migrate and free scanners, page-cache migration
 include "core/page_api.pxi"     # folio allocation, zones, stats, check, bulk API
 include "core/machine.pxi"      # Machine: validation and one-line calls into the above
+include "core/explore.pxi"      # the interleaving explorer: step primitives, DFS, POR, replay
 include "core/digest.pxi"       # _state_digest(): a hash of the machine state (tests)

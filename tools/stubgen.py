@@ -28,7 +28,7 @@ MARKER = "    # @FOLIO_FLAG_METHODS@\n"
 
 #: the public classes of a variant module (their order in the variant stub)
 CLASSES = ("Task", "Machine", "Page", "Folio", "PgFlags", "KmemCache", "FolioSlab", "Slab", "SlabObject",
-           "RCU", "AddressSpace")
+           "RCU", "AddressSpace", "Explorer")
 
 #: a variant's own Machine takes memcore.Machine's arguments less design and bits
 #: (tests/test_typing.py checks them against the signature Cython embeds)
