@@ -8,6 +8,9 @@
     memcore bench [--quick] [--only NAME[,NAME]] [--variants ID[,ID]] [--json]
     memcore profile [--ram 1GiB] [--workload NAME ...] [--variants ID ...] [--json]
                     [--plot FILE.png] [--quiet] [--quick]
+    memcore explore --list [--json]
+    memcore explore SCENARIO [--design D] [--bits B] [--random N --seed S] [--replay T,T,..]
+    memcore explore --all [--design D] [--bits B]
 
 Errors in what the user asked for (unknown struct, design, word size,
 config) print one line naming the valid choices and exit with status 2.
@@ -82,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
                                       "operations on every built variant "
                                       "(memcore/profile.py lists the workloads).")
     profile.add_arguments(prof)
+    from . import explore
+    exp = sub.add_parser("explore", help="check the thread's race arguments: every interleaving "
+                                         "of a scenario's tasks",
+                         description="Run a scenario's tasks in every interleaving (or random "
+                                     "schedules) on a modeled machine, checking invariants after "
+                                     "every step; exit 0 if none is violated, 1 with a "
+                                     "step-by-step counterexample (docs/EXPLORE.md).")
+    explore.add_arguments(exp)
     return p
 
 
@@ -130,6 +141,9 @@ def main(argv=None) -> int:
         if args.command == "profile":
             from . import profile
             return profile.command(args)
+        if args.command == "explore":
+            from . import explore
+            return explore.command(args)
     except UnknownChoice as e:
         return _fail(str(e))
     except MemcoreError as e:
