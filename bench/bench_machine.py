@@ -5,7 +5,8 @@
 A thin script over ``memcore bench`` (memcore/bench.py, where the benchmarks,
 their baselines and targets are described): it runs the machine's
 benchmarks (Python-view ops, bulk order-0 alloc+free, kmem_cache
-alloc+free, walk all PFNs, compaction) on every built variant and prints the one table.
+alloc+free, walk all PFNs, compaction, the explorer) on every built
+variant and prints the one table.
 Exit status 1 when a ratio misses its target, as this script always had.
 """
 from __future__ import annotations
@@ -14,7 +15,8 @@ import sys
 
 from memcore import bench
 
-MACHINE = ("test_dirty", "get_put", "page_folio", "alloc_free", "kmem_cache", "walk", "compact")
+MACHINE = ("test_dirty", "get_put", "page_folio", "alloc_free", "kmem_cache", "walk", "compact",
+           "explore")
 
 
 def main(argv=None) -> int:

@@ -32,6 +32,14 @@ Benchmarks (name: operation / baseline, target):
   baseline on classic64 (a 64-byte struct page per PFN) and 1600x on
   memdesc64 (8 bytes).  The target, about twice the largest, flags a change
   in kind (a scanner that rescans), not noise; compare the designs in ns.
+* ``explore``: exhaustive exploration of every shipped scenario that
+  passes (memcore/explore.py), ns per distinct state / one full re-hash of
+  the explored state (footprint bytes, the explorer's facts, the tasks),
+  <= 5x.  A state costs the step, the incremental re-hash of what it
+  touched, the invariants, the visited-set probe and the save/restore of
+  the footprint: about 2.5-3x a full re-hash (260-370 ns, 2.7-3.9 million
+  states per second on the reference machine); the target flags a search
+  that started rereading its state.
 * ``estimate``: the live ``memcore estimate`` (read kpageflags and
   kpagecount, classify, price every variant, self-check) / reading the two
   files to EOF with 1 MiB reads, <= 2x.  It runs once for all variants
@@ -62,7 +70,7 @@ SCHEMA = """\
  "benchmarks": [
    {"name": "walk",                       what --only takes
     "label": "walk all PFNs",             the table's row label
-    "unit": "op"|"PFN"|"run",             what ns_per_op is per
+    "unit": "op"|"PFN"|"state"|"run",     what ns_per_op is per
     "target": 1.5,                        ratio at or below which it is ok
     "baseline": "plain C loop over the memmap",
     "per_variant": true,                  false: one run for every variant, keyed "all"
@@ -327,6 +335,34 @@ def _compact(mod: Any, cfg: Config) -> Dict[str, Samples]:
     return {"compact": compact_rounds(mod.DESIGN, mod.BITS, cfg.compact_ram, cfg.repeats)}
 
 
+def explore_rounds(design: str, bits: int, repeats: int) -> Samples:
+    """Exhaustive exploration of every shipped scenario that passes, ns per
+    distinct state explored, next to one full re-hash of the same states
+    (what an explorer that rereads its state would pay per state just to
+    hash it), weighted by each scenario's states."""
+    from . import explore
+    scen = [explore.scenario(n, design, bits) for n, i in explore.SCENARIOS.items()
+            if i.expect == "pass" and i.applies(design) is None]
+    try:
+        counts = [s.explore().states for s in scen]          # warm up; the state counts
+        hash_ns = [s._ex._bench_full_hash(20_000) for s in scen]
+        ours: List[float] = []
+        base: List[float] = []
+        for _ in range(repeats):
+            secs = sum(s.explore().seconds for s in scen)
+            ours.append(secs * 1e9 / sum(counts))
+            base.append(sum(c * h for c, h in zip(counts, hash_ns)) / sum(counts))
+            hash_ns = [s._ex._bench_full_hash(20_000) for s in scen]
+        return Samples(ours, base)
+    finally:
+        for s in scen:
+            s.close()
+
+
+def _explore(mod: Any, cfg: Config) -> Dict[str, Samples]:
+    return {"explore": explore_rounds(mod.DESIGN, mod.BITS, cfg.repeats)}
+
+
 # -- the live estimate (every variant in one run) ----------------------------
 
 def _estimate_unavailable() -> Optional[str]:
@@ -375,6 +411,8 @@ BENCHMARKS: Tuple[Benchmark, ...] = (
     Benchmark("walk", "walk all PFNs", "PFN", 1.5, "plain C loop over the memmap"),
     Benchmark("compact", "compaction, per PFN scanned", "PFN", 3000.0,
               "plain C loop over the memmap"),
+    Benchmark("explore", "explorer, per state", "state", 5.0,
+              "full re-hash of the state"),
     Benchmark("estimate", "estimate (live)", "run", 2.0,
               "read /proc/kpageflags + kpagecount to EOF",
               per_variant=False, unavailable=_estimate_unavailable),
@@ -388,6 +426,7 @@ _GROUPS: Tuple[Tuple[Tuple[str, ...], Callable[[Any, Config], Dict[str, Samples]
     (("kmem_cache",), _kmem_cache),
     (("walk",), _walk),
     (("compact",), _compact),
+    (("explore",), _explore),
 )
 
 
