@@ -3,6 +3,7 @@
 docs/EXPLORE.md marks where generated text goes:
 
     <!-- explore list -->                          memcore explore --list
+    <!-- explore steps -->                         the step primitives (memcore.explore.STEPS)
     <!-- explore program NAME DESIGN BITS -->      the scenario's tasks, numbered
     <!-- explore counterexample NAME DESIGN BITS -->   its violation and schedule
     <!-- explore example -->                       python docs/explore_example.py
@@ -28,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "EXPLORE.md"
 
-_BLOCK = re.compile(r"(<!-- explore (list|program|counterexample|example)([^>]*?) -->\n)(.*?)"
+_BLOCK = re.compile(r"(<!-- explore (list|steps|program|counterexample|example)([^>]*?) -->\n)(.*?)"
                     r"(<!-- /explore -->)", re.S)
 
 
@@ -38,6 +39,19 @@ def _list() -> str:
     return "\n".join(f"{i.name:<{width}}  expect {i.expect:<14}  {i.summary}"
                      + ("" if i.classic else "  (not on classic)")
                      for i in explore.SCENARIOS.values())
+
+
+def _steps() -> str:
+    from memcore import explore
+    rows = [f"{name}({', '.join(kinds)})".ljust(40) + what
+            for name, (_, kinds, what) in explore.STEPS.items()]
+    rows += ["folio_lock(reg, recheck=True)".ljust(40) + "folio_trylock(), else the slow path "
+             "(recheck=False: without its second try)",
+             "folio_unlock(reg)".ljust(40) + "folio_unlock_xor(), and folio_wake_bit() if "
+             "PG_waiters was set",
+             "label, goto, if_failed, if_ok, if_null,".ljust(40) + "control (a local step: it",
+             "set_null, end".ljust(40) + "joins the step before it)"]
+    return "\n".join(rows)
 
 
 def _program(name: str, design: str, bits: int) -> str:
@@ -82,6 +96,7 @@ def render(text: str) -> str:
     def block(m: re.Match[str]) -> str:
         kind, args = m.group(2), m.group(3).split()
         body = {"list": lambda: _list(),
+                "steps": lambda: _steps(),
                 "program": lambda: _program(*args),
                 "counterexample": lambda: _counterexample(*args),
                 "example": lambda: _example()}[kind]()
