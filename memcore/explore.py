@@ -668,7 +668,7 @@ def _walker(m: Any, recheck: bool, typesafe: bool = True) -> Scenario:
         slab_desc = s.slab_descriptor("slab descriptor S") if typesafe else F
     else:
         new_pages, new_order, slab_desc = P0, 0, None
-    a = s.task("a PFN walker on P1: page_folio, try_get, re-check (page_idle_get_folio())")
+    a = s.task("a PFN walker on P1 (S6): page_folio, try_get, re-check, else put and retry")
     a.rcu_read_lock()
     a.label("repeat")
     a.page_folio("r0", P1).if_null("r0", "out")
