@@ -313,8 +313,13 @@ class Scenario:
         references held outside the tasks (default: its whole refcount; hold()
         moves some to a task).  typesafe=False models a descriptor cache
         without SLAB_TYPESAFE_BY_RCU: once freed, its memory may be reused
-        as anything of its size, and touching it is a use-after-free."""
+        as anything of its size, and touching it is a use-after-free (the
+        designs with descriptors only: classic raises NotApplicable)."""
         self._mine(folio, "folio")
+        if not typesafe and not self.separate_descriptors:
+            raise NotApplicable("classic: a folio is its head struct page, which is never "
+                                "freed; only a descriptor cache can be without "
+                                "SLAB_TYPESAFE_BY_RCU")
         refs = folio.refcount if owners is None else owners
         obj = self._add(_FOLIO, label, va=folio.addr, state="folio", extern=refs,
                         typesafe=typesafe, pfn=folio.pfn)
