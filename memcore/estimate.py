@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -192,8 +193,10 @@ def classify(snap: Snapshot, keep_classes: bool = False) -> Classification:
         eff[t_idx[ok]] = flags[h[ok]]
 
     # two 32-bit halves: half the memory traffic of a 64-bit test per flag
-    lo32 = eff.astype(np.uint32)
-    hi32 = (eff >> np.uint64(32)).astype(np.uint32)
+    # (strided views of the words, little-endian as kpageflags is read)
+    halves = np.ascontiguousarray(eff).view(np.uint32).reshape(-1, 2)
+    lo32, hi32 = (halves[:, 0], halves[:, 1]) if sys.byteorder == "little" else \
+        (halves[:, 1], halves[:, 0])
 
     def has(name: str) -> np.ndarray:
         b = KPF[name]
@@ -229,22 +232,29 @@ def classify(snap: Snapshot, keep_classes: bool = False) -> Classification:
     counts = np.bincount(cls, minlength=len(CLASS_NAMES))
     classes = {name: int(counts[i]) for i, name in enumerate(CLASS_NAMES)}
 
-    # descriptors: one per head (a non-tail PFN) of a class; the order from its run
-    nxt = np.empty_like(nt)                         # next non-tail after each start
-    nxt[:-1] = nt[1:]
-    if nt.size:
-        nxt[-1] = n
-    run_len = nxt - nt
-    is_head = (flags[nt] & _bit("COMPOUND_HEAD")) != 0
-    run_len = np.where(is_head, run_len, 1)
-    orders = _order_of(run_len)
-    torn = int(np.count_nonzero(is_head & (run_len & (run_len - 1) != 0)))
+    # descriptors: one per head (a non-tail PFN) of a class, of order 0 unless
+    # it is a compound head: then the order of its run (up to the next
+    # non-tail PFN).  Only the heads are looked at one by one.
+    heads = np.flatnonzero((flags & (_bit("COMPOUND_HEAD") | _bit("COMPOUND_TAIL")))
+                           == _bit("COMPOUND_HEAD"))
+    hpos = np.searchsorted(nt, heads)               # each head's place among the non-tails
+    after = hpos + 1
+    nxt = np.where(after < nt.size, nt[np.minimum(after, max(nt.size - 1, 0))], n)
+    run_h = nxt - heads
+    ord_h = _order_of(run_h)
+    torn = int(np.count_nonzero(run_h & (run_h - 1)))
     start_cls = cls[nt]
+    width = int(ord_h.max()) + 1 if ord_h.size else 1
+    per = np.zeros((len(CLASS_NAMES), width), dtype=np.int64)
+    per[:, 0] = np.bincount(start_cls, minlength=len(CLASS_NAMES))
+    head_cls = cls[heads].astype(np.int64)
+    per -= np.bincount(head_cls * width, minlength=len(CLASS_NAMES) * width).reshape(per.shape)
+    per += np.bincount(head_cls * width + ord_h,
+                       minlength=len(CLASS_NAMES) * width).reshape(per.shape)
 
     def tally(class_name: str) -> Dict[int, int]:
-        sel = start_cls == CLASS_NAMES.index(class_name)
-        o, c = np.unique(orders[sel], return_counts=True)
-        return {int(a): int(b) for a, b in zip(o, c)}
+        row = per[CLASS_NAMES.index(class_name)]
+        return {int(o): int(c) for o, c in enumerate(row) if c}
 
     folios = {}
     for kind in FOLIO_KINDS:
