@@ -204,8 +204,11 @@ def test_limits_are_reported_not_hidden():
 
 
 def _cli(*args):
+    # from the tests directory: the source tree's memcore/ (no build in a plain
+    # `pip install .` checkout) must not shadow the installed package
+    from conftest import ROOT
     return subprocess.run([sys.executable, "-m", "memcore.cli", *args], capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, cwd=ROOT / "tests")
 
 
 def test_cli_list_and_exit_codes():
