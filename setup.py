@@ -114,6 +114,23 @@ class BuildExt(build_ext):
         except variant_build.codegen.LayoutsError as e:
             raise SetupError(f"setup.py LAYOUTS: {e}") from None
         super().build_extensions()
+        self._drgn_types(variant_build)
+
+    def _drgn_types(self, variant_build):
+        """Each variant's structs with native types and debug info, beside its
+        module (memcore.drgn loads them into drgn); a variant whose word size
+        the compiler cannot target (no -m32) is left without, with a note."""
+        # an editable install links only the modules into the source tree: the
+        # types files go there directly
+        out_dir = ROOT / "memcore" if getattr(self, "editable_mode", False) or self.inplace \
+            else Path(self.get_ext_fullpath(_module(*VARIANTS[0]))).parent
+        cc = list(self.compiler.compiler_so[:1]) if hasattr(self.compiler, "compiler_so") \
+            else ["cc"]
+        for design, bits in VARIANTS:
+            why = variant_build.compile_drgn_types(
+                cc, design, bits, out_dir / variant_build.drgn_types_name(design, bits))
+            if why:
+                print(f"memcore: no drgn types for {design}{bits}: {why}", file=sys.stderr)
 
     def build_extension(self, ext):
         # the C compile of one module (they run in parallel): its wall time,

@@ -26,6 +26,7 @@ a temporary directory and reads the C these directives produce.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -247,3 +248,31 @@ def prepare_extensions(variants, gen_root: Path, jobs: int = 1, force: bool = Fa
         ext.extra_compile_args = list(EXTRA_COMPILE_ARGS)
         # a header change must recompile even when the C from Cython is unchanged
         ext.depends = headers + sorted(str(p) for p in gen_dir.glob("*.h"))
+
+
+# ---- the debugger's types (memcore.drgn) --------------------------------------
+
+DRGN_TYPES_SOURCE = ROOT / "tools" / "drgn_types.c"
+
+
+def drgn_types_name(design: str, bits: int) -> str:
+    """The file name of a variant's types file, in the memcore package."""
+    return f"_types_{design}{bits}.debug"
+
+
+def compile_drgn_types(cc: list[str], design: str, bits: int, out: Path) -> str | None:
+    """Compile the variant's structs with native types and -g into `out` (a
+    small shared object with a build ID, which drgn accepts as a debug
+    file); None, or why it could not (e.g. no `-m32` without gcc-multilib:
+    the build goes on without that variant's types)."""
+    cmd = [*cc, f"-m{bits}", "-g", "-O0", "-shared", "-fPIC", "-nostdlib",
+           "-Wl,--build-id", "-std=gnu11", f"-DMC_BITS={bits}",
+           f"-DMC_DESIGN_{design.upper()}=1", "-DMC_NATIVE_TYPES=1",
+           f"-I{ROOT / 'include'}", str(DRGN_TYPES_SOURCE), "-o", str(out)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        return str(e)
+    if proc.returncode:
+        return (proc.stderr.strip().splitlines() or ["failed"])[-1]
+    return None

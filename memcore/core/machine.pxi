@@ -787,6 +787,27 @@ cdef class Machine:
         """Write bytes to modeled memory at a direct-map address (KASAN-checked if on)."""
         self._mem_write(self._obj_addr(address), _bytes_arg(data), "Machine.write")
 
+    def _kernel_read(self, address, size):
+        """Bytes at any modeled kernel address (the memmap or the direct map),
+        as a debugger reading a core dump sees them: no KASAN check, free
+        blocks show their links.  InvalidAddress outside modeled memory or in
+        a hole.  memcore.drgn's memory reader."""
+        cdef uint64_t n = _int_arg(size, "size", 0, 1 << 30)
+        cdef mc_ulong addr = self._obj_addr(address)
+        cdef unsigned char[::1] view
+        if n == 0:
+            return b""
+        if not mc_addr_valid(self.m, addr, n):
+            raise InvalidAddress(f"[{addr:#x}, {addr + n:#x}) is not modeled kernel memory")
+        if not mc_addr_in_direct_map(self.m, addr, n):
+            return bytes((<char *>mc_host(self.m, addr))[:n])
+        machine_check_not_hole(self, addr, n)
+        out = bytearray((<char *>mc_host(self.m, addr))[:n])
+        if MC_BUDDY_LINKS_IN_BLOCK:
+            view = out
+            mc_free_memory_read(self.m, mc_virt_to_phys(self.m, addr), n, &view[0])
+        return bytes(out)
+
     def _state_digest(self):
         """A hash of the machine's state (core/digest.pxi), for tests: equal before and after a refused call."""
         return machine_state_digest(self)
