@@ -247,7 +247,9 @@ class TaskProgram:
 @dataclass
 class Result:
     """What a search found: counts, and the first violation with its
-    schedule (task numbers, one per step) if there was one."""
+    schedule (task numbers, one per step) if there was one.  `states` is
+    the number of distinct states of an exhaustive search; of a random one
+    (mode "random") it is the number of steps taken."""
     scenario: str
     design: str
     bits: int
@@ -868,7 +870,8 @@ def _variant_ids(design: str | None, bits: int | None, every: bool) -> list[tupl
 
 
 def _fmt_rate(r: Result) -> str:
-    rate = f", {r.states_per_second:,.0f} states/s" if r.seconds > 0 else ""
+    unit = "steps" if r.mode == "random" else "states"   # random runs count steps
+    rate = f", {r.states_per_second:,.0f} {unit}/s" if r.seconds > 0 else ""
     return f"{r.seconds * 1e3:.1f} ms{rate}"
 
 
@@ -946,7 +949,11 @@ def command(args: Any) -> int:
            f"{'exhaustive' if r.exhaustive else 'NOT exhaustive'}: {r.states} states, "
            f"{r.transitions} transitions, {r.stats['terminals']} end states")
     if r.passed:
-        print(f"{args.name} on {vid}: no interleaving violates an invariant")
+        if r.mode == "random":
+            print(f"{args.name} on {vid}: none of {r.stats.get('runs', 0)} random schedules "
+                  "violates an invariant (not a proof: run it without --random for one)")
+        else:
+            print(f"{args.name} on {vid}: no interleaving violates an invariant")
         print(f"  {how}, in {_fmt_rate(r)}")
         if r.stats.get("state_limit_hit"):
             print(f"  stopped at --max-states {args.max_states}")
