@@ -503,8 +503,7 @@ class Scenario:
         folio members and the pages inside it are not shown again; a freed
         one by its pages."""
         spans = [self._ex.object_span(i) for i in range(len(self._objs))]
-        live = [oa[i]["type"] == "folio" or ob[i]["type"] == "folio" and oa[i]["type"] == "folio"
-                for i in range(len(self._objs))]
+        live = [oa[i]["type"] == "folio" for i in range(len(self._objs))]
         order = sorted(range(len(self._objs)),
                        key=lambda i: (self._objs[i].kind != _FOLIO if live[i]
                                       else self._objs[i].kind == _FOLIO, i))
@@ -516,14 +515,17 @@ class Scenario:
             host = spans[i][0]
             if a != b:
                 skip = {off for off in range(len(a)) if host + off in covered}
-                # a page inside a folio's span, not its head: a tail page, whose
-                # first word is not page flags (_flags_1, the order...)
+                # flag names for a folio's flags word, and for a classic page's
+                # own, unless it is a tail page (its first word is _flags_1,
+                # the order...); a page's word on the designs with descriptors
+                # is not the folio's flags
                 inside = any(self._objs[j].kind == _FOLIO and j != i and
                              spans[j][0] < host < spans[j][0] + spans[j][1]
                              for j in range(len(self._objs)))
+                names = not inside and (obj.kind != _PAGE or not self.separate_descriptors)
                 out.extend(f"{obj.label}: {c}" for c in
                            _field_changes(self.machine, self._mod, obj, oa[i]["type"], a, b,
-                                          skip, names=not inside))
+                                          skip, names))
                 covered.update(host + off for off in range(len(a)))
             if ob[i]["type"] != oa[i]["type"] or ob[i]["gen"] != oa[i]["gen"]:
                 if obj.kind in (_FOLIO, _PAGE, _SLABDESC):
@@ -563,7 +565,7 @@ def _field_changes(m: Any, mod: Any, obj: Obj, state: str, a: bytes, b: bytes,
             continue
         done.update(span)
         out.append(_show(m, mod, mb, _word(a, mb.offset, mb.size), _word(b, mb.offset, mb.size),
-                         names and obj.kind != _PAGE or names and not _separate(mod)))
+                         names))
     return out
 
 
@@ -571,10 +573,6 @@ def _field_changes(m: Any, mod: Any, obj: Obj, state: str, a: bytes, b: bytes,
 #: in the state the model uses it in)
 _PREFER = {"compound_head": 0, "_refcount": 0, "page_type": 0, "mapping": 0, "index": 0,
            "private": 0, "memdesc": 0, "_mapcount": 1}
-
-
-def _separate(mod: Any) -> bool:
-    return mod.DESIGN != "classic"
 
 
 def _word(buf: bytes, off: int, size: int) -> int:
@@ -822,6 +820,14 @@ def run(name: str, design: str = "classic", bits: int = 64, random_runs: int | N
         s.close()
 
 
+def list_text() -> str:
+    """`memcore explore --list`: a line per scenario."""
+    width = max(len(n) for n in SCENARIOS)
+    return "\n".join(f"{i.name:<{width}}  expect {i.expect:<14}  {i.summary}"
+                     + ("" if i.classic else "  (not on classic)")
+                     for i in SCENARIOS.values())
+
+
 def list_json() -> str:
     return json.dumps([{"name": i.name, "expect": i.expect, "summary": i.summary,
                         "designs": [d for d in dict.fromkeys(d for d, _ in _variants.available())
@@ -880,10 +886,7 @@ def command(args: Any) -> int:
         if args.json:
             print(list_json())
             return 0
-        width = max(len(n) for n in SCENARIOS)
-        for info in SCENARIOS.values():
-            only = "" if info.classic else "  (not on classic)"
-            print(f"{info.name:<{width}}  expect {info.expect:<14}  {info.summary}{only}")
+        print(list_text())
         return 0
     if args.all:
         return _command_all(args)

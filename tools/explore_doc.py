@@ -35,10 +35,7 @@ _BLOCK = re.compile(r"(<!-- explore (list|steps|program|counterexample|example)(
 
 def _list() -> str:
     from memcore import explore
-    width = max(len(n) for n in explore.SCENARIOS)
-    return "\n".join(f"{i.name:<{width}}  expect {i.expect:<14}  {i.summary}"
-                     + ("" if i.classic else "  (not on classic)")
-                     for i in explore.SCENARIOS.values())
+    return explore.list_text()
 
 
 def _steps() -> str:

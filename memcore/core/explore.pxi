@@ -439,6 +439,21 @@ cdef int ex_check_free(ex_world *w, int o, const char *who) noexcept nogil:
     return 0
 
 
+cdef int ex_folio_put(ex_world *w, int o) noexcept nogil:
+    """folio_put() of object o, whoever's reference it was: drop it, and the
+    last one frees the folio (its checks first).  0, or 1 with w.violation."""
+    cdef folio *f = ex_folio(w, o)
+    if folio_ref_count(f) > 1:
+        folio_ref_add(f, -1)
+        ex_dirty(w, o)
+        return 0
+    if ex_check_free(w, o, b"the last folio_put()"):
+        return 1
+    folio_set_count(f, 0)
+    ex_free_folio(w, o)
+    return 1 if w.violation else 0
+
+
 cdef bint ex_reuse_enabled(ex_world *w, ex_insn *ins) noexcept nogil:
     """Only free things are allocated: REUSE_FOLIO needs its descriptor and
     every page free; REUSE_SLAB its page and descriptor memory."""
@@ -708,36 +723,18 @@ cdef int ex_exec(ex_world *w, int ti) noexcept nogil:
             snprintf(buf, sizeof(buf), "folio_put() of %s by a task that holds no reference on it",
                      w.obj[o].label)
             return ex_fail(w, EXV_VIOLATION, buf)
-        f = ex_folio(w, o)
         t.held[o] -= 1
-        if folio_ref_count(f) > 1:
-            folio_ref_add(f, -1)
-            ex_dirty(w, o)
-        else:
-            if ex_check_free(w, o, b"the last folio_put()"):
-                return 1
-            folio_set_count(f, 0)
-            ex_free_folio(w, o)
-            if w.violation:
-                return 1
+        if ex_folio_put(w, o):
+            return 1
     elif ins.op == EX_PUT_EXTERN:
         o = ins.o
-        f = ex_folio(w, o)
         if w.st.sh[o].extern_refs <= 0 or w.st.sh[o].type != EXT_FOLIO:
             snprintf(buf, sizeof(buf), "dropping the page cache's reference on %s, which it "
                      "does not hold", w.obj[o].label)
             return ex_fail(w, EXV_VIOLATION, buf)
         w.st.sh[o].extern_refs -= 1
-        if folio_ref_count(f) > 1:
-            folio_ref_add(f, -1)
-            ex_dirty(w, o)
-        else:
-            if ex_check_free(w, o, b"the last folio_put()"):
-                return 1
-            folio_set_count(f, 0)
-            ex_free_folio(w, o)
-            if w.violation:
-                return 1
+        if ex_folio_put(w, o):
+            return 1
     elif ins.op == EX_FREEZE:
         o = ex_reg_obj(w, ti, r, b"folio_ref_freeze()")
         if o < 0 or ex_access(w, ti, r, o, True, False, b"folio_ref_freeze()"):

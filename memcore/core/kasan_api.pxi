@@ -89,6 +89,12 @@ cdef str machine_kasan_free_report(Machine machine, mc_ulong addr, str kind):
 
 cdef bytes machine_mem_read(Machine machine, mc_ulong addr, uint64_t size, str where):
     machine_mem_check(machine, addr, size, False, where)
+    return direct_map_bytes(machine, addr, size)
+
+
+cdef bytes direct_map_bytes(Machine machine, mc_ulong addr, uint64_t size):
+    """The bytes of checked direct-map memory as the kernel would read them:
+    a free block's first bytes are its links (mc_free_memory_read())."""
     out = bytearray((<char *>mc_host(machine.m, addr))[:size])
     cdef unsigned char[::1] view
     if MC_BUDDY_LINKS_IN_BLOCK and size:

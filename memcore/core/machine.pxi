@@ -794,19 +794,14 @@ cdef class Machine:
         a hole.  memcore.drgn's memory reader."""
         cdef uint64_t n = _int_arg(size, "size", 0, 1 << 30)
         cdef mc_ulong addr = self._obj_addr(address)
-        cdef unsigned char[::1] view
         if n == 0:
             return b""
         if not mc_addr_valid(self.m, addr, n):
             raise InvalidAddress(f"[{addr:#x}, {addr + n:#x}) is not modeled kernel memory")
         if not mc_addr_in_direct_map(self.m, addr, n):
-            return bytes((<char *>mc_host(self.m, addr))[:n])
+            return bytes((<char *>mc_host(self.m, addr))[:n])      # the memmap
         machine_check_not_hole(self, addr, n)
-        out = bytearray((<char *>mc_host(self.m, addr))[:n])
-        if MC_BUDDY_LINKS_IN_BLOCK:
-            view = out
-            mc_free_memory_read(self.m, mc_virt_to_phys(self.m, addr), n, &view[0])
-        return bytes(out)
+        return direct_map_bytes(self, addr, n)
 
     def _state_digest(self):
         """A hash of the machine's state (core/digest.pxi), for tests: equal before and after a refused call."""
