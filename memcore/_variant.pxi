@@ -25,6 +25,7 @@ include "core/folio.pxi"        # folio alloc, references, freeing
 include "core/slub.pxi"         # SLUB: caches, slabs, kmalloc, shrink
 include "core/check.pxi"        # the invariants of the page allocator's state
 include "core/bulk.pxi"         # nogil loops and benchmark baselines
+include "core/kimage.pxi"       # the kernel image's variables a debugger starts from
 include "core/boot.pxi"         # memblock, memmap init, zones, the Machine's boot
 include "core/tasks.pxi"        # tasks, bit locks, the folio wait table
 include "core/dump.pxi"         # dump_page(), %pGp

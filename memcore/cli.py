@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
                                      "every step; exit 0 if none is violated, 1 with a "
                                      "step-by-step counterexample (docs/EXPLORE.md).")
     explore.add_arguments(exp)
+    from . import vmcore
+    dump = sub.add_parser("dump", help="save a modeled machine as a kernel crash dump for drgn",
+                          description="Boot a machine, give it some state (page-cache and anon "
+                                      "folios, a slab cache; --empty: none) and write it as an "
+                                      "ELF vmcore with its types file, which "
+                                      "'drgn -c FILE -s FILE.types' opens (docs/DRGN.md).")
+    vmcore.add_arguments(dump)
     return p
 
 
@@ -144,6 +151,9 @@ def main(argv=None) -> int:
         if args.command == "explore":
             from . import explore
             return explore.command(args)
+        if args.command == "dump":
+            from . import vmcore
+            return vmcore.command(args)
     except UnknownChoice as e:
         return _fail(str(e))
     except MemcoreError as e:
@@ -153,6 +163,8 @@ def main(argv=None) -> int:
         # ours; point stdout at /dev/null so the interpreter's final flush is quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:                       # a file we were asked to write or read
+        return _fail(str(e))
     return 2
 
 

@@ -26,6 +26,7 @@ a temporary directory and reads the C these directives produce.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -265,14 +266,35 @@ def compile_drgn_types(cc: list[str], design: str, bits: int, out: Path) -> str 
     small shared object with a build ID, which drgn accepts as a debug
     file); None, or why it could not (e.g. no `-m32` without gcc-multilib:
     the build goes on without that variant's types)."""
-    cmd = [*cc, f"-m{bits}", "-g", "-O0", "-shared", "-fPIC", "-nostdlib",
-           "-Wl,--build-id", "-std=gnu11", f"-DMC_BITS={bits}",
-           f"-DMC_DESIGN_{design.upper()}=1", "-DMC_NATIVE_TYPES=1",
-           f"-I{ROOT / 'include'}", str(DRGN_TYPES_SOURCE), "-o", str(out)]
+    defs = [f"-m{bits}", "-std=gnu11", f"-DMC_BITS={bits}", f"-DMC_DESIGN_{design.upper()}=1",
+            "-DMC_NATIVE_TYPES=1", f"-I{ROOT / 'include'}"]
     try:
+        places = _kimage_sections(cc, defs)
+        cmd = [*cc, *defs, "-g", "-fno-eliminate-unused-debug-types", "-O0", "-shared", "-fPIC", "-nostdlib", "-Wl,--build-id",
+               *(f"-Wl,--section-start=.kimage.{name}={va:#x}" for name, va in places),
+               str(DRGN_TYPES_SOURCE), "-o", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
-    except OSError as e:
+    except (OSError, RuntimeError) as e:
         return str(e)
     if proc.returncode:
         return (proc.stderr.strip().splitlines() or ["failed"])[-1]
     return None
+
+
+def _kimage_sections(cc: list[str], defs: list[str]) -> list[tuple[str, int]]:
+    """(name, address) of each kernel-image variable of memcore/kimage.h, for
+    the link to place its section where the Machine keeps the variable
+    (and the never-called functions' .kimage.text just below)."""
+    src = ('#include "memcore/kimage.h"\n#define P(n, t, d, o) @@ n (MC_KIMAGE_VA + o) @@\n'
+           "MC_KIMAGE_VARS(P)\n@@ text (MC_KIMAGE_VA - 4096) @@\n")
+    proc = subprocess.run([*cc, *defs, "-E", "-P", "-x", "c", "-"], input=src,
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError((proc.stderr.strip().splitlines() or ["cc -E failed"])[-1])
+    places = []
+    for name, expr in re.findall(r"@@ (\w+) (.*?) @@", proc.stdout):
+        value = eval(re.sub(r"(0x[0-9a-fA-F]+|\d+)U?L*", r"\1", expr), {"__builtins__": {}})
+        places.append((name, value))
+    if not places:
+        raise RuntimeError("memcore/kimage.h: no MC_KIMAGE_VARS")
+    return places

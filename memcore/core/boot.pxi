@@ -722,6 +722,8 @@ cdef machine_boot(Machine machine, list ranges, int nodes, int cpus, object min_
     # watermarks, lowmem reserves, pcp batch/high
     machine_setup_watermarks(machine, min_free_kbytes)
 
+    # the kernel image's variables (slab_caches, node_data, mem_section, ...)
+    kimage_boot(machine, present)
     # kmem_cache_init(): SLUB's boot caches and the kmalloc caches
     try:
         slab_boot(machine, boot_caches_pa)

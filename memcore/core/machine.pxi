@@ -45,6 +45,8 @@ cdef class Machine:
     cdef readonly bint kasan         # KASAN-style checking of accesses and frees
     cdef dict _random_seqs           # kmem_cache.random_seq -> bytes; None: to rebuild
     cdef dict _mappings              # address_space name -> AddressSpace
+    cdef bytearray _kimage           # the kernel image's variables (core/kimage.pxi)
+    cdef dict _kimage_names          # cache name -> its string in _kimage
 
     def __cinit__(self):
         self.m = <mc_machine *>calloc(1, sizeof(mc_machine))
@@ -642,6 +644,7 @@ cdef class Machine:
         self._random_seqs = None
         self._caches[name] = va
         self._cache_names[va] = name
+        kimage_cache_added(self, va, name)      # s->name, slab_caches
 
     def kmem_cache_create(self, name, size, align=0, flags=(), ctor=None, freeptr_offset=None):
         """kmem_cache_create(): a new cache.  flags: SLAB_* names (or their values);
@@ -788,7 +791,8 @@ cdef class Machine:
         self._mem_write(self._obj_addr(address), _bytes_arg(data), "Machine.write")
 
     def _kernel_read(self, address, size):
-        """Bytes at any modeled kernel address (the memmap or the direct map),
+        """Bytes at any modeled kernel address (the memmap, the direct map or
+        the kernel image's variables of core/kimage.pxi),
         as a debugger reading a core dump sees them: no KASAN check, free
         blocks show their links.  InvalidAddress outside modeled memory or in
         a hole.  memcore.drgn's memory reader."""
@@ -796,12 +800,43 @@ cdef class Machine:
         cdef mc_ulong addr = self._obj_addr(address)
         if n == 0:
             return b""
+        if addr >= MC_KIMAGE_VA and self._kimage is not None:
+            return kimage_read(self, addr, n)         # the kernel image's variables
+        # i386's memmap sits inside the direct map, kept in its own host array:
+        # a range across its edge is read as two
+        lo = <object>self.m.memmap_va
+        hi = lo + <object>self.m.memmap_bytes
+        if addr < lo < addr + n or addr < hi < addr + n:
+            cut = lo if addr < lo else hi
+            return self._kernel_read(addr, cut - addr) + self._kernel_read(cut, addr + n - cut)
         if not mc_addr_valid(self.m, addr, n):
             raise InvalidAddress(f"[{addr:#x}, {addr + n:#x}) is not modeled kernel memory")
         if not mc_addr_in_direct_map(self.m, addr, n):
             return bytes((<char *>mc_host(self.m, addr))[:n])      # the memmap
         machine_check_not_hole(self, addr, n)
         return direct_map_bytes(self, addr, n)
+
+    def save_vmcore(self, path, types=None):
+        """Write the machine as a kernel crash dump: an ELF core in kdump's
+        layout (PT_LOAD segments of the direct map, the memmap and the kernel
+        image's variables; a VMCOREINFO note) that ``drgn -c path -s TYPES``
+        opens with drgn's Linux helpers.  types: where to copy the variant's
+        types file (the dump's vmlinux).  Returns the types file's path.
+        Needs no drgn (memcore.vmcore; docs/DRGN.md)."""
+        self._ready()
+        from memcore.vmcore import save_vmcore
+        return save_vmcore(self, path, types)
+
+    def _debugger_regions(self):
+        """For memcore.vmcore: {name: address} of the kernel image's variables
+        (core/kimage.pxi), the bytes of the memmap and of that image (what a
+        dump holds besides RAM), and the sections' numbers for VMCOREINFO."""
+        return ({name: MC_KIMAGE_VA + <mc_ulong>off for name, off in _KIMAGE_OFFSETS.items()},
+                self.m.memmap_bytes, len(self._kimage),
+                {"SECTION_SIZE_BITS": MC_SECTION_SIZE_BITS,
+                 "MAX_PHYSMEM_BITS": MC_MAX_PHYSMEM_BITS_4L,
+                 "NR_SECTION_ROOTS": MC_NR_SECTION_ROOTS,
+                 "SIZEOF_MEM_SECTION": MC_SIZEOF_MEM_SECTION})
 
     def _state_digest(self):
         """A hash of the machine's state (core/digest.pxi), for tests: equal before and after a refused call."""

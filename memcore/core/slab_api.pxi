@@ -331,7 +331,10 @@ cdef int slab_boot(Machine machine, uint64_t boot_pa) except -1:
         else:
             m.kmem_cache = va
             _init_cache_percpu_nodes(machine, s, False)
-        machine._register_cache(name, va)
+    # bootstrap(&boot_kmem_cache), then bootstrap(&boot_kmem_cache_node): each
+    # list_add()s its cache to slab_caches in that order
+    machine._register_cache("kmem_cache", m.kmem_cache)
+    machine._register_cache("kmem_cache_node", m.kmem_cache_node)
     # the design's descriptor caches (none on classic): SLAB_TYPESAFE_BY_RCU,
     # 16-byte aligned (mc_desc_cache_args()); until the slab descriptor cache
     # exists, new slabs hold their own descriptors (allocate_slab())
@@ -1227,6 +1230,7 @@ cdef object machine_kmem_cache_destroy(Machine machine, cache):
     if s.random_seq:
         machine_random_seqs(machine).pop(s.random_seq, None)
         machine.kfree(s.random_seq)
+    kimage_cache_removed(machine, va)            # list_del(&s->list)
     del machine._caches[name]
     del machine._cache_names[va]
     machine_cache_free_checked(machine, KC(machine.m, machine.m.kmem_cache), va, t)
