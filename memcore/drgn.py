@@ -3,37 +3,39 @@ debugger: ``pip install 'memcore[drgn]'``.
 
 Each variant's structs are compiled at build time with the kernel's own C
 types and debug info at the variant's word size (tools/drgn_types.c), into
-``memcore/_types_<design><bits>.debug``; ``program(m)`` loads them into a
-``drgn.Program`` whose memory is the live Machine's (the memmap and the
-direct map, read as a debugger reads a core dump), so drgn's objects read
-struct page, struct folio, struct slab, struct kmem_cache, zone and
-pglist_data exactly as the variant lays them out:
+``memcore/_types_<design><bits>.debug``, with the kernel image's variables
+a debugger starts from (``slab_caches``, ``node_data``, ``mem_section``,
+``__per_cpu_offset``, ...: include/memcore/kimage.h) at the addresses where
+the Machine keeps them.  ``program(m)`` gives a ``drgn.Program`` that takes
+that file for vmlinux and reads the live Machine's memory (the direct map,
+the memmap, those variables) as a debugger reads a crash dump, so drgn's
+own Linux helpers run on the model::
 
-    >>> import memcore, memcore.drgn
-    >>> m = memcore.Machine("64MiB", design="memdesc")
-    >>> f = m.alloc_folio(2)
+    >>> import drgn, memcore, memcore.drgn
+    >>> from drgn.helpers.linux.slab import find_slab_cache
+    >>> m = memcore.Machine("64MiB")
     >>> prog = memcore.drgn.program(m)
-    >>> folio = drgn.Object(prog, "struct folio", address=f.addr)
-    >>> folio._refcount.counter.value_() == f.refcount
-    True
+    >>> find_slab_cache(prog, "kmalloc-64").size.value_()
+    64
 
-drgn takes the program for a Linux kernel (a VMCOREINFO note, the memmap's
-symbol), so on classic its mm helpers run on the model: ``pfn_to_page``,
-``page_to_pfn``, ``decode_page_flags``, ``PageSlab``, ``compound_head``...
-Not here yet: the slab and node symbols (``slab_caches``, ``node_data``),
-a saved vmcore, and helpers for the memdesc designs; docs/ARCHITECTURE.md
-("drgn") says where this stands.
+``Machine.save_vmcore()`` (memcore.vmcore) writes the same as a core file
+for the drgn command line.  On the memdesc designs, whose struct page drgn's
+mm helpers do not know, the helpers below follow a page to its descriptor:
+``page_memdesc()``, ``memdesc_type()``, ``memdesc_descriptor()``,
+``page_folio()`` and ``folio_order()`` work on every design, choosing how
+from the program's types (once per program).  docs/DRGN.md is a worked
+session.
 """
 from __future__ import annotations
 
 import os
-import struct
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from . import _variants
+from .vmcore import build_id, note, types_path, vmcoreinfo
+from .vmcore import elf_core as _elf_core
 
-__all__ = ["types_path", "program", "vmcoreinfo", "DrgnUnavailable"]
+__all__ = ["program", "types_path", "vmcoreinfo", "DrgnUnavailable", "page_memdesc",
+           "memdesc_type", "memdesc_descriptor", "page_folio", "folio_order"]
 
 
 class DrgnUnavailable(ImportError):
@@ -49,19 +51,6 @@ def _drgn() -> Any:
     return drgn
 
 
-def types_path(design: str = "classic", bits: int = 64) -> Path:
-    """The variant's types file (ELF with DWARF).  FileNotFoundError if the
-    build could not make it (a 32-bit variant built by a compiler without
-    -m32: install gcc-multilib and rebuild)."""
-    mod = _variants.module(design, bits)
-    path = Path(mod.__file__).parent / f"_types_{design}{bits}.debug"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no debugger types for {design}{bits}; the build "
-                                "makes them with the C compiler (32-bit: gcc -m32, from "
-                                "gcc-multilib); rebuild with it installed")
-    return path
-
-
 def _platform(drgn: Any, bits: int) -> Any:
     flags = drgn.PlatformFlags.IS_LITTLE_ENDIAN
     if bits == 64:
@@ -69,93 +58,22 @@ def _platform(drgn: Any, bits: int) -> Any:
     return drgn.Platform(drgn.Architecture.I386, flags)
 
 
-#: a kernel text address for VMCOREINFO's SYMBOL(swapper_pg_dir) (drgn needs one;
-#: the model has no page tables, and every address drgn reads is a segment's)
-_SWAPPER_PG_DIR = {64: 0xFFFFFFFF82A0A000, 32: 0xC1E0A000}
-
-
-def vmcoreinfo(machine: Any) -> bytes:
-    """The VMCOREINFO note of the machine, as the kernel's
-    crash_save_vmcoreinfo() writes it: what drgn reads from a real dump."""
-    lines = [f"OSRELEASE=6.18.2-memcore-{machine.design}{machine.bits}",
-             "PAGESIZE=4096",
-             f"SYMBOL(swapper_pg_dir)={_SWAPPER_PG_DIR[machine.bits]:x}",
-             "KERNELOFFSET=0"]
-    if machine.bits == 64:
-        lines += ["NUMBER(phys_base)=0", "NUMBER(pgtable_l5_enabled)=0",
-                  f"NUMBER(page_offset_base)={machine.page_offset:x}"]
-    # kernel/vmcore_info.c's struct page facts, where the design has them
-    from .enums import pageflags, pagetype
-    from .layout import layout
-    page = layout("page", machine.design, machine.bits)
-    lines.append(f"SIZE(page)={page.size}")
-    for member in ("flags", "_refcount", "mapping", "lru", "_mapcount", "private",
-                   "compound_head"):
-        if member in page:
-            lines.append(f"OFFSET(page.{member})={page[member].offset}")
-    pg = pageflags(machine.design, machine.bits).__members__
-    for flag in ("PG_lru", "PG_private", "PG_swapcache", "PG_swapbacked", "PG_hwpoison"):
-        if flag in pg:
-            lines.append(f"NUMBER({flag})={int(pg[flag])}")
-    if "PG_head" in pg:
-        lines.append(f"NUMBER(PG_head_mask)={1 << int(pg['PG_head'])}")
-    ty = pagetype(machine.design, machine.bits).__members__
-    for kind in ("slab", "buddy", "hugetlb", "offline", "unaccepted"):
-        if f"PGTY_{kind}" in ty:       # (PGTY_x << 24), printed as a C int
-            v = (int(ty[f"PGTY_{kind}"]) << 24) & 0xFFFFFFFF
-            v = v - (1 << 32) if v >> 31 else v
-            lines.append(f"NUMBER(PAGE_{kind.upper()}_MAPCOUNT_VALUE)={v}")
-    return ("\n".join(lines) + "\n").encode()
-
-
-def _note(name: str, ntype: int, desc: bytes) -> bytes:
-    n = name.encode() + b"\0"
-    return (struct.pack("<III", len(n), len(desc), ntype) + n + b"\0" * (-len(n) % 4)
-            + desc + b"\0" * (-len(desc) % 4))
-
-
-def _elf_core(bits: int, notes: bytes) -> bytes:
-    """An ELF core file holding only a PT_NOTE (the memory is added live)."""
-    if bits == 64:
-        ehsize, phentsize = 64, 56
-        ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8
-        eh = ident + struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, ehsize, 0, 0, ehsize,
-                                 phentsize, 1, 0, 0, 0)
-        ph = struct.pack("<IIQQQQQQ", 4, 0, ehsize + phentsize, 0, 0, len(notes), 0, 4)
-    else:
-        ehsize, phentsize = 52, 32
-        ident = b"\x7fELF" + bytes([1, 1, 1, 0]) + b"\0" * 8
-        eh = ident + struct.pack("<HHIIIIIHHHHHH", 4, 3, 1, 0, ehsize, 0, 0, ehsize,
-                                 phentsize, 1, 0, 0, 0)
-        ph = struct.pack("<IIIIIIII", 4, ehsize + phentsize, 0, 0, len(notes), 0, 0, 4)
-    return eh + ph + notes
-
-
-def _symbols(drgn: Any, prog: Any, machine: Any) -> dict[str, Any]:
-    """The kernel variables drgn's mm helpers look up, with the machine's
-    values: the memmap (vmemmap on x86-64, mem_map from PFN 0 on i386)."""
-    if machine.bits == 64:
-        return {"vmemmap": drgn.Object(prog, "struct page *", value=machine.memmap_address)}
-    return {"mem_map": drgn.Object(prog, "struct page *", value=machine.memmap_address),
-            "ARCH_PFN_OFFSET": drgn.Object(prog, "unsigned long", value=0)}
-
-
 def program(machine: Any) -> Any:
-    """A drgn.Program over the live Machine, marked as a Linux kernel (so
-    drgn.helpers.linux.mm works): the variant's types, its kernel memory
-    (reads go to the Machine as they happen; an address the model does not
-    hold is a drgn.FaultError) and the memmap's symbol."""
+    """A drgn.Program over the live Machine, a Linux kernel to drgn (so
+    drgn.helpers.linux works): the variant's types file as vmlinux (its
+    build ID is the VMCOREINFO's), and the Machine's kernel memory, read as
+    it is when drgn reads it (an address the model does not hold is a
+    drgn.FaultError)."""
     drgn = _drgn()
     design, bits = machine.design, machine.bits
+    types = types_path(design, bits)
     prog = drgn.Program(_platform(drgn, bits))
     fd = os.memfd_create("memcore-vmcore")
     try:
-        os.write(fd, _elf_core(bits, _note("VMCOREINFO", 0, vmcoreinfo(machine))))
+        os.write(fd, _elf_core(bits, note("VMCOREINFO", 0, vmcoreinfo(machine)), []))
         prog.set_core_dump(fd)
     finally:
         os.close(fd)
-    module = prog.extra_module(f"memcore-{design}{bits}-types", create=True)
-    module.try_file(str(types_path(design, bits)), force=True)
 
     def read(address: int, count: int, offset: int, physical: bool) -> bytes:
         try:
@@ -165,10 +83,120 @@ def program(machine: Any) -> Any:
 
     start = 0xFFFF800000000000 if bits == 64 else 0xC0000000
     prog.add_memory_segment(start, (1 << bits) - start, read)
-    symbols = _symbols(drgn, prog, machine)
-
-    def find(prog_: Any, name: str, flags: Any, filename: Any) -> Any:
-        return symbols.get(name)
-
-    prog.register_object_finder("memcore", find, enable_index=0)
+    prog.load_debug_info([str(types)])
+    main = prog.main_module()
+    if main is None or main.debug_file_path is None:
+        raise RuntimeError(f"drgn did not take {types} (build ID "
+                           f"{build_id(types).hex()}) for the kernel's debug info")
     return prog
+
+
+# ---- the memdesc designs ------------------------------------------------------
+#
+# Written as drgn's own helpers are: functions of drgn Objects, the
+# implementation for the program's struct page chosen once and kept in
+# prog.cache (a struct page with a memdesc member is a memdesc design; one
+# without is Linux 6.18's), no design names.
+
+#: the descriptor a pointer type of the memdesc word points at (the plan's
+#: names, the same in every table); the other types are inline or foreign
+_DESCRIPTORS = {"FILE": "struct folio", "ANON": "struct folio", "SLAB": "struct slab",
+                "PAGETABLE": "struct ptdesc"}
+
+
+def _impl(prog: Any, what: str, choose: Callable[[Any], Callable[..., Any]]) -> Callable[..., Any]:
+    key = "memcore_" + what
+    try:
+        return prog.cache[key]
+    except KeyError:
+        fn = prog.cache[key] = choose(prog)
+        return fn
+
+
+def _memdesc_word(prog: Any) -> Callable[[Any], Any]:
+    if not prog.type("struct page").has_member("memdesc"):
+        def no_memdesc(page: Any) -> Any:
+            raise ValueError("this struct page has no memdesc word (Linux 6.18's layout: "
+                             "use compound_head() and drgn's helpers)")
+        return no_memdesc
+    return lambda page: page.memdesc
+
+
+def page_memdesc(page: Any) -> Any:
+    """The page's ``memdesc_t`` (the typed word); ValueError on a struct
+    page without one."""
+    return _impl(page.prog_, "memdesc", _memdesc_word)(page)
+
+
+def memdesc_type(page: Any) -> Any:
+    """The type of the page's memdesc word, an ``enum mc_memdesc_type``
+    object (it prints as its name, e.g. ``MEMDESC_TYPE_FILE``)."""
+    drgn = _drgn()
+    prog = page.prog_
+    word = page_memdesc(page).v.value_()
+    return drgn.Object(prog, "enum mc_memdesc_type", value=word & prog["MEMDESC_TYPE_MASK"].value_())
+
+
+def _type_name(type_obj: Any) -> str | None:
+    value = type_obj.value_()
+    for e in type_obj.type_.enumerators:
+        if e.value == value:
+            return e.name.removeprefix("MEMDESC_TYPE_")
+    return None
+
+
+def memdesc_descriptor(page: Any) -> Any:
+    """The descriptor the page's memdesc word points at, as a pointer of its
+    type (``struct folio *`` for file and anon, ``struct slab *``,
+    ``struct ptdesc *``); a NULL ``void *`` for inline types (misc, buddy)
+    and types whose descriptor the model does not have."""
+    drgn = _drgn()
+    prog = page.prog_
+    word = page_memdesc(page).v.value_()
+    mask = prog["MEMDESC_TYPE_MASK"].value_()
+    struct = _DESCRIPTORS.get(_type_name(drgn.Object(prog, "enum mc_memdesc_type",
+                                                     value=word & mask)) or "")
+    if struct is None:
+        return drgn.NULL(prog, "void *")
+    return drgn.Object(prog, struct + " *", value=word & ~mask)
+
+
+def _page_folio_impl(prog: Any) -> Callable[[Any], Any]:
+    drgn = _drgn()
+    if not prog.type("struct page").has_member("memdesc"):
+        from drgn.helpers.linux.mm import compound_head
+
+        def classic(page: Any) -> Any:    # the head page is the folio (6.18)
+            return drgn.cast("struct folio *", compound_head(page))
+        return classic
+
+    def memdesc(page: Any) -> Any:
+        desc = memdesc_descriptor(page)
+        if desc.type_.type.type_name() != "struct folio":
+            return drgn.NULL(prog, "struct folio *")
+        return desc
+    return memdesc
+
+
+def page_folio(page: Any) -> Any:
+    """The folio the page belongs to, as ``struct folio *``: on Linux 6.18's
+    layout the head page (compound_head()); on a memdesc design the folio
+    descriptor of a file or anon page, NULL for a page of any other type."""
+    return _impl(page.prog_, "page_folio", _page_folio_impl)(page)
+
+
+def _folio_order_impl(prog: Any) -> Callable[[Any], int]:
+    if prog.type("struct folio").has_member("_order"):
+        return lambda folio: folio._order.value_()     # the descriptor's own field
+    pg_head = prog["PG_head"].value_()
+
+    def classic(folio: Any) -> int:       # folio_order(): _flags_1's low byte if large
+        if not folio.flags.f.value_() >> pg_head & 1:
+            return 0
+        return folio._flags_1.value_() & 0xFF
+    return classic
+
+
+def folio_order(folio: Any) -> int:
+    """folio_order(): log2 of the folio's pages, on any design."""
+    return _impl(folio.prog_, "folio_order", _folio_order_impl)(folio)
