@@ -77,7 +77,6 @@ def _run(cmd: list[str], cwd: Path, tmp: Path) -> str:
 
 
 def session() -> str:
-    sys.path.insert(0, str(ROOT))
     import memcore
     import memcore.vmcore
     try:
