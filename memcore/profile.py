@@ -119,18 +119,17 @@ class Config:
 FULL = Config("full", "1GiB", 200_000, 5, "256MiB", "1GiB")
 QUICK = Config("quick", "256MiB", 5_000, 2, "64MiB", "64MiB")
 
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20,
-          "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30,
-          "t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40}
-
-
 def parse_ram(value: str) -> int:
     """Bytes of a size such as ``1GiB``, ``512MiB``, ``2G`` or ``1073741824``
-    (binary units, as Machine takes them)."""
-    m = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
-    if not m or m.group(2).lower() not in _UNITS or int(m.group(1)) == 0:
-        raise MemcoreError(f"invalid RAM size {value!r}; e.g. 1GiB, 512MiB")
-    return int(m.group(1)) * _UNITS[m.group(2).lower()]
+    (binary units, as Machine takes them: memcore.sizes)."""
+    from .sizes import parse_size
+    try:
+        n = parse_size(str(value), "RAM size")
+    except ValueError as e:
+        raise MemcoreError(f"invalid RAM size: {e}") from None
+    if n <= 0:
+        raise MemcoreError(f"invalid RAM size {value!r}: it must be more than 0 bytes")
+    return n
 
 
 def _human(n: int) -> str:

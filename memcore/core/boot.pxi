@@ -383,8 +383,6 @@ cdef extern from "<sys/mman.h>" nogil:
     int PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE
     void *MAP_FAILED
 
-import re as _re
-
 cdef extern from "memcore/config.h":
     int CONFIG_NR_CPUS
     int CONFIG_NODES_SHIFT
@@ -397,27 +395,11 @@ MIGRATETYPE_NAMES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isola
 for _i, _name in enumerate(ZONE_NAMES):
     LOWMEM_RESERVE_RATIO[_i] = {"DMA": 256, "DMA32": 256, "Normal": 32}.get(_name, 0)
 
-_SIZE_RE = _re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", _re.I)
-_UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
 def parse_size(value):
-    """Bytes from an int or a size string such as "4GiB", "512MiB", "64M"."""
-    if isinstance(value, bool):
-        raise TypeError("ram must be a size, not a bool")
-    if isinstance(value, int):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(f"ram must be an int or a size string, not {type(value).__name__}")
-    mt = _SIZE_RE.match(value)
-    if not mt:
-        raise ValueError(f"cannot parse size {value!r} (examples: 4GiB, 512MiB, 1073741824)")
-    unit = (mt.group(2) or "").upper().rstrip("B").rstrip("I")
-    from fractions import Fraction
-    num = Fraction(mt.group(1)) * _UNITS[unit]         # exact: no float overflow
-    if num.denominator != 1:
-        raise ValueError(f"size {value!r} is not a whole number of bytes")
-    return int(num)
+    """Bytes from an int or a size string such as "4GiB", "512MiB", "64M"
+    (binary units only: memcore.sizes)."""
+    from memcore.sizes import parse_size as parse
+    return parse(value, "ram")
 
 
 cdef unsigned char *lazy_map(size_t size, str what) except NULL:
