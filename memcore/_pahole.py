@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .layout import Layout
 
-from .layout import AGGREGATE_KINDS, CACHELINE
+from .layout import AGGREGATE_KINDS, CACHELINE, _hole_before
 _COMMENT_COL = 56
 
 
@@ -59,13 +59,14 @@ def render(layout: Layout) -> str:
             out.append("\t" * depth +
                        f"/* --- cacheline {line} boundary ({line * CACHELINE} bytes){tail} --- */")
 
+    hole_before = _hole_before(nodes)
+
     def emit(idx_list: list[int], depth: int, in_union: bool, start: int) -> None:
-        prev_end: int | None = None
         state = {"cacheline": start // CACHELINE}
         for i in idx_list:
             n = nodes[i]
-            if not in_union and prev_end is not None and n.offset > prev_end:
-                gap = n.offset - prev_end
+            if i in hole_before:
+                gap = hole_before[i][0]
                 holes.append(gap)
                 # pahole sets a hole's comment off with an empty line each side
                 out.append("")
@@ -84,8 +85,6 @@ def render(layout: Layout) -> str:
             else:
                 text = ind + _decl(n.type, f"{n.name}{n.array};", depth)
                 out.append(_with_comment(text, f"/* {n.offset:5d} {n.size:5d} */"))
-            end = n.offset + n.size
-            prev_end = end if prev_end is None or in_union is False else max(prev_end, end)
 
     top = children[-1]
     emit(top, 1, False, 0)

@@ -60,10 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     lay.add_argument("names", nargs="*", metavar="STRUCT",
                      help="page, folio, slab, ptdesc, buddy (the designs that have it), or 'flags' "
                           "(default: all structs of the design)")
-    lay.add_argument("--bits", type=_bits, default=64, help="word size: 64 (default) or 32")
-    lay.add_argument("--design", default="classic",
+    lay.add_argument("--bits", type=_bits, action="append",
+                     help="word size: 64 (default) or 32 (twice with --diff)")
+    lay.add_argument("--design", action="append",
                      help="design: " + ", ".join(dict.fromkeys(d for d, _ in _layout_variants_or_none()))
-                     + " (default: classic)")
+                     + " (default: classic; twice with --diff)")
+    lay.add_argument("--diff", action="store_true",
+                     help="member by member, how a struct changes from one variant to another "
+                          "(--bits 32 --bits 64, or --design classic --design memdesc): moves, "
+                          "grows, shrinks, vanishes, new")
     lay.add_argument("--json", action="store_true", help="print a JSON list of Layout.to_dict()")
     lay.add_argument("--compare", action="store_true",
                      help="all variants side by side (with memmap bytes per GiB for page)")
@@ -168,14 +173,33 @@ def main(argv=None) -> int:
     return 2
 
 
+def _one_variant(args) -> str | None:
+    """--bits/--design given at most once (twice is for --diff): their values
+    in args; or what is wrong."""
+    for opt in ("bits", "design"):
+        values = getattr(args, opt)
+        if values is not None and len(values) > 1:
+            return (f"--{opt} given {len(values)} times ({', '.join(map(str, values))}); "
+                    "twice is for --diff")
+    args.bits = args.bits[0] if args.bits else None
+    args.design = args.design[0] if args.design else "classic"
+    return None
+
+
 def _cmd_layout(args) -> int:
     names = args.names
+    if args.diff:
+        return _cmd_diff(args)
+    why = _one_variant(args)
+    if why:
+        return _fail(why)
     if "flags" in names:
         if names != ["flags"]:
             return _fail("'flags' cannot be combined with struct names")
         return _cmd_flags(args)
     if args.config is not None:
         return _fail("--config applies to 'memcore layout flags' only")
+    args.bits = 64 if args.bits is None else args.bits
     _variants.check_choice(args.design, args.bits, layout_variants())
     if args.compare:
         # any struct of any variant: the variants without it show "-"
@@ -231,15 +255,71 @@ def _progress():
     return show
 
 
+#: the canonical configuration of each word size
+_CANONICAL = {64: "x86_64", 32: "i386"}
+
+
 def _cmd_flags(args) -> int:
-    config = args.config or {64: "x86_64", 32: "i386"}.get(args.bits)
-    if config is None:
-        raise UnknownChoice("word size (bits)", args.bits, (64, 32))
-    fl = flags_layout(config)
-    if args.json:
-        print(json.dumps(fl.to_dict(), indent=1))
+    if args.compare:
+        # every canonical configuration, one after the other (--config, --bits: one)
+        if args.config is not None or args.bits is not None:
+            return _fail("layout flags --compare draws every canonical configuration "
+                         f"({', '.join(_CANONICAL.values())}); drop --config/--bits, or "
+                         "drop --compare for one")
+        layouts = [flags_layout(c) for c in _CANONICAL.values()]
     else:
-        print(fl.diagram(), end="")
+        bits = 64 if args.bits is None and args.config is None else args.bits
+        config = args.config or _CANONICAL.get(bits)
+        if config is None:
+            raise UnknownChoice("word size (bits)", bits, tuple(_CANONICAL))
+        layouts = [flags_layout(config)]
+        if bits is not None and layouts[0].bits != bits:
+            return _fail(f"--config {config} is a {layouts[0].bits}-bit configuration, "
+                         f"not --bits {bits}")
+    if args.json:
+        out = [fl.to_dict() for fl in layouts]
+        print(json.dumps(out if args.compare else out[0], indent=1))
+    else:
+        print("\n".join(fl.diagram() for fl in layouts), end="")
+    return 0
+
+
+def _cmd_diff(args) -> int:
+    """memcore layout STRUCT --diff: one struct in two variants."""
+    from .layout import diff
+    bits, designs = args.bits or [64], args.design or ["classic"]
+    if len(bits) > 2 or len(designs) > 2 or (len(bits) == 1 and len(designs) == 1):
+        return _fail("--diff compares two variants: give --bits twice (--bits 32 --bits 64), "
+                     "--design twice, or one of each twice")
+    a, b = (designs[0], bits[0]), (designs[-1], bits[-1])
+    if len(args.names) != 1 or args.names[0] == "flags" or args.compare or args.config:
+        return _fail("--diff takes one struct name (page, folio, slab, ...), without "
+                     "--compare or --config")
+    for variant in (a, b):
+        _variants.check_choice(*variant, layout_variants())
+    name = args.names[0]
+    for variant in (a, b):
+        if name not in struct_names(*variant):
+            raise UnknownChoice(f"struct of {variant[0]} {variant[1]}-bit", name,
+                                struct_names(*variant))
+    la, lb = layout(name, *a), layout(name, *b)
+    rows = diff(la, lb)
+    if args.json:
+        print(json.dumps({"struct": name, "a": {"design": a[0], "bits": a[1], "size": la.size},
+                          "b": {"design": b[0], "bits": b[1], "size": lb.size},
+                          "members": rows}, indent=1))
+        return 0
+    ta, tb = f"{a[0]} {a[1]}-bit", f"{b[0]} {b[1]}-bit"
+    print(f"struct {name}: {ta} ({la.size} bytes) -> {tb} ({lb.size} bytes)")
+    width = max(len(r["path"]) for r in rows) + 2
+
+    def cell(m):
+        return "-" if m is None else (f"{m['offset']:>5} {m['size']:>4}" if m["bit_size"] == 8 *
+                                      m["size"] else f"{m['offset']:>5} :{m['bit_size']:<3}")
+    print(f"{'member':<{width}}{ta:>14}   {tb:>14}   change")
+    print(f"{'':<{width}}{'offset size':>14}   {'offset size':>14}")
+    for r in rows:
+        print(f"{r['path']:<{width}}{cell(r['a']):>14}   {cell(r['b']):>14}   {r['change']}")
     return 0
 
 

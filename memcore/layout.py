@@ -52,6 +52,21 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Hole:
+    """Bytes between two members of a struct that nothing uses (pahole's
+    "XXX n bytes hole, try to pack")."""
+
+    offset: int      #: first byte of the hole
+    size: int        #: its bytes
+    after: str       #: the member before it (an anonymous aggregate: "struct {...}"/"union {...}")
+
+
+#: names the kernel's macros give members and types (``#define rcu_head
+#: callback_head``): a lookup by the macro's name finds the member
+MEMBER_ALIASES = {"rcu_head": "callback_head"}
+
+
+@dataclass(frozen=True)
 class _Node:
     """A row of the member tree, named or anonymous, with its derived extent."""
 
@@ -90,12 +105,36 @@ class Layout:
 
     def __getitem__(self, path: str) -> Member:
         try:
-            return self._by_path[path]
+            return self._by_path[self._resolve(path)]
         except KeyError:
-            raise KeyError(f"struct {self.name} has no member {path!r}") from None
+            import difflib
+            close = difflib.get_close_matches(path, list(self._by_path), n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+            raise KeyError(f"struct {self.name} ({self.design}, {self.bits}-bit) has no "
+                           f"member {path!r}{hint}") from None
 
     def __contains__(self, path: object) -> bool:
-        return path in self._by_path
+        return isinstance(path, str) and self._resolve(path) in self._by_path
+
+    def _resolve(self, path: str) -> str:
+        """A kernel macro's name for a member (MEMBER_ALIASES) is the member."""
+        head, dot, rest = path.partition(".")
+        if head not in self._by_path and head in MEMBER_ALIASES:
+            return MEMBER_ALIASES[head] + dot + rest
+        return path
+
+    def holes(self) -> list[Hole]:
+        """Every hole between members, at any nesting level, in the order
+        pahole prints them (tail padding is :attr:`padding`)."""
+        names = {i: n.name or f"{n.type} {{...}}" for i, n in enumerate(self._nodes)}
+        return [Hole(self._nodes[i].offset - gap, gap, names[prev])
+                for i, (gap, prev) in _hole_before(self._nodes).items()]
+
+    @property
+    def padding(self) -> int:
+        """Bytes at the end of the struct after its last member."""
+        top = [n for n in self._nodes if n.parent < 0]
+        return self.size - max(n.offset + n.size for n in top)
 
     def __iter__(self) -> Iterator[Member]:
         return iter(self.members)
@@ -113,6 +152,51 @@ class Layout:
         from ._pahole import render
 
         return render(self)
+
+
+def _hole_before(nodes: Sequence[_Node]) -> dict[int, tuple[int, int]]:
+    """{node index: (bytes of the hole before it, index of the node before
+    the hole)}: a member of a struct (not of a union) that starts after
+    where the members before it at its level end."""
+    out: dict[int, tuple[int, int]] = {}
+    last: dict[int, tuple[int, int]] = {}          # parent -> (end so far, last child)
+    for i, n in enumerate(nodes):
+        in_union = n.parent >= 0 and nodes[n.parent].kind == "anon_union"
+        if n.parent in last and not in_union:
+            end, prev = last[n.parent]
+            if n.offset > end:
+                out[i] = (n.offset - end, prev)
+        end = n.offset + n.size
+        if n.parent in last:
+            end = max(end, last[n.parent][0]) if in_union else end
+        last[n.parent] = (end, i)
+    return out
+
+
+def diff(a: Layout, b: Layout) -> list[dict[str, Any]]:
+    """Member by member, how struct a (one variant) becomes struct b
+    (another): each member of either with its offset and size in each and
+    what changed: "same", "moves", "grows", "shrinks", "moves, grows",
+    "vanishes" (only in a), "new" (only in b)."""
+    rows = []
+    paths = list(dict.fromkeys([m.path for m in a] + [m.path for m in b]))
+    for path in paths:
+        x, y = a._by_path.get(path), b._by_path.get(path)
+        if x is None or y is None:
+            change = "new" if x is None else "vanishes"
+        else:
+            what = []
+            if x.offset != y.offset or x.bit_offset - 8 * x.offset != y.bit_offset - 8 * y.offset:
+                what.append("moves")
+            if y.bit_size != x.bit_size:
+                what.append("grows" if y.bit_size > x.bit_size else "shrinks")
+            change = ", ".join(what) or "same"
+        rows.append({"path": path, "change": change,
+                     "a": None if x is None else {"offset": x.offset, "size": x.size,
+                                                  "bit_size": x.bit_size},
+                     "b": None if y is None else {"offset": y.offset, "size": y.size,
+                                                  "bit_size": y.bit_size}})
+    return rows
 
 
 def _derive_extents(rows: Iterable[Sequence[Any]]) -> list[_Node]:
