@@ -12,6 +12,7 @@ classes derive from: the API all variants share.
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -96,8 +97,55 @@ else:
         # every pytest run of the environment), and the first call that needs
         # a variant raises available()'s ImportError, which says what to do.
         _built = ()
+    _FACADES = (Machine, Page, Folio, PgFlags, Task, KmemCache, FolioSlab, Slab, SlabObject,
+                AddressSpace)
     for _design, _bits in _built:
         _mod = _variants.module(_design, _bits)
-        for _abc in (Machine, Page, Folio, PgFlags, Task, KmemCache, FolioSlab, Slab, SlabObject,
-                     AddressSpace):
+        for _abc in _FACADES:
             _abc.register(getattr(_mod, _abc.__name__))
+
+    #: the Cython classes' `cdef readonly` attributes, which carry no docstring
+    _ATTRIBUTE_DOCS = {
+        "ram": "Bytes of RAM (the sum of the RAM ranges).",
+        "bits": "Word size of the variant: 64 or 32.",
+        "design": "The design: classic, interim, flags_memdesc or memdesc.",
+        "config": "The kernel configuration's name (x86_64, i386).",
+        "flags_layout": "The page-flags word of the configuration (a FlagsLayout).",
+        "rcu": "The RCU engine: grace periods, callbacks, slabs waiting (an RCU).",
+        "kasan": "True when KASAN-style checks of accesses and frees are on.",
+        "machine": "The Machine this view belongs to.",
+        "addr": "The modeled address of what the view names (its struct, or the object).",
+        "name": "The name it was created with.",
+        "id": "The task's number (its index in m.tasks).",
+    }
+
+    def _delegate(name: str, impl: object) -> object:
+        """A documented stand-in on a facade for the variant's `name`: the
+        same docstring and signature, calling the instance's own method."""
+        def method(self: object, *args: object, **kwargs: object) -> object:
+            return getattr(self, name)(*args, **kwargs)
+        functools.update_wrapper(method, impl)  # type: ignore[arg-type]
+        return method
+
+    def _getter(name: str) -> object:
+        def get(self: object) -> object:
+            return getattr(self, name)
+        return get
+
+    def _expose(facade: type, impl: type) -> None:
+        """Give the facade the variant's public API, so help(), pydoc and
+        IDEs show the real methods and properties with their docstrings;
+        instances are the variant's classes, which these never shadow."""
+        for name, attr in vars(impl).items():
+            if name.startswith("_") or name in vars(facade):
+                continue
+            if callable(attr) and not isinstance(attr, (property, type)):
+                setattr(facade, name, _delegate(name, attr))
+            elif hasattr(attr, "__get__"):
+                doc = (getattr(attr, "__doc__", None) or "").strip() or _ATTRIBUTE_DOCS.get(name, "")
+                setattr(facade, name, property(_getter(name), doc=doc))
+
+    if _built:
+        _ref = ("classic", 64) if ("classic", 64) in _built else _built[0]
+        for _abc in _FACADES:
+            _expose(_abc, getattr(_variants.module(*_ref), _abc.__name__))

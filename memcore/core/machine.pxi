@@ -345,14 +345,17 @@ cdef class Machine:
 
     @property
     def nodes(self):
+        """NUMA nodes (nr_node_ids)."""
         return self.m.nr_nodes
 
     @property
     def cpus(self):
+        """Modeled CPUs (nr_cpu_ids)."""
         return self.m.nr_cpus
 
     @property
     def min_free_kbytes(self):
+        """vm.min_free_kbytes: the reserve the watermarks are computed from."""
         return self.m.min_free_kbytes
 
     @property
@@ -367,6 +370,7 @@ cdef class Machine:
 
     @property
     def sizeof_page(self):
+        """sizeof(struct page) of the variant, in bytes."""
         return MC_SIZEOF_PAGE
 
     @property
@@ -443,7 +447,11 @@ cdef class Machine:
                     task=None):
         """Allocate a folio as folio_alloc() does: compound, refcount 1.
 
-        kind: "file" or "anon" (anon folios are swap-backed); zone: the highest
+        kind: "file" or "anon".  An anon folio is swap-backed (PG_swapbacked), as
+        folio_alloc() for an anonymous fault leaves it; it has no anon_vma yet
+        (no rmap: folio_add_new_anon_rmap() is not modeled), so
+        folio_test_anon() is False until the model maps it, as in the kernel
+        between allocation and mapping.  zone: the highest
         zone allowed ("DMA", "DMA32", "Normal", "HighMem", "Movable"), default
         the highest the gfp allows; movable: MIGRATE_MOVABLE (user memory)
         rather than MIGRATE_UNMOVABLE (kernel memory); node: preferred node.

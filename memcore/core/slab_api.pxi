@@ -550,16 +550,19 @@ cdef class KmemCache:
 
     @property
     def address(self):
+        """The kmem_cache's modeled address."""
         return self.addr
 
     @property
     def name(self):
+        """kmem_cache.name: the name it was created with."""
         if obj_gen_slot(self.machine.m, self.addr)[0] != self.gen:
             return "<destroyed>"
         return self.machine._cache_names.get(self.addr, "<destroyed>")
 
     @property
     def object_size(self):
+        """kmem_cache.object_size: the bytes the caller asked for."""
         return self._s().object_size
 
     @property
@@ -569,10 +572,12 @@ cdef class KmemCache:
 
     @property
     def size(self):
+        """kmem_cache.size: the object stride, metadata included (slabinfo's objsize)."""
         return self._s().size
 
     @property
     def align(self):
+        """kmem_cache.align: the objects' alignment."""
         return self._s().align
 
     @property
@@ -582,18 +587,22 @@ cdef class KmemCache:
 
     @property
     def order(self):
+        """oo_order(s->oo): the order of a slab of this cache."""
         return oo_order(self._s().oo)
 
     @property
     def objs_per_slab(self):
+        """oo_objects(s->oo): objects per slab (slabinfo's objperslab)."""
         return oo_objects(self._s().oo)
 
     @property
     def min_partial(self):
+        """kmem_cache.min_partial: empty slabs a node keeps on its partial list."""
         return self._s().min_partial
 
     @property
     def cpu_partial(self):
+        """kmem_cache.cpu_partial: objects' worth of per-CPU partial slabs."""
         return self._s().cpu_partial
 
     @property
@@ -604,26 +613,32 @@ cdef class KmemCache:
 
     @property
     def destroy_by_rcu(self):
+        """SLAB_TYPESAFE_BY_RCU: slabs go back to the buddy after a grace period."""
         return (self._s().flags & MC_SLAB_TYPESAFE_BY_RCU) != 0
 
     @property
     def hwcache_align(self):
+        """SLAB_HWCACHE_ALIGN: objects aligned to a cache line."""
         return (self._s().flags & MC_SLAB_HWCACHE_ALIGN) != 0
 
     @property
     def reclaim_account(self):
+        """SLAB_RECLAIM_ACCOUNT: slabs counted as reclaimable."""
         return (self._s().flags & MC_SLAB_RECLAIM_ACCOUNT) != 0
 
     @property
     def poison(self):
+        """SLAB_POISON: free objects are poisoned (0x6b, 0xa5 at the end)."""
         return (self._s().flags & MC_SLAB_POISON) != 0
 
     @property
     def red_zone(self):
+        """SLAB_RED_ZONE: red zones around each object."""
         return (self._s().flags & MC_SLAB_RED_ZONE) != 0
 
     @property
     def ctor(self):
+        """The constructor passed to kmem_cache_create(), or None."""
         cdef kmem_cache *s = self._s()
         if not s.ctor:
             return None
@@ -637,10 +652,12 @@ cdef class KmemCache:
 
     @property
     def total_objects(self):
+        """Objects in all the cache's slabs (sysfs "total_objects")."""
         return cache_total_objects(self.machine.m, self._s())
 
     @property
     def partial(self):
+        """Slabs on the nodes' partial lists (sysfs "partial")."""
         return sum(get_node(self.machine.m, self._s(), nid).nr_partial
                    for nid in range(self.machine.m.nr_nodes))
 
@@ -724,22 +741,27 @@ cdef class Slab:
 
     @property
     def address(self):
+        """The struct slab's modeled address."""
         return self.addr
 
     @property
     def pfn(self):
+        """The PFN of the slab's first page."""
         return slab_pfn(self.machine.m, self._sl())
 
     @property
     def objects(self):
+        """slab.objects: objects the slab holds."""
         return self._sl().objects
 
     @property
     def inuse(self):
+        """slab.inuse: objects not on the slab's own freelist."""
         return self._sl().inuse
 
     @property
     def frozen(self):
+        """slab.frozen: the slab is a CPU slab (its freelist belongs to a CPU)."""
         return self._sl().frozen
 
     @property
@@ -749,14 +771,17 @@ cdef class Slab:
 
     @property
     def counters(self):
+        """slab.counters: the word holding inuse, objects and frozen."""
         return self._sl().counters
 
     @property
     def slab_cache(self):
+        """slab.slab_cache: the cache the slab belongs to (a KmemCache)."""
         return _make_cache_view(self.machine, self._sl().slab_cache)
 
     @property
     def order(self):
+        """slab_order(): the slab's order."""
         return slab_order(self._sl())
 
     @property
@@ -832,10 +857,12 @@ cdef class SlabObject:
 
     @property
     def address(self):
+        """The object's modeled (direct-map) address."""
         return self.addr
 
     @property
     def kmem_cache(self):
+        """The cache the object came from (a KmemCache; None for a large kmalloc)."""
         return _make_cache_view(self.machine, self.cache) if self.cache else None
 
     @property
@@ -1299,6 +1326,7 @@ cdef class FolioSlab:
 
     @property
     def name(self):
+        """The name of the cache that lends its pages."""
         return self.cache.name
 
     @property

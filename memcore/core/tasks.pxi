@@ -256,6 +256,7 @@ cdef class Task:
 
     @property
     def in_rcu_read_section(self):
+        """True inside rcu_read_lock() ... rcu_read_unlock()."""
         return self._t().rcu_nesting > 0
 
     def __enter__(self):

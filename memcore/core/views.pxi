@@ -74,6 +74,7 @@ cdef class Page:
 
     @property
     def pfn(self):
+        """page_to_pfn(): the page frame number."""
         return mc_page_to_pfn(self.machine.m, self._p())
 
     @property
@@ -127,10 +128,12 @@ cdef class Page:
 
     @property
     def is_tail(self):
+        """PageTail(): a tail page of a large folio (or compound block)."""
         return PageTail(self.machine.m, self._p()) != 0
 
     @property
     def is_head(self):
+        """PageHead(): the first page of a large folio (or compound block)."""
         return PageHead(self.machine.m, self._p()) != 0
 
     @property
@@ -164,6 +167,7 @@ cdef class Page:
 
     @property
     def refcount(self):
+        """page_ref_count(): the page's _refcount (0 for a tail page and free memory)."""
         return page_ref_count(self.machine.m, self._p())
 
     @property
@@ -173,20 +177,24 @@ cdef class Page:
 
     @property
     def private(self):
+        """page_private(): the page's private word (the order of a free block's head)."""
         return page_private(self.machine.m, self._p())
 
     @property
     def mapping(self):
+        """The page's mapping word as stored (an address_space address, or flag bits)."""
         return mc_page_mapping_word(self.machine.m, self._p())
 
     @property
     def zone(self):
+        """page_zonenum() by name: "DMA", "DMA32", "Normal", "HighMem", ..."""
         cdef page *p = self._p()
         _check_links(self.machine, p)
         return _table_entry(ZONE_NAMES, page_zonenum(self.machine.m, p), "zone number in the flags word")
 
     @property
     def node(self):
+        """page_to_nid(): the NUMA node of the page."""
         cdef page *p = self._p()
         _check_links(self.machine, p)
         return page_to_nid(self.machine.m, p)
@@ -313,14 +321,17 @@ cdef class Folio:
 
     @property
     def pfn(self):
+        """folio_pfn(): the PFN of the folio's first page."""
         return folio_pfn(self.machine.m, self._f())
 
     @property
     def order(self):
+        """folio_order(): log2 of the folio's pages (0 for a small folio)."""
         return folio_order(self._f())
 
     @property
     def nr_pages(self):
+        """folio_nr_pages(): 1 << order."""
         return folio_nr_pages(self._f())
 
     @property
@@ -330,6 +341,7 @@ cdef class Folio:
 
     @property
     def refcount(self):
+        """folio_ref_count(): references held (the page cache holds one per page)."""
         return folio_ref_count(self._f())
 
     @property
@@ -339,12 +351,14 @@ cdef class Folio:
 
     @property
     def zone(self):
+        """folio_zonenum() by name: "DMA", "DMA32", "Normal", "HighMem", ..."""
         cdef page *p = folio_page(self.machine.m, self._f(), 0)
         _check_links(self.machine, p)
         return _table_entry(ZONE_NAMES, page_zonenum(self.machine.m, p), "zone number in the flags word")
 
     @property
     def node(self):
+        """folio_nid(): the NUMA node of the folio."""
         cdef page *p = folio_page(self.machine.m, self._f(), 0)
         _check_links(self.machine, p)
         return page_to_nid(self.machine.m, p)
@@ -512,10 +526,12 @@ cdef class PgFlags:
 
     @property
     def address(self):
+        """The modeled address of the flags word."""
         return self.addr
 
     @property
     def word(self):
+        """The flags word's value."""
         return self._w()[0]
 
     @word.setter
@@ -585,14 +601,17 @@ cdef class PgFlags:
 
     @property
     def zone(self):
+        """The zone field by name ("DMA", "Normal", ...)."""
         return _table_entry(ZONE_NAMES, self.field("ZONES"), "zone number in the flags word")
 
     @property
     def zone_idx(self):
+        """The zone field's number (ZONES bits)."""
         return self.field("ZONES")
 
     @property
     def node(self):
+        """The node field (NODES bits)."""
         return self.field("NODES")
 
     @property
