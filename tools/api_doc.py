@@ -181,15 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if docs/API.md is stale")
     args = ap.parse_args(argv)
-    text = render()
-    if args.check:
-        if not DOC.exists() or DOC.read_text() != text:
-            sys.stderr.write("docs/API.md is stale: run python tools/api_doc.py\n")
-            return 1
-        return 0
-    DOC.write_text(text)
-    print(f"wrote {DOC}")
-    return 0
+    from generated_doc import write_or_check
+    return write_or_check(DOC, render(), ["--check"] if args.check else [], "tools/api_doc.py")
 
 
 if __name__ == "__main__":

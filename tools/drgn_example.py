@@ -148,16 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if docs/DRGN.md is stale")
     args = ap.parse_args(argv)
-    text = DOC.read_text()
-    new = render(text, session())
-    if args.check:
-        if new != text:
-            sys.stderr.write("docs/DRGN.md is stale: run python tools/drgn_example.py\n")
-            return 1
-        return 0
-    DOC.write_text(new)
-    print(f"wrote {DOC}")
-    return 0
+    from generated_doc import write_or_check
+    return write_or_check(DOC, render(DOC.read_text(), session()),
+                          ["--check"] if args.check else [], "tools/drgn_example.py")
 
 
 if __name__ == "__main__":

@@ -102,17 +102,9 @@ def render(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from generated_doc import write_or_check
     argv = sys.argv[1:] if argv is None else argv
-    old = DOC.read_text()
-    new = render(old)
-    if "--check" in argv:
-        if new != old:
-            sys.stderr.write("docs/EXPLORE.md is stale: run python tools/explore_doc.py\n")
-            return 1
-        return 0
-    if new != old:
-        DOC.write_text(new)
-    return 0
+    return write_or_check(DOC, render(DOC.read_text()), argv, "tools/explore_doc.py")
 
 
 if __name__ == "__main__":
