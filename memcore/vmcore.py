@@ -22,8 +22,6 @@ __all__ = ["vmcoreinfo", "save_vmcore", "types_path", "build_id"]
 #: a kernel text address for VMCOREINFO's SYMBOL(swapper_pg_dir) (drgn needs one;
 #: the model has no page tables, and every address drgn reads is a segment's)
 _SWAPPER_PG_DIR = {64: 0xFFFFFFFF82A0A000, 32: 0xC1E0A000}
-#: i386: lowmem is the first 896 MiB (MC_LOWMEM_LIMIT)
-_LOWMEM_32 = 896 << 20
 
 _PT_LOAD, _PT_NOTE = 1, 4
 _CHUNK = 1 << 20
@@ -84,7 +82,8 @@ def vmcoreinfo(machine: Any) -> bytes:
     from .enums import pageflags, pagetype
     from .layout import layout
     bits = machine.bits
-    symbols, _, _, sparse = machine._debugger_regions()
+    regions = machine._debugger_regions()
+    symbols, sparse = regions["symbols"], regions["sparse"]
     lines = [f"OSRELEASE=6.18.2-memcore-{machine.design}{bits}",
              f"BUILD-ID={build_id(types_path(machine.design, bits)).hex()}",
              "PAGESIZE=4096",
@@ -165,18 +164,16 @@ def segments(machine: Any) -> list[tuple[int, int, int]]:
     """What a dump holds: (virtual address, physical address or -1, size) of
     the direct-mapped RAM (lowmem on i386, whose memmap is in it), the
     vmemmap (x86-64) and the kernel image's variables."""
-    bits = machine.bits
+    regions = machine._debugger_regions()
     out = []
     for start, end in machine.ram_ranges:
-        if bits == 32:
-            end = min(end, _LOWMEM_32)
-            if start >= end:
-                continue
-        out.append((machine.page_offset + start, start, end - start))
-    symbols, memmap_bytes, kimage_bytes, _ = machine._debugger_regions()
-    if bits == 64:
-        out.append((machine.memmap_address, -1, memmap_bytes))
-    out.append((symbols["slab_caches"], -1, kimage_bytes))      # the image's first variable
+        end = min(end, regions["lowmem_bytes"])        # i386: highmem has no direct map
+        if start < end:
+            out.append((machine.page_offset + start, start, end - start))
+    lo, hi = machine.page_offset, machine.page_offset + regions["lowmem_bytes"]
+    if not lo <= machine.memmap_address < hi:          # x86-64's vmemmap; i386's is in lowmem
+        out.append((machine.memmap_address, -1, regions["memmap_bytes"]))
+    out.append((regions["symbols"]["slab_caches"], -1, regions["kimage_bytes"]))  # first variable
     return out
 
 

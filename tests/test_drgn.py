@@ -94,7 +94,8 @@ def test_unmodeled_addresses_fault():
     prog = mdrgn.program(m)
     with pytest.raises(drgn.FaultError):
         prog.read(0xFFFFFFFFFF000000, 8)
-    kimage_end = m._debugger_regions()[0]["slab_caches"] + m._debugger_regions()[2]
+    regions = m._debugger_regions()
+    kimage_end = regions["symbols"]["slab_caches"] + regions["kimage_bytes"]
     with pytest.raises(drgn.FaultError):
         prog.read(kimage_end, 8)
 

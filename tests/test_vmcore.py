@@ -50,7 +50,7 @@ def test_vmcore_segments_hold_the_machines_memory(variant, tmp_path):
     info = dict(line.split("=", 1) for line in desc.decode().splitlines())
     assert info["BUILD-ID"] == mvmcore.build_id(mvmcore.types_path(design, bits)).hex()
     assert info["OSRELEASE"] == f"6.18.2-memcore-{design}{bits}"
-    symbols = m._debugger_regions()[0]
+    symbols = m._debugger_regions()["symbols"]
     assert int(info["SYMBOL(mem_section)"], 16) == symbols["mem_section"]
     loads = [p for p in ph if p[0] == 1]
     ram = [p for p in loads if p[3] == 0]
@@ -98,7 +98,7 @@ def test_slab_caches_is_a_kernel_list(variant):
     design, bits = variant
     m = memcore.Machine("64MiB", design=design, bits=bits)
     c = m.kmem_cache_create("listed", 100)
-    symbols = m._debugger_regions()[0]
+    symbols = m._debugger_regions()["symbols"]
     word = bits // 8
     fmt = "<Q" if bits == 64 else "<I"
     head = symbols["slab_caches"]
@@ -110,7 +110,7 @@ def test_slab_caches_is_a_kernel_list(variant):
     while pos != head:
         s = pos - list_off                  # container_of(pos, struct kmem_cache, list)
         name_ptr = struct.unpack(fmt, m._kernel_read(s + list_off - word, word))[0]
-        end = head + m._debugger_regions()[2]          # the image's last byte + 1
+        end = head + m._debugger_regions()["kimage_bytes"]          # the image's last byte + 1
         raw = m._kernel_read(name_ptr, min(64, end - name_ptr))
         names.append(raw[:raw.index(b"\0")].decode())
         assert addresses[names[-1]] == s

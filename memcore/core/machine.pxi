@@ -836,15 +836,19 @@ cdef class Machine:
         return save_vmcore(self, path, types)
 
     def _debugger_regions(self):
-        """For memcore.vmcore: {name: address} of the kernel image's variables
-        (core/kimage.pxi), the bytes of the memmap and of that image (what a
-        dump holds besides RAM), and the sections' numbers for VMCOREINFO."""
-        return ({name: MC_KIMAGE_VA + <mc_ulong>off for name, off in _KIMAGE_OFFSETS.items()},
-                self.m.memmap_bytes, len(self._kimage),
-                {"SECTION_SIZE_BITS": MC_SECTION_SIZE_BITS,
-                 "MAX_PHYSMEM_BITS": MC_MAX_PHYSMEM_BITS_4L,
-                 "NR_SECTION_ROOTS": MC_NR_SECTION_ROOTS,
-                 "SIZEOF_MEM_SECTION": MC_SIZEOF_MEM_SECTION})
+        """For memcore.vmcore: "symbols", {name: address} of the kernel image's
+        variables (core/kimage.pxi); the bytes of the memmap, of that image and
+        of direct-mapped RAM ("memmap_bytes", "kimage_bytes", "lowmem_bytes":
+        what a dump holds); "sparse", the sections' numbers for VMCOREINFO."""
+        return {"symbols": {name: MC_KIMAGE_VA + <mc_ulong>off
+                            for name, off in _KIMAGE_OFFSETS.items()},
+                "memmap_bytes": self.m.memmap_bytes,
+                "kimage_bytes": len(self._kimage),
+                "lowmem_bytes": self.m.lowmem_pfns << PAGE_SHIFT,
+                "sparse": {"SECTION_SIZE_BITS": MC_SECTION_SIZE_BITS,
+                           "MAX_PHYSMEM_BITS": MC_MAX_PHYSMEM_BITS_4L,
+                           "NR_SECTION_ROOTS": MC_NR_SECTION_ROOTS,
+                           "SIZEOF_MEM_SECTION": MC_SIZEOF_MEM_SECTION}}
 
     def _state_digest(self):
         """A hash of the machine's state (core/digest.pxi), for tests: equal before and after a refused call."""
