@@ -152,13 +152,11 @@ def memdesc_descriptor(page: Any) -> Any:
     and types whose descriptor the model does not have."""
     drgn = _drgn()
     prog = page.prog_
-    word = page_memdesc(page).v.value_()
-    mask = prog["MEMDESC_TYPE_MASK"].value_()
-    struct = _DESCRIPTORS.get(_type_name(drgn.Object(prog, "enum mc_memdesc_type",
-                                                     value=word & mask)) or "")
+    struct = _DESCRIPTORS.get(_type_name(memdesc_type(page)) or "")
     if struct is None:
         return drgn.NULL(prog, "void *")
-    return drgn.Object(prog, struct + " *", value=word & ~mask)
+    word = page_memdesc(page).v.value_()
+    return drgn.Object(prog, struct + " *", value=word & ~prog["MEMDESC_TYPE_MASK"].value_())
 
 
 def _page_folio_impl(prog: Any) -> Callable[[Any], Any]:

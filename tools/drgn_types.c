@@ -42,25 +42,10 @@ enum { MEMDESC_TYPE_MASK = MC_DRGN_MEMDESC_TYPE_MASK };
 typedef unsigned long long phys_addr_t;
 phys_addr_t mc_type_phys_addr;
 
-/* include/linux/cpumask_types.h, nodemask_types.h, nodemask.h */
+/* include/linux/cpumask_types.h, nodemask_types.h (enum node_states: kimage.h) */
 struct cpumask { unsigned long bits[MC_BITS_TO_LONGS(MC_NR_CPUS)]; };
 typedef struct { unsigned long bits[MC_BITS_TO_LONGS(MC_MAX_NUMNODES)]; } nodemask_t;
-enum node_states {
-	N_POSSIBLE,			/* the node could come online */
-	N_ONLINE,			/* the node is online */
-	N_NORMAL_MEMORY,		/* the node has regular memory */
-#ifdef CONFIG_HIGHMEM
-	N_HIGH_MEMORY,			/* the node has regular or high memory */
-#else
-	N_HIGH_MEMORY = N_NORMAL_MEMORY,
-#endif
-	N_MEMORY,			/* the node has memory (regular, high, movable) */
-	N_CPU,				/* the node has CPUs */
-	N_GENERIC_INITIATOR,		/* the node has generic initiators */
-	NR_NODE_STATES
-};
 enum node_states mc_type_node_states;
-_Static_assert(NR_NODE_STATES == MC_NR_NODE_STATES, "kimage.h's MC_NR_NODE_STATES");
 
 /* include/linux/mmzone.h: the sections (x86-64 6.18: SPARSEMEM_EXTREME, no
  * CONFIG_PAGE_EXTENSION, ZONE_DEVICE and VMEMMAP_PREINIT bits; i386: a

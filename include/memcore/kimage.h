@@ -30,11 +30,21 @@
 #define MC_BITS_TO_LONGS(n)	(((n) + MC_BITS - 1) / MC_BITS)
 #define MC_SIZEOF_MEM_SECTION	(2 * MC_BITS / 8)	/* section_mem_map, usage */
 
+/* include/linux/nodemask.h: what node_states[] holds, one nodemask each */
+enum node_states {
+	N_POSSIBLE,			/* the node could come online */
+	N_ONLINE,			/* the node is online */
+	N_NORMAL_MEMORY,		/* the node has regular memory */
 #ifdef CONFIG_HIGHMEM
-# define MC_NR_NODE_STATES	7	/* N_POSSIBLE .. N_GENERIC_INITIATOR, N_HIGH_MEMORY its own */
+	N_HIGH_MEMORY,			/* the node has regular or high memory */
 #else
-# define MC_NR_NODE_STATES	6
+	N_HIGH_MEMORY = N_NORMAL_MEMORY,
 #endif
+	N_MEMORY,			/* the node has memory (regular, high, movable) */
+	N_CPU,				/* the node has CPUs */
+	N_GENERIC_INITIATOR,		/* the node has generic initiators */
+	NR_NODE_STATES
+};
 
 #if MC_BITS == 64
 /* __START_KERNEL_map + 32 MiB: where an x86-64 kernel's data sits (no KASLR) */
@@ -54,7 +64,7 @@
 	X(min_low_pfn,			unsigned long,		,			0x00e0) \
 	X(max_low_pfn,			unsigned long,		,			0x00e8) \
 	X(__per_cpu_offset,		unsigned long,		[MC_NR_CPUS],		0x0100) \
-	X(node_states,			nodemask_t,		[MC_NR_NODE_STATES],	0x0900) \
+	X(node_states,			nodemask_t,		[NR_NODE_STATES],	0x0900) \
 	X(node_data,			struct pglist_data *,	[MC_MAX_NUMNODES],	0x0c00)
 /* mem_section: NR_SECTION_ROOTS pointers (4-level paging: MAX_PHYSMEM_BITS 46),
  * then one page of SECTIONS_PER_ROOT struct mem_section per root in use */
@@ -80,7 +90,7 @@
 	X(min_low_pfn,			unsigned long,		,			0x002c) \
 	X(max_low_pfn,			unsigned long,		,			0x0030) \
 	X(__per_cpu_offset,		unsigned long,		[MC_NR_CPUS],		0x0040) \
-	X(node_states,			nodemask_t,		[MC_NR_NODE_STATES],	0x0060) \
+	X(node_states,			nodemask_t,		[NR_NODE_STATES],	0x0060) \
 	X(node_data,			struct pglist_data *,	[MC_MAX_NUMNODES],	0x0080) \
 	X(mem_section,			struct mem_section,	[MC_NR_SECTION_ROOTS][MC_SECTIONS_PER_ROOT], 0x0400)
 /* !SPARSEMEM_EXTREME: a static array of NR_SECTION_ROOTS x 1 sections (PAE:

@@ -13,7 +13,8 @@ cdef extern from "memcore/kimage.h" nogil:
     uint64_t MC_SIZEOF_MEM_SECTION, MC_NR_SECTION_ROOTS, MC_SECTIONS_PER_ROOT
     int MC_MAX_PHYSMEM_BITS_4L
     int MC_MAX_NUMNODES, MC_NR_CPUS
-    int MC_NR_NODE_STATES
+    enum node_states:
+        N_POSSIBLE, N_ONLINE, N_NORMAL_MEMORY, N_HIGH_MEMORY, N_MEMORY, N_CPU
     cdef struct mc_kimage_var:
         const char *name
         unsigned long offset
@@ -34,10 +35,11 @@ cdef inline mc_ulong kimage_va(str name) except? 0:
 
 
 cdef inline char *kimage_host(Machine machine, mc_ulong va, size_t size) except NULL:
-    """The host bytes of kimage address va (valid until the buffer grows)."""
+    """The host bytes of kimage address va (valid until the buffer grows);
+    InvalidAddress when [va, va + size) is not all in the image."""
     cdef char *base = machine._kimage
     if va < MC_KIMAGE_VA or va - MC_KIMAGE_VA + size > <size_t>len(machine._kimage):
-        raise InvalidAddress(f"{va:#x} is outside the kernel image's variables (model bug)")
+        raise InvalidAddress(f"[{va:#x}, {va + size:#x}) is not in the kernel image's variables")
     return base + (va - MC_KIMAGE_VA)
 
 
@@ -118,15 +120,13 @@ cdef int kimage_boot(Machine machine, list present) except -1:
                          m.percpu_base + <mc_ulong>cpu * m.percpu_unit)
     for nid in range(m.nr_nodes):
         kimage_set_ulong(machine, "node_data", nid, m.pgdat_va[nid])
-        for state in range(MC_NR_NODE_STATES):
-            if state <= 1:                              # N_POSSIBLE, N_ONLINE
-                kimage_set_bit(machine, "node_states", MC_MAX_NUMNODES, state, nid)
-            elif state == MC_NR_NODE_STATES - 2:        # N_CPU
-                if any(m.cpu_node[cpu] == nid for cpu in range(m.nr_cpus)):
-                    kimage_set_bit(machine, "node_states", MC_MAX_NUMNODES, state, nid)
-            elif state < MC_NR_NODE_STATES - 2:         # N_*_MEMORY: every node has RAM
-                if m.node_end_pfn[nid] > m.node_start_pfn[nid]:
-                    kimage_set_bit(machine, "node_states", MC_MAX_NUMNODES, state, nid)
+        states = [N_POSSIBLE, N_ONLINE]
+        if m.node_end_pfn[nid] > m.node_start_pfn[nid]:     # every node with RAM: all three
+            states += [N_NORMAL_MEMORY, N_HIGH_MEMORY, N_MEMORY]
+        if any(m.cpu_node[cpu] == nid for cpu in range(m.nr_cpus)):
+            states.append(N_CPU)
+        for state in states:                                # (N_HIGH_MEMORY is N_NORMAL_MEMORY
+            kimage_set_bit(machine, "node_states", MC_MAX_NUMNODES, state, nid)   # without HIGHMEM)
     return 0
 
 
@@ -175,6 +175,4 @@ cdef int kimage_cache_removed(Machine machine, mc_ulong s_va) except -1:
 cdef bytes kimage_read(Machine machine, mc_ulong va, uint64_t n):
     """Bytes of the image's variables (a debugger's read); InvalidAddress
     past their end."""
-    if va - MC_KIMAGE_VA + n > <uint64_t>len(machine._kimage):
-        raise InvalidAddress(f"[{va:#x}, {va + n:#x}) is past the kernel image's variables")
-    return bytes(machine._kimage[va - MC_KIMAGE_VA:va - MC_KIMAGE_VA + n])
+    return kimage_host(machine, va, n)[:n]
