@@ -74,6 +74,21 @@ class SnapshotError(MemcoreError, ValueError):
     pickled content); the message names the file and the problem."""
 
 
+class ConfigError(MemcoreError, ValueError):
+    """A kernel configuration that cannot be read or used (memcore.kconfig):
+    an unreadable or malformed .config (``.path``, ``.line``), overrides that
+    contradict Kconfig's dependencies, a configuration the flags word cannot
+    be derived from, or one a compiled variant cannot honour: ``.unhonoured``
+    maps each such key to (wanted, compiled), and the message lists every one
+    as ``CONFIG_X=wanted (model: compiled)``."""
+
+    def __init__(self, message: str = "", *, path: str | None = None, line: int | None = None,
+                 unhonoured: dict[str, tuple[object, object]] | None = None):
+        self.path, self.line = path, line
+        self.unhonoured = dict(unhonoured or {})
+        super().__init__(message)
+
+
 class NotSupported(MemcoreError, NotImplementedError):
     """The machine's design has no such mechanism: slab-backed page-cache
     folios (claim S8) or a memdesc word on classic (Linux 6.18).  The message

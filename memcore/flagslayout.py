@@ -277,23 +277,32 @@ def compute(cfg: FlagsConfig) -> FlagsLayout:
         section_in_flags=sections != 0)
 
 
-def flags_layout(config: str | FlagsConfig | dict[str, Any] = "x86_64",
-                 **overrides: Any) -> FlagsLayout:
+def flags_layout(config: Any = "x86_64", **overrides: Any) -> FlagsLayout:
     """The flags-word layout of a configuration.
 
-    *config* is a canonical name (``"x86_64"``, ``"i386"``), a
-    :class:`FlagsConfig`, or a dict of symbols overriding ``x86_64`` (or the
-    config named by its ``"base"`` key).  Keyword arguments override symbols.
+    *config* is any form memcore takes a kernel configuration in
+    (memcore/kconfig.py):
+
+    * a canonical name, ``"x86_64"`` or ``"i386"``;
+    * ``KEY=VALUE`` overrides of a canonical configuration, as a string
+      (``"NUMA=n,NR_CPUS=64"``), a list of such strings or a dict
+      (``{"NR_CPUS": 64}``): keys are Kconfig symbols with or without the
+      ``CONFIG_`` prefix (``CONFIG_KASAN_SW_TAGS=y``), ``KASAN`` with a mode
+      (``none``, ``generic``, ``sw_tags``, ``hw_tags``) or a field no symbol
+      sets (``NR_PAGEFLAGS``, ``MAX_NR_ZONES``, ``BITS_PER_LONG``,
+      ``MAX_PHYSMEM_BITS``, ``SECTION_SIZE_BITS``).  They change ``x86_64``
+      unless a leading item names the base (``"i386,NR_CPUS=64"``, a .config
+      path, or a dict's ``"base"`` key);
+    * a kernel ``.config`` path, plain or gzip (``"/proc/config.gz"``, or any
+      ``os.PathLike``), from which every field is derived as the 6.18 headers
+      derive it (``enum pageflags``, ``enum zone_type``, asm/sparsemem.h);
+    * a :class:`FlagsConfig`, used as it is.
+
+    Keyword arguments are more overrides (``flags_layout("i386", NR_CPUS=4)``;
+    Python ``True``/``False``/``None`` stand for ``y``/``n``).  An unknown key
+    is an ``UnknownChoice`` listing the valid ones; a configuration that cannot
+    be read or derived, a ``ConfigError``; one that does not fit in the word,
+    the kernel's ``#error`` as a :class:`FlagsLayoutError`.
     """
-    if isinstance(config, str):
-        cfg = FlagsConfig.named(config)
-    elif isinstance(config, FlagsConfig):
-        cfg = config
-    elif isinstance(config, dict):
-        d = dict(config)
-        cfg = FlagsConfig.named(d.pop("base", "x86_64")).replace(**d)
-    else:
-        raise TypeError(f"config must be a name, FlagsConfig or dict, not {type(config).__name__}")
-    if overrides:
-        cfg = cfg.replace(**overrides)
-    return compute(cfg)
+    from .kconfig import flags_config
+    return compute(flags_config(config, **overrides))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import abc
 import functools
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from . import _variants
@@ -35,14 +36,27 @@ else:
         list of [start, end) physical byte ranges of RAM, e.g. ``[(0x1000,
         0x9f000), (0x100000, 0xbffe0000), (0x100000000, 0x440000000)]``: the
         PFNs between them are holes, as on a real machine (each range is rounded
-        inward to whole pages; they must be sorted and disjoint); config defaults to the canonical
-        configuration of the word size (``x86_64`` or ``i386``).  The keyword
-        arguments after cpus are those of the variant's Machine.
+        inward to whole pages; they must be sorted and disjoint).
+
+        config is the kernel configuration, in any form ``flags_layout()``
+        takes (memcore/kconfig.py): None (the default) or the canonical name
+        of the word size (``x86_64`` or ``i386``); ``KEY=VALUE`` overrides of
+        it (``"NR_CPUS=256"``, a list of such strings, or a dict, keys with
+        or without ``CONFIG_``); or a kernel ``.config`` file, plain or gzip
+        (``"/proc/config.gz"``, a ``pathlib.Path``).  A variant is compiled
+        for one configuration (include/memcore/config.h), so every symbol it
+        depends on must have its compiled value, or ``ConfigError`` lists
+        each one it cannot honour as ``CONFIG_X=wanted (model: compiled)``
+        (``NR_CPUS`` and ``NODES_SHIFT`` too: the CPUs and nodes a machine
+        has are cpus and nodes); the symbols of a .config the model does not
+        depend on are ignored.  ``m.config`` is the canonical name.  The
+        keyword arguments after cpus are those of the variant's Machine.
         """
 
         def __new__(cls, ram: int | str | Sequence[tuple[int, int] | list[int]] = "4GiB",
                     design: str = "classic", bits: int = 64,
-                    config: str | None = None, nodes: int = 1, cpus: int = 2,
+                    config: str | os.PathLike[str] | Mapping[str, object] | Sequence[str]
+                    | None = None, nodes: int = 1, cpus: int = 2,
                     **tunables: object) -> Machine:
             mod = _variants.module(design, bits)
             return mod.Machine(ram, config=config, nodes=nodes, cpus=cpus, **tunables)
