@@ -2,7 +2,7 @@
 
     memcore layout page folio slab ptdesc [--bits 32] [--design classic] [--json]
     memcore layout --compare page folio slab     (every design and word size with layouts)
-    memcore layout flags [--config i386]
+    memcore layout flags [--config i386 | KEY=VALUE,... | FILE.config] [--bits 32]
     memcore snapshot save FILE.npz [--first-pfn N] [--max-pfns N]
     memcore estimate [--snapshot FILE.npz] [--json]
     memcore bench [--quick] [--only NAME[,NAME]] [--variants ID[,ID]] [--json]
@@ -11,6 +11,8 @@
     memcore explore --list [--json]
     memcore explore SCENARIO [--design D] [--bits B] [--random N --seed S] [--replay T,T,..]
     memcore explore --all [--design D] [--bits B]
+    memcore boot --ram 4GiB [--bits 32] [--design D] [--nodes N] [--cpus N]
+                 [--show zoneinfo,buddyinfo,...] [--json]
 
 Errors in what the user asked for (unknown struct, design, word size,
 config) print one line naming the valid choices and exit with status 2.
@@ -21,10 +23,11 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
 from . import _variants
 from .errors import MemcoreError, UnknownChoice
-from .flagslayout import flags_layout
+from .flagslayout import compute, flags_layout
 from .layout import Layout, layout, layout_notes, layout_variants, struct_names
 
 GIB = 1 << 30
@@ -73,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     lay.add_argument("--compare", action="store_true",
                      help="all variants side by side (with memmap bytes per GiB for page)")
     lay.add_argument("--config", default=None,
-                     help="flags word: canonical config name (x86_64, i386); "
-                          "default: the one of --bits")
+                     help="flags word: a canonical config name (x86_64, i386), KEY=VALUE "
+                          "overrides of the one of --bits ('NUMA=n,NR_CPUS=64', "
+                          "'i386,KASAN=sw_tags'), or a kernel .config file "
+                          "(/proc/config.gz); default: the one of --bits")
     _add_real_machine_commands(sub)
     from . import bench
     b = sub.add_parser("bench", help="every benchmark, all variants side by side",
@@ -105,7 +110,27 @@ def build_parser() -> argparse.ArgumentParser:
                                       "ELF vmcore with its types file, which "
                                       "'drgn -c FILE -s FILE.types' opens (docs/DRGN.md).")
     vmcore.add_arguments(dump)
+    _add_boot_command(sub)
     return p
+
+
+def _add_boot_command(sub: Any) -> None:
+    """memcore boot: boot a machine, print /proc views of it (memcore/procfs.py)."""
+    from .procfs import VIEWS
+    boot = sub.add_parser("boot", help="boot a modeled machine and print its /proc views",
+                          description="Boot a modeled machine and print /proc files of it "
+                                      "(" + ", ".join(VIEWS) + ") as Linux 6.18 prints "
+                                      "them, to diff against a real machine's.")
+    boot.add_argument("--ram", required=True, help="RAM of the machine, e.g. 4GiB, 512M")
+    boot.add_argument("--bits", type=_bits, default=64, help="word size: 64 (default) or 32")
+    boot.add_argument("--design", default="classic", help="design (default classic)")
+    boot.add_argument("--nodes", type=int, default=1, help="NUMA nodes (default 1)")
+    boot.add_argument("--cpus", type=int, default=2, help="CPUs (default 2)")
+    boot.add_argument("--show", metavar="VIEW[,VIEW...]", default="buddyinfo,meminfo",
+                      help="the /proc views to print: " + ", ".join(VIEWS) + ", or 'all' "
+                           "(default: buddyinfo,meminfo)")
+    boot.add_argument("--json", action="store_true",
+                      help="print one JSON object: the machine and each view parsed")
 
 
 def _layout_variants_or_none() -> tuple[tuple[str, int], ...]:
@@ -159,6 +184,8 @@ def main(argv=None) -> int:
         if args.command == "dump":
             from . import vmcore
             return vmcore.command(args)
+        if args.command == "boot":
+            return _cmd_boot(args)
     except UnknownChoice as e:
         return _fail(str(e))
     except MemcoreError as e:
@@ -171,6 +198,39 @@ def main(argv=None) -> int:
     except OSError as e:                       # a file we were asked to write or read
         return _fail(str(e))
     return 2
+
+
+def _cmd_boot(args: Any) -> int:
+    """memcore boot: the chosen /proc views of a freshly booted machine."""
+    import memcore
+    from . import procfs
+    names = [n.strip() for n in args.show.split(",") if n.strip()]
+    if names == ["all"]:
+        names = list(procfs.VIEWS)
+    for n in names:
+        if n not in procfs.VIEWS:
+            raise UnknownChoice("/proc view", n, procfs.VIEWS + ("all",))
+    if not names:
+        return _fail("--show names no view; valid: " + ", ".join(procfs.VIEWS) + ", all")
+    try:
+        m = memcore.Machine(args.ram, design=args.design, bits=args.bits, nodes=args.nodes,
+                            cpus=args.cpus)
+    except (TypeError, ValueError) as e:      # bad --ram, --nodes, --cpus (UnknownChoice too)
+        return _fail(str(e).splitlines()[0])
+    texts = procfs.proc_many(m, names)
+    if args.json:
+        out = {"design": m.design, "bits": m.bits, "ram": m.ram,
+               "ram_ranges": [[hex(a), hex(b)] for a, b in m.ram_ranges],
+               "nodes": m.nodes, "cpus": m.cpus,
+               "views": {n: procfs.parse(n, t) for n, t in texts.items()}}
+        print(json.dumps(out, indent=1))
+        return 0
+    for i, (n, t) in enumerate(texts.items()):
+        if len(texts) > 1:
+            print(("\n" if i else "") + f"==> /proc/{n} <==")
+        sys.stdout.write(t)
+    sys.stdout.flush()
+    return 0
 
 
 def _one_variant(args) -> str | None:
@@ -268,14 +328,19 @@ def _cmd_flags(args) -> int:
                          "drop --compare for one")
         layouts = [flags_layout(c) for c in _CANONICAL.values()]
     else:
-        bits = 64 if args.bits is None and args.config is None else args.bits
-        config = args.config or _CANONICAL.get(bits)
-        if config is None:
+        # --config: a name, KEY=VALUE overrides (of the canonical config of
+        # --bits, x86_64 without it) or a .config file (memcore/kconfig.py)
+        from .kconfig import flags_config
+        bits = args.bits
+        if bits is not None and bits not in _CANONICAL:
             raise UnknownChoice("word size (bits)", bits, tuple(_CANONICAL))
-        layouts = [flags_layout(config)]
-        if bits is not None and layouts[0].bits != bits:
-            return _fail(f"--config {config} is a {layouts[0].bits}-bit configuration, "
+        base = _CANONICAL[64 if bits is None else bits]
+        config = base if args.config is None else args.config
+        cfg = flags_config(config, default_base=base)
+        if bits is not None and cfg.BITS_PER_LONG != bits:
+            return _fail(f"--config {config} is a {cfg.BITS_PER_LONG}-bit configuration, "
                          f"not --bits {bits}")
+        layouts = [compute(cfg)]
     if args.json:
         out = [fl.to_dict() for fl in layouts]
         print(json.dumps(out if args.compare else out[0], indent=1))
