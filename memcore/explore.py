@@ -323,7 +323,7 @@ class Scenario:
                                 "freed; only a descriptor cache can be without "
                                 "SLAB_TYPESAFE_BY_RCU")
         refs = folio.refcount if owners is None else owners
-        obj = self._add(_FOLIO, label, va=folio.addr, state="folio", extern=refs,
+        obj = self._add(_FOLIO, label, va=folio.pointer, state="folio", extern=refs,
                         typesafe=typesafe, pfn=folio.pfn)
         # its pages: freeing the folio rewrites them, so they are footprint
         for i in range(folio.nr_pages):
@@ -351,7 +351,7 @@ class Scenario:
     def mapping(self, mapping: Any, label: str | None = None) -> Obj:
         """An address_space (its identity: lookups are checked against it)."""
         self._mine(mapping, "mapping")
-        return self._add(_SPACE, label or mapping.name, va=mapping.address)
+        return self._add(_SPACE, label or mapping.name, va=mapping.pointer)
 
     def slot(self, mapping: Any, label: str | None = None) -> Obj:
         """The root entry (xa_head) of a mapping whose only entry, if any, is at
@@ -376,7 +376,7 @@ class Scenario:
             raise TypeError(f"{thing!r} is not a {what} of this scenario's machine")
 
     def _ex_xa_head(self, mapping: Any) -> int:
-        return int(self._mod._xa_head_address(mapping.address))
+        return int(self._mod._xa_head_address(mapping.pointer))
 
     def _add(self, kind: int, label: str, va: int = 0, pfn: int = 0, state: str = "folio",
              extern: int = 0, typesafe: bool = True) -> Obj:

@@ -23,6 +23,7 @@ from typing import Any
 
 from . import _variants
 from .errors import MemcoreError, NotSupported, UnknownChoice
+from .addresses import Address
 from .layout import _layouts, layout_variants
 
 #: the low bits that hold the type (MEMDESC_TYPE_BITS)
@@ -53,7 +54,7 @@ class Memdesc:
     number: int                 #: the type number (bits 0-3)
     kind: str | None            #: "inline", "descriptor", "foreign" (None: unassigned)
     descriptor: str | None      #: the pointed-to struct's name (pointer types)
-    address: int | None         #: the descriptor's address; None for inline types
+    address: Address | None     #: the descriptor's address (the pointer in the word); None for inline types
     fields: Mapping[str, int] = field(default_factory=dict)  #: inline fields present here
     subtype: str | None = None  #: Misc: the subtype's name; inline Buddy: its state (None if unnamed)
 
@@ -121,7 +122,7 @@ def decode_memdesc(word: int, design: str = "memdesc", bits: int = 64) -> Memdes
         raise ValueError(f"memdesc word {word:#x} does not fit in {bits} bits")
     t = memdesc_types(design, bits)[word & TYPE_MASK]
     if t.kind != "inline":
-        address = None if t.name is None else word & ~TYPE_MASK
+        address = None if t.name is None else Address(word & ~TYPE_MASK)
         return Memdesc(word, t.name, t.number, t.kind, t.descriptor, address)
     values = {name: (word >> shift) & ((1 << width) - 1)
               for name, (shift, width) in memdesc_fields(design, bits).items() if width}

@@ -72,6 +72,18 @@ class Expr:
         return self.src
 
 
+def _address_of(view):
+    """The modeled address a view names: a struct's pointer, an object's address."""
+    for attr in ("pointer", "address"):
+        try:
+            return getattr(view, attr)
+        except AttributeError:
+            continue
+        except Exception:
+            return None
+    return None
+
+
 def _fmt(v):
     if isinstance(v, (Ref, Expr)):
         return repr(v)
@@ -416,10 +428,10 @@ class Gen:
         if f is None:
             return None
         if self.chance(0.5):
-            name = self.pick(["addr", "pfn", "order", "nr_pages", "size", "refcount",
-                              "mapcount", "zone", "node", "flags", "lock_owner", "address"])
+            name = self.pick(["pfn", "order", "nr_pages", "size", "refcount",
+                              "mapcount", "zone", "node", "flags", "lock_owner", "pointer", "freed"])
             return self.new("get", f, name, out=name == "flags")
-        name = self.pick(["page", "page", "address_of_memory", "dump"])
+        name = self.pick(["page", "page", "dump"])
         args = ((0 if self.valid_only else self.pick([0, 1, 3, 511, 512])),) \
             if name == "page" else ()
         return self.new("call", f, name, args, out=name == "page")
@@ -444,7 +456,7 @@ class Gen:
                  "buddy_order", "migratetype", "type_name", "is_tail", "is_head",
                  "compound_head", "private", "mapping", "page_type", "pfn"],
         "Folio": ["page", "dump", "flags", "refcount", "order", "lock_owner", "zone",
-                  "address_of_memory", "test_dirty", "test_large_rmappable"],
+                  "pointer", "test_dirty", "test_large_rmappable"],
         "PgFlags": ["test", "field", "names", "word", "zone", "zone_idx", "node", "section",
                     "last_cpupid"],
         "Slab": ["free_objects", "dump", "slab_cache", "inuse", "objects", "frozen",
@@ -452,7 +464,7 @@ class Gen:
         "KmemCache": ["name", "object_size", "size", "align", "offset", "order", "objs_per_slab",
                       "cpu_slab", "node_partial_slabs", "slabs", "objects_inuse", "flags"],
     }
-    VIEW_CALLS = {"dump", "raw", "page", "address_of_memory", "test_dirty", "test_large_rmappable",
+    VIEW_CALLS = {"dump", "raw", "page", "test_dirty", "test_large_rmappable",
                   "test", "set", "clear", "test_and_set", "test_and_clear", "field", "names",
                   "pgflags_trylock", "pgflags_lock", "pgflags_unlock", "free_objects",
                   "cpu_slab", "node_partial_slabs"}
@@ -799,10 +811,10 @@ class Gen:
             if tn == "AddressSpace":
                 self.mappings.append(c.out)
             elif c.name == "get_folio" and tn == "Folio":
-                self.folios[c.out] = result.addr
+                self.folios[c.out] = result.pointer
                 self.cached[c.out] = 1
             elif c.name == "alloc_folio" and tn == "Folio":
-                self.folios[c.out] = result.addr
+                self.folios[c.out] = result.pointer
                 self.max_pfn = max(self.max_pfn, result.pfn + 1)
             elif c.name == "pagetable_alloc" and tn == "Page":
                 self.tables.append(c.out)
@@ -815,7 +827,7 @@ class Gen:
                 elif c.name == "kmem_cache_alloc" and c.args and isinstance(c.args[0], Ref) \
                         and c.args[0].name in self.caches:
                     cv = c.args[0].name
-                self.objs[c.out] = (result.addr, cv, result.size)
+                self.objs[c.out] = (result.address, cv, result.size)
                 if cv:
                     self.cache_objs.setdefault(cv, set()).add(c.out)
                 self.ints.append(result.address)
@@ -848,7 +860,7 @@ class Gen:
             self.cached[recv] -= 1
         # frees
         if c.name == "put" and result is True and recv:
-            addr = getattr(env.get(recv), "addr", None)
+            addr = _address_of(env.get(recv))
             self.make_stale(recv)
             if addr is not None:
                 self.stale_addr(addr, self.folios)
@@ -858,7 +870,7 @@ class Gen:
             self.frozen.pop(recv, None)
         elif c.name == "free_frozen" and recv:
             self.make_stale(recv)
-            addr = getattr(env.get(recv), "addr", None)
+            addr = _address_of(env.get(recv))
             if addr is not None:
                 self.stale_addr(addr, self.folios)
         elif c.name == "bulk_put" and c.args and isinstance(c.args[0], Ref):
@@ -870,11 +882,11 @@ class Gen:
                 o = c.args[0] if c.args else None
             addr = None
             if isinstance(o, Ref):
-                addr = getattr(env.get(o.name), "addr", None)
+                addr = _address_of(env.get(o.name))
                 self.make_stale(o.name)
             elif isinstance(o, Expr) and o.src.endswith(".address"):
                 v = o.src[:-len(".address")]
-                addr = getattr(env.get(v), "addr", None)
+                addr = _address_of(env.get(v))
             elif isinstance(o, int):
                 addr = o
             if addr is not None:

@@ -402,7 +402,7 @@ def reserve_descriptors(m, small: int = 0, large: int = 0) -> list:
         folios = [m.alloc_folio(order=order) for _ in range(n + 2 * per)]
         by_slab = {}
         for f in folios:
-            by_slab.setdefault(m.virt_to_slab(f.address).pfn, []).append(f)
+            by_slab.setdefault(m.virt_to_slab(f.pointer).pfn, []).append(f)
         for fs in by_slab.values():
             keep.append(fs[0])
             for g in fs[1:]:

@@ -83,12 +83,12 @@ def word(m, address: int) -> int:
 
 def slab_raw(m, slab) -> dict:
     """The struct slab a Slab view stands for, decoded from modeled memory at
-    slab.address with the offsets memcore.layout("slab") gives the machine's design
+    slab.pointer with the offsets memcore.layout("slab") gives the machine's design
     (not through the Slab accessors)."""
     lay = K.layout(m, "slab")
 
     def get(name):
-        return K.struct_field(m, "slab", slab.address, name)
+        return K.struct_field(m, "slab", slab.pointer, name)
 
     counters = get("counters")
 
@@ -104,7 +104,7 @@ def slab_raw(m, slab) -> dict:
 
 def slab_flags(m, slab):
     """slab->flags (where SL_partial lives) as a PgFlags view."""
-    return m.pgflags(slab.address + K.layout(m, "slab")["flags"].offset)
+    return m.pgflags(slab.pointer + K.layout(m, "slab")["flags"].offset)
 
 
 def slab_pfns(m, cache):
@@ -176,7 +176,7 @@ def fill_slab(c, task=None):
 
 
 def mem(m, folio):
-    """The direct-map address of a folio's memory (Folio.address is its descriptor)."""
+    """The direct-map address of a folio's memory (Folio.pointer is its descriptor)."""
     return K.PAGE_OFFSET[m.bits] + folio.pfn * K.PAGE_SIZE
 
 

@@ -166,7 +166,7 @@ def test_a_ctor_index_that_names_no_constructor_raises():
     a = m.kmem_cache_create("a", 64, ctor=lambda o: None)
     b = m.kmem_cache_create("b", 64, ctor=lambda o: None)
     w = m.bits // 8
-    ra, rb = m.read(a.address, 512), m.read(b.address, 512)
+    ra, rb = m.read(a.pointer, 512), m.read(b.pointer, 512)
     # kmem_cache.ctor holds the constructor's index + 1: 1 in a, 2 in b
     [off] = [o for o in range(0, 512, w)
              if int.from_bytes(ra[o:o + w], "little") == 1
@@ -174,7 +174,7 @@ def test_a_ctor_index_that_names_no_constructor_raises():
     # a struct kmem_cache is an object of the kmem_cache cache: the API does not write it
     for value in (99, (1 << 64) - 1):
         with pytest.raises(memcore.InvalidAddress, match="kmem_cache"):
-            m.write(a.address + off, value.to_bytes(w, "little"))
+            m.write(a.pointer + off, value.to_bytes(w, "little"))
     assert callable(a.ctor)
 
 

@@ -46,7 +46,7 @@ def test_a_fragmented_zone_gains_a_larger_free_block(machine):
     after = a.entries()
     assert [i for i, _ in after] == [i for i, _ in before]      # every index still there
     assert any(f.pfn != p for (_, p), (_, f) in zip(before, after))
-    assert all(f.refcount == f.nr_pages and f.page(0).mapping == a.address for _, f in after)
+    assert all(f.refcount == f.nr_pages and f.page(0).mapping == a.pointer for _, f in after)
     assert m.check()
 
 

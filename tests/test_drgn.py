@@ -78,9 +78,9 @@ def test_live_memory_reads_what_the_machine_holds(variant):
     f = m.alloc_folio(2)
     a.add_folio(0, f)
     f.unlock()
-    folio = drgn.Object(prog, "struct folio", address=f.addr)
+    folio = drgn.Object(prog, "struct folio", address=f.pointer)
     assert folio._refcount.counter.value_() == f.refcount == 1 + f.nr_pages
-    assert folio.mapping.value_() == a.address
+    assert folio.mapping.value_() == a.pointer
     assert folio.index.value_() == 0
     page = drgn.Object(prog, "struct page", address=m.memmap_address + f.pfn * m.sizeof_page)
     assert prog.read(page.address_of_().value_(), m.sizeof_page) == \
@@ -131,7 +131,7 @@ def test_kernel_variables_describe_the_machine(variant):
         s = find_slab_cache(prog, "kmalloc-64")
         assert per_cpu_ptr(s.cpu_slab, cpu).value_() == s.cpu_slab.value_() + offsets[cpu].value_()
         active = cache.cpu_slab(cpu)
-        assert per_cpu_ptr(s.cpu_slab, cpu).slab.value_() == (active.address if active else 0)
+        assert per_cpu_ptr(s.cpu_slab, cpu).slab.value_() == (active.pointer if active else 0)
     # every cache's name and its place on slab_caches, newest first as the kernel keeps it
     assert [s.name.string_().decode() for s in for_each_slab_cache(prog)] == \
         [c.name for c in m.caches()]
@@ -141,7 +141,7 @@ def test_slab_caches_follow_create_and_destroy():
     m, prog = _program(("classic", 64))
     before = [c.name for c in m.caches()]
     c = m.kmem_cache_create("comes-and-goes", 40)
-    assert find_slab_cache(prog, "comes-and-goes").value_() == c.address
+    assert find_slab_cache(prog, "comes-and-goes").value_() == c.pointer
     assert [s.name.string_().decode() for s in for_each_slab_cache(prog)][0] == "comes-and-goes"
     m.kmem_cache_destroy(c)
     assert find_slab_cache(prog, "comes-and-goes") is None
@@ -192,7 +192,7 @@ def _agree(m, prog, cache, live):
             reserved += 1
         folio = view.folio
         if folio is not None:
-            assert mdrgn.page_folio(page).value_() == folio.address, pfn
+            assert mdrgn.page_folio(page).value_() == folio.pointer, pfn
             assert mdrgn.folio_order(mdrgn.page_folio(page)) == folio.order, pfn
             if view.is_head:
                 assert compound_order(page).value_() == folio.order, pfn
@@ -208,7 +208,7 @@ def _agree(m, prog, cache, live):
     slabinfo = {line.split()[0]: line.split() for line in m.slabinfo().splitlines()[2:]}
     for name, c in views.items():
         s = find_slab_cache(prog, name)
-        assert s.value_() == c.address
+        assert s.value_() == c.pointer
         assert (s.size.value_(), s.object_size.value_(), s.offset.value_()) == \
             (c.size, c.object_size, c.offset)
         assert slab_cache_objects_per_slab(s) == c.objs_per_slab
@@ -225,7 +225,7 @@ def _agree(m, prog, cache, live):
         for cpu in range(m.cpus):
             active = c.cpu_slab(cpu)
             assert per_cpu_ptr(s.cpu_slab, cpu).slab.value_() == \
-                (active.address if active is not None else 0), (name, cpu)
+                (active.pointer if active is not None else 0), (name, cpu)
 
     # the objects: the same allocated set, and each one's cache.  These helpers
     # turn a struct page into its direct-map address, for which drgn walks
@@ -240,8 +240,8 @@ def _agree(m, prog, cache, live):
     assert found == live and len(live) == cache.objects_inuse
     for addr in sorted(live)[:10]:
         info = slab_object_info(prog, addr)
-        assert info.slab_cache.value_() == cache.address and info.allocated
-        assert find_containing_slab_cache(prog, addr).value_() == cache.address
+        assert info.slab_cache.value_() == cache.pointer and info.allocated
+        assert find_containing_slab_cache(prog, addr).value_() == cache.pointer
 
 
 @pytest.mark.parametrize("bits", [64, 32])
@@ -318,12 +318,12 @@ def test_memdesc_helpers_follow_a_file_page_to_its_folio(variant, tmp_path):
     for prog, i in [(live, i) for i in (0, 1, 5, 7)] + [(_open_vmcore(m, tmp_path), 6)]:
         page = pfn_to_page(prog, f.pfn + i)    # mem_section and the memmap: every design
         folio = mdrgn.page_folio(page)
-        assert folio.value_() == f.addr
+        assert folio.value_() == f.pointer
         assert folio._refcount.counter.value_() == f.refcount == 2 + f.nr_pages
         assert mdrgn.folio_order(folio) == f.order == 3
         if "memdesc" in [mb.path for mb in memcore.layout("page", design, bits)]:
             assert str(mdrgn.memdesc_type(page)).endswith("MEMDESC_TYPE_FILE")
-            assert mdrgn.memdesc_descriptor(page).value_() == f.addr
+            assert mdrgn.memdesc_descriptor(page).value_() == f.pointer
             assert mdrgn.page_memdesc(page).v.value_() == m.page(f.pfn + i).memdesc.word
         else:
             with pytest.raises(ValueError, match="no memdesc word"):
@@ -371,5 +371,5 @@ def test_a_drgn_script_follows_a_memdesc_dump_to_the_folio(design, tmp_path):
                           *map(str, pfns)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     for pfn, line in zip(pfns, run.stdout.splitlines()):
-        assert line.split() == [str(pfn), "MEMDESC_TYPE_FILE", hex(f.addr),
+        assert line.split() == [str(pfn), "MEMDESC_TYPE_FILE", hex(f.pointer),
                                 str(f.refcount), str(f.order)]

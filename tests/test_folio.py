@@ -43,13 +43,13 @@ def test_geometry(machine, order):
     for n in (0, nr // 2, nr - 1):
         p = f.page(n)
         assert p.pfn == f.pfn + n
-        assert p.address == K.page_address(m, f.pfn + n)
+        assert p.pointer == K.page_address(m, f.pfn + n)
     for bad in (nr, -1, 1.0, None):
         with pytest.raises((ValueError, TypeError)):
             f.page(bad)
     assert m.folio(f.pfn) == f and hash(m.folio(f.pfn)) == hash(f)
-    assert f.flags.address == f.address + K.layout(m, "folio")["flags"].offset
-    assert f.flags.word == m.pgflags(f.flags.address).word
+    assert f.flags.pointer == f.pointer + K.layout(m, "folio")["flags"].offset
+    assert f.flags.word == m.pgflags(f.flags.pointer).word
 
 
 @pytest.mark.classic_overlay
@@ -60,7 +60,7 @@ def test_folio_flags_and_references_are_the_head_pages(machine, order):
     m = machine()
     f = m.alloc_folio(order=order)
     assert f.flags.word == K.flags_word(m, f.pfn)
-    assert f.flags.address == K.page_address(m, f.pfn) + K.layout(m, "page")["flags"].offset
+    assert f.flags.pointer == K.page_address(m, f.pfn) + K.layout(m, "page")["flags"].offset
     f.get()
     assert all(m.page(f.pfn + i).refcount == 0 for i in range(1, 1 << order))
     assert K.page_field(m, f.pfn, "_refcount") == 2
@@ -175,9 +175,9 @@ def test_lock_contention_and_handoff(machine):
     assert not a.waiting
     # B contends: PG_waiters is set, B sleeps on the folio's wait queue
     assert f.lock(b) is False
-    assert b.waiting and b.waiting_on == f.address
+    assert b.waiting and b.waiting_on == f.pointer
     assert _waiters_bit(m, f) == 1 and f.test_waiters()
-    assert m.waiters(f.address) == [b]
+    assert m.waiters(f.pointer) == [b]
     assert f.lock_owner is a
     # a sleeping task cannot run anything
     for op in (lambda: f.trylock(b), lambda: g.lock(b), lambda: g.trylock(b),
@@ -189,19 +189,19 @@ def test_lock_contention_and_handoff(machine):
             m.alloc_folio()
     assert m.current.name == "init"
     assert f.lock(c) is False
-    assert m.waiters(f.address) == [b, c]
+    assert m.waiters(f.pointer) == [b, c]
     # A unlocks: waiters must be woken; the first one gets the lock handed over
     assert f.unlock(a) is True
     assert f.lock_owner is b and not b.waiting
     assert _locked_bit(m, f) == 1                  # handed over, never free
-    assert c.waiting and m.waiters(f.address) == [c]
+    assert c.waiting and m.waiters(f.pointer) == [c]
     assert _waiters_bit(m, f) == 1                 # C still waits
     # B runs again
     h = m.alloc_folio(task=b)
     assert f.unlock(b) is True
     assert f.lock_owner is c and not c.waiting
     assert _waiters_bit(m, f) == 0                 # nobody left: PG_waiters cleared
-    assert m.waiters(f.address) == []
+    assert m.waiters(f.pointer) == []
     assert f.unlock(c) is False
     assert _locked_bit(m, f) == 0 and f.lock_owner is None
     m.check()
@@ -220,7 +220,7 @@ def test_self_deadlock(machine):
         f.lock(a)
     assert "page: refcount:" in str(ei.value)
     assert K.flags_word(m, f.pfn) == word           # no PG_waiters, nothing queued
-    assert not a.waiting and m.waiters(f.address) == []
+    assert not a.waiting and m.waiters(f.pointer) == []
     assert f.unlock(a) is False
     m.check()
 
@@ -427,14 +427,14 @@ def test_page_view_basics(machine):
     f = m.alloc_folio(order=2)
     p = m.page(f.pfn + 1)
     assert p.pfn == f.pfn + 1
-    assert p.address == K.page_address(m, f.pfn + 1)
+    assert p.pointer == K.page_address(m, f.pfn + 1)
     assert p.folio == f
     # (a tail's own refcount of 0 is classic: test_page_view_reads_the_struct_page)
     assert p.flags.word == K.flags_word(m, f.pfn + 1)
     if K.has_page_member(m, "flags"):
-        assert p.flags.address == p.address + K.layout(m, "page")["flags"].offset
+        assert p.flags.pointer == p.pointer + K.layout(m, "page")["flags"].offset
     else:                                  # a page that is its memdesc: its folio's flags
-        assert p.flags.address == f.flags.address
+        assert p.flags.pointer == f.flags.pointer
     assert p.type_name is None
     assert p == m.page(f.pfn + 1) and p != m.page(f.pfn)
     assert len(p.raw()) == K.sizeof_page(m)
@@ -465,7 +465,7 @@ def test_page_view_reads_the_struct_page(machine):
     the top byte of page_type and its order in private."""
     m = machine()
     f = m.alloc_folio(order=2)
-    assert f.address == K.page_address(m, f.pfn) == m.page(f.pfn).address
+    assert f.pointer == K.page_address(m, f.pfn) == m.page(f.pfn).pointer
     p = m.page(f.pfn + 1)
     assert p.compound_head == K.page_field(m, f.pfn + 1, "compound_head")
     assert p.page_type == K.page_field(m, f.pfn + 1, "page_type") == K.PAGE_TYPE_NONE
@@ -594,7 +594,7 @@ def test_dump_prints_the_folio_as_its_first_two_struct_pages(machine):
 def test_dump_shows_memcg_data(machine):
     m = machine()
     f = m.alloc_folio(order=1)
-    addr = f.address + K.layout(m, "folio")["memcg_data"].offset
+    addr = f.pointer + K.layout(m, "folio")["memcg_data"].offset
     K.poke_word(m, addr, 0x7340)
     lines = f.dump().splitlines()
     assert lines[1].startswith("head: order:1 ")
@@ -627,7 +627,7 @@ def test_dump_of_an_anon_folio_shows_no_mapping(machine):
     m = machine()
     w = K.WORD[m.bits]
     f = m.alloc_folio(kind="anon", order=2)
-    mapping = f.address + K.layout(m, "folio")["mapping"].offset
+    mapping = f.pointer + K.layout(m, "folio")["mapping"].offset
     for low, prefix in ((1, "anon "), (3, "ksm ")):
         K.poke_word(m, mapping, (K.PAGE_OFFSET[m.bits] + 0x1230) | low)
         lines = f.dump().splitlines()
@@ -647,7 +647,7 @@ def test_pgflags_word_and_bits(machine):
     def word():
         """The folio's flags word through a view of its own (the head page's on
         classic, test_folio_flags_and_references_are_the_head_pages)."""
-        return m.pgflags(f.flags.address).word
+        return m.pgflags(f.flags.pointer).word
 
     w0 = word()
     assert pf.word == w0
@@ -876,7 +876,7 @@ def _word_addr(f, page):
     """The folio's flags word of its head page (folio->flags) or of its second
     page (folio->_flags_1)."""
     member = "_flags_1" if page == "second" else "flags"
-    return f.address + K.layout(f.machine, "folio")[member].offset
+    return f.pointer + K.layout(f.machine, "folio")[member].offset
 
 
 def _rd(m, addr):
@@ -953,7 +953,7 @@ def test_every_generated_flag_helper_does_what_its_row_says(machine, variant):
             for op in ops:
                 with pytest.raises(memcore.TailPageError):
                     getattr(small, OPS_METHOD[op].format(name))()
-            assert _rd(m, small.address) == keep[small][0]
+            assert _rd(m, small.pointer) == keep[small][0]
     for f, (h, s) in keep.items():
         assert _rd(m, _word_addr(f, "head")) == h
         if f.order:
@@ -975,11 +975,11 @@ def test_anon_and_ksm_read_the_mapping(machine):
     f = m.alloc_folio(kind="anon")
     assert f.test_swapbacked()                       # anon folios are swap-backed
     assert f.test_anon() is False                    # not mapped yet: no anon_vma
-    mapping = f.address + K.layout(m, "folio")["mapping"].offset
+    mapping = f.pointer + K.layout(m, "folio")["mapping"].offset
     for value, anon, ksm in ((0x1000 | 1, True, False), (0x1000 | 3, True, True),
                              (0x1000 | 2, False, False), (0x1000, False, False)):
         K.poke_word(m, mapping, value)
-        assert K.struct_field(m, "folio", f.address, "mapping") == value
+        assert K.struct_field(m, "folio", f.pointer, "mapping") == value
         assert f.test_anon() is anon and f.test_ksm() is ksm
     K.poke_word(m, mapping, 0)
     assert f.put()

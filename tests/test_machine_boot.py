@@ -8,6 +8,7 @@ import pytest
 
 import memcore
 from memcore import _variants
+from memcore.sizes import parse_size
 
 import kfacts as K
 from conftest import only_bits
@@ -116,12 +117,18 @@ def test_zones_as_the_canonical_config_defines_them(variant, machine, ram_by_bit
     spans = K.zone_spans(bits, m.nr_pfns)
     got = {z["zone"]: (z["start_pfn"], z["start_pfn"] + z["spanned"]) for z in m.zones()}
     assert got == spans
+    ram = [(s // K.PAGE_SIZE, e // K.PAGE_SIZE) for s, e in m.ram_ranges]
     for z in m.zones():
-        assert z["present"] == z["spanned"]
+        lo, hi = z["start_pfn"], z["start_pfn"] + z["spanned"]
+        # present: the zone's span less the holes (a size over 3 GiB on x86_64
+        # leaves the PCI hole [3 GiB, 4 GiB) in DMA32)
+        assert z["present"] == sum(max(0, min(e, hi) - max(s, lo)) for s, e in ram)
         assert z["managed"] <= z["present"]
     # every page's zone field agrees, at the zone boundaries too
     for name, (lo, hi) in spans.items():
         for pfn in {lo, hi - 1, (lo + hi) // 2}:
+            if not any(s <= pfn < e for s, e in ram):
+                continue                            # the PCI hole: no struct page
             assert m.page(pfn).zone == name
             assert m.page(pfn).flags.zone == name
             shift, width = K.FLAG_FIELDS[bits]["ZONES"]
@@ -345,7 +352,7 @@ def test_modeled_addresses(variant, machine):
     for pfn in (0, 1, 4095, m.nr_pfns - 1):
         addr = K.page_address(m, pfn)
         assert addr < 1 << bits
-        assert m.pfn_to_page(pfn) == addr == m.page(pfn).address
+        assert m.pfn_to_page(pfn) == addr == m.page(pfn).pointer
         assert m.page_to_pfn(addr) == pfn
         assert m.pfn_to_virt(pfn) == K.PAGE_OFFSET[bits] + pfn * K.PAGE_SIZE
     with pytest.raises(memcore.InvalidAddress):
@@ -376,7 +383,7 @@ def _mem_available_kib():
 @only_bits(64)
 def test_64gib_machine_costs_memmap_not_ram(machine):
     before = _vmrss_kib()
-    m = machine(ram="64GiB")
+    m = machine(ram=[(0, 64 * GiB)])          # one range: no PCI hole to account for
     grown = (_vmrss_kib() - before) << 10
     memmap = 64 * GiB // K.PAGE_SIZE * K.sizeof_page(m)        # 1 GiB of classic struct page
     assert m.stats()["metadata_bytes"]["memmap_host"] == memmap
@@ -399,12 +406,12 @@ def test_i386_supports_2gib(machine):
     m.check()
     hi = m.alloc_folio(zone="HighMem")
     assert hi.zone == "HighMem" and hi.pfn >= K.LOWMEM_PFNS_I386
-    assert hi.address_of_memory() is None                 # no direct map for highmem
+    assert hi.machine.folio_address(hi) is None                 # no direct map for highmem
     assert m.pfn_to_virt(m.nr_pfns - 1) is None
     lo = m.alloc_folio(movable=False)
     assert lo.zone == "Normal"
-    assert lo.address_of_memory() == K.PAGE_OFFSET[32] + lo.pfn * K.PAGE_SIZE
-    assert lo.address_of_memory() < 1 << 32
+    assert lo.machine.folio_address(lo) == K.PAGE_OFFSET[32] + lo.pfn * K.PAGE_SIZE
+    assert lo.machine.folio_address(lo) < 1 << 32
     assert hi.put() and lo.put()
     m.check()
 
@@ -484,3 +491,44 @@ def test_two_node_tuning_splits_pcp_per_node(machine):
         assert (z["min"], z["low"], z["high"]) == (w["min"], w["low"], w["high"])
         assert z["protection"] == w["protection"]
         assert z["pagesets"][0]["high_min"] == w["high_min"]
+
+
+# ---- the PCI hole of a machine given as a size (issue 13, item 6) -----------------------
+
+@pytest.mark.parametrize("ram, ranges", [
+    ("3GiB", ((0, 3 * GiB),)),
+    ("4GiB", ((0, 3 * GiB), (4 * GiB, 5 * GiB))),
+    ("16GiB", ((0, 3 * GiB), (4 * GiB, 17 * GiB))),
+])
+@only_bits(64)
+def test_x86_64_sizes_over_3gib_leave_the_pci_hole(machine, ram, ranges):
+    m = machine(ram=ram)
+    assert m.ram_ranges == ranges
+    assert m.ram == parse_size(ram)
+    zones = {z["zone"]: z for z in m.zones()}
+    if len(ranges) > 1:
+        # as on real 4 GiB x86_64 machines: a Normal zone from 4 GiB, and the
+        # hole's PFNs spanned by DMA32 but not present
+        assert zones["Normal"]["start_pfn"] == 4 * GiB // K.PAGE_SIZE
+        dma32 = zones["DMA32"]
+        assert dma32["spanned"] - dma32["present"] == GiB // K.PAGE_SIZE
+        with pytest.raises(memcore.PFNOutOfRange):
+            m.page(3 * GiB // K.PAGE_SIZE)           # a section with no RAM has no struct page
+    else:
+        assert "Normal" not in zones
+    m.check()
+
+
+@only_bits(64)
+def test_ram_ranges_are_taken_as_given(machine):
+    m = machine(ram=[(0, 4 * GiB)])
+    assert m.ram_ranges == ((0, 4 * GiB),)
+    assert "Normal" not in {z["zone"] for z in m.zones()}
+
+
+@only_bits(32)
+def test_i386_sizes_have_no_hole_and_stop_at_4gib(machine):
+    m = machine(ram="4GiB")
+    assert m.ram_ranges == ((0, 4 * GiB),)
+    with pytest.raises(ValueError, match="4 GiB"):
+        machine(ram="5GiB")

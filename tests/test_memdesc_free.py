@@ -157,7 +157,7 @@ def test_highmem_free_lists_go_through_kmap_local_page(machine):
     m.drain_pcp()
     k1 = m.stats()["kmap_local"]
     fs = [m.alloc_folio(zone="HighMem") for _ in range(8)]
-    assert all(f.zone == "HighMem" and f.address_of_memory() is None for f in fs)
+    assert all(f.zone == "HighMem" and f.machine.folio_address(f) is None for f in fs)
     for f in fs:
         f.put()
     m.drain_pcp()
@@ -212,7 +212,7 @@ def test_memdesc_pages_show_the_flags_6_18_would(machine):
     would show (node, zone, section, PG_reserved), which refuses a change."""
     m = machine("64MiB")
     f = m.alloc_folio(order=1)
-    assert m.page(f.pfn + 1).flags.address == f.flags.address
+    assert m.page(f.pfn + 1).flags.pointer == f.flags.pointer
     r = m.page(0).flags
     assert r.test("reserved") and r.zone == m.page(0).zone
     before = m._state_digest()

@@ -117,14 +117,14 @@ def test_s8_slab_lends_pages_as_file_folios_and_takes_them_back(machine):
         m.check()
         assert f.order == 0 and f.nr_pages == 1 and f.refcount == 1
         md = m.page(f.pfn).memdesc
-        assert md.type == "file" and md.address == f.address
+        assert md.type == "file" and md.address == f.pointer
         assert m.page(f.pfn).folio == f
         sl = f.backing_slab
-        sla = sl.address
+        sla = sl.pointer
         assert m.virt_to_cache(sla).name == "slab_desc"
         first, nr = slab_range(m, sla)
         assert nr == 8 and first <= f.pfn < first + nr
-        assert field(m, "slab", sla, "slab_cache") == sc.cache.address
+        assert field(m, "slab", sla, "slab_cache") == sc.cache.pointer
         assert sl.slab_cache == sc.cache and sl.pfn == first and sl.order == 3
         lent.append((f, sla))
         lent_pfns = {g.pfn for g, _ in lent}
@@ -172,7 +172,7 @@ def test_s8_backing_slab_view_works_while_the_slabs_first_page_is_lent(machine):
     m = machine()
     sc = m.folio_slab_create("pc", order=3)
     folios = [sc.alloc_folio() for _ in range(8)]       # the slab's first page among them
-    first, nr = slab_range(m, folios[0].backing_slab.address)
+    first, nr = slab_range(m, folios[0].backing_slab.pointer)
     assert first in {f.pfn for f in folios} and sc.cache.slabs == 1
     for f in folios:
         sl = f.backing_slab
@@ -230,10 +230,10 @@ def test_memdesc_decodes_every_kind_of_page(machine):
     for f, kind in ((file_f, "file"), (anon_f, "anon")):
         for i in range(f.nr_pages):
             md = m.page(f.pfn + i).memdesc
-            assert md.type == kind and md.address == f.address and md.descriptor == "folio"
+            assert md.type == kind and md.address == f.pointer and md.descriptor == "folio"
     spfn = virt_pfn(m, obj_addr(obj))
     md = m.page(spfn).memdesc
-    assert md.type == "slab" and md.address == m.virt_to_slab(obj_addr(obj)).address
+    assert md.type == "slab" and md.address == m.virt_to_slab(obj_addr(obj)).pointer
     bpfn = virt_pfn(m, big)
     for i in range(16):
         md = m.page(bpfn + i).memdesc
@@ -278,24 +278,24 @@ def test_folio_descriptors_are_cache_objects_outside_the_memmap(machine):
     large = m.alloc_folio(order=3)
     lowmem_end = m.page_offset + min(m.nr_pfns, 0x38000) * PAGE_SIZE
     for f, cache in ((small, "folio_small"), (large, "folio_large")):
-        assert f.address != m.page(f.pfn).address and not in_memmap(m, f.address)
-        assert m.page_offset <= f.address < lowmem_end
-        assert f.address % MEMDESC_ALIGN == 0
-        assert m.virt_to_cache(f.address).name == cache
-        assert field(m, "folio", f.address, "pfn") == f.pfn
-        assert field(m, "folio", f.address, "_order") == f.order
-        assert f.flags.address == f.address + member(m, "folio", "flags").offset
+        assert f.pointer != m.page(f.pfn).pointer and not in_memmap(m, f.pointer)
+        assert m.page_offset <= f.pointer < lowmem_end
+        assert f.pointer % MEMDESC_ALIGN == 0
+        assert m.virt_to_cache(f.pointer).name == cache
+        assert field(m, "folio", f.pointer, "pfn") == f.pfn
+        assert field(m, "folio", f.pointer, "_order") == f.order
+        assert f.flags.pointer == f.pointer + member(m, "folio", "flags").offset
         for i in range(f.nr_pages):
-            assert m.page(f.pfn + i).memdesc.address == f.address
+            assert m.page(f.pfn + i).memdesc.address == f.pointer
             assert m.page(f.pfn + i).folio == f
-    assert small.address != large.address
+    assert small.pointer != large.pointer
 
     # page_folio() is NULL for what is no folio
     obj = obj_addr(m.kmalloc(128))
     assert m.page(virt_pfn(m, obj)).folio is None
     free_pfn = min(free_block_pfns(m))
     assert m.page(free_pfn).folio is None
-    sla = m.virt_to_slab(obj).address
+    sla = m.virt_to_slab(obj).pointer
     assert m.virt_to_cache(sla).name == "slab_desc" and not in_memmap(m, sla)
     assert sla % MEMDESC_ALIGN == 0
     m.check()
@@ -347,7 +347,7 @@ def test_every_page_reports_the_folios_refcount(machine):
     f = m.alloc_folio(order=2)
     f.get()
     assert f.refcount == 2
-    assert field(m, "folio", f.address, "_refcount") == 2
+    assert field(m, "folio", f.pointer, "_refcount") == 2
     for i in range(4):
         assert m.page(f.pfn + i).refcount == f.refcount == 2
         if "_refcount" in memcore.layout("page", m.design, m.bits):
@@ -357,7 +357,7 @@ def test_every_page_reports_the_folios_refcount(machine):
     sc = m.folio_slab_create("pc", order=3)
     g = sc.alloc_folio()
     g.get()
-    assert m.page(g.pfn).refcount == 2 == field(m, "folio", g.address, "_refcount")
+    assert m.page(g.pfn).refcount == 2 == field(m, "folio", g.pointer, "_refcount")
     g.put()
     g.put()
     f.put()
@@ -371,8 +371,8 @@ def test_pgflags_lock_on_folio_and_slab_descriptors(machine):
     m = machine()
     t1, t2 = m.task("t1", cpu=0), m.task("t2", cpu=1)
     f = m.alloc_folio(order=1)
-    w = m.pgflags(f.flags.address)
-    assert w.address == f.address            # the flags word heads the descriptor
+    w = m.pgflags(f.flags.pointer)
+    assert w.pointer == f.pointer            # the flags word heads the descriptor
     assert w.pgflags_trylock(t1) is True
     assert w.test("locked") and f.flags.test("locked") and f.lock_owner == t1
     assert f.trylock(t2) is False and w.pgflags_trylock(t2) is False
@@ -385,7 +385,7 @@ def test_pgflags_lock_on_folio_and_slab_descriptors(machine):
     f.unlock(t2)
 
     obj = obj_addr(m.kmalloc(64))
-    sla = m.virt_to_slab(obj).address
+    sla = m.virt_to_slab(obj).pointer
     sw = m.pgflags(sla)
     assert not in_memmap(m, sla)
     assert sw.pgflags_trylock(t1) is True and sw.test("locked")
@@ -393,7 +393,7 @@ def test_pgflags_lock_on_folio_and_slab_descriptors(machine):
     assert m.check()                       # a held descriptor lock is sound state
     sw.pgflags_unlock(t1)
     assert not sw.test("locked")
-    assert m.virt_to_slab(obj).address == sla
+    assert m.virt_to_slab(obj).pointer == sla
     m.kfree(obj)
     f.put()
     m.check()
@@ -433,7 +433,7 @@ def test_compound_head_of_a_typed_page_is_a_vmbug(machine):
     refused(m, VMBug, lambda: m.page(virt_pfn(m, big) + 1).compound_head)
     f = m.alloc_folio(order=2)
     assert m.page(f.pfn).compound_head == 0
-    assert m.page(f.pfn + 3).compound_head == m.page(f.pfn).address + 1
+    assert m.page(f.pfn + 3).compound_head == m.page(f.pfn).pointer + 1
     assert m.page(min(free_block_pfns(m))).compound_head == 0
 
 
@@ -447,7 +447,7 @@ def test_compound_head_of_a_slab_page_works_on_classic(machine):
     assert sl.order >= 1
     assert m.page(sl.pfn).compound_head & 1 == 0
     for i in range(1, 1 << sl.order):
-        assert m.page(sl.pfn + i).compound_head == m.page(sl.pfn).address + 1
+        assert m.page(sl.pfn + i).compound_head == m.page(sl.pfn).pointer + 1
 
 
 @on_all
@@ -470,11 +470,11 @@ def test_descriptor_objects_are_not_the_apis_to_free(machine):
     m = machine()
     f = m.alloc_folio(order=0)
     big = m.alloc_folio(order=2)
-    sla = m.virt_to_slab(obj_addr(m.kmalloc(64))).address
-    kc = m.kmem_cache("kmalloc-64").address
+    sla = m.virt_to_slab(obj_addr(m.kmalloc(64))).pointer
+    kc = m.kmem_cache("kmalloc-64").pointer
     # what kmem_cache objects get is what descriptor objects get
     refused(m, InvalidAddress, lambda: m.kfree(kc))
-    for addr in (f.address, big.address, sla):
+    for addr in (f.pointer, big.pointer, sla):
         refused(m, InvalidAddress, lambda: m.kfree(addr), match="descriptor cache")
         cache = m.virt_to_cache(addr)
         assert cache.name in DESC_CACHES
@@ -493,11 +493,11 @@ FOLIO_WORDS_ALLOWED = ["flags", "mapping", "index", "memcg_data"]
 def test_folio_descriptor_words_the_model_follows_are_not_writable(machine, name):
     m = machine()
     f = m.alloc_folio(order=1)
-    addr = f.address + member(m, "folio", name).offset
+    addr = f.pointer + member(m, "folio", name).offset
     addr -= addr % (m.bits // 8)
     old = m.pgflags(addr).word
     refused(m, InvalidAddress, lambda: setattr(m.pgflags(addr), "word", old ^ 0x40))
-    assert m.pgflags(addr).word == old and f.pfn == field(m, "folio", f.address, "pfn")
+    assert m.pgflags(addr).word == old and f.pfn == field(m, "folio", f.pointer, "pfn")
     assert m.check()
 
 
@@ -506,7 +506,7 @@ def test_folio_descriptor_words_the_model_follows_are_not_writable(machine, name
 def test_folio_descriptor_words_a_debugger_may_write(machine, name):
     m = machine()
     f = m.alloc_folio(order=1)
-    addr = f.address + member(m, "folio", name).offset
+    addr = f.pointer + member(m, "folio", name).offset
     if name == "flags":
         f.flags.set("dirty")
         assert f.flags.test("dirty")
@@ -515,7 +515,7 @@ def test_folio_descriptor_words_a_debugger_may_write(machine, name):
         assert m.page(f.pfn).flags.test("dirty") != K.has_page_member(m, "flags")
     else:
         m.pgflags(addr).word = 0x1230
-        assert field(m, "folio", f.address, name) == 0x1230
+        assert field(m, "folio", f.pointer, name) == 0x1230
         m.pgflags(addr).word = 0
     assert m.check()
     f.put()
@@ -528,7 +528,7 @@ def test_the_memdesc_word_of_a_page_is_not_writable(machine):
     f = m.alloc_folio()
     obj = obj_addr(m.kmalloc(64))
     for pfn in (f.pfn, virt_pfn(m, obj), min(free_block_pfns(m))):
-        addr = m.page(pfn).address + member(m, "page", "memdesc").offset
+        addr = m.page(pfn).pointer + member(m, "page", "memdesc").offset
         old = m.pgflags(addr).word
         refused(m, InvalidAddress, lambda: setattr(m.pgflags(addr), "word", old ^ 0x10))
     assert m.check()
@@ -540,16 +540,16 @@ def _corrupt(m, how):
     f = m.alloc_folio(order=1)
     obj = obj_addr(m.kmalloc(64))
     if how == "folio_refcount_zero":
-        poke_s32(m, f.address + member(m, "folio", "_refcount").offset, 0)
+        poke_s32(m, f.pointer + member(m, "folio", "_refcount").offset, 0)
     elif how == "page_refcount_of_folio_page":
-        poke_s32(m, m.page(f.pfn + 1).address + member(m, "page", "_refcount").offset, 1)
+        poke_s32(m, m.page(f.pfn + 1).pointer + member(m, "page", "_refcount").offset, 1)
     elif how == "pg_head_on_folio_tail_page":
         m.page(f.pfn + 1).flags.set("head")
     elif how == "slab_counters_zero":
-        sla = m.virt_to_slab(obj).address
+        sla = m.virt_to_slab(obj).pointer
         m.pgflags(sla + member(m, "slab", "counters").offset).word = 0
     elif how == "slab_inuse_plus_one":
-        a = m.virt_to_slab(obj).address + member(m, "slab", "counters").offset
+        a = m.virt_to_slab(obj).pointer + member(m, "slab", "counters").offset
         m.pgflags(a).word = m.pgflags(a).word + 1
     elif how == "buddy_order_bits_of_a_free_head":
         head = next(p for p in range(m.nr_pfns - 1, 0, -1)

@@ -121,7 +121,7 @@ def test_the_cache_holds_nr_pages_references_and_the_mapping(machine):
     a.add_folio(8, f)
     assert f.refcount == 1 + 8 and f.flags.test("locked") and f.lock_owner is m.current
     f.unlock()
-    assert f.page(0).mapping == a.address
+    assert f.page(0).mapping == a.pointer
     assert a.nrpages == 8
     f.lock()
     a.remove_folio(f)
@@ -257,7 +257,7 @@ def test_the_page_caches_metadata_is_not_the_apis_to_write_or_free(machine):
     _add(a, 0, 0, m)
     _add(a, 1, 0, m)
     word = m.bits // 8
-    head = int.from_bytes(m.read(a.address + word + 8, word), "little")
+    head = int.from_bytes(m.read(a.pointer + word + 8, word), "little")
     node = head - 2                           # xa_to_node()
     assert head & 3 == 2 and a.xa_nodes == 1
     d = m._state_digest()
@@ -266,9 +266,9 @@ def test_the_page_caches_metadata_is_not_the_apis_to_write_or_free(machine):
     with pytest.raises(memcore.InvalidAddress, match="radix_tree_node"):
         m.kmem_cache_free("radix_tree_node", node)
     with pytest.raises(memcore.InvalidAddress, match="address_space"):
-        m.write(a.address + word + 8, b"\0" * word)
+        m.write(a.pointer + word + 8, b"\0" * word)
     with pytest.raises(memcore.InvalidAddress, match="address_space"):
-        m.kfree(a.address)
+        m.kfree(a.pointer)
     with pytest.raises(ValueError, match="boot cache"):
         m.kmem_cache_destroy("radix_tree_node")
     assert m._state_digest() == d

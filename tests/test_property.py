@@ -358,14 +358,14 @@ class MachineRules(RuleBasedStateMachine):
                 assert bool(word >> self.pgbit[name] & 1) is (name in r.flags), name
             owner = f.lock_owner
             assert (owner is None) if r.owner is None else (owner is self.tasks[r.owner])
-            assert m.waiters(f.address) == [self.tasks[t] for t in r.waiters]
+            assert m.waiters(f.pointer) == [self.tasks[t] for t in r.waiters]
             if r.waiters:
                 assert word >> self.pgbit["waiters"] & 1
             assert m.page(pfn).folio == f
         for t, task in enumerate(self.tasks):
             assert task.waiting is (t in self.asleep)
             if t in self.asleep:
-                assert task.waiting_on == self.live[self.asleep[t]].folio.address
+                assert task.waiting_on == self.live[self.asleep[t]].folio.pointer
 
     def teardown(self):
         # wake everybody, unfreeze and free everything: the machine is whole again

@@ -30,7 +30,7 @@ def corrupt(m):
     # the slab's counters word (inuse, objects, frozen) zeroed: SLUB loses track
     obj = m.kmalloc(64)
     counters = memcore.layout("slab", m.design, m.bits)["counters"].offset
-    m.pgflags(obj.slab.address + counters).word = 0
+    m.pgflags(obj.slab.pointer + counters).word = 0
 """
 
 

@@ -225,7 +225,7 @@ def test_no_sleeping_on_a_folio_lock_inside_a_read_section(machine):
     word = K.flags_word(m, f.pfn)
     with pytest.raises(Deadlock, match="RCU read-side"):
         f.lock(task=A)
-    assert not A.waiting and m.waiters(f.address) == [] and K.flags_word(m, f.pfn) == word
+    assert not A.waiting and m.waiters(f.pointer) == [] and K.flags_word(m, f.pfn) == word
     assert f.trylock(task=A) is False                 # trylock does not sleep
     f.unlock(task=B)
     assert f.lock(task=A) is True                     # an uncontended lock does not sleep
@@ -401,7 +401,7 @@ def test_typesafe_slab_pages_wait_for_a_grace_period(machine):
     # discarded: the cache's counters drop at once, the page stays a slab page
     assert c.slabs == 0
     assert m.rcu.slabs_waiting == 1 and m.page(pfn).type_name == "slab"
-    assert S.slab_raw(m, slab)["slab_cache"] == c.address
+    assert S.slab_raw(m, slab)["slab_cache"] == c.pointer
     assert m.walk() == w0 and m.stats()["slab_pages"] == pages0
     m.check()
     assert m.rcu.advance() == 1 and m.rcu.gp_seq == seq + 1

@@ -143,15 +143,15 @@ def test_internal_cache_objects_are_not_the_apis(variant):
     run(variant, """
         c = m.kmem_cache_create("victim", 64)
         o = c.alloc()
-        node_obj = m.read(c.address, 8)          # reading is fine
-        raises(InvalidAddress, m.kfree, c.address, match="kmem_cache")
-        raises(InvalidAddress, m.kmem_cache_free, "kmem_cache", c.address)
-        raises(InvalidAddress, m.kmem_cache_free, "kmem_cache_node", c.address)
+        node_obj = m.read(c.pointer, 8)          # reading is fine
+        raises(InvalidAddress, m.kfree, c.pointer, match="kmem_cache")
+        raises(InvalidAddress, m.kmem_cache_free, "kmem_cache", c.pointer)
+        raises(InvalidAddress, m.kmem_cache_free, "kmem_cache_node", c.pointer)
         raises(InvalidAddress, m.kmem_cache_alloc, "kmem_cache")
-        raises(InvalidAddress, m.kfree_rcu, c.address)
-        raises(InvalidAddress, m.write, c.address, b"\\xff" * 8)
-        raises(InvalidAddress, m.write, c.address + 16, b"\\xff")
-        raises(InvalidAddress, m.pgflags(c.address).set, "dirty")
+        raises(InvalidAddress, m.kfree_rcu, c.pointer)
+        raises(InvalidAddress, m.write, c.pointer, b"\\xff" * 8)
+        raises(InvalidAddress, m.write, c.pointer + 16, b"\\xff")
+        raises(InvalidAddress, m.pgflags(c.pointer).set, "dirty")
         # boot metadata (node data, free-list heads, pcp lists) is reserved memory
         first_free = next(p for p in range(m.nr_pfns) if m.page(p).folio is None
                           and m.page(p).buddy_order is not None)
@@ -159,7 +159,7 @@ def test_internal_cache_objects_are_not_the_apis(variant):
                        m.memmap_address + m.stats()["metadata_bytes"]["memmap"])
         reserved = next(p for p in range(m.nr_pfns - 1, 0, -1)
                         if m.page(p).flags.test("reserved") and m.pfn_to_virt(p) is not None
-                        and m.pfn_to_virt(p) not in memmap)
+                        and int(m.pfn_to_virt(p)) not in memmap)
         raises(InvalidAddress, m.write, m.pfn_to_virt(reserved), b"\\xff" * 64)
         raises(InvalidAddress, setattr, m.pgflags(m.pfn_to_virt(reserved)), "word", 7)
         o.write(0, b"fine"); assert o.read(0, 4) == b"fine"
@@ -259,7 +259,7 @@ def test_a_caches_random_seq_is_not_the_apis(machine):
     m = machine(ram="64MiB")
     c = m.kmem_cache_create("seq", 64)
     w, n = m.bits // 8, c.objs_per_slab
-    raw = m.read(c.address, 512)
+    raw = m.read(c.pointer, 512)
     # kmem_cache.random_seq: the one word of the struct pointing at a kmalloc'd
     # object, a shuffled sequence of the n object offsets
     seqs = []
@@ -284,7 +284,7 @@ def test_bad_links_in_slab_and_large_kmalloc_flags_do_not_crash(variant):
         full = (1 << m.bits) - 1
         c = m.kmem_cache_create("links", 64)
         o = c.alloc()
-        w = m.pgflags(o.slab.address)
+        w = m.pgflags(o.slab.pointer)
         good = w.word
         # a slab's node and zone are SLUB's (slab_nid() indexes s->node[])
         e = raises(VMBug, setattr, w, "word", full, match="SLUB's")
@@ -335,7 +335,7 @@ def test_bad_links_in_a_free_page_do_not_crash_the_buddy_allocator(variant):
 def test_memmap_links_are_not_the_apis_to_write(variant):
     """compound_head, the free lists' links and a slab's own words are followed
     by the model as pointers: a PgFlags write there used to plant garbage the
-    model then dereferenced (`m.pgflags(f.address + 8).word = 0xdead0001;
+    model then dereferenced (`m.pgflags(f.pointer + 8).word = 0xdead0001;
     m.page(f.pfn).folio` segfaulted).  They are refused; the flags word, counts,
     mapping, private and memcg_data stay writable."""
     run(variant, """
@@ -343,19 +343,19 @@ def test_memmap_links_are_not_the_apis_to_write(variant):
         f = m.alloc_folio(2)
         snap = (m.stats()["pgalloc"], m.stats()["pgfree"])
         for off in (w, ):                                   # compound_head / lru.next
-            for addr in (f.address + off, m.page(f.pfn + 1).address + off):
+            for addr in (f.pointer + off, m.page(f.pfn + 1).pointer + off):
                 v = m.pgflags(addr)
                 raises(InvalidAddress, setattr, v, "word", 0xdead0001, match="not the API's")
                 raises(InvalidAddress, v.set, 0, match="not the API's")
                 raises(InvalidAddress, v.pgflags_lock, match="not the API's")
         m.page(f.pfn).folio                                 # still sane
         free = next(p for p in range(m.nr_pfns) if m.page(p).buddy_order is not None)
-        raises(InvalidAddress, setattr, m.pgflags(m.page(free).address + 2 * w), "word", 1)
+        raises(InvalidAddress, setattr, m.pgflags(m.page(free).pointer + 2 * w), "word", 1)
         o = m.kmalloc(64)
-        sl = o.slab.address
+        sl = o.slab.pointer
         raises(InvalidAddress, setattr, m.pgflags(sl + 2 * w), "word", 0xdead0000)
         # still writable: a folio's mapping (bad page state for the checks to find)
-        mapping = f.address + 3 * w
+        mapping = f.pointer + 3 * w
         m.pgflags(mapping).word = 0
         assert (m.stats()["pgalloc"], m.stats()["pgfree"]) == snap
         assert f.put()

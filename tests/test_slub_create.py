@@ -32,7 +32,7 @@ def test_flags_by_name_by_string_and_by_value(machine):
         # calculate_alignment(): a 64-byte line, halved while size <= line / 2: stays 64
         assert c.align == 64 and c.slab_size == 128
         assert m.kmem_cache(c.name) == c
-    assert len(set(caches)) == 4 and len({c.address for c in caches}) == 4
+    assert len(set(caches)) == 4 and len({c.pointer for c in caches}) == 4
     # SLAB_RECLAIM_ACCOUNT: allocflags get __GFP_RECLAIMABLE, so the slab comes
     # from a reclaimable pageblock
     o = caches[0].alloc()

@@ -36,7 +36,7 @@ def test_a_new_cpu_slab(machine, size):
     R = S.slab_raw(m, s)
     p = m.page(pfn)
     assert p.type_name == "slab"
-    assert R["slab_cache"] == c.address and s.slab_cache == c
+    assert R["slab_cache"] == c.pointer and s.slab_cache == c
     # frozen pages (6.15+): refcount 0
     assert p.refcount == 0
     # the CPU slab: frozen, inuse == objects, its chain moved to the CPU freelist
@@ -66,9 +66,9 @@ def test_struct_slab_overlays_the_page(machine, size):
     m = machine()
     c, s, pfn, nr = new_cpu_slab(m, size)
     p = m.page(pfn)
-    assert s.address == p.address == K.page_address(m, pfn)
+    assert s.pointer == p.pointer == K.page_address(m, pfn)
     assert K.page_field(m, pfn, "page_type") >> 24 == S.PGTY_SLAB
-    assert K.page_field(m, pfn, "page_type") == K.struct_field(m, "slab", s.address,
+    assert K.page_field(m, pfn, "page_type") == K.struct_field(m, "slab", s.pointer,
                                                                "__page_type")
     assert K.page_field(m, pfn, "_refcount") == 0
     assert S.slab_raw(m, s)["flags"] == K.flags_word(m, pfn) == p.flags.word

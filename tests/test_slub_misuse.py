@@ -48,7 +48,7 @@ MISUSE = {
     "non-slab-address": lambda m, c, d, objs, k, f: (lambda: m.kmem_cache_free(c, mem(m, f))),
     "kfree-folio": lambda m, c, d, objs, k, f: (lambda: m.kfree(mem(m, f))),
     "kfree-folio-tail": lambda m, c, d, objs, k, f: (lambda: m.kfree(mem(m, f) + K.PAGE_SIZE)),
-    "kfree-struct-page": lambda m, c, d, objs, k, f: (lambda: m.kfree(f.address)),
+    "kfree-struct-page": lambda m, c, d, objs, k, f: (lambda: m.kfree(f.pointer)),
     "kfree-not-direct-map": lambda m, c, d, objs, k, f: (lambda: m.kfree(0x1000)),
     "double-free": lambda m, c, d, objs, k, f: _free_twice(m, c, objs),
     "double-free-kfree": lambda m, c, d, objs, k, f: (m.kfree(k), lambda: m.kfree(k))[1],
@@ -146,7 +146,7 @@ def test_check_catches_wrong_inuse_and_lost_sl_partial(machine):
     m.kmem_cache_shrink(c)
     (slab,) = c.node_partial_slabs()
     lay = K.layout(m, "slab")
-    base = slab.address
+    base = slab.pointer
     counters = base + lay["counters"].offset
     good = S.slab_raw(m, slab)["counters"]
     K.poke_word(m, counters, good - 1)               # inuse 5 instead of 6

@@ -103,9 +103,9 @@ def test_slab_caches_is_a_kernel_list(variant):
     fmt = "<Q" if bits == 64 else "<I"
     head = symbols["slab_caches"]
     # the newest cache is first: head.next is &c->list, which fixes offsetof(list)
-    list_off = struct.unpack(fmt, m._kernel_read(head, word))[0] - c.address
+    list_off = struct.unpack(fmt, m._kernel_read(head, word))[0] - c.pointer
     assert 0 < list_off < 256
-    addresses = {x.name: x.address for x in m.caches()}
+    addresses = {x.name: x.pointer for x in m.caches()}
     names, pos = [], struct.unpack(fmt, m._kernel_read(head, word))[0]
     while pos != head:
         s = pos - list_off                  # container_of(pos, struct kmem_cache, list)
@@ -117,7 +117,7 @@ def test_slab_caches_is_a_kernel_list(variant):
         pos = struct.unpack(fmt, m._kernel_read(pos, word))[0]
     assert names == [x.name for x in m.caches()] and names[0] == "listed"
     m.kmem_cache_destroy(c)
-    assert struct.unpack(fmt, m._kernel_read(head, word))[0] != c.address + list_off
+    assert struct.unpack(fmt, m._kernel_read(head, word))[0] != c.pointer + list_off
 
 
 def test_memcore_dump_command(tmp_path):

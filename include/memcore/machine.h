@@ -58,6 +58,22 @@
 #define MC_MAX_RAM_BYTES	(4ULL << 30)	/* i386 PAE: what the model boots */
 #endif
 
+/*
+ * A Machine given its RAM as a size: x86_64 firmware leaves the PCI hole
+ * (MMIO) below 4 GiB and remaps the RAM that would sit there above 4 GiB, so
+ * a size over MC_PCI_HOLE_START is RAM [0, START) plus the rest from
+ * MC_PCI_HOLE_END (QEMU's pc machine puts the hole at 3 GiB).  i386 has none:
+ * 6.18 uses no RAM above 4 GiB (max_pfn is capped at MAX_NONPAE_PFN since
+ * HIGHMEM64G was removed), so a size is one range from 0, at most 4 GiB.
+ */
+#if defined(CONFIG_64BIT)
+#define MC_PCI_HOLE_START	(3ULL << 30)
+#define MC_PCI_HOLE_END		(4ULL << 30)
+#else
+#define MC_PCI_HOLE_START	0ULL	/* no hole */
+#define MC_PCI_HOLE_END		0ULL
+#endif
+
 #define MC_MAX_NODES		64	/* nodes a model may have (NODES_SHIFT allows more) */
 #define MC_MAX_RAM_RANGES	128	/* RAM ranges (E820_MAX_ENTRIES_ZEROPAGE is 128) */
 #define MC_MAX_CPUS		64	/* modeled CPUs */

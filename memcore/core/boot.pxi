@@ -490,12 +490,17 @@ cdef list parse_ram_ranges(value):
 
 cdef list machine_ram_ranges(ram):
     """The RAM of a Machine's ram argument, as [start, end) PFN ranges: a size is
-    one range from 0."""
+    one range from 0, or, above MC_PCI_HOLE_START, that much RAM below the PCI
+    hole and the rest from MC_PCI_HOLE_END (machine.h); ranges are taken as given."""
     if isinstance(ram, (list, tuple)):
         return parse_ram_ranges(ram)
     ram_bytes = parse_size(ram)
     if ram_bytes % PAGE_SIZE:
         raise ValueError(f"ram {ram_bytes} is not a multiple of the page size ({PAGE_SIZE})")
+    if MC_PCI_HOLE_START and ram_bytes > MC_PCI_HOLE_START:
+        low = MC_PCI_HOLE_START >> PAGE_SHIFT
+        high = MC_PCI_HOLE_END >> PAGE_SHIFT
+        return [(0, low), (high, high + (ram_bytes >> PAGE_SHIFT) - low)]
     return [(0, ram_bytes >> PAGE_SHIFT)]
 
 
@@ -534,8 +539,10 @@ cdef machine_check_geometry(Machine machine, list ranges, nodes, cpus):
     if ram_bytes < (32 << 20):
         raise ValueError(f"ram {ram_bytes} is too small: a machine needs at least 32 MiB")
     if end_bytes > max_ram:
-        raise ValueError(f"ram {end_bytes} is too large for a {MC_BITS}-bit machine "
-                         f"(at most {max_ram >> 30} GiB)")
+        raise ValueError(f"ram ending at {end_bytes:#x} is too large for a {MC_BITS}-bit "
+                         f"machine: the model addresses at most {max_ram >> 30} GiB of "
+                         f"physical memory (a size's RAM above the PCI hole ends "
+                         f"{(MC_PCI_HOLE_END - MC_PCI_HOLE_START) >> 30} GiB past the size)")
     max_nodes = min(MC_MAX_NODES, 1 << CONFIG_NODES_SHIFT)
     if not isinstance(nodes, int) or not 1 <= nodes <= max_nodes:
         raise ValueError(f"nodes must be 1..{max_nodes} for the {machine.config} "

@@ -17,6 +17,8 @@ from libc.stdlib cimport calloc, malloc, realloc, free
 from libc.string cimport memset, memcpy, memmove
 from libc.stdio cimport snprintf
 
+from memcore.addresses import Address    # what every address the API hands out is
+
 # memcore/layout_table.h (the shape of layout tables), shared with memcore._layouts:
 include "core/layout_decl.pxi"
 
@@ -188,6 +190,8 @@ cdef extern from "memcore/machine.h" nogil:
     int MC_PFN_FROZEN, MC_PFN_RESERVED, MC_PFN_HOLE, MC_PFN_NOMAP, MC_PFN_SLAB_FOLIO, MC_MAX_RAM_RANGES
     bint MC_HAVE_VMEMMAP
     unsigned long long MC_MAX_RAM_BYTES
+    unsigned long long MC_PCI_HOLE_START
+    unsigned long long MC_PCI_HOLE_END
     enum:
         MC_WAIT_NONE, MC_WAIT_LOCK, MC_WAIT_RCU
     int PAGE_WAIT_TABLE_SIZE, MC_MAX_RESERVATIONS

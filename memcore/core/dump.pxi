@@ -41,10 +41,35 @@ def format_flag_names(Machine machine, word):
     return names
 
 
-def format_pgp(Machine machine, word):
-    """%pGp: "0x<word>(<flags>|section=|node=|zone=|lastcpupid=0x|kasantag=0x)"."""
+#: FOLIO_SECOND_PAGE flags (include/linux/page-flags.h), each an alias of the
+#: PG bit it borrows in the second page's word (PG_has_hwpoisoned = PG_active,
+#: PG_large_rmappable = PG_workingset, PG_partially_mapped = PG_reclaim)
+_SECOND_PAGE_FLAGS = ("has_hwpoisoned", "large_rmappable", "partially_mapped")
+
+
+def format_second_flag_names(Machine machine, word):
+    """A large folio's _flags_1 by the names valid for it: "order=N" (the low
+    byte, folio_order()) and the FOLIO_SECOND_PAGE flags; other set flag bits
+    as 0x... (PAGE_FLAGS_SECOND is all the kernel keeps there)."""
+    pg = machine.PG
+    main = word & ((1 << NR_PAGEFLAGS) - 1)
+    names = [f"order={main & 0xff}"]
+    main &= ~0xff
+    for name in _SECOND_PAGE_FLAGS:
+        bit = int(pg["PG_" + name])
+        if main >> bit & 1:
+            names.append(name)
+            main &= ~(1 << bit)
+    if main:
+        names.append(f"{main:#x}")
+    return names
+
+
+def format_pgp(Machine machine, word, bint second=False):
+    """%pGp: "0x<word>(<flags>|section=|node=|zone=|lastcpupid=0x|kasantag=0x)";
+    a second page's word with its own names (format_second_flag_names())."""
     fl = machine.flags_layout
-    parts = format_flag_names(machine, word)
+    parts = (format_second_flag_names if second else format_flag_names)(machine, word)
     for field, (label, hexa) in FIELD_PRINT_NAMES.items():
         if fl.width(field):
             v = fl.field_value(word, field)

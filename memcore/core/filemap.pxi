@@ -234,15 +234,15 @@ cdef class AddressSpace:
     with its XArray of folios (mm/filemap.c).  Works the same on every design."""
     cdef readonly Machine machine
     cdef readonly str name
-    cdef readonly mc_ulong addr
+    cdef mc_ulong addr
 
     def __cinit__(self):
         _take_view_token("AddressSpace")
 
     @property
-    def address(self):
-        """Modeled address of the struct address_space."""
-        return self.addr
+    def pointer(self):
+        """The struct address_space pointer (its modeled address)."""
+        return Address(self.addr)
 
     @property
     def nrpages(self):

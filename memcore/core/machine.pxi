@@ -81,12 +81,11 @@ cdef class Machine:
         if self._booting:
             raise MemcoreError("this Machine has already been booted (__init__ runs once)")
         # every argument is checked before any state changes
-        canonical = MC_CONFIG_NAME.decode()
-        if config is None:
-            config = canonical
-        if config != canonical:
-            raise UnknownChoice(f"config for the {MC_BITS}-bit {MC_DESIGN_NAME.decode()} "
-                                f"variant", config, (canonical,))
+        import memcore.kconfig as _kc
+        # a name, KEY=VALUE overrides or a .config file, checked against the
+        # configuration compiled into this variant (memcore.kconfig)
+        config = _kc.machine_config(config, MC_CONFIG_NAME.decode(), MC_BITS,
+                                    MC_DESIGN_NAME.decode())
         ranges = machine_ram_ranges(ram)
         self.config = config
         machine_check_geometry(self, ranges, nodes, cpus)
@@ -111,7 +110,8 @@ cdef class Machine:
         self.flags_layout = _fl.flags_layout(config)
         self.PG = pageflags(self.design, self.bits)
         self.ram = sum(e - s for s, e in ranges) << PAGE_SHIFT
-        self._ram_ranges = tuple((s << PAGE_SHIFT, e << PAGE_SHIFT) for s, e in ranges)
+        self._ram_ranges = tuple((Address(s << PAGE_SHIFT), Address(e << PAGE_SHIFT))
+                                 for s, e in ranges)
         self._tasks = []
         self._task_by_name = {}
         self._caches = {}
@@ -154,7 +154,8 @@ cdef class Machine:
     @property
     def ram_ranges(self):
         """The RAM as physical [start, end) byte ranges, sorted; between them are holes
-        (a machine booted with a size has one range from 0)."""
+        (a size is one range from 0, or on x86_64 above 3 GiB two: below the PCI
+        hole and from 4 GiB)."""
         return self._ram_ranges
 
     @property
@@ -361,12 +362,12 @@ cdef class Machine:
     @property
     def page_offset(self):
         """Modeled address where the direct map of physical memory starts."""
-        return self.m.page_offset
+        return Address(self.m.page_offset)
 
     @property
     def memmap_address(self):
         """Modeled address of the struct page of PFN 0 (vmemmap, or lowmem on 32-bit)."""
-        return self.m.memmap_va
+        return Address(self.m.memmap_va)
 
     @property
     def sizeof_page(self):
@@ -418,7 +419,7 @@ cdef class Machine:
 
     def pfn_to_page(self, pfn):
         """pfn_to_page(): the modeled address of the PFN's struct page."""
-        return mc_pfn_to_va(self.m, self._pfn(pfn))
+        return Address(mc_pfn_to_va(self.m, self._pfn(pfn)))
 
     def page_to_pfn(self, address):
         """page_to_pfn(): the PFN of a modeled struct page address."""
@@ -441,7 +442,7 @@ cdef class Machine:
         cdef uint64_t p = self._pfn(pfn)
         if p >= self.m.lowmem_pfns:
             return None
-        return mc_phys_to_virt(self.m, p << PAGE_SHIFT)
+        return Address(mc_phys_to_virt(self.m, p << PAGE_SHIFT))
 
     def alloc_folio(self, order=0, kind="file", zone=None, movable=True, node=None,
                     task=None):
@@ -493,6 +494,18 @@ cdef class Machine:
         self._ready()
         return machine_free_area(self, _int_arg(nid, "node", 0, self.m.nr_nodes - 1), zone_name)
 
+
+    def proc(self, name):
+        """The text the kernel prints in /proc/<name> for this machine's state.
+
+        ``name`` is one of "zoneinfo", "buddyinfo", "pagetypeinfo", "vmstat",
+        "meminfo", "slabinfo": the kernel's format, field for field, so a model
+        can be diffed against a real machine (see memcore.procfs for what each
+        value is made of and which counters the model does not track).
+        """
+        import memcore.procfs as _procfs
+        self._ready()
+        return _procfs.proc(self, name)
 
     def stats(self):
         """Counts per zone/order/migratetype, page states, and metadata bytes."""

@@ -112,7 +112,7 @@ cdef object machine_zones(Machine machine):
                 "high": z._watermark[WMARK_HIGH], "promo": z._watermark[WMARK_PROMO],
                 "protection": [z.lowmem_reserve[i] for i in range(MAX_NR_ZONES_C)],
                 # modeled address of the pageblock bitmap: one byte per pageblock
-                "pageblock_flags": z.pageblock_flags,
+                "pageblock_flags": Address(z.pageblock_flags),
                 "pagesets": pcps,
             })
     return out

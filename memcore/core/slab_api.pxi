@@ -536,7 +536,7 @@ cdef inline Slab _make_slab(Machine machine, mc_ulong va):
 cdef class KmemCache:
     """A struct kmem_cache, with the attribute names /sys/kernel/slab/<cache>/ uses."""
     cdef readonly Machine machine
-    cdef readonly mc_ulong addr
+    cdef mc_ulong addr
     cdef uint32_t gen                    # obj_gen of the struct when the view was made
 
     def __cinit__(self):
@@ -549,9 +549,9 @@ cdef class KmemCache:
         return KC(self.machine.m, self.addr)
 
     @property
-    def address(self):
-        """The kmem_cache's modeled address."""
-        return self.addr
+    def pointer(self):
+        """The struct kmem_cache pointer (its modeled address)."""
+        return Address(self.addr)
 
     @property
     def name(self):
@@ -724,7 +724,7 @@ cdef class KmemCache:
 cdef class Slab:
     """A struct slab (overlaying the struct page of the slab's first page)."""
     cdef readonly Machine machine
-    cdef readonly mc_ulong addr
+    cdef mc_ulong addr
     cdef uint32_t gen                    # pfn_gen of the slab's first PFN
 
     def __cinit__(self):
@@ -740,9 +740,9 @@ cdef class Slab:
         return sl
 
     @property
-    def address(self):
-        """The struct slab's modeled address."""
-        return self.addr
+    def pointer(self):
+        """The struct slab pointer (its modeled address)."""
+        return Address(self.addr)
 
     @property
     def pfn(self):
@@ -833,7 +833,7 @@ cdef class SlabObject:
     Accesses go to modeled memory; with Machine(kasan=True) they are checked
     like KASAN checks the kernel's (use-after-free, out-of-bounds)."""
     cdef readonly Machine machine
-    cdef readonly mc_ulong addr
+    cdef mc_ulong addr
 
     def __cinit__(self):
         _take_view_token("SlabObject")
@@ -857,8 +857,8 @@ cdef class SlabObject:
 
     @property
     def address(self):
-        """The object's modeled (direct-map) address."""
-        return self.addr
+        """The object's modeled (direct-map) address: what kmem_cache_alloc() returned."""
+        return Address(self.addr)
 
     @property
     def kmem_cache(self):

@@ -242,7 +242,7 @@ cdef class Task:
         """The modeled address of the flags word the task sleeps on, or None."""
         if self._t().wait_kind != MC_WAIT_LOCK:
             return None
-        return self._t().wait_key
+        return Address(self._t().wait_key)
 
     @property
     def waiting_for(self):

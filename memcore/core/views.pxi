@@ -32,6 +32,9 @@ cdef inline Folio _make_folio(Machine machine, mc_ulong addr):
     f.addr = addr
     f.pfn0 = folio_pfn(machine.m, mc_va_to_folio(machine.m, addr))
     f.gen = machine.m.pfn_gen[f.pfn0]
+    # folios are never split in the model, so the order a view is made with is
+    # the folio's for as long as it lives, and what a freed folio's view reports
+    f.order0 = folio_order(mc_va_to_folio(machine.m, addr))
     return f
 
 
@@ -58,7 +61,7 @@ cdef inline PgFlags _make_pgflags(Machine machine, mc_ulong addr):
 cdef class Page:
     """A struct page of the machine (m.page(pfn))."""
     cdef readonly Machine machine
-    cdef readonly mc_ulong addr
+    cdef mc_ulong addr
     cdef Folio _folio        # the last view .folio made, handed out again while it is current
 
     def __cinit__(self):
@@ -68,9 +71,10 @@ cdef class Page:
         return mc_va_to_page(self.machine.m, self.addr)
 
     @property
-    def address(self):
-        """Modeled address of this struct page (pfn_to_page())."""
-        return self.addr
+    def pointer(self):
+        """The struct page pointer: this page's modeled address (pfn_to_page()).
+        Not page_address(), the memory's address: that is m.pfn_to_virt(pfn)."""
+        return Address(self.addr)
 
     @property
     def pfn(self):
@@ -143,14 +147,25 @@ cdef class Page:
         flags; for any other page a read-only view of the flags 6.18 would
         show (node, zone and section from the memdesc or the descriptor,
         PG_reserved for Misc "reserved"); changing it raises NotSupported."""
-        cdef mc_ulong va = mc_page_flags_va(self.machine.m, self._p())
+        cdef mc_machine *m = self.machine.m
+        cdef page *p = self._p()
+        cdef mc_ulong va = mc_page_flags_va(m, p)
         cdef PgFlags w
+        cdef folio *f
         if va == 0:
             w = _make_pgflags(self.machine, self.addr)
             w.derived = True
-            w.dpfn = mc_page_to_pfn(self.machine.m, self._p())
+            w.dpfn = mc_page_to_pfn(m, p)
             return w
-        return _make_pgflags(self.machine, va)
+        w = _make_pgflags(self.machine, va)
+        if PageTail(m, p):
+            # the second page's word is the large folio's _flags_1 where the
+            # design overlays it (FOLIO_MATCH(flags, _flags_1)): its low byte is
+            # the order and three PG bits mean FOLIO_SECOND_PAGE flags
+            f = page_folio(m, p)
+            if f != NULL and folio_test_large(f) and va == mc_addr_of(m, folio_flags(f, 1)):
+                w.second = True
+        return w
 
     @property
     def page_type(self):
@@ -240,29 +255,50 @@ cdef class Folio:
     """A folio of the machine: a view of its folio descriptor (where the design
     keeps it: the head struct page in the classic design)."""
     cdef readonly Machine machine
-    cdef readonly mc_ulong addr
+    cdef mc_ulong addr
     cdef uint32_t gen                    # pfn_gen[pfn] when the view was made
     cdef uint64_t pfn0                   # the folio's first PFN when the view was made
+    cdef uint8_t order0                  # its order then (a freed folio's view reports it)
 
     def __cinit__(self):
         _take_view_token("Folio")
 
-    cdef inline folio *_f(self) except NULL:
-        """The folio, checked: a head page that is still a folio (not free in the
-        buddy allocator or on a pcp list; a frozen folio is fine)."""
+    cdef inline int _gone(self) noexcept:
+        """0 while the view names a live folio (a frozen one is live), else why
+        not: 1 its descriptor is no longer a folio's, 2 its head is a tail page
+        now, 3 it was freed (in the buddy allocator, on a pcp list, or refcount 0
+        and not frozen), 4 its pages were freed and belong to another folio."""
         cdef mc_machine *m = self.machine.m
         if not mc_folio_desc_live(m, self.addr):
-            return self._freed_desc()
+            return 1
         cdef folio *f = mc_va_to_folio(m, self.addr)
         cdef page *p = folio_page(m, f, 0)
-        if PageTail(m, p) or PageBuddy(m, p) or (folio_ref_count(f) == 0 and
-                                            not folio_is_frozen(m, f)):
-            self._bad(p)
+        if PageTail(m, p):
+            return 2
+        if PageBuddy(m, p) or (folio_ref_count(f) == 0 and not folio_is_frozen(m, f)):
+            return 3
         # identity, as a lock-free walker re-checks it (claim S6): the descriptor
         # still names the same pages, which have not been freed since
         if folio_pfn(m, f) != self.pfn0 or m.pfn_gen[self.pfn0] != self.gen:
+            return 4
+        return 0
+
+    cdef inline folio *_f(self) except NULL:
+        """The folio, checked live (_gone()); raises VMBug saying why not."""
+        cdef int why = self._gone()
+        if why:
+            self._raise_gone(why)
+        return mc_va_to_folio(self.machine.m, self.addr)
+
+    cdef folio *_raise_gone(self, int why) except NULL:
+        cdef mc_machine *m = self.machine.m
+        if why == 1:
+            return self._freed_desc()
+        cdef page *p = folio_page(m, mc_va_to_folio(m, self.addr), 0)
+        if why == 4:
             self._stale(p)
-        return f
+        self._bad(p)
+        return NULL
 
     cdef inline folio *_f2(self) except NULL:
         """The folio, for PF_SECOND flags: it must be large."""
@@ -314,35 +350,49 @@ cdef class Folio:
 
     # ---- identity and geometry ----
     @property
-    def address(self):
-        """Modeled address of the folio descriptor (the head struct page in the
-        classic design)."""
-        return self.addr
+    def pointer(self):
+        """The struct folio pointer: the descriptor's modeled address (the head
+        struct page in the classic design).  Not folio_address(), the memory's
+        address: that is m.folio_address(folio)."""
+        return Address(self.addr)
+
+    @property
+    def freed(self):
+        """True once the folio this view names was freed (its pages are free, or
+        belong to something else now).  A freed folio's pfn, order, nr_pages,
+        size, refcount (0), zone, node and dump() still answer, as dump_page()
+        does on a real kernel; everything that needs a live folio raises VMBug."""
+        return self._gone() != 0
 
     @property
     def pfn(self):
-        """folio_pfn(): the PFN of the folio's first page."""
-        return folio_pfn(self.machine.m, self._f())
+        """folio_pfn(): the PFN of the folio's first page (of a freed folio: the
+        PFN it had)."""
+        return self.pfn0
 
     @property
     def order(self):
-        """folio_order(): log2 of the folio's pages (0 for a small folio)."""
-        return folio_order(self._f())
+        """folio_order(): log2 of the folio's pages (0 for a small folio; of a
+        freed folio: the order it had)."""
+        return self.order0
 
     @property
     def nr_pages(self):
         """folio_nr_pages(): 1 << order."""
-        return folio_nr_pages(self._f())
+        return 1 << self.order0
 
     @property
     def size(self):
         """folio_size(): bytes."""
-        return folio_nr_pages(self._f()) << PAGE_SHIFT
+        return (1 << self.order0) << PAGE_SHIFT
 
     @property
     def refcount(self):
-        """folio_ref_count(): references held (the page cache holds one per page)."""
-        return folio_ref_count(self._f())
+        """folio_ref_count(): references held (the page cache holds one per page);
+        0 once the folio was freed."""
+        if self._gone():
+            return 0
+        return folio_ref_count(mc_va_to_folio(self.machine.m, self.addr))
 
     @property
     def mapcount(self):
@@ -351,15 +401,16 @@ cdef class Folio:
 
     @property
     def zone(self):
-        """folio_zonenum() by name: "DMA", "DMA32", "Normal", "HighMem", ..."""
-        cdef page *p = folio_page(self.machine.m, self._f(), 0)
+        """folio_zonenum() by name: "DMA", "DMA32", "Normal", "HighMem", ...
+        (of a freed folio: its first page's zone)."""
+        cdef page *p = mc_pfn_to_page(self.machine.m, self.pfn0)
         _check_links(self.machine, p)
         return _table_entry(ZONE_NAMES, page_zonenum(self.machine.m, p), "zone number in the flags word")
 
     @property
     def node(self):
-        """folio_nid(): the NUMA node of the folio."""
-        cdef page *p = folio_page(self.machine.m, self._f(), 0)
+        """folio_nid(): the NUMA node of the folio (of a freed folio: its first page's)."""
+        cdef page *p = mc_pfn_to_page(self.machine.m, self.pfn0)
         _check_links(self.machine, p)
         return page_to_nid(self.machine.m, p)
 
@@ -383,12 +434,10 @@ cdef class Folio:
             raise ValueError(f"page {n!r} of a folio of {nr} pages")
         return self.machine.page(folio_pfn(self.machine.m, f) + n)
 
-    def address_of_memory(self):
-        """folio_address(): the direct-map address of the memory, None for highmem."""
-        return self.machine.pfn_to_virt(self.pfn)
-
     def dump(self, reason=None):
-        return dump_page(self.machine, self.pfn, reason)
+        """dump_page() of the folio's first page: what the kernel prints for it now
+        (for a freed folio, the free page: "page: ... refcount:0 ... buddy")."""
+        return dump_page(self.machine, self.pfn0, reason)
 
     # ---- references ----
     def get(self, task=None):
@@ -460,8 +509,8 @@ cdef class Folio:
         return hash((id(self.machine), self.addr))
 
     def __repr__(self):
-        cdef folio *f = mc_va_to_folio(self.machine.m, self.addr)
-        return f"<Folio pfn {folio_pfn(self.machine.m, f):#x} order {folio_order(f)}>"
+        return (f"<Folio pfn {self.pfn0:#x} order {self.order0}"
+                f"{' (freed)' if self._gone() else ''}>")
 
     # ---- the kernel's non-atomic helpers, by their kernel names ----
     def __getattr__(self, str name):
@@ -489,8 +538,9 @@ cdef class Folio:
 cdef class PgFlags:
     """A flags word (page->flags, folio->flags, or any descriptor's flags)."""
     cdef readonly Machine machine
-    cdef readonly mc_ulong addr
+    cdef mc_ulong addr
     cdef bint derived        # no such word: the flags 6.18 would show for page `dpfn`
+    cdef bint second         # a large folio's _flags_1 (order byte, FOLIO_SECOND_PAGE flags)
     cdef uint64_t dpfn
     cdef mc_ulong scratch
 
@@ -525,9 +575,9 @@ cdef class PgFlags:
         return self._w()
 
     @property
-    def address(self):
-        """The modeled address of the flags word."""
-        return self.addr
+    def pointer(self):
+        """The modeled address of the flags word (&page->flags)."""
+        return Address(self.addr)
 
     @property
     def word(self):
@@ -628,13 +678,23 @@ cdef class PgFlags:
             return None
         return self.field("LAST_CPUPID")
 
+    @property
+    def second_page(self):
+        """True for a large folio's second page word (folio->_flags_1): its low
+        byte is the folio's order and PG_active, PG_workingset and PG_reclaim
+        mean has_hwpoisoned, large_rmappable and partially_mapped there."""
+        return bool(self.second)
+
     def names(self):
-        """The names of the set page flags, in the kernel's printing order."""
+        """The names of the set page flags, in the kernel's printing order (for a
+        second page word: "order=N" and the FOLIO_SECOND_PAGE flag names)."""
+        if self.second:
+            return format_second_flag_names(self.machine, self._w()[0])
         return format_flag_names(self.machine, self._w()[0])
 
     def __str__(self):
         """The kernel's %pGp format: 0x...(referenced|uptodate|lru|node=0|zone=2)."""
-        return format_pgp(self.machine, self._w()[0])
+        return format_pgp(self.machine, self._w()[0], self.second)
 
     def __repr__(self):
         return f"<PgFlags {self}>"
