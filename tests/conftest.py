@@ -139,3 +139,14 @@ def have_m32_gcc() -> bool:
             return subprocess.run([exe]).returncode == 0
     except OSError:
         return False
+
+
+def run_cli(capsys, *args):
+    """memcore.cli.main(args) in this process: (exit status, stdout, stderr)."""
+    from memcore.cli import main
+    try:
+        code = main(list(args))
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -15,7 +15,7 @@ from conftest import ROOT
 
 import memcore
 from memcore import ConfigError, FlagsConfig, UnknownChoice, flags_layout, kconfig
-from memcore.cli import main
+from conftest import run_cli
 from memcore.flagslayout import CONFIGS
 
 DATA = ROOT / "tests" / "data" / "linux-6.18-x86_64-config-mm.txt"
@@ -418,13 +418,7 @@ def test_unknown_key_lists_valid_keys():
 
 # ---- the command line --------------------------------------------------------------
 
-def run(capsys, *args):
-    try:
-        code = main(list(args))
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def test_cli_forms(capsys, i386_config):

@@ -18,7 +18,7 @@ import pytest
 import memcore
 from test_cli import compare_ids
 from conftest import ROOT
-from memcore.cli import main
+from conftest import run_cli
 
 layouts = importlib.import_module("memcore._layouts")
 layout_mod = importlib.import_module("memcore.layout")
@@ -42,13 +42,7 @@ LAYOUT_VARIANTS = memcore.layout_variants()
 LAYOUT_IDS = [f"{d}{b}" for d, b in LAYOUT_VARIANTS]
 
 
-def run(capsys, *args):
-    try:
-        code = main(list(args))
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 # --------------------------------------------------------------------------
