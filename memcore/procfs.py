@@ -39,7 +39,8 @@ PG_writeback); Slab, SReclaimable, SUnreclaim, KReclaimable,
 nr_slab_reclaimable, nr_slab_unreclaimable (slab pages by their cache's
 SLAB_RECLAIM_ACCOUNT; large kmalloc pages are unreclaimable, as
 ___kmalloc_large_node() accounts them); PageTables/nr_page_table_pages;
-Percpu (the per-CPU units); pgfree; nr_memmap_boot_pages (memmap bytes
+Percpu (the per-CPU units); pgalloc_<zone> (PGALLOC events by the
+allocated page's zone, ``m.stats()["pgalloc_by_zone"]``); pgfree; nr_memmap_boot_pages (memmap bytes
 from memblock).  Computed from that state by the kernel's own formulas:
 boost (struct zone.watermark_boost: the model never boosts), the
 watermarks and protection of unpopulated zones (setup_per_zone_wmarks()
@@ -100,9 +101,7 @@ deviations"):
   nr_balloon_pages, balloon_inflate, balloon_deflate, balloon_migrate,
   nr_kernel_file_pages.
 * hotplugged memmap: nr_memmap_pages (memory is never hot-added).
-* event counters the model does not keep: pgalloc_<zone> (the model
-  counts allocations machine-wide only, ``m.stats()["pgalloc"]``, which
-  no /proc line holds), compact_* and pgmigrate_success/fail,
+* event counters the model does not keep: compact_* and pgmigrate_success/fail,
   thp_migration_* (``m.compact()`` returns its counts but the machine
   keeps no totals).
 """
@@ -422,6 +421,9 @@ class _State:
         items += [("nr_dirty_threshold", dirty), ("nr_dirty_background_threshold", bg),
                   ("nr_memmap_pages", 0), ("nr_memmap_boot_pages", -(-memmap // PAGE_SIZE))]
         events = {k: 0 for k in _event_items(self.zone_names, self.numa, self.bits)}
+        for zone, n in self.stats["pgalloc_by_zone"].items():
+            if zone in self.zone_names:
+                events["pgalloc_" + _ZONE_SUFFIX[zone]] = n
         events["pgfree"] = self.stats["pgfree"]
         items += events.items()
         return items

@@ -392,6 +392,23 @@ def test_usage_follows_the_state(bits):
     del objs, table, thp, small
 
 
+@pytest.mark.parametrize("bits", [64, 32])
+def test_pgalloc_counts_by_the_allocated_pages_zone(bits):
+    m = memcore.Machine(RAM[bits], bits=bits)
+    suffix = {"DMA": "dma", "DMA32": "dma32", "Normal": "normal", "HighMem": "high"}
+    before = procfs.parse("vmstat", procfs.proc(m, "vmstat"))
+    want = {}
+    for zone, order in (("DMA", 1), ("Normal", 3), ("Normal", 0)):
+        f = m.alloc_folio(order=order, zone=zone, movable=False)
+        want[f.zone] = want.get(f.zone, 0) + (1 << order)
+    after = procfs.parse("vmstat", procfs.proc(m, "vmstat"))
+    for zone, n in want.items():
+        key = "pgalloc_" + suffix[zone]
+        assert after[key] - before[key] == n, key
+    total = sum(v for k, v in after.items() if k.startswith("pgalloc_"))
+    assert total == m.stats()["pgalloc"] == sum(m.stats()["pgalloc_by_zone"].values())
+
+
 def test_multi_node_per_node_stats_add_up():
     m = memcore.Machine("512MiB", nodes=2, cpus=4)
     m.alloc_folio(order=0, kind="anon", node=1)

@@ -235,6 +235,7 @@ struct mc_machine {
 	int percpu_pagelist_high_fraction;
 	/* statistics (vmstat events) */
 	uint64_t pgalloc;		/* pages allocated */
+	uint64_t pgalloc_zone[MAX_NR_ZONES];	/* ... by zone: PGALLOC's per-zone events */
 	uint64_t pgfree;		/* pages freed */
 	/* the model's time: vmstat ticks (sysctl_stat_interval, 1 s) run so far,
 	 * and which CPUs' vmstat_update work is queued (it requeues itself while

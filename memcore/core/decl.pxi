@@ -274,6 +274,7 @@ cdef extern from "memcore/machine.h" nogil:
         int watermark_scale_factor
         int percpu_pagelist_high_fraction
         uint64_t pgalloc
+        uint64_t pgalloc_zone[8]    # MAX_NR_ZONES in C (Cython only indexes it)
         uint64_t pgfree
         uint64_t vmstat_ticks
         unsigned char vmstat_work_queued[64]    # MC_MAX_CPUS

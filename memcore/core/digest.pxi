@@ -72,6 +72,7 @@ cdef uint64_t machine_c_digest(const mc_machine *m) noexcept nogil:
     for i in range(m.nr_nodes):
         h = _dg_mix(h, m.memblock_top[i])
     h = _dg_mix(h, m.pgalloc)
+    h = _dg_bytes(h, <const unsigned char *>m.pgalloc_zone, sizeof(m.pgalloc_zone))
     h = _dg_mix(h, m.pgfree)
     h = _dg_mix(h, m.rng)
     h = _dg_mix(h, m.rcu_slabs)

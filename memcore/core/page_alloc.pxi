@@ -284,6 +284,8 @@ cdef inline page *__alloc_frozen_pages(mc_machine *m, unsigned int gfp, int orde
         return NULL
     prep_new_page(m, p, order, gfp)
     m.pgalloc += <uint64_t>1 << order
+    # __count_zid_vm_events(PGALLOC, page_zonenum(page), 1 << order) in rmqueue()
+    m.pgalloc_zone[page_zonenum(m, p)] += <uint64_t>1 << order
     return p
 
 

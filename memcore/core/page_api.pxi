@@ -212,6 +212,8 @@ cdef object machine_stats(Machine machine):
         "descriptor_bytes": desc,
         "metadata_total_bytes": m.reserved_bytes[MC_RES_MEMMAP] + sum(desc.values()),
         "pgalloc": m.pgalloc, "pgfree": m.pgfree, "vmstat_ticks": m.vmstat_ticks,
+        # PGALLOC events by zone index, all nodes together (vmstat's pgalloc_<zone>)
+        "pgalloc_by_zone": {ZONE_NAMES[i]: m.pgalloc_zone[i] for i in range(MAX_NR_ZONES_C)},
         "kmap_local": m.kmap_local,
         "min_free_kbytes": m.min_free_kbytes,
     }
