@@ -40,11 +40,12 @@ nr_slab_reclaimable, nr_slab_unreclaimable (slab pages by their cache's
 SLAB_RECLAIM_ACCOUNT; large kmalloc pages are unreclaimable, as
 ___kmalloc_large_node() accounts them); PageTables/nr_page_table_pages;
 Percpu (the per-CPU units); pgalloc_<zone> (PGALLOC events by the
-allocated page's zone, ``m.stats()["pgalloc_by_zone"]``); pgfree; nr_memmap_boot_pages (memmap bytes
-from memblock).  Computed from that state by the kernel's own formulas:
-boost (struct zone.watermark_boost: the model never boosts), the
-watermarks and protection of unpopulated zones (setup_per_zone_wmarks()
-and setup_per_zone_lowmem_reserve() with no managed pages), "vm stats
+allocated page's zone, ``m.stats()["pgalloc_by_zone"]``); pgfree;
+nr_memmap_boot_pages (memmap bytes from memblock); the watermarks and
+protection of unpopulated zones (``m.zones(empty=True)``: what the
+model's setup_per_zone_wmarks() and setup_per_zone_lowmem_reserve() left
+there).  Computed from that state by the kernel's own formulas: boost
+(struct zone.watermark_boost: the model never boosts), "vm stats
 threshold" (calculate_normal_threshold()), MemAvailable
 (si_mem_available(), with totalreserve_pages), CommitLimit
 (vm_commit_limit(), overcommit_ratio 50, no swap), nr_dirty_threshold and
@@ -125,7 +126,6 @@ HPAGE_PMD_NR = 1 << HPAGE_PMD_ORDER
 MIGRATETYPES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")
 MIGRATETYPE_MASK = 0x7
 PB_MIGRATE_ISOLATE = 4
-SWAP_CLUSTER_MAX = 32
 OVERCOMMIT_RATIO = 50           # sysctl vm.overcommit_ratio default
 DIRTY_RATIO = 20                # vm.dirty_ratio default
 DIRTY_BACKGROUND_RATIO = 10     # vm.dirty_background_ratio default
@@ -236,30 +236,19 @@ class _State:
         self.zone_names: tuple[str, ...] = ZONE_NAMES[self.bits]
         self.nodes: int = m.nodes
         self.cpus: int = m.cpus
-        self.zones: list[dict[str, Any]] = m.zones()
+        # every zone of every node, those with no pages too (zoneinfo lists them),
+        # with what boot left in them (the model's setup_per_zone_wmarks() and
+        # setup_per_zone_lowmem_reserve() run over every zone, as the kernel's do)
+        self.all_zones: list[dict[str, Any]] = m.zones(empty=True)
+        self.zones: list[dict[str, Any]] = [z for z in self.all_zones if z["spanned"]]
         self._stats: dict[str, Any] | None = None
         self._usage: list[dict[str, int]] | None = None
-        for z in self.zones:
+        for z in self.all_zones:
             if len(z["protection"]) != len(self.zone_names):
                 raise MemcoreError(f"zone {z['zone']} has {len(z['protection'])} "
                                    f"lowmem_reserve entries, not {len(self.zone_names)}")
-        by = {(z["node"], z["zone"]): z for z in self.zones}
-        # every zone of every node, the unpopulated ones as the kernel has them
-        self.all_zones: list[dict[str, Any]] = []
-        for nid in range(self.nodes):
-            for name in self.zone_names:
-                self.all_zones.append(by.get((nid, name)) or self._empty_zone(nid, name))
-
-    def _empty_zone(self, nid: int, name: str) -> dict[str, Any]:
-        """A zone with no pages: setup_per_zone_wmarks() gives highmem and movable
-        zones clamp(0 / 1024, SWAP_CLUSTER_MAX, 128) as min and 0 to the others;
-        setup_per_zone_lowmem_reserve() clears the reserves of a zone with no
-        managed pages."""
-        wmin = SWAP_CLUSTER_MAX if name in ("HighMem", "Movable") else 0
-        return {"node": nid, "zone": name, "start_pfn": 0, "spanned": 0, "present": 0,
-                "managed": 0, "free": 0, "nr_free_pages_blocks": 0, "min": wmin, "low": wmin,
-                "high": wmin, "promo": wmin, "protection": [0] * len(self.zone_names),
-                "pagesets": []}
+        if [z["zone"] for z in self.all_zones] != list(self.zone_names) * self.nodes:
+            raise MemcoreError(f"the machine's zones are not {self.zone_names} per node")
 
     @property
     def stats(self) -> dict[str, Any]:

@@ -505,3 +505,24 @@ def test_boot_into_a_closed_pipe_is_quiet():
     err = proc.stderr.read()
     proc.wait()
     assert proc.returncode == 0 and b"Traceback" not in err, err
+
+
+@pytest.mark.parametrize("bits", [64, 32])
+def test_unpopulated_zones_have_what_boot_left_them(bits):
+    """zones(empty=True): every zone of every node; one with no pages has the
+    watermarks setup_per_zone_wmarks() gives it (clamp(0 / 1024,
+    SWAP_CLUSTER_MAX, 128) = 32 for HighMem and Movable, 0 for the others)
+    and no lowmem reserve (setup_per_zone_lowmem_reserve(), no managed pages)."""
+    m = memcore.Machine("64MiB", bits=bits, nodes=1)
+    every = m.zones(empty=True)
+    assert [z["zone"] for z in every] == list(procfs.ZONE_NAMES[bits])
+    assert [z for z in every if z["spanned"]] == m.zones()
+    empty = [z for z in every if not z["spanned"]]
+    assert empty, "a 64 MiB machine has empty zones"
+    for z in empty:
+        want = 32 if z["zone"] in ("HighMem", "Movable") else 0
+        assert (z["min"], z["low"], z["high"]) == (want, want, want), z["zone"]
+        assert z["protection"] == [0] * len(every) and z["pagesets"] == []
+        assert z["present"] == z["managed"] == z["free"] == 0
+    with pytest.raises(TypeError, match="bool"):
+        m.zones(empty="yes")

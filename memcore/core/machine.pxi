@@ -484,10 +484,15 @@ cdef class Machine:
 
     # ---- zones and statistics ---------------------------------------------------------
 
-    def zones(self):
-        """Every populated zone: span, counts, watermarks, pcp limits (as /proc/zoneinfo)."""
+    def zones(self, empty=False):
+        """Every populated zone: span, counts, watermarks, pcp limits (as /proc/zoneinfo).
+        empty=True lists every zone of every node, those with no pages too (their
+        watermarks and lowmem reserves as setup_per_zone_wmarks() and
+        setup_per_zone_lowmem_reserve() left them), in node and zone order."""
+        if not isinstance(empty, bool):
+            raise TypeError(f"empty must be a bool, not {type(empty).__name__}")
         self._ready()
-        return machine_zones(self)
+        return machine_zones(self, empty)
 
     def free_area(self, nid=0, zone_name=None):
         """Free blocks per order and migratetype of a zone (as /proc/pagetypeinfo)."""

@@ -85,7 +85,7 @@ cdef unsigned int machine_gfp_for_zone(Machine machine, zone, bint movable) exce
     return GFP_HIGHUSER_MOVABLE
 
 
-cdef object machine_zones(Machine machine):
+cdef object machine_zones(Machine machine, bint empty):
     cdef int nid, zi, cpu
     cdef zone *z
     cdef per_cpu_pages *pcp
@@ -93,10 +93,10 @@ cdef object machine_zones(Machine machine):
     for nid in range(machine.m.nr_nodes):
         for zi in range(MAX_NR_ZONES_C):
             z = &machine.m.pgdat[nid].node_zones[zi]
-            if z.spanned_pages == 0:
+            if z.spanned_pages == 0 and not empty:
                 continue
             pcps = []
-            for cpu in range(machine.m.nr_cpus):
+            for cpu in range(machine.m.nr_cpus if z.spanned_pages else 0):
                 pcp = zone_pcp(machine.m, z, cpu)
                 pcps.append({"cpu": cpu, "count": pcp.count, "high": pcp.high,
                              "high_min": pcp.high_min, "high_max": pcp.high_max,
