@@ -131,9 +131,6 @@ DIRTY_RATIO = 20                # vm.dirty_ratio default
 DIRTY_BACKGROUND_RATIO = 10     # vm.dirty_background_ratio default
 LOWMEM_RESERVE_RATIO = {"DMA": 256, "DMA32": 256, "Normal": 32}   # others 0
 
-#: enum zone_type names per word size (the canonical configurations)
-ZONE_NAMES = {64: ("DMA", "DMA32", "Normal", "Movable", "Device"),
-              32: ("DMA", "Normal", "HighMem", "Movable")}
 #: pgalloc_<zone> suffixes (TEXTS_FOR_ZONES)
 _ZONE_SUFFIX = {"DMA": "dma", "DMA32": "dma32", "Normal": "normal", "HighMem": "high",
                 "Movable": "movable", "Device": "device"}
@@ -232,8 +229,8 @@ class _State:
     def __init__(self, m: Any) -> None:
         self.m = m
         self.bits: int = m.bits
-        self.numa = self.bits == 64
-        self.zone_names: tuple[str, ...] = ZONE_NAMES[self.bits]
+        # CONFIG_NUMA (the NUMA vmstat items), from the variant's configuration
+        self.numa: bool = m.flags_layout.config.NODES_SHIFT > 0
         self.nodes: int = m.nodes
         self.cpus: int = m.cpus
         # every zone of every node, those with no pages too (zoneinfo lists them),
@@ -241,14 +238,15 @@ class _State:
         # setup_per_zone_lowmem_reserve() run over every zone, as the kernel's do)
         self.all_zones: list[dict[str, Any]] = m.zones(empty=True)
         self.zones: list[dict[str, Any]] = [z for z in self.all_zones if z["spanned"]]
+        # enum zone_type of the variant, in order: node 0's zones
+        self.zone_names: tuple[str, ...] = tuple(z["zone"] for z in self.all_zones
+                                                 if z["node"] == 0)
         self._stats: dict[str, Any] | None = None
         self._usage: list[dict[str, int]] | None = None
         for z in self.all_zones:
             if len(z["protection"]) != len(self.zone_names):
                 raise MemcoreError(f"zone {z['zone']} has {len(z['protection'])} "
                                    f"lowmem_reserve entries, not {len(self.zone_names)}")
-        if [z["zone"] for z in self.all_zones] != list(self.zone_names) * self.nodes:
-            raise MemcoreError(f"the machine's zones are not {self.zone_names} per node")
 
     @property
     def stats(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import memcore
+import kfacts as K
 from memcore import procfs
 from memcore.errors import UnknownChoice
 
@@ -198,7 +199,7 @@ def test_zoneinfo_zone_lines(any_variant):
     m = booted(any_variant)
     text = procfs.proc(m, "zoneinfo")
     heads = [line for line in text.splitlines() if line.startswith("Node")]
-    names = procfs.ZONE_NAMES[m.bits]
+    names = K.ZONES[m.bits]
     assert heads == [f"Node {n}, zone {z:>8}" for n in range(m.nodes) for z in names]
     first = min(names.index(z["zone"]) for z in m.zones())
     blocks = zoneinfo_blocks(text)
@@ -515,7 +516,7 @@ def test_unpopulated_zones_have_what_boot_left_them(bits):
     and no lowmem reserve (setup_per_zone_lowmem_reserve(), no managed pages)."""
     m = memcore.Machine("64MiB", bits=bits, nodes=1)
     every = m.zones(empty=True)
-    assert [z["zone"] for z in every] == list(procfs.ZONE_NAMES[bits])
+    assert [z["zone"] for z in every] == list(K.ZONES[bits])
     assert [z for z in every if z["spanned"]] == m.zones()
     empty = [z for z in every if not z["spanned"]]
     assert empty, "a 64 MiB machine has empty zones"
