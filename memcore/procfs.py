@@ -124,8 +124,6 @@ NR_PAGE_ORDERS = 11
 HPAGE_PMD_ORDER = 9
 HPAGE_PMD_NR = 1 << HPAGE_PMD_ORDER
 MIGRATETYPES = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")
-MIGRATETYPE_MASK = 0x7
-PB_MIGRATE_ISOLATE = 4
 OVERCOMMIT_RATIO = 50           # sysctl vm.overcommit_ratio default
 DIRTY_RATIO = 20                # vm.dirty_ratio default
 DIRTY_BACKGROUND_RATIO = 10     # vm.dirty_background_ratio default
@@ -498,24 +496,21 @@ def _buddyinfo(s: _State) -> str:
 
 
 def _pageblock_counts(s: _State, z: dict[str, Any]) -> list[int]:
-    """pagetypeinfo_showblockcount_print(): the zone's pageblocks by migratetype."""
+    """pagetypeinfo_showblockcount_print(): the zone's pageblocks by
+    get_pageblock_migratetype() (Page.migratetype)."""
     m = s.m
-    counts = [0] * len(MIGRATETYPES)
-    step = 1 << m.pageblock_order
-    start, end = z["start_pfn"], z["start_pfn"] + z["spanned"]
-    for pfn in range(start, end, step):
+    counts = dict.fromkeys(MIGRATETYPES, 0)
+    for pfn in range(z["start_pfn"], z["start_pfn"] + z["spanned"], 1 << m.pageblock_order):
         try:
             p = m.page(pfn)
             if p.zone != z["zone"] or p.node != z["node"]:
                 continue
-            bits = m._pageblock_bits(pfn)
+            mt = p.migratetype
         except MemcoreError:            # no struct page to read (pfn_to_online_page() NULL)
             continue
-        mt = len(MIGRATETYPES) - 1 if bits & (1 << PB_MIGRATE_ISOLATE) \
-            else bits & MIGRATETYPE_MASK
-        if mt < len(MIGRATETYPES):
+        if mt in counts:
             counts[mt] += 1
-    return counts
+    return list(counts.values())
 
 
 def _pagetypeinfo(s: _State) -> str:
